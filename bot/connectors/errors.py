@@ -1,0 +1,89 @@
+"""Typed errors of the business-app connectors.
+
+    ConnectorError                 anything the API or the network refused
+    ├── AuthenticationFailed       the token endpoint refused (AADSTS code) or the API answered 401
+    ├── PermissionDenied           403; privilege and entity parsed from "is missing prv… privilege"
+    ├── NotFound                   404 / BadRequest_NotFound / Internal_RecordNotFound
+    ├── ConcurrencyConflict        412 / Request_EntityChanged: the ETag is stale
+    ├── Throttled                  429 with retry_after seconds
+    ├── ServerError                5xx
+    ├── Timeout                    the request timed out
+    ├── ConnectionFailed           the host could not be reached
+    └── InvalidData                400 and other refusals of the data itself
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ConnectorError(Exception):
+    """Base of every connector error; carries the HTTP status, the API's code and its own message."""
+
+    message: str
+    status: int | None = None
+    code: str | None = None
+    system: str | None = None  # "business_central", "dataverse" or "auth"
+    method: str | None = None
+    url: str | None = None
+    body: dict[str, Any] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass
+class AuthenticationFailed(ConnectorError):
+    """Sign-in refused: `aadsts` is the Microsoft Entra code (e.g. "AADSTS50055") when there is one."""
+
+    aadsts: str | None = None
+
+
+@dataclass
+class PermissionDenied(ConnectorError):
+    """The integration user lacks a privilege (Dataverse 0x80040220) or a permission (BC Authorization_*)."""
+
+    privilege: str | None = None
+    entity: str | None = None
+
+
+@dataclass
+class NotFound(ConnectorError):
+    """The record (or resource) does not exist."""
+
+
+@dataclass
+class ConcurrencyConflict(ConnectorError):
+    """The record changed since it was read (stale ETag)."""
+
+
+@dataclass
+class Throttled(ConnectorError):
+    """Service protection limit hit; `retry_after` is in seconds."""
+
+    retry_after: float | None = None
+
+
+@dataclass
+class ServerError(ConnectorError):
+    """The service failed (5xx)."""
+
+
+@dataclass
+class Timeout(ConnectorError):
+    """The request timed out."""
+
+
+@dataclass
+class ConnectionFailed(ConnectorError):
+    """The service could not be reached."""
+
+
+@dataclass
+class InvalidData(ConnectorError):
+    """The service refused the data (validation, missing related record, bad request)."""

@@ -1,0 +1,1 @@
+"""The bot's store: SQLModel tables, query functions, engine and migrations."""

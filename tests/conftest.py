@@ -1,0 +1,77 @@
+"""Shared fixtures: a clean environment, a migrated store on SQLite or TEST_DATABASE_URL, sessions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel
+
+import storage.models  # noqa: F401  (registers every table)
+from storage.db import make_engine
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+_CLEARED_PREFIXES = ("SLACK_", "BC_", "DATAVERSE_", "AZURE_", "AUTH_", "SYNC_", "RETENTION_", "LOG_")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Remove the bot's variables and proxies so nothing from the developer's shell leaks in."""
+    for name in list(os.environ):
+        upper = name.upper()
+        if upper.startswith(_CLEARED_PREFIXES) or upper.endswith("_PROXY") or upper == "DATABASE_URL":
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env or sync_errors.db from the working copy
+
+
+def _reset_postgres(engine: Engine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def _postgres_engine() -> Iterator[Engine | None]:
+    if not TEST_DATABASE_URL:
+        yield None
+        return
+    engine = make_engine(TEST_DATABASE_URL)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    SQLModel.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, _postgres_engine: Engine | None) -> str:
+    """URL of an empty, fully created store for this test (SQLite file, or the shared PostgreSQL)."""
+    if _postgres_engine is not None:
+        _reset_postgres(_postgres_engine)
+        return _postgres_engine.url.render_as_string(hide_password=False)
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    engine = make_engine(url)
+    SQLModel.metadata.create_all(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on the test store."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session on the test store; the test commits what it wants others to see."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
