@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     @field_validator("slack_channel")
     @classmethod
     def _channel_id(cls, value: str | None) -> str | None:
-        if value is not None and not value[:1] in ("C", "G", "D"):
+        if value is not None and value[:1] not in ("C", "G", "D"):
             raise ValueError("must be a channel ID such as C0123456789 (not a #name)")
         return value
 

@@ -18,7 +18,9 @@ PURGE_CHUNK_ROWS = 20_000
 _LIVE = (ErrorStatus.OPEN, ErrorStatus.SNOOZED)
 
 
-def upsert_error(session: Session, *, draft: SyncError, now: datetime | None = None) -> tuple[SyncError, bool]:
+def upsert_error(
+    session: Session, *, draft: SyncError, now: datetime | None = None
+) -> tuple[SyncError, bool]:
     """Store a new error, or count a repeat of a live one with the same fingerprint; return (row, is_new)."""
     now = now or utcnow()
     existing = session.exec(
