@@ -130,6 +130,7 @@ class NotificationStatus(StrEnum):
 
     PENDING = "pending"
     HELD = "held"  # folded into a digest that is not due yet
+    SENDING = "sending"  # claimed by a delivery loop; a stale claim is checked against Slack before re-posting
     SENT = "sent"
     DROPPED = "dropped"  # nothing to deliver any more (error purged, superseded)
     FAILED = "failed"  # Slack refused it permanently (e.g. channel_not_found)
@@ -295,6 +296,7 @@ class Notification(SQLModel, table=True):
     digest_key: str | None = Field(default=None, max_length=64, index=True)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     attempts: int = 0
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=500)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     slack_ts: str | None = Field(default=None, max_length=32)
