@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, MetaData, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import UTCDateTime, utcnow
+from storage.types import UTCDateTime, enum_type, utcnow
 
 # Deterministic constraint names, so Alembic's batch mode on SQLite can find them again.
 SQLModel.metadata.naming_convention = {
@@ -130,7 +130,9 @@ class NotificationStatus(StrEnum):
 
     PENDING = "pending"
     HELD = "held"  # folded into a digest that is not due yet
-    SENDING = "sending"  # claimed by a delivery loop; a stale claim is checked against Slack before re-posting
+    SENDING = (
+        "sending"  # claimed by a delivery loop; a stale claim is checked against Slack before re-posting
+    )
     SENT = "sent"
     DROPPED = "dropped"  # nothing to deliver any more (error purged, superseded)
     FAILED = "failed"  # Slack refused it permanently (e.g. channel_not_found)
@@ -159,13 +161,17 @@ class Mapping(SQLModel, table=True):
     name: str = Field(max_length=20, unique=True, index=True)
     bc_table: str = Field(max_length=60)  # Business Central API entity set, e.g. "customers"
     dataverse_table: str = Field(max_length=60)  # Dataverse entity set, e.g. "accounts"
-    direction: Direction
+    direction: Direction = Field(sa_type=enum_type(Direction))
     interval_minutes: int | None = None  # None: SYNC_INTERVAL_MINUTES
     enabled: bool = True
     paused: bool = False
     sync_only_coupled: bool = True
-    deletion_conflict: DeletionConflictResolution = DeletionConflictResolution.NONE
-    update_conflict: UpdateConflictResolution = UpdateConflictResolution.NONE
+    deletion_conflict: DeletionConflictResolution = Field(
+        default=DeletionConflictResolution.NONE, sa_type=enum_type(DeletionConflictResolution)
+    )
+    update_conflict: UpdateConflictResolution = Field(
+        default=UpdateConflictResolution.NONE, sa_type=enum_type(UpdateConflictResolution)
+    )
     dependencies: str = Field(default="", max_length=200)  # comma-separated mapping names
     position: int = 0  # dependency order, lower runs first
     bc_watermark: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -199,8 +205,8 @@ class Coupling(SQLModel, table=True):
     name: str | None = Field(default=None, max_length=250)
     last_synced_bc_modified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_synced_dataverse_modified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    last_result_to_dataverse: SyncResult = SyncResult.NONE
-    last_result_from_dataverse: SyncResult = SyncResult.NONE
+    last_result_to_dataverse: SyncResult = Field(default=SyncResult.NONE, sa_type=enum_type(SyncResult))
+    last_result_from_dataverse: SyncResult = Field(default=SyncResult.NONE, sa_type=enum_type(SyncResult))
     last_job_to_dataverse: str | None = Field(default=None, max_length=36)
     last_job_from_dataverse: str | None = Field(default=None, max_length=36)
     skipped: bool = Field(default=False, index=True)
@@ -217,9 +223,9 @@ class SyncJob(SQLModel, table=True):
 
     id: str = Field(default_factory=_uuid, primary_key=True, max_length=36)
     mapping: str = Field(max_length=20)
-    type: JobType = JobType.SYNC
-    direction: Direction
-    trigger: Trigger = Trigger.SCHEDULE
+    type: JobType = Field(default=JobType.SYNC, sa_type=enum_type(JobType))
+    direction: Direction = Field(sa_type=enum_type(Direction))
+    trigger: Trigger = Field(default=Trigger.SCHEDULE, sa_type=enum_type(Trigger))
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     inserted: int = 0
@@ -247,28 +253,28 @@ class SyncError(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     occurrences: int = 1
-    status: ErrorStatus = ErrorStatus.OPEN
+    status: ErrorStatus = Field(default=ErrorStatus.OPEN, sa_type=enum_type(ErrorStatus))
     snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolved_by: str | None = Field(default=None, max_length=100)  # Slack user id or terminal user
     resolution: str | None = Field(default=None, max_length=250)  # what resolved it, in words
     mapping: str = Field(max_length=20)
-    direction: Direction
+    direction: Direction = Field(sa_type=enum_type(Direction))
     job_id: str | None = Field(default=None, max_length=36, index=True)
-    category: Category = Category.OTHER
+    category: Category = Field(default=Category.OTHER, sa_type=enum_type(Category))
     code: str | None = Field(default=None, max_length=100)
     message: str = Field(default="", max_length=250)
     detail: str = Field(default="", sa_type=Text)
     hint: str = Field(default="", sa_type=Text)
     facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     fingerprint: str = Field(max_length=64)
-    source_system: System
+    source_system: System = Field(sa_type=enum_type(System))
     source_table: str = Field(max_length=60)
     source_id: str | None = Field(default=None, max_length=64)
     source_key: str | None = Field(default=None, max_length=100)
     source_name: str | None = Field(default=None, max_length=250)
     source_url: str | None = Field(default=None, max_length=2000)
-    destination_system: System
+    destination_system: System = Field(sa_type=enum_type(System))
     destination_table: str = Field(max_length=60)
     destination_id: str | None = Field(default=None, max_length=64)
     destination_key: str | None = Field(default=None, max_length=100)
@@ -289,8 +295,10 @@ class Notification(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     due_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    kind: NotificationKind
-    status: NotificationStatus = NotificationStatus.PENDING
+    kind: NotificationKind = Field(sa_type=enum_type(NotificationKind))
+    status: NotificationStatus = Field(
+        default=NotificationStatus.PENDING, sa_type=enum_type(NotificationStatus)
+    )
     channel: str = Field(max_length=32)
     error_id: int | None = Field(default=None, index=True)  # no foreign key: a purge may outrun delivery
     digest_key: str | None = Field(default=None, max_length=64, index=True)
@@ -312,10 +320,10 @@ class WorkItem(SQLModel, table=True):
     due_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     kind: str = Field(max_length=40)  # resync, couple, uncouple, restore_record, delete_record, sync, ...
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    status: WorkStatus = WorkStatus.QUEUED
+    status: WorkStatus = Field(default=WorkStatus.QUEUED, sa_type=enum_type(WorkStatus))
     attempts: int = 0
     requested_by: str | None = Field(default=None, max_length=100)
-    door: Door = Door.SLACK
+    door: Door = Field(default=Door.SLACK, sa_type=enum_type(Door))
     claimed_by: str | None = Field(default=None, max_length=100)
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -331,7 +339,7 @@ class AuditEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     actor: str = Field(max_length=100)
-    door: Door
+    door: Door = Field(sa_type=enum_type(Door))
     action: str = Field(max_length=40)
     target: str | None = Field(default=None, max_length=200)  # "error:17", "customer:10000", "CUSTOMER"
     result: str = Field(max_length=20)  # ok, refused, failed, queued
