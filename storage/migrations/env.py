@@ -16,7 +16,8 @@ target_metadata = metadata
 IGNORED_TABLES = {"apscheduler_jobs"}
 
 
-def _include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def _include_object(*args: Any) -> bool:
+    _obj, name, type_, _reflected, _compare_to = args
     return not (type_ == "table" and name in IGNORED_TABLES)
 
 
