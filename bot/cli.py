@@ -1,0 +1,257 @@
+"""The `sync-errors` command line (Typer + rich): the same words as `/sync-errors` in Slack."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from functools import wraps
+from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+
+from bot.commands import USAGE, UsageError, parse_duration
+from bot.config import Settings, SettingsError, load_settings
+from bot.jsonshapes import error_json
+from bot.logs import configure_logging
+from bot.operations import errorlog
+from bot.operations.base import Actor, InvalidInput, NotAllowed, OperationError
+from bot.store import open_store
+from storage.db import make_engine
+from storage.models import Door, ErrorStatus, SyncError
+from storage.schema import SchemaOutdated, schema_state, upgrade
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+app = typer.Typer(
+    name="sync-errors",
+    help="Runs the Business Central <-> Dataverse synchronization and brings its errors to Slack.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def fail(message: str, *, code: int = EXIT_FAILED, usage: str | None = None) -> NoReturn:
+    """Print one clear line (and the usage line) on stderr and exit with `code`."""
+    err.print(f"[bold red]Error:[/] {message}", highlight=False)
+    if usage:
+        err.print(f"Usage: {usage}", highlight=False)
+    raise typer.Exit(code)
+
+
+def friendly(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn the bot's expected failures into one line and the contract's exit codes, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except SettingsError as error:
+            fail(f"configuration: {error}", code=EXIT_USAGE)
+        except UsageError as error:
+            fail(error.problem, code=EXIT_USAGE, usage=error.usage)
+        except InvalidInput as error:
+            fail(str(error), code=EXIT_USAGE)
+        except (NotAllowed, OperationError, SchemaOutdated) as error:
+            fail(str(error))
+        except OperationalError as error:
+            fail(f"cannot use the database: {str(error.orig).strip().splitlines()[0]}")
+
+    return wrapper
+
+
+def terminal_actor() -> Actor:
+    """The person at the terminal: an operator with the database in hand, so an admin."""
+    try:
+        name = getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in some containers
+        name = "terminal"
+    return Actor(id=name, door=Door.TERMINAL, is_admin=True)
+
+
+@contextmanager
+def store() -> Iterator[tuple[Settings, Engine]]:
+    """Load the settings and open a migrated store for one command."""
+    settings = load_settings()
+    configure_logging(settings.log_level.value, settings.log_format.value)
+    engine = open_store(settings)
+    try:
+        yield settings, engine
+    finally:
+        engine.dispose()
+
+
+def print_json(data: Any) -> None:
+    """Write JSON to stdout (no colours, no wrapping)."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def _status_filter(status: str) -> ErrorStatus | None:
+    if status == "all":
+        return None
+    try:
+        return ErrorStatus(status)
+    except ValueError:
+        raise UsageError(f"unknown status {status!r}; use open, resolved, snoozed or all", USAGE["list"]) from None
+
+
+def _record_label(error: SyncError, side: str) -> str:
+    table = getattr(error, f"{side}_table")
+    key = getattr(error, f"{side}_key") or getattr(error, f"{side}_id") or "—"
+    name = getattr(error, f"{side}_name")
+    return f"{table} {key}" + (f" ({name})" if name else "")
+
+
+# ---- error log ------------------------------------------------------------------------------------
+
+
+@app.command("list")
+@friendly
+def list_command(
+    mapping: Annotated[str | None, typer.Option(help="Only this mapping, e.g. CUSTOMER.")] = None,
+    category: Annotated[str | None, typer.Option(help="Only this category, e.g. permissions.")] = None,
+    status: Annotated[str, typer.Option(help="open, resolved, snoozed or all.")] = "open",
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many errors.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List synchronization errors, newest first."""
+    wanted = _status_filter(status)
+    with store() as (_settings, engine):
+        errors = errorlog.find_errors(
+            engine, status=wanted, mapping=mapping.upper() if mapping else None, category=category, limit=limit
+        )
+    if as_json:
+        print_json([error_json(error) for error in errors])
+        return
+    if not errors:
+        out.print(f"No {status if status != 'all' else ''} errors.".replace("  ", " "))
+        return
+    table = Table(show_lines=False, header_style="bold")
+    for column in ("ID", "Last seen", "Status", "Mapping", "Category", "Source", "Message"):
+        table.add_column(column, overflow="fold")
+    for error in errors:
+        table.add_row(
+            str(error.id),
+            error.last_seen_at.strftime("%Y-%m-%d %H:%M"),
+            str(error.status),
+            error.mapping,
+            str(error.category),
+            _record_label(error, "source"),
+            error.message,
+        )
+    out.print(table)
+
+
+@app.command("show")
+@friendly
+def show_command(
+    error_id: Annotated[int, typer.Argument(metavar="ID", help="The error's id (see `list`).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+) -> None:
+    """Show one error with its full text, details and both record links."""
+    with store() as (_settings, engine):
+        error = errorlog.load_error(engine, error_id=error_id)
+    if as_json:
+        print_json(error_json(error))
+        return
+    out.print(f"[bold]#{error.id} {error.category}[/] · {error.mapping} · {error.direction} · {error.status}")
+    out.print(f"Message:     {error.message}", highlight=False)
+    for side in ("source", "destination"):
+        url = getattr(error, f"{side}_url")
+        out.print(f"{side.title():<12} {_record_label(error, side)}" + (f"  {url}" if url else ""), highlight=False)
+    out.print(f"Seen:        {error.occurrences}× · first {error.created_at:%Y-%m-%d %H:%M} UTC · "
+              f"last {error.last_seen_at:%Y-%m-%d %H:%M} UTC")
+    if error.code:
+        out.print(f"Code:        {error.code}", highlight=False)
+    if error.hint:
+        out.print(f"What to do:  {error.hint}", highlight=False)
+    if error.resolution:
+        out.print(f"Resolved:    by {error.resolved_by}: {error.resolution}", highlight=False)
+    if error.detail and error.detail != error.message:
+        out.print("\n[bold]Full text[/]")
+        out.print(error.detail, highlight=False, markup=False)
+
+
+@app.command("purge")
+@friendly
+def purge_command(
+    older_than: Annotated[
+        str | None, typer.Option("--older-than", metavar="DURATION", help="e.g. 7d, 12h or 30m.")
+    ] = None,
+    purge_all: Annotated[bool, typer.Option("--all", help="Delete every entry.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete error entries older than DURATION, or all of them."""
+    if purge_all == (older_than is not None):
+        raise UsageError("give either --older-than DURATION or --all", USAGE["purge"])
+    age: timedelta | None = None if purge_all else parse_duration(older_than or "")
+    with store() as (settings, engine):
+        count = errorlog.count_purgeable(engine, older_than=age)
+        what = "every error entry" if age is None else f"error entries older than {older_than}"
+        if count == 0:
+            out.print(f"Nothing to delete: there are no {what.replace('every error entry', 'error entries')}.")
+            return
+        if not yes:
+            prompt = f"This deletes {count:,} {what}. Continue?"
+            if not sys.stdin.isatty() or not typer.confirm(prompt, default=False):
+                fail(f"nothing deleted: {count:,} {what} would go; confirm at the prompt or add --yes.")
+        with _progress("Deleting", total=count) as advance:
+            result = errorlog.purge(
+                engine, older_than=age, actor=terminal_actor(), channel=settings.slack_channel, on_progress=advance
+            )
+    out.print(f"Deleted {result.deleted:,} error {'entry' if result.deleted == 1 else 'entries'}.")
+
+
+@contextmanager
+def _progress(label: str, *, total: int) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on a terminal; silent when stdout is not one."""
+    if not out.is_terminal:
+        yield lambda _done, _total: None
+        return
+    with Progress(TextColumn(label), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
+                  TimeElapsedColumn(), console=out, transient=True) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda done, _total: progress.update(task, completed=done)
+
+
+# ---- database ---------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+@friendly
+def db_upgrade_command() -> None:
+    """Apply database migrations (creates the tables on a new database)."""
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        before = schema_state(engine).current
+        after = upgrade(engine)
+    finally:
+        engine.dispose()
+    if before == after.current:
+        out.print(f"The database is up to date (migration {after.current}).")
+    else:
+        out.print(f"Upgraded the database from {before or 'empty'} to migration {after.current}.")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,83 @@
+"""The `--json` shapes of CONTRACT.md, built from the stored rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from storage.models import AuditEntry, SyncError, SyncJob
+
+
+def iso(moment: datetime | None) -> str | None:
+    """Format a timestamp as ISO 8601 UTC with a Z, or None."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def error_json(error: SyncError) -> dict[str, Any]:
+    """One error as CONTRACT.md's `show --json` object."""
+    return {
+        "id": error.id,
+        "created_at": iso(error.created_at),
+        "last_seen_at": iso(error.last_seen_at),
+        "occurrences": error.occurrences,
+        "status": str(error.status),
+        "mapping": error.mapping,
+        "direction": str(error.direction),
+        "job_id": error.job_id,
+        "category": str(error.category),
+        "code": error.code,
+        "message": error.message,
+        "detail": error.detail,
+        "hint": error.hint,
+        "source": _side(error, "source"),
+        "destination": _side(error, "destination"),
+    }
+
+
+def _side(error: SyncError, side: str) -> dict[str, Any]:
+    return {
+        "system": str(getattr(error, f"{side}_system")),
+        "table": getattr(error, f"{side}_table"),
+        "id": getattr(error, f"{side}_id"),
+        "key": getattr(error, f"{side}_key"),
+        "name": getattr(error, f"{side}_name"),
+        "url": getattr(error, f"{side}_url"),
+    }
+
+
+def job_json(job: SyncJob) -> dict[str, Any]:
+    """One job as an element of CONTRACT.md's `status --json` array."""
+    return {
+        "id": job.id,
+        "mapping": job.mapping,
+        "type": str(job.type),
+        "direction": str(job.direction),
+        "started_at": iso(job.started_at),
+        "finished_at": iso(job.finished_at),
+        "inserted": job.inserted,
+        "modified": job.modified,
+        "deleted": job.deleted,
+        "unchanged": job.unchanged,
+        "skipped": job.skipped,
+        "failed": job.failed,
+        "coupled": job.coupled,
+        "uncoupled": job.uncoupled,
+        "message": job.message,
+        "trigger": str(job.trigger),
+    }
+
+
+def audit_json(entry: AuditEntry) -> dict[str, Any]:
+    """One audit entry for `audit --json`."""
+    return {
+        "id": entry.id,
+        "at": iso(entry.at),
+        "actor": entry.actor,
+        "door": str(entry.door),
+        "action": entry.action,
+        "target": entry.target,
+        "result": entry.result,
+        "detail": entry.detail,
+    }

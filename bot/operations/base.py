@@ -1,0 +1,47 @@
+"""Who asks (the actor) and the ways an operation can refuse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.models import Door
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person (or schedule) asking, through which door, and whether they may do admin actions."""
+
+    id: str
+    door: Door
+    is_admin: bool
+
+    @property
+    def mention(self) -> str:
+        """How to name the actor in Slack text (a mention for Slack users)."""
+        return f"<@{self.id}>" if self.door is Door.SLACK else self.id
+
+
+class OperationError(Exception):
+    """An operation could not be done; the message says why and what would work."""
+
+
+class InvalidInput(OperationError):
+    """The request itself was wrong (bad id, bad duration, unknown mapping)."""
+
+
+class NotFound(OperationError):
+    """The thing asked about does not exist (any more)."""
+
+
+class NotAllowed(OperationError):
+    """The actor may not do this (only SYNC_ADMINS may)."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"Only sync admins may {action}.")
+        self.action = action
+
+
+def require_admin(actor: Actor, action: str) -> None:
+    """Refuse with NotAllowed unless the actor is an admin."""
+    if not actor.is_admin:
+        raise NotAllowed(action)
