@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from storage.models import ErrorStatus, SyncError
 from storage.types import utcnow
 
-PURGE_CHUNK_ROWS = 20_000
+PURGE_CHUNK_ROWS = 10_000
 
 _LIVE = (ErrorStatus.OPEN, ErrorStatus.SNOOZED)
 
