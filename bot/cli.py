@@ -104,13 +104,23 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def duration_option(text: str, *, usage: str) -> timedelta:
+    """Parse a DURATION option with the grammar's rules; a bad one is a usage error (exit 2)."""
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise UsageError(str(error), usage) from None
+
+
 def _status_filter(status: str) -> ErrorStatus | None:
     if status == "all":
         return None
     try:
         return ErrorStatus(status)
     except ValueError:
-        raise UsageError(f"unknown status {status!r}; use open, resolved, snoozed or all", USAGE["list"]) from None
+        raise UsageError(
+            f"unknown status {status!r}; use open, resolved, snoozed or all", USAGE["list"]
+        ) from None
 
 
 def _record_label(error: SyncError, side: str) -> str:
@@ -136,7 +146,11 @@ def list_command(
     wanted = _status_filter(status)
     with store() as (_settings, engine):
         errors = errorlog.find_errors(
-            engine, status=wanted, mapping=mapping.upper() if mapping else None, category=category, limit=limit
+            engine,
+            status=wanted,
+            mapping=mapping.upper() if mapping else None,
+            category=category,
+            limit=limit,
         )
     if as_json:
         print_json([error_json(error) for error in errors])
@@ -176,9 +190,13 @@ def show_command(
     out.print(f"Message:     {error.message}", highlight=False)
     for side in ("source", "destination"):
         url = getattr(error, f"{side}_url")
-        out.print(f"{side.title():<12} {_record_label(error, side)}" + (f"  {url}" if url else ""), highlight=False)
-    out.print(f"Seen:        {error.occurrences}× · first {error.created_at:%Y-%m-%d %H:%M} UTC · "
-              f"last {error.last_seen_at:%Y-%m-%d %H:%M} UTC")
+        out.print(
+            f"{side.title():<12} {_record_label(error, side)}" + (f"  {url}" if url else ""), highlight=False
+        )
+    out.print(
+        f"Seen:        {error.occurrences}× · first {error.created_at:%Y-%m-%d %H:%M} UTC · "
+        f"last {error.last_seen_at:%Y-%m-%d %H:%M} UTC"
+    )
     if error.code:
         out.print(f"Code:        {error.code}", highlight=False)
     if error.hint:
@@ -202,12 +220,14 @@ def purge_command(
     """Delete error entries older than DURATION, or all of them."""
     if purge_all == (older_than is not None):
         raise UsageError("give either --older-than DURATION or --all", USAGE["purge"])
-    age: timedelta | None = None if purge_all else parse_duration(older_than or "")
+    age: timedelta | None = None if purge_all else duration_option(older_than or "", usage=USAGE["purge"])
     with store() as (settings, engine):
         count = errorlog.count_purgeable(engine, older_than=age)
         what = "every error entry" if age is None else f"error entries older than {older_than}"
         if count == 0:
-            out.print(f"Nothing to delete: there are no {what.replace('every error entry', 'error entries')}.")
+            out.print(
+                f"Nothing to delete: there are no {what.replace('every error entry', 'error entries')}."
+            )
             return
         if not yes:
             prompt = f"This deletes {count:,} {what}. Continue?"
@@ -215,7 +235,11 @@ def purge_command(
                 fail(f"nothing deleted: {count:,} {what} would go; confirm at the prompt or add --yes.")
         with _progress("Deleting", total=count) as advance:
             result = errorlog.purge(
-                engine, older_than=age, actor=terminal_actor(), channel=settings.slack_channel, on_progress=advance
+                engine,
+                older_than=age,
+                actor=terminal_actor(),
+                channel=settings.slack_channel,
+                on_progress=advance,
             )
     out.print(f"Deleted {result.deleted:,} error {'entry' if result.deleted == 1 else 'entries'}.")
 
@@ -226,8 +250,14 @@ def _progress(label: str, *, total: int) -> Iterator[Callable[[int, int], None]]
     if not out.is_terminal:
         yield lambda _done, _total: None
         return
-    with Progress(TextColumn(label), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
-                  TimeElapsedColumn(), console=out, transient=True) as progress:
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"),
+        TimeElapsedColumn(),
+        console=out,
+        transient=True,
+    ) as progress:
         task = progress.add_task(label, total=total)
         yield lambda done, _total: progress.update(task, completed=done)
 

@@ -46,5 +46,5 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "apscheduler.executors.default", "slack_bolt.App"):
+    for noisy in ("httpx", "httpcore", "alembic", "apscheduler.executors.default", "slack_bolt.App"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from sqlmodel import Session, SQLModel
 
 import storage.models  # noqa: F401  (registers every table)
 from storage.db import make_engine
+from storage.schema import upgrade
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -44,22 +46,32 @@ def _postgres_engine() -> Iterator[Engine | None]:
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
-    SQLModel.metadata.create_all(engine)
+    upgrade(engine)
     yield engine
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for every test (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
 @pytest.fixture
-def database_url(tmp_path: Path, _postgres_engine: Engine | None) -> str:
-    """URL of an empty, fully created store for this test (SQLite file, or the shared PostgreSQL)."""
+def database_url(tmp_path: Path, _postgres_engine: Engine | None, _sqlite_template: Path) -> str:
+    """URL of an empty, migrated store for this test (a SQLite file, or the shared PostgreSQL emptied)."""
     if _postgres_engine is not None:
         _reset_postgres(_postgres_engine)
         return _postgres_engine.url.render_as_string(hide_password=False)
-    url = f"sqlite:///{tmp_path / 'test.db'}"
-    engine = make_engine(url)
-    SQLModel.metadata.create_all(engine)
-    engine.dispose()
-    return url
+    path = tmp_path / "test.db"
+    shutil.copy(_sqlite_template, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture
