@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,16 +40,22 @@ def _reset_postgres(engine: Engine) -> None:
 
 @pytest.fixture(scope="session")
 def _postgres_engine() -> Iterator[Engine | None]:
+    """A migrated schema of its own on TEST_DATABASE_URL, so parallel test runs never meet."""
     if not TEST_DATABASE_URL:
         yield None
         return
-    engine = make_engine(TEST_DATABASE_URL)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(TEST_DATABASE_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in TEST_DATABASE_URL else "?"
+    engine = make_engine(f"{TEST_DATABASE_URL}{separator}options=-csearch_path%3D{schema}")
     upgrade(engine)
     yield engine
     engine.dispose()
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
