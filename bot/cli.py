@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.commands import USAGE, UsageError, parse_duration
 from bot.config import Settings, SettingsError, load_settings
-from bot.jsonshapes import error_json
+from bot.jsonshapes import audit_json, error_json
 from bot.logs import configure_logging
 from bot.operations import errorlog
 from bot.operations.base import Actor, InvalidInput, NotAllowed, OperationError
@@ -260,6 +260,85 @@ def _progress(label: str, *, total: int) -> Iterator[Callable[[int, int], None]]
     ) as progress:
         task = progress.add_task(label, total=total)
         yield lambda done, _total: progress.update(task, completed=done)
+
+
+@app.command("snooze")
+@friendly
+def snooze_command(
+    error_id: Annotated[int, typer.Argument(metavar="ID", help="The error's id.")],
+    duration: Annotated[str, typer.Argument(metavar="DURATION", help="e.g. 4h, 1d or 1w.")],
+) -> None:
+    """Hide an error's notifications until DURATION from now."""
+    length = duration_option(duration, usage=USAGE["snooze"])
+    with store() as (_settings, engine):
+        error = errorlog.snooze(engine, error_id=error_id, duration=length, actor=terminal_actor())
+    until = error.snoozed_until
+    out.print(f"Snoozed #{error_id} until {until:%Y-%m-%d %H:%M} UTC." if until else f"Snoozed #{error_id}.")
+
+
+@app.command("audit")
+@friendly
+def audit_command(
+    error_id: Annotated[
+        int | None, typer.Argument(metavar="[ID]", help="Only actions on this error.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many entries.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """Who did what, when, through which door, with which result."""
+    with store() as (_settings, engine):
+        entries = errorlog.audit_trail(engine, error_id=error_id, limit=limit)
+    if as_json:
+        print_json([audit_json(entry) for entry in entries])
+        return
+    if not entries:
+        out.print("No actions recorded" + (f" for #{error_id}." if error_id else "."))
+        return
+    table = Table(header_style="bold")
+    for column in ("When (UTC)", "Who", "Door", "Action", "Target", "Result", "Detail"):
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        table.add_row(
+            f"{entry.at:%Y-%m-%d %H:%M:%S}",
+            entry.actor,
+            str(entry.door),
+            entry.action,
+            entry.target or "",
+            entry.result,
+            entry.detail,
+        )
+    out.print(table)
+
+
+@app.command("sandbox")
+@friendly
+def sandbox_command(
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")] = 8700,
+    records: Annotated[
+        int, typer.Option(min=1, max=1_000_000, help="Business Central customers to seed.")
+    ] = 300,
+    fault: Annotated[
+        list[str] | None, typer.Option("--fault", metavar="NAME", help="Switch a fault on (repeatable).")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+) -> None:
+    """Serve the stand-in Business Central + Dataverse + token endpoint until stopped (Ctrl-C)."""
+    from bot.sandbox import serve_forever
+    from bot.sandbox.faults import FAULT_NAMES
+
+    unknown = [name for name in fault or [] if name not in FAULT_NAMES]
+    if unknown:
+        raise UsageError(
+            f"unknown fault {', '.join(unknown)}; known: {', '.join(FAULT_NAMES)}",
+            "sandbox [--port N] [--records N] [--fault NAME ...]",
+        )
+    configure_logging()
+    try:
+        serve_forever(host, port, records, tuple(fault or ()))
+    except KeyboardInterrupt:
+        out.print("Sandbox stopped.")
+    except OSError as error:
+        fail(f"cannot listen on {host}:{port}: {error.strerror or error}")
 
 
 # ---- database ---------------------------------------------------------------------------------------

@@ -9,10 +9,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.operations.base import Actor, NotFound, require_admin
-from storage.audit import record_audit
+from storage.audit import list_audit, record_audit
 from storage.db import session_scope
 from storage.errors import PurgeResult, count_errors, get_error, list_errors, purge_errors, snooze_error
-from storage.models import ErrorStatus, NotificationKind, SyncError
+from storage.models import AuditEntry, ErrorStatus, NotificationKind, SyncError
 from storage.outbox import enqueue
 from storage.types import utcnow
 
@@ -40,6 +40,12 @@ def load_error(engine: Engine, *, error_id: int) -> SyncError:
     if error is None:
         raise NotFound(f"There is no error entry #{error_id} (it may have been purged).")
     return error
+
+
+def audit_trail(engine: Engine, *, error_id: int | None = None, limit: int = 50) -> list[AuditEntry]:
+    """Return the audit trail newest first, optionally only about one error."""
+    with Session(engine) as session:
+        return list_audit(session, target=f"error:{error_id}" if error_id is not None else None, limit=limit)
 
 
 def purge_cutoff(older_than: timedelta | None, *, now: datetime | None = None) -> datetime | None:
