@@ -18,7 +18,7 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from bot.commands import USAGE, UsageError, parse_duration
+from bot.commands import UsageError, parse_duration, usage_line
 from bot.config import Settings, SettingsError, load_settings
 from bot.jsonshapes import audit_json, error_json
 from bot.logs import configure_logging
@@ -104,6 +104,11 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def usage(subcommand: str) -> str:
+    """The usage line of a subcommand, as the terminal writes it."""
+    return usage_line(subcommand, "sync-errors")
+
+
 def duration_option(text: str, *, usage: str) -> timedelta:
     """Parse a DURATION option with the grammar's rules; a bad one is a usage error (exit 2)."""
     try:
@@ -119,7 +124,7 @@ def _status_filter(status: str) -> ErrorStatus | None:
         return ErrorStatus(status)
     except ValueError:
         raise UsageError(
-            f"unknown status {status!r}; use open, resolved, snoozed or all", USAGE["list"]
+            f"unknown status {status!r}; use open, resolved, snoozed or all", usage("list")
         ) from None
 
 
@@ -219,8 +224,8 @@ def purge_command(
 ) -> None:
     """Delete error entries older than DURATION, or all of them."""
     if purge_all == (older_than is not None):
-        raise UsageError("give either --older-than DURATION or --all", USAGE["purge"])
-    age: timedelta | None = None if purge_all else duration_option(older_than or "", usage=USAGE["purge"])
+        raise UsageError("give either --older-than DURATION or --all", usage("purge"))
+    age: timedelta | None = None if purge_all else duration_option(older_than or "", usage=usage("purge"))
     with store() as (settings, engine):
         count = errorlog.count_purgeable(engine, older_than=age)
         what = "every error entry" if age is None else f"error entries older than {older_than}"
@@ -269,7 +274,7 @@ def snooze_command(
     duration: Annotated[str, typer.Argument(metavar="DURATION", help="e.g. 4h, 1d or 1w.")],
 ) -> None:
     """Hide an error's notifications until DURATION from now."""
-    length = duration_option(duration, usage=USAGE["snooze"])
+    length = duration_option(duration, usage=usage("snooze"))
     with store() as (_settings, engine):
         error = errorlog.snooze(engine, error_id=error_id, duration=length, actor=terminal_actor())
     until = error.snoozed_until
@@ -326,11 +331,11 @@ def sandbox_command(
     from bot.sandbox import serve_forever
     from bot.sandbox.faults import FAULT_NAMES
 
-    unknown = [name for name in fault or [] if name not in FAULT_NAMES]
+    unknown = [name for name in fault or [] if name.split(":", 1)[0] not in FAULT_NAMES]
     if unknown:
         raise UsageError(
             f"unknown fault {', '.join(unknown)}; known: {', '.join(FAULT_NAMES)}",
-            "sandbox [--port N] [--records N] [--fault NAME ...]",
+            "sync-errors sandbox [--port N] [--records N] [--fault NAME ...]",
         )
     configure_logging()
     try:

@@ -1,0 +1,290 @@
+"""Channel notifications: one error, its repeats, one cause behind many records, bursts, plain lines."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import Block, ButtonElement
+
+from bot.blocks import kit, mrkdwn
+from bot.blocks.message import MAX_MESSAGE_BLOCKS, Message
+from bot.blocks.records import (
+    destination_label,
+    emoji,
+    record_name,
+    records_line,
+    source_label,
+    source_link,
+    title,
+)
+from bot.blocks.wording import CATEGORY_EMOJI, Wording
+from bot.ids import ActionId, BlockId
+from storage.models import Category, ErrorStatus, SyncError
+
+MESSAGE_CHARS = 250  # like Sentry's 256: the full text is behind "Details"
+HINT_CHARS = 1500
+DIGEST_LINE_CHARS = 120
+DIGEST_PAGE_SIZE = 20
+DIGEST_TOP = 5
+
+_SETUP_CATEGORIES = frozenset(
+    {
+        Category.PERMISSIONS,
+        Category.CREDENTIALS,
+        Category.EXCHANGE_RATE,
+        Category.ADMIN_INTEGRATION_USER,
+        Category.ADMIN_MODE,
+    }
+)
+
+
+def _value(error: SyncError) -> str:
+    return str(error.id)
+
+
+def category_buttons(error: SyncError, w: Wording) -> list[ButtonElement]:
+    """The buttons that fit the error's category, then Snooze…, Details and Delete entry."""
+    value = _value(error)
+    buttons: list[ButtonElement] = []
+    if error.category == Category.DELETED_RECORD:
+        source, destination = source_label(error, w), destination_label(error, w)
+        buttons += [
+            kit.button(w.button_restore(), ActionId.RESTORE_RECORD, value, style="primary"),
+            kit.button(
+                w.button_delete_record(),
+                ActionId.DELETE_RECORD,
+                value,
+                style="danger",
+                confirm_with=kit.confirm(*w.confirm_delete_record(source), w.cancel()),
+            ),
+            kit.button(
+                w.button_uncouple(),
+                ActionId.UNCOUPLE,
+                value,
+                confirm_with=kit.confirm(*w.confirm_uncouple(source, destination), w.cancel()),
+            ),
+        ]
+    elif error.category == Category.DEPENDENCY_NOT_COUPLED:
+        buttons += [
+            kit.button(w.button_couple_dependency(), ActionId.COUPLE_DEPENDENCY, value, style="primary"),
+            kit.button(w.button_resync(), ActionId.RESYNC, value),
+        ]
+    elif error.category == Category.UPDATE_CONFLICT:
+        buttons += [
+            kit.button(w.button_keep_bc(), ActionId.KEEP_BC, value),
+            kit.button(w.button_keep_dataverse(), ActionId.KEEP_DATAVERSE, value),
+        ]
+    elif error.category in _SETUP_CATEGORIES:
+        buttons.append(kit.button(w.button_resync_once_fixed(), ActionId.RESYNC, value, style="primary"))
+    else:
+        buttons.append(kit.button(w.button_resync(), ActionId.RESYNC, value, style="primary"))
+        if error.category == Category.VALIDATION and not error.destination_id:
+            buttons.append(kit.button(w.button_couple(), ActionId.COUPLE, value))
+    buttons += [
+        kit.button(w.button_snooze(), ActionId.SNOOZE, value),
+        kit.button(w.button_details(), ActionId.SHOW_DETAILS, value),
+        kit.button(
+            w.button_delete_entry(),
+            ActionId.DELETE_ERROR,
+            value,
+            confirm_with=kit.confirm(*w.confirm_delete_entry(error.id), w.cancel()),
+        ),
+    ]
+    return buttons
+
+
+def state_line(error: SyncError, w: Wording) -> str | None:
+    """ "✅ Resolved by …" / "😴 Snoozed until …", or None while the error is open."""
+    if error.status == ErrorStatus.RESOLVED:
+        resolution = mrkdwn.escape(error.resolution) if error.resolution else None
+        return w.resolved(mrkdwn.user(error.resolved_by), error.resolved_at, resolution)
+    if error.status == ErrorStatus.SNOOZED:
+        by = mrkdwn.user(error.resolved_by) if error.resolved_by else None
+        return w.snoozed(error.snoozed_until, by)
+    return None
+
+
+def error_context(error: SyncError, w: Wording) -> list[Block]:
+    """The context line (mapping, direction, occurrences, first/last seen) and the footer (ids)."""
+    seen = [w.first_seen(error.created_at)]
+    if error.occurrences > 1 or error.last_seen_at != error.created_at:
+        seen.append(w.last_seen(error.last_seen_at))
+    footer = [w.error_ref(error.id)]
+    if error.job_id:
+        footer.append(w.job_ref(mrkdwn.escape(error.job_id)))
+    if error.code:
+        footer.append(w.code(f"`{mrkdwn.escape(error.code)}`"))
+    return [
+        kit.context(
+            w.mapping(f"*{mrkdwn.escape(error.mapping)}*"),
+            w.direction(error.direction),
+            w.occurrences(error.occurrences),
+            *seen,
+        ),
+        kit.context(*footer),
+    ]
+
+
+def error_body(error: SyncError, w: Wording) -> list[Block]:
+    """Title, both records, the short message, the hint and the context: what stays after resolution."""
+    blocks: list[Block] = [
+        kit.section(f"{emoji(error)} *{mrkdwn.escape(title(error, w))}*\n{records_line(error, w)}")
+    ]
+    if error.message.strip():
+        blocks.append(kit.section(mrkdwn.quote(mrkdwn.escape(mrkdwn.cut(error.message, MESSAGE_CHARS)))))
+    if error.hint.strip():
+        blocks.append(kit.section(f"💡 {mrkdwn.escape(mrkdwn.cut(error.hint, HINT_CHARS))}"))
+    blocks += error_context(error, w)
+    return blocks
+
+
+def fallback(error: SyncError, w: Wording) -> str:
+    """Plain text of an error (notifications, screen readers)."""
+    text = f"{emoji(error)} {title(error, w)}"
+    if error.message.strip():
+        text += f" — {mrkdwn.cut(mrkdwn.one_line(error.message), 150)}"
+    return mrkdwn.escape(text)
+
+
+def build_error_message(error: SyncError, *, locale: str = "en") -> Message:
+    """The channel message of one error: buttons while open, a state line once resolved or snoozed."""
+    w = Wording(locale)
+    blocks = error_body(error, w)
+    state = state_line(error, w)
+    if state is None:
+        blocks.append(kit.actions(category_buttons(error, w), block_id=BlockId.ACTIONS))
+    else:
+        blocks.append(kit.section(state))
+    return Message(text=fallback(error, w), blocks=blocks)
+
+
+def build_repeat_reply(error: SyncError, *, locale: str = "en") -> Message:
+    """The thread reply when the same error happens again: the count and when."""
+    w = Wording(locale)
+    line = w.repeat(error.occurrences, error.last_seen_at)
+    parts = [line]
+    if error.message.strip():
+        parts.append(mrkdwn.quote(mrkdwn.escape(mrkdwn.cut(error.message, MESSAGE_CHARS))))
+    blocks: list[Block] = [kit.section("\n".join(parts))]
+    if error.job_id:
+        blocks.append(kit.context(w.job_ref(mrkdwn.escape(error.job_id))))
+    return Message(text=mrkdwn.escape(w.repeat_fallback(title(error, w), error.occurrences)), blocks=blocks)
+
+
+def cause_headline(sample: SyncError, w: Wording) -> str:
+    """What the one setup cause is ("Missing privilege prvCreateAccount"), plain text."""
+    privilege = sample.facts.get("privilege") if isinstance(sample.facts, dict) else None
+    if isinstance(privilege, str) and privilege:
+        return w.missing_privilege(privilege)
+    return w.category(sample.category)
+
+
+def build_cause_message(sample: SyncError, count: int, *, locale: str = "en") -> Message:
+    """One setup cause behind many failed records: what it is, how many, the hint, Re-sync for the sample."""
+    w = Wording(locale)
+    headline = w.records_failed(cause_headline(sample, w), count)
+    blocks: list[Block] = [kit.section(f"{emoji(sample)} *{mrkdwn.escape(headline)}*")]
+    if sample.message.strip():
+        blocks.append(kit.section(mrkdwn.quote(mrkdwn.escape(mrkdwn.cut(sample.message, MESSAGE_CHARS)))))
+    if sample.hint.strip():
+        blocks.append(kit.section(f"💡 {mrkdwn.escape(mrkdwn.cut(sample.hint, HINT_CHARS))}"))
+    blocks.append(kit.context(w.example(source_link(sample, w)), w.list_in_thread()))
+    blocks += error_context(sample, w)
+    value = _value(sample)
+    blocks.append(
+        kit.actions(
+            [
+                kit.button(w.button_resync_once_fixed(), ActionId.RESYNC, value, style="primary"),
+                kit.button(w.button_snooze(), ActionId.SNOOZE, value),
+                kit.button(w.button_details(), ActionId.SHOW_DETAILS, value),
+            ],
+            block_id=BlockId.ACTIONS,
+        )
+    )
+    return Message(text=mrkdwn.escape(f"{emoji(sample)} {headline}"), blocks=blocks)
+
+
+def count_lines(counts: Sequence[tuple[str, str, int]], w: Wording, *, top: int = 10) -> list[str]:
+    """ "• CUSTOMER · 🔒 Missing permission: *12*" for the largest (mapping, category) groups."""
+    ordered = sorted(counts, key=lambda row: (-row[2], row[0], row[1]))
+    lines = [
+        f"• *{mrkdwn.escape(mapping)}* · {CATEGORY_EMOJI.get(category, '❌')} "
+        f"{mrkdwn.escape(w.category(category))}: *{w.number(count)}*"
+        for mapping, category, count in ordered[:top]
+    ]
+    if len(ordered) > top:
+        lines.append(w.and_more(sum(row[2] for row in ordered[top:])))
+    return lines
+
+
+def _top_records(errors: Sequence[SyncError], w: Wording) -> list[str]:
+    by_record: Counter[tuple[str, str, str]] = Counter()
+    links: dict[tuple[str, str, str], str] = {}
+    for error in errors:
+        name = record_name(error)
+        if not name:
+            continue
+        key = (error.source_system, error.source_table, name)
+        by_record[key] += 1
+        links.setdefault(key, source_link(error, w))
+    return [f"• {links[key]} ({w.number(count)})" for key, count in by_record.most_common(DIGEST_TOP)]
+
+
+def build_digest_message(errors: Sequence[SyncError], *, locale: str = "en") -> Message:
+    """The parent message of a burst: counts by mapping and category, top records; the list in its thread."""
+    w = Wording(locale)
+    counts = Counter((error.mapping, str(error.category)) for error in errors)
+    rows = [(mapping, category, count) for (mapping, category), count in counts.items()]
+    title_text = w.new_errors(len(errors))
+    blocks: list[Block] = [
+        kit.header(f"🔥 {title_text}"),
+        kit.section(f"*{w.by_mapping_and_category()}*\n" + "\n".join(count_lines(rows, w))),
+    ]
+    top = _top_records(errors, w)
+    if top:
+        blocks.append(kit.section(f"*{w.top_records()}*\n" + "\n".join(top)))
+    seen = [error.created_at for error in errors]
+    parts = [w.list_in_thread()]
+    if seen:
+        parts += [w.first_seen(min(seen)), w.last_seen(max(seen))]
+    blocks.append(kit.context(*parts))
+    return Message(text=title_text, blocks=blocks)
+
+
+def digest_line(error: SyncError, w: Wording) -> str:
+    """One compact line of a digest page: id, emoji, record link, short message."""
+    line = f"`#{error.id}` {emoji(error)} {source_link(error, w)}"
+    if error.message.strip():
+        line += f" — {mrkdwn.escape(mrkdwn.cut(mrkdwn.one_line(error.message), DIGEST_LINE_CHARS))}"
+    return line
+
+
+def digest_pages(errors: Sequence[SyncError], *, size: int = DIGEST_PAGE_SIZE) -> list[list[SyncError]]:
+    """Split a burst into the pages the thread replies show."""
+    return [list(errors[start : start + size]) for start in range(0, len(errors), size)] or [[]]
+
+
+def build_digest_page(errors: Sequence[SyncError], *, page: int, pages: int, locale: str = "en") -> Message:
+    """One thread reply of a digest: its errors compactly with ids, always inside Slack's limits."""
+    w = Wording(locale)
+    heading = kit.context(w.page(page, pages))
+    lines = [digest_line(error, w) for error in errors]
+    shown = len(lines)
+    while True:
+        rest = len(lines) - shown
+        body = kit.pack_lines(lines[:shown] + ([w.and_more(rest)] if rest else []))
+        blocks: list[Block] = [heading, *body]
+        if kit.fits(blocks) or shown == 0:
+            break
+        shown -= 1
+    return Message(text=f"{w.page(page, pages)}: {w.new_errors(len(errors))}", blocks=blocks)
+
+
+def build_text(text: str) -> Message:
+    """A plain line from the bot (cleanup count, health alert, recovery); `text` is mrkdwn written by us."""
+    lines = [line for line in text.splitlines() if line.strip()] or ["…"]
+    blocks: list[Block] = list(kit.pack_lines(lines)[:MAX_MESSAGE_BLOCKS])
+    while len(blocks) > 1 and not kit.fits(blocks):
+        blocks.pop()
+    return Message(text=mrkdwn.cut(text, 3000) or "…", blocks=blocks)

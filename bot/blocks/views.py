@@ -1,0 +1,163 @@
+"""Modals (purge confirmation, snooze, couple) and the App Home tab."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    Block,
+    DividerBlock,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks import kit, mrkdwn
+from bot.blocks.jobs import job_line, last_job_per_mapping, purge_buttons
+from bot.blocks.message import MAX_VIEW_BLOCKS
+from bot.blocks.notifications import count_lines
+from bot.blocks.records import source_label
+from bot.blocks.wording import Wording
+from bot.ids import COMMAND, ActionId, BlockId, CallbackId, SnoozeOption
+from storage.models import SyncError, SyncJob, System
+
+MODAL_TITLE_CHARS = 24
+
+
+def _plain(text: str, limit: int = MODAL_TITLE_CHARS) -> PlainTextObject:
+    return PlainTextObject(text=mrkdwn.cut(text, limit), emoji=True)
+
+
+def _options(choices: Sequence[tuple[str, str]]) -> list[Option]:
+    return [Option(value=value, label=mrkdwn.cut(label, 75)) for value, label in choices]
+
+
+def purge_metadata(older_than_days: int | None) -> str:
+    """private_metadata of the purge modal: {"older_than_days": N} or {"older_than_days": null} for all."""
+    return json.dumps({"older_than_days": older_than_days})
+
+
+def build_purge_modal(count: int, older_than_days: int | None, *, locale: str = "en") -> View:
+    """Says how many entries will be deleted before anything is; no submit button when there is nothing."""
+    w = Wording(locale)
+    if count <= 0:
+        return View(
+            type="modal",
+            callback_id=CallbackId.PURGE_CONFIRM,
+            title=_plain(w.purge_title()),
+            close=_plain(w.close()),
+            private_metadata=purge_metadata(older_than_days),
+            blocks=[kit.section(w.nothing_to_delete())],
+        )
+    return View(
+        type="modal",
+        callback_id=CallbackId.PURGE_CONFIRM,
+        title=_plain(w.purge_title()),
+        # Modal submit buttons have no danger style; the words and the warning carry it.
+        submit=_plain(w.purge_submit()),
+        close=_plain(w.cancel()),
+        private_metadata=purge_metadata(older_than_days),
+        blocks=[kit.section(w.purge_count(count, older_than_days)), kit.section(w.cannot_undo())],
+    )
+
+
+def build_snooze_modal(error: SyncError, *, locale: str = "en") -> View:
+    """Asks how long to snooze (1 h, 4 h, 24 h, 7 d); private_metadata is the error id."""
+    w = Wording(locale)
+    options = _options(w.snooze_options())
+    initial = next(option for option in options if option.value == SnoozeOption.ONE_DAY)
+    return View(
+        type="modal",
+        callback_id=CallbackId.SNOOZE,
+        title=_plain(w.snooze_title()),
+        submit=_plain(w.snooze_submit()),
+        close=_plain(w.cancel()),
+        private_metadata=str(error.id),
+        blocks=[
+            kit.section(f"*{mrkdwn.escape(source_label(error, w))}*\n{w.snooze_text(error.id)}"),
+            InputBlock(
+                block_id=BlockId.SNOOZE_DURATION,
+                label=_plain(w.snooze_label(), 2000),
+                element=StaticSelectElement(
+                    action_id=ActionId.SNOOZE_DURATION, options=options, initial_option=initial
+                ),
+            ),
+        ],
+    )
+
+
+def build_couple_modal(error: SyncError, *, locale: str = "en") -> View:
+    """Asks for the other record's reference (and what to copy after); private_metadata is the error id."""
+    w = Wording(locale)
+    other = System.DATAVERSE if error.source_system == System.BUSINESS_CENTRAL else System.BUSINESS_CENTRAL
+    options = _options(w.couple_sync_options())
+    return View(
+        type="modal",
+        callback_id=CallbackId.COUPLE,
+        title=_plain(w.couple_title()),
+        submit=_plain(w.couple_submit()),
+        close=_plain(w.cancel()),
+        private_metadata=str(error.id),
+        blocks=[
+            kit.section(w.couple_text(f"*{mrkdwn.escape(source_label(error, w))}*", other)),
+            InputBlock(
+                block_id=BlockId.COUPLE_REFERENCE,
+                label=_plain(w.couple_label(other), 2000),
+                hint=_plain(w.couple_hint(), 2000),
+                element=PlainTextInputElement(
+                    action_id=ActionId.COUPLE_REFERENCE,
+                    placeholder=_plain(w.couple_placeholder(), 150),
+                    max_length=200,
+                ),
+            ),
+            InputBlock(
+                block_id=BlockId.COUPLE_SYNC,
+                label=_plain(w.couple_sync_label(), 2000),
+                element=StaticSelectElement(
+                    action_id=ActionId.COUPLE_SYNC, options=options, initial_option=options[0]
+                ),
+            ),
+        ],
+    )
+
+
+def build_home(
+    counts: Sequence[tuple[str, str, int]],
+    jobs: Sequence[SyncJob],
+    next_runs: Sequence[tuple[str, datetime | None, bool]],
+    *,
+    locale: str = "en",
+    retention_days: int = 7,
+    now: datetime | None = None,
+) -> View:
+    """App Home: open errors by mapping and category, last job per mapping, next runs, quick actions."""
+    w = Wording(locale)
+    total = sum(count for _mapping, _category, count in counts)
+    blocks: list[Block] = [kit.header(w.home_title())]
+    if total:
+        blocks.append(
+            kit.section(f"*{w.open_error_count(total)}*\n" + "\n".join(count_lines(counts, w, top=30)))
+        )
+    else:
+        blocks.append(kit.section(w.no_open_errors()))
+    blocks.append(DividerBlock())
+    job_lines = [job_line(job, w) for job in last_job_per_mapping(jobs)] or [w.no_jobs()]
+    blocks += kit.pack_lines([f"*{w.last_jobs()}*", *job_lines])
+    blocks.append(DividerBlock())
+    run_lines = [w.next_run(mrkdwn.escape(mapping), at, paused) for mapping, at, paused in next_runs]
+    blocks += kit.pack_lines([f"*{w.next_runs()}*", *(run_lines or [w.no_schedule()])])
+    blocks.append(DividerBlock())
+    blocks.append(kit.section(f"*{w.quick_actions()}*"))
+    buttons = [
+        kit.button(w.button_refresh(), ActionId.HOME_REFRESH, "home"),
+        *purge_buttons(w, retention_days),
+    ]
+    blocks.append(kit.actions(buttons, block_id=BlockId.ACTIONS))
+    if now is not None:
+        blocks.append(kit.context(w.updated_at(now), w.help_hint(COMMAND)))
+    return View(type="home", blocks=blocks[:MAX_VIEW_BLOCKS])

@@ -1,0 +1,714 @@
+"""Every user-facing word of the Slack messages, in one place, through gettext (en is the source)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel.numbers import format_decimal
+
+from bot.blocks import mrkdwn
+from bot.i18n import gettext_for, normalize_locale
+from storage.models import Category, Direction, Door, ErrorStatus, JobType, System
+
+CATEGORY_EMOJI: dict[str, str] = {
+    Category.PERMISSIONS: "🔒",
+    Category.ADMIN_INTEGRATION_USER: "👮",
+    Category.CREDENTIALS: "🔑",
+    Category.EXCHANGE_RATE: "💱",
+    Category.DELETED_RECORD: "🗑️",
+    Category.DEPENDENCY_NOT_COUPLED: "🔗",
+    Category.UPDATE_CONFLICT: "🔀",
+    Category.THROTTLED: "🐢",
+    Category.CONNECTION: "🔌",
+    Category.VALIDATION: "⚠️",
+    Category.ADMIN_MODE: "🚧",
+    Category.OTHER: "❌",
+}
+
+SYSTEM_NAMES: dict[str, str] = {System.BUSINESS_CENTRAL: "Business Central", System.DATAVERSE: "Dataverse"}
+
+# API entity sets and logical names -> the noun people use for one such record.
+_TABLE_NOUNS: dict[str, str] = {
+    "customers": "customer",
+    "customer": "customer",
+    "contacts": "contact",
+    "contact": "contact",
+    "currencies": "currency",
+    "currency": "currency",
+    "transactioncurrencies": "currency",
+    "transactioncurrency": "currency",
+    "items": "item",
+    "item": "item",
+    "products": "product",
+    "product": "product",
+    "salespeople": "salesperson",
+    "salesperson": "salesperson",
+    "systemusers": "user",
+    "systemuser": "user",
+    "accounts": "account",
+    "account": "account",
+}
+
+
+class Wording:
+    """The words of one locale; builders take one and never spell a sentence themselves."""
+
+    def __init__(self, locale: str | None = "en") -> None:
+        self.locale = normalize_locale(locale)
+        translations = gettext_for(self.locale)
+        self._ = translations.gettext
+        self._n = translations.ngettext
+
+    # ---- numbers, dates, names --------------------------------------------------------------------
+
+    def number(self, value: int) -> str:
+        """A count with the locale's digit grouping."""
+        return str(format_decimal(value, locale=self.locale))
+
+    def date(self, moment: datetime) -> str:
+        """A date token readers see in their own time zone."""
+        # Slack fills the {…} placeholders itself; they are not Python format fields.
+        return mrkdwn.date(moment, self._("{date_short_pretty} at {time}"))
+
+    def system(self, system: str) -> str:
+        """The product name of a system."""
+        return SYSTEM_NAMES.get(system, system)
+
+    def table(self, table: str) -> str:
+        """The noun for one record of a table ("customers" -> "customer")."""
+        _ = self._
+        nouns = {
+            "customer": _("customer"),
+            "contact": _("contact"),
+            "currency": _("currency"),
+            "item": _("item"),
+            "product": _("product"),
+            "salesperson": _("salesperson"),
+            "user": _("user"),
+            "account": _("account"),
+        }
+        noun = _TABLE_NOUNS.get(table.lower())
+        return nouns[noun] if noun else table
+
+    def record(self, system: str, table: str, key: str | None, name: str | None) -> str:
+        """ "Business Central customer 10000 Adatum" (plain text; escape before use in mrkdwn)."""
+        parts = [part for part in (key, name) if part]
+        if len(parts) == 2 and parts[0] == parts[1]:
+            parts = parts[:1]
+        return (
+            self._("{system} {table} {record}")
+            .format(system=self.system(system), table=self.table(table), record=" ".join(parts))
+            .strip()
+        )
+
+    def category(self, category: str) -> str:
+        """The title of an error category."""
+        _ = self._
+        titles: dict[str, str] = {
+            Category.PERMISSIONS: _("Missing permission"),
+            Category.ADMIN_INTEGRATION_USER: _("Integration user is an administrator"),
+            Category.CREDENTIALS: _("Sign-in failed"),
+            Category.EXCHANGE_RATE: _("Missing exchange rate"),
+            Category.DELETED_RECORD: _("Coupled record was deleted"),
+            Category.DEPENDENCY_NOT_COUPLED: _("Related record is not coupled"),
+            Category.UPDATE_CONFLICT: _("Changed on both sides"),
+            Category.THROTTLED: _("Throttled"),
+            Category.CONNECTION: _("Connection failed"),
+            Category.VALIDATION: _("Record refused"),
+            Category.ADMIN_MODE: _("Environment in administration mode"),
+        }
+        return titles.get(category, _("Sync failed"))
+
+    def direction(self, direction: str) -> str:
+        """A mapping's or run's direction in words."""
+        _ = self._
+        if direction == Direction.TO_DATAVERSE:
+            return _("Business Central → Dataverse")
+        if direction == Direction.FROM_DATAVERSE:
+            return _("Dataverse → Business Central")
+        return _("both ways")
+
+    def status(self, status: str) -> str:
+        """An error status in words."""
+        _ = self._
+        words: dict[str, str] = {
+            ErrorStatus.OPEN: _("open"),
+            ErrorStatus.RESOLVED: _("resolved"),
+            ErrorStatus.SNOOZED: _("snoozed"),
+        }
+        return words.get(status, status)
+
+    def job_type(self, job_type: str) -> str:
+        """A job type in words."""
+        _ = self._
+        words: dict[str, str] = {
+            JobType.SYNC: _("sync"),
+            JobType.COUPLING: _("coupling"),
+            JobType.UNCOUPLING: _("uncoupling"),
+            JobType.CLEANUP: _("cleanup"),
+        }
+        return words.get(job_type, job_type)
+
+    def door(self, door: str) -> str:
+        """Through which door an action came in."""
+        _ = self._
+        doors: dict[str, str] = {
+            Door.SLACK: _("Slack"),
+            Door.TERMINAL: _("terminal"),
+            Door.SCHEDULE: _("schedule"),
+        }
+        return doors.get(door, door)
+
+    def result(self, result: str) -> str:
+        """An audit result in words."""
+        _ = self._
+        return {"ok": _("ok"), "refused": _("refused"), "failed": _("failed"), "queued": _("queued")}.get(
+            result, result
+        )
+
+    # ---- the error message ----------------------------------------------------------------------
+
+    def mapping(self, name: str) -> str:
+        """ "Mapping CUSTOMER"."""
+        return self._("Mapping {mapping}").format(mapping=name)
+
+    def occurrences(self, count: int) -> str:
+        """ "3 occurrences"."""
+        return self._n("{n} occurrence", "{n} occurrences", count).format(n=self.number(count))
+
+    def first_seen(self, moment: datetime) -> str:
+        """ "first seen <date>"."""
+        return self._("first seen {date}").format(date=self.date(moment))
+
+    def last_seen(self, moment: datetime) -> str:
+        """ "last seen <date>"."""
+        return self._("last seen {date}").format(date=self.date(moment))
+
+    def error_ref(self, error_id: int | None) -> str:
+        """ "Error #17"."""
+        return self._("Error #{id}").format(id=error_id if error_id is not None else "?")
+
+    def job_ref(self, job_id: str) -> str:
+        """ "job 6f1c…"."""
+        return self._("job {job}").format(job=job_id)
+
+    def code(self, code: str) -> str:
+        """ "code 0x80040220"."""
+        return self._("code {code}").format(code=code)
+
+    def resolved(self, by: str, at: datetime | None, resolution: str | None) -> str:
+        """ "✅ Resolved by @x at <date> — how"."""
+        line = (
+            self._("✅ Resolved by {user} at {date}").format(user=by, date=self.date(at))
+            if at
+            else self._("✅ Resolved by {user}").format(user=by)
+        )
+        return f"{line} — {resolution}" if resolution else line
+
+    def snoozed(self, until: datetime | None, by: str | None) -> str:
+        """ "😴 Snoozed until <date> by @x"."""
+        if until is None:
+            return self._("😴 Snoozed")
+        if by:
+            return self._("😴 Snoozed until {date} by {user}").format(date=self.date(until), user=by)
+        return self._("😴 Snoozed until {date}").format(date=self.date(until))
+
+    def repeat(self, count: int, last_seen: datetime) -> str:
+        """The thread reply for a repeat."""
+        return self._n(
+            "🔁 Happened again: {n} time in all, last at {date}.",
+            "🔁 Happened again: {n} times in all, last at {date}.",
+            count,
+        ).format(n=self.number(count), date=self.date(last_seen))
+
+    def repeat_fallback(self, title: str, count: int) -> str:
+        """Plain text of the repeat reply."""
+        return self._n(
+            "{title} happened again ({n} time)", "{title} happened again ({n} times)", count
+        ).format(title=title, n=self.number(count))
+
+    # ---- buttons and confirm dialogs ----------------------------------------------------------------
+
+    def button_resync(self) -> str:
+        """Button: re-sync."""
+        return self._("Re-sync")
+
+    def button_resync_once_fixed(self) -> str:
+        """Button: re-sync after fixing the setup."""
+        return self._("Re-sync once fixed")
+
+    def button_couple(self) -> str:
+        """Button: couple to an existing record."""
+        return self._("Couple…")
+
+    def button_couple_dependency(self) -> str:
+        """Button: couple the related record."""
+        return self._("Couple dependency")
+
+    def button_uncouple(self) -> str:
+        """Button: remove the coupling."""
+        return self._("Remove coupling")
+
+    def button_restore(self) -> str:
+        """Button: recreate the deleted side."""
+        return self._("Restore record")
+
+    def button_delete_record(self) -> str:
+        """Button: delete the surviving side."""
+        return self._("Delete record")
+
+    def button_keep_bc(self) -> str:
+        """Button: Business Central wins the update conflict."""
+        return self._("Keep Business Central's values")
+
+    def button_keep_dataverse(self) -> str:
+        """Button: Sales wins the update conflict."""
+        return self._("Keep Sales' values")
+
+    def button_snooze(self) -> str:
+        """Button: snooze."""
+        return self._("Snooze…")
+
+    def button_details(self) -> str:
+        """Button: details."""
+        return self._("Details")
+
+    def button_delete_entry(self) -> str:
+        """Button: delete the error entry."""
+        return self._("Delete entry")
+
+    def button_more(self) -> str:
+        """Button: next page."""
+        return self._("More")
+
+    def button_refresh(self) -> str:
+        """Button: refresh the home tab."""
+        return self._("Refresh")
+
+    def button_open(self, system: str) -> str:
+        """Link button: open the record."""
+        return self._("Open in {system}").format(system=self.system(system))
+
+    def button_purge_older(self, days: int) -> str:
+        """Button: purge entries older than N days."""
+        return self._n(
+            "Delete entries older than {n} day", "Delete entries older than {n} days", days
+        ).format(n=self.number(days))
+
+    def button_purge_all(self) -> str:
+        """Button: purge every entry."""
+        return self._("Delete all entries")
+
+    def cancel(self) -> str:
+        """Deny / close."""
+        return self._("Cancel")
+
+    def confirm_delete_record(self, record: str) -> tuple[str, str, str]:
+        """Title, text and confirm word of the delete-record dialog."""
+        _ = self._
+        return (
+            _("Delete the record?"),
+            _("This deletes {record} and removes its coupling. It cannot be undone.").format(record=record),
+            _("Delete record"),
+        )
+
+    def confirm_uncouple(self, first: str, second: str) -> tuple[str, str, str]:
+        """Title, text and confirm word of the remove-coupling dialog."""
+        _ = self._
+        return (
+            _("Remove the coupling?"),
+            _("{first} and {second} will no longer sync with each other. Both records stay.").format(
+                first=first, second=second
+            ),
+            _("Remove coupling"),
+        )
+
+    def confirm_delete_entry(self, error_id: int | None) -> tuple[str, str, str]:
+        """Title, text and confirm word of the delete-entry dialog."""
+        _ = self._
+        return (
+            _("Delete this entry?"),
+            _("This deletes error #{id} from the log. The records are not touched.").format(
+                id=error_id if error_id is not None else "?"
+            ),
+            _("Delete entry"),
+        )
+
+    def confirm_purge_older(self, days: int) -> tuple[str, str, str]:
+        """Title, text and confirm word of the purge-older-than dialog."""
+        _ = self._
+        text = self._n(
+            "This deletes every error entry older than {n} day. You will see how many first.",
+            "This deletes every error entry older than {n} days. You will see how many first.",
+            days,
+        ).format(n=self.number(days))
+        return _("Delete old entries?"), text, _("Continue")
+
+    def confirm_purge_all(self) -> tuple[str, str, str]:
+        """Title, text and confirm word of the purge-all dialog."""
+        _ = self._
+        return (
+            _("Delete all entries?"),
+            _("This deletes every error entry, open ones included. You will see how many first."),
+            _("Continue"),
+        )
+
+    # ---- one cause, many records; bursts ---------------------------------------------------------
+
+    def missing_privilege(self, privilege: str) -> str:
+        """ "Missing privilege prvCreateAccount"."""
+        return self._("Missing privilege {privilege}").format(privilege=privilege)
+
+    def records_failed(self, headline: str, count: int) -> str:
+        """ "<headline> — 214 records failed"."""
+        return self._n("{headline} — {n} record failed", "{headline} — {n} records failed", count).format(
+            headline=headline, n=self.number(count)
+        )
+
+    def example(self, record: str) -> str:
+        """ "For example: <record>"."""
+        return self._("For example: {record}").format(record=record)
+
+    def list_in_thread(self) -> str:
+        """Pointer to the thread."""
+        return self._("The list is in the thread.")
+
+    def new_errors(self, count: int) -> str:
+        """Digest title."""
+        return self._n("{n} new sync error", "{n} new sync errors", count).format(n=self.number(count))
+
+    def by_mapping_and_category(self) -> str:
+        """Digest/summary section title."""
+        return self._("By mapping and category")
+
+    def top_records(self) -> str:
+        """Digest section title."""
+        return self._("Most affected records")
+
+    def page(self, page: int, pages: int) -> str:
+        """ "Page 2 of 5"."""
+        return self._("Page {page} of {pages}").format(page=page, pages=pages)
+
+    def and_more(self, count: int) -> str:
+        """ "… and 12 more"."""
+        return self._n("… and {n} more", "… and {n} more", count).format(n=self.number(count))
+
+    # ---- command replies ----------------------------------------------------------------------------
+
+    def open_errors(self) -> str:
+        """Title: open errors."""
+        return self._("Open sync errors")
+
+    def no_open_errors(self) -> str:
+        """Nothing open."""
+        return self._("No open errors. 🎉")
+
+    def open_error_count(self, count: int) -> str:
+        """ "12 open errors"."""
+        return self._n("{n} open error", "{n} open errors", count).format(n=self.number(count))
+
+    def last_jobs(self) -> str:
+        """Title: last job per mapping."""
+        return self._("Last jobs")
+
+    def no_jobs(self) -> str:
+        """No job log yet."""
+        return self._("No synchronization has run yet.")
+
+    def jobs_title(self) -> str:
+        """Title of the status reply."""
+        return self._("Synchronization jobs")
+
+    def job_started(self, moment: datetime) -> str:
+        """ "started <date>"."""
+        return self._("started {date}").format(date=self.date(moment))
+
+    def job_running(self) -> str:
+        """A job without finish time."""
+        return self._("running")
+
+    def counters(self, counts: dict[str, int]) -> str:
+        """ "inserted 3 · modified 5 · failed 1" (only the non-zero ones; "nothing changed" when none)."""
+        _ = self._
+        names = {
+            "inserted": _("inserted {n}"),
+            "modified": _("modified {n}"),
+            "deleted": _("deleted {n}"),
+            "unchanged": _("unchanged {n}"),
+            "skipped": _("skipped {n}"),
+            "failed": _("failed {n}"),
+            "coupled": _("coupled {n}"),
+            "uncoupled": _("uncoupled {n}"),
+        }
+        parts = [names[key].format(n=self.number(value)) for key, value in counts.items() if value]
+        return " · ".join(parts) if parts else _("nothing changed")
+
+    def help_hint(self, command: str) -> str:
+        """Pointer to the help."""
+        return self._("Type `{command} help` to see every command.").format(command=command)
+
+    def help_title(self, command: str) -> str:
+        """Title of the help."""
+        return self._("How to use {command}").format(command=command)
+
+    def unknown_word(self, word: str) -> str:
+        """The first word was not a subcommand."""
+        return self._("I don't know “{word}”. Here is what I understand:").format(word=word)
+
+    def help_lines(self) -> list[tuple[str, str]]:
+        """(subcommand usage, what it does), the same words as bot.commands.USAGE."""
+        _ = self._
+        return [
+            ("", _("summary of open errors and the last jobs")),
+            ("help [SUBCOMMAND]", _("this help")),
+            (
+                "list [--mapping M] [--category C] [--status open|resolved|snoozed|all] [--limit N] [--json]",
+                _("errors, newest first"),
+            ),
+            ("show ID [--json]", _("one error with its full text and both record links")),
+            ("resync ID ... | --failed [--mapping M]", _("re-synchronizes the records behind errors")),
+            ("couple BC_REF DV_REF [--sync none|bc|dataverse]", _("couples two records")),
+            ("couple --match MAPPING", _("couples records that match")),
+            ("uncouple REF", _("removes a coupling")),
+            ("purge --older-than DURATION | --all [--yes]", _("deletes error entries")),
+            ("restore ID", _("recreates the deleted side of a coupled record")),
+            ("delete-record ID", _("deletes the surviving side of a coupled record")),
+            ("snooze ID DURATION", _("hides an error's notifications until then")),
+            ("status [--json]", _("the latest jobs per mapping with their counters")),
+            ("sync [MAPPING ...] [--full]", _("runs synchronization now")),
+            ("schedule [--json]", _("the scheduled jobs")),
+            ("schedule MAPPING every DURATION", _("changes how often a mapping syncs")),
+            ("pause MAPPING", _("pauses a mapping's schedule")),
+            ("resume MAPPING", _("resumes a mapping's schedule")),
+            ("run MAPPING", _("runs a mapping's scheduled job now")),
+            ("audit [ID] [--json]", _("who did what, when")),
+            ("doctor [--json]", _("checks the integration setup")),
+        ]
+
+    def durations_hint(self) -> str:
+        """How durations are written."""
+        return self._("Durations look like 30m, 12h, 7d or 2w. References look like customer:10000.")
+
+    def usage(self, usage: str) -> str:
+        """ "Usage: `…`"."""
+        return self._("Usage: {usage}").format(usage=f"`{usage}`")
+
+    def errors_title(self) -> str:
+        """Title of the list reply."""
+        return self._("Sync errors")
+
+    def no_errors_match(self) -> str:
+        """Empty list."""
+        return self._("No errors match.")
+
+    def more_below(self) -> str:
+        """There is a next page."""
+        return self._("Older errors are on the next page.")
+
+    def details_fields(self) -> dict[str, str]:
+        """Labels of the facts in the details reply."""
+        _ = self._
+        return {
+            "category": _("Category"),
+            "status": _("Status"),
+            "mapping": _("Mapping"),
+            "direction": _("Direction"),
+            "code": _("Code"),
+            "occurrences": _("Occurrences"),
+            "first_seen": _("First seen"),
+            "last_seen": _("Last seen"),
+            "job": _("Job"),
+            "source": _("Source"),
+            "destination": _("Destination"),
+            "full_text": _("Full text"),
+            "facts": _("Facts"),
+        }
+
+    def no_full_text(self) -> str:
+        """The error has no detail text."""
+        return self._("No further text.")
+
+    def audit_title(self) -> str:
+        """Title of the audit reply."""
+        return self._("Audit log")
+
+    def nothing_recorded(self) -> str:
+        """Empty audit log."""
+        return self._("Nothing recorded yet.")
+
+    def refusal(self, action: str, admins: str | None) -> str:
+        """Only admins may; ask one of them (or nobody is set up)."""
+        _ = self._
+        verbs = {
+            "purge": _("delete error entries"),
+            "couple": _("couple records"),
+            "uncouple": _("remove couplings"),
+            "schedule": _("change schedules"),
+        }
+        verb = verbs.get(action, _("do this"))
+        if admins:
+            return _("⛔ Only sync admins may {action}. Ask one of {admins}.").format(
+                action=verb, admins=admins
+            )
+        return _(
+            "⛔ Only sync admins may {action}, and none is set up yet: ask whoever runs the bot."
+        ).format(action=verb)
+
+    def already(self, action: str, by: str, at: datetime | None) -> str:
+        """ "Already re-synced by @x at <date>."."""
+        _ = self._
+        done = {
+            "resync": _("re-synced"),
+            "couple": _("coupled"),
+            "couple_dependency": _("coupled"),
+            "uncouple": _("uncoupled"),
+            "restore_record": _("restored"),
+            "delete_record": _("deleted"),
+            "delete_error": _("deleted"),
+            "snooze": _("snoozed"),
+            "resolve": _("resolved"),
+            "keep_bc": _("resolved"),
+            "keep_dataverse": _("resolved"),
+            "purge": _("purged"),
+        }.get(action, _("done"))
+        if at is None:
+            return _("Already {done} by {user}.").format(done=done, user=by)
+        return _("Already {done} by {user} at {date}.").format(done=done, user=by, date=self.date(at))
+
+    def already_snoozed(self, until: datetime | None, by: str | None) -> str:
+        """The error is snoozed already."""
+        return self._("Already snoozed.") + " " + self.snoozed(until, by)
+
+    def failed(self, text: str) -> str:
+        """ "⚠️ That did not work: …"."""
+        return self._("⚠️ That did not work: {reason}").format(reason=text)
+
+    def already_open(self) -> str:
+        """Nothing was done to the error yet."""
+        return self._("This error is still open.")
+
+    # ---- modals and App Home ----------------------------------------------------------------------
+
+    def purge_title(self) -> str:
+        """Purge modal title (≤ 24 characters)."""
+        return self._("Delete entries")
+
+    def purge_submit(self) -> str:
+        """Purge modal submit (≤ 24 characters)."""
+        return self._("Delete")
+
+    def close(self) -> str:
+        """Modal close (≤ 24 characters)."""
+        return self._("Close")
+
+    def purge_count(self, count: int, older_than_days: int | None) -> str:
+        """How many entries the purge deletes."""
+        if older_than_days is None:
+            return self._n(
+                "This deletes *{n}* error entry, open ones included.",
+                "This deletes all *{n}* error entries, open ones included.",
+                count,
+            ).format(n=self.number(count))
+        return self._n(
+            "This deletes *{n}* error entry older than {days} days.",
+            "This deletes *{n}* error entries older than {days} days.",
+            count,
+        ).format(n=self.number(count), days=self.number(older_than_days))
+
+    def cannot_undo(self) -> str:
+        """Warning line."""
+        return self._("⚠️ It cannot be undone.")
+
+    def nothing_to_delete(self) -> str:
+        """Purge of nothing."""
+        return self._("There is nothing to delete.")
+
+    def snooze_title(self) -> str:
+        """Snooze modal title."""
+        return self._("Snooze error")
+
+    def snooze_submit(self) -> str:
+        """Snooze modal submit."""
+        return self._("Snooze")
+
+    def snooze_label(self) -> str:
+        """Snooze input label."""
+        return self._("For how long?")
+
+    def snooze_text(self, error_id: int | None) -> str:
+        """What snoozing does."""
+        return self._(
+            "Error #{id} stays quiet until then: repeats go unnoticed, and then it opens again by itself."
+        ).format(id=error_id if error_id is not None else "?")
+
+    def snooze_options(self) -> list[tuple[str, str]]:
+        """(value, label) of the snooze durations."""
+        _ = self._
+        return [("1h", _("1 hour")), ("4h", _("4 hours")), ("24h", _("24 hours")), ("7d", _("7 days"))]
+
+    def couple_title(self) -> str:
+        """Couple modal title."""
+        return self._("Couple records")
+
+    def couple_submit(self) -> str:
+        """Couple modal submit."""
+        return self._("Couple")
+
+    def couple_text(self, record: str, other_system: str) -> str:
+        """What the couple modal does."""
+        return self._("Couple {record} with an existing record in {system}.").format(
+            record=record, system=self.system(other_system)
+        )
+
+    def couple_label(self, other_system: str) -> str:
+        """Couple reference input label."""
+        return self._("{system} record").format(system=self.system(other_system))
+
+    def couple_placeholder(self) -> str:
+        """Couple reference placeholder."""
+        return self._("account:6f1c… or customer:10000")
+
+    def couple_hint(self) -> str:
+        """How a reference is written."""
+        return self._("A table and a number or GUID, like customer:10000 or account:6f1c…")
+
+    def couple_sync_label(self) -> str:
+        """Couple sync select label."""
+        return self._("After coupling, copy")
+
+    def couple_sync_options(self) -> list[tuple[str, str]]:
+        """(value, label) of the after-coupling sync choices."""
+        _ = self._
+        return [
+            ("none", _("nothing for now")),
+            ("bc", _("Business Central's values to Dataverse")),
+            ("dataverse", _("Dataverse's values to Business Central")),
+        ]
+
+    def home_title(self) -> str:
+        """App Home header."""
+        return self._("Business Central ↔ Sales synchronization")
+
+    def next_runs(self) -> str:
+        """Title: next scheduled runs."""
+        return self._("Next runs")
+
+    def next_run(self, mapping: str, at: datetime | None, paused: bool) -> str:
+        """ "CUSTOMER: <date>" / paused / not scheduled."""
+        if paused:
+            return self._("*{mapping}*: paused").format(mapping=mapping)
+        if at is None:
+            return self._("*{mapping}*: not scheduled").format(mapping=mapping)
+        return self._("*{mapping}*: {date}").format(mapping=mapping, date=self.date(at))
+
+    def no_schedule(self) -> str:
+        """No scheduled jobs."""
+        return self._("Nothing is scheduled.")
+
+    def quick_actions(self) -> str:
+        """Title: quick actions."""
+        return self._("Quick actions")
+
+    def updated_at(self, moment: datetime) -> str:
+        """ "Updated <date>"."""
+        return self._("Updated {date}").format(date=self.date(moment))

@@ -1,0 +1,118 @@
+"""Routes every request to its stand-in: token endpoint, Business Central, Dataverse, web pages, control."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from bot.sandbox.bc_api import BusinessCentralApi
+from bot.sandbox.constants import DATAVERSE_API_PREFIX
+from bot.sandbox.dv_api import DataverseApi
+from bot.sandbox.fault_effects import FaultEffects
+from bot.sandbox.faults import FaultBoard, UnknownFault
+from bot.sandbox.gate import Gate
+from bot.sandbox.http_types import Request, Response, json_response
+from bot.sandbox.state import SandboxState
+from bot.sandbox.tokens import TokenIssuer
+from bot.sandbox.web_pages import business_central_page, dataverse_page
+
+
+class SandboxApp:
+    """The whole sandbox as a function from Request to Response."""
+
+    def __init__(
+        self,
+        state: SandboxState,
+        tokens: TokenIssuer,
+        faults: FaultBoard,
+        effects: FaultEffects,
+        base_url: Callable[[], str],
+    ) -> None:
+        self.state = state
+        self.tokens = tokens
+        self.faults = faults
+        self.effects = effects
+        self.base_url = base_url
+        gate = Gate(tokens, faults, token_url=self._token_url(), dataverse_url=self._dataverse_url())
+        self.business_central = BusinessCentralApi(state, gate, self._bc_api_url)
+        self.dataverse = DataverseApi(state, gate, faults, self._dataverse_url)
+
+    def _token_url(self) -> str:
+        return "/token"
+
+    def _dataverse_url(self) -> str:
+        return f"{self.base_url()}/dataverse"
+
+    def _bc_api_url(self) -> str:
+        from bot.sandbox.constants import BC_PREFIX
+
+        return f"{self.base_url()}{BC_PREFIX}"
+
+    def handle(self, request: Request) -> Response:
+        """Count the request, then dispatch it by its first path segment."""
+        self.state.count_request(request.path)
+        first = request.path.lstrip("/").split("/", 1)[0]
+        if first == "token":
+            return self._token(request)
+        if first == "bc":
+            return self.business_central.handle(request)
+        if first == "bc-web":
+            return business_central_page(self.state, request)
+        if request.path.startswith(DATAVERSE_API_PREFIX):
+            return self.dataverse.handle(request)
+        if request.path.rstrip("/") == "/dataverse/main.aspx":
+            return dataverse_page(self.state, request)
+        if first == "_sandbox":
+            return self._control(request)
+        return json_response(
+            404, {"error": {"code": "NotFound", "message": f"No resource at '{request.path}'."}}
+        )
+
+    def _token(self, request: Request) -> Response:
+        parts = request.path.strip("/").split("/")
+        if len(parts) != 5 or parts[2:] != ["oauth2", "v2.0", "token"]:
+            return json_response(
+                404, {"error": "not_found", "error_description": "Unknown token endpoint path."}
+            )
+        return self.tokens.token_endpoint(request, parts[1], self.faults.password_expired())
+
+    def _control(self, request: Request) -> Response:
+        """`GET /_sandbox/state`, `POST /_sandbox/faults`, `DELETE /_sandbox/faults`."""
+        path = request.path.rstrip("/")
+        if path == "/_sandbox/state" and request.method == "GET":
+            return json_response(200, self.snapshot())
+        if path == "/_sandbox/faults" and request.method == "GET":
+            return json_response(200, {"faults": self.faults.active()})
+        if path == "/_sandbox/faults" and request.method == "DELETE":
+            self.effects.switch_all_off()
+            return json_response(200, {"faults": []})
+        if path == "/_sandbox/faults" and request.method == "POST":
+            try:
+                payload = request.json_body()
+                if not isinstance(payload, dict) or not isinstance(payload.get("fault"), str):
+                    raise ValueError('expected {"fault": NAME, ...params}')
+                name = payload.pop("fault")
+                self.effects.switch_on(name, payload)
+            except (ValueError, UnknownFault) as error:
+                return json_response(400, {"error": {"code": "BadFault", "message": str(error)}})
+            return json_response(200, {"faults": self.faults.active()})
+        return json_response(
+            404, {"error": {"code": "NotFound", "message": f"No resource at '{request.path}'."}}
+        )
+
+    def snapshot(self) -> dict[str, object]:
+        """Record counts per table per side, active faults and request counts."""
+        counts = self.state.counts()
+        return {
+            "business_central": counts["bc"],
+            "dataverse": counts["dataverse"],
+            "faults": self.faults.active(),
+            "requests": self.state.request_counts(),
+            "company_id": self.state.identities.company_id,
+            "integration_user_id": self.state.identities.integration_user_id,
+        }
+
+
+def dumps(payload: object) -> str:
+    """JSON text for console output."""
+    return json.dumps(payload, indent=2)
