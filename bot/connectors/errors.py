@@ -1,15 +1,15 @@
 """Typed errors of the business-app connectors.
 
-    ConnectorError                 anything the API or the network refused
-    ├── AuthenticationFailed       the token endpoint refused (AADSTS code) or the API answered 401
-    ├── PermissionDenied           403; privilege and entity parsed from "is missing prv… privilege"
-    ├── NotFound                   404 / BadRequest_NotFound / Internal_RecordNotFound
-    ├── ConcurrencyConflict        412 / Request_EntityChanged: the ETag is stale
-    ├── Throttled                  429 with retry_after seconds
-    ├── ServerError                5xx
-    ├── Timeout                    the request timed out
-    ├── ConnectionFailed           the host could not be reached
-    └── InvalidData                400 and other refusals of the data itself
+ConnectorError                 anything the API or the network refused
+├── AuthenticationFailed       the token endpoint refused (AADSTS code) or the API answered 401
+├── PermissionDenied           403; privilege and entity parsed from "is missing prv… privilege"
+├── NotFound                   404 / BadRequest_NotFound / Internal_RecordNotFound
+├── ConcurrencyConflict        412 / Request_EntityChanged: the ETag is stale
+├── Throttled                  429 with retry_after seconds
+├── ServerError                5xx
+├── Timeout                    the request timed out
+├── ConnectionFailed           the host could not be reached
+└── InvalidData                400 and other refusals of the data itself
 """
 
 from __future__ import annotations

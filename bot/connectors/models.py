@@ -115,7 +115,28 @@ class RecordStore(Protocol):
         """Run writes in as few `$batch` requests as the API's limit allows; one result per operation."""
         ...
 
-    def record_url(self, table: str, record: Record | None = None, *, record_id: str | None = None,
-                   key: str | None = None) -> str | None:
+    def record_url(
+        self,
+        table: str,
+        record: Record | None = None,
+        *,
+        record_id: str | None = None,
+        key: str | None = None,
+    ) -> str | None:
         """Deep link to the record in the app's web client, or None when it cannot be built."""
+        ...
+
+
+class KeyedRecordStore(RecordStore, Protocol):
+    """A RecordStore that also finds records by an exact key and reports its batch limit and request count."""
+
+    BATCH_LIMIT: int
+
+    @property
+    def requests_made(self) -> int:
+        """HTTP requests sent to the API so far."""
+        ...
+
+    def find(self, table: str, field: str, value: Any) -> list[Record]:
+        """Records whose `field` equals `value` exactly."""
         ...

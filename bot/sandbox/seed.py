@@ -543,7 +543,7 @@ class _Seeder:
                     "country": customer["country"],
                     "phoneNumber": customer["phoneNumber"],
                     "mobilePhoneNumber": f"+{self.rng.randint(1, 49)} "
-                    "7{self.rng.randint(10000000, 99999999)}",
+                    f"7{self.rng.randint(10000000, 99999999)}",
                     "email": f"{first.lower()}.{last.lower().replace(' ', '')}@{domain}",
                     "website": "",
                 },

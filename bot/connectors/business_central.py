@@ -1,0 +1,238 @@
+"""Business Central API v2.0 as a RecordStore: one company's entities, typed errors, JSON `$batch`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from bot.connectors.auth import BUSINESS_CENTRAL_SCOPE, TokenProvider
+from bot.connectors.batching import has_create, not_answered, run_in_chunks
+from bot.connectors.errors import ConnectorError, NotFound
+from bot.connectors.failures import error_from_answer, json_body
+from bot.connectors.links import (
+    BUSINESS_CENTRAL_PAGES,
+    business_central_record_url,
+    business_central_web_url_from_api,
+)
+from bot.connectors.models import BatchOperation, BatchResult, Record, SystemName
+from bot.connectors.odata import format_timestamp, literal, max_page_size, row_fields, select_with, to_record
+from bot.connectors.retry import RetryPolicy
+from bot.connectors.transport import ApiSession
+
+ID_FIELD = "id"
+MODIFIED_FIELD = "lastModifiedDateTime"
+
+
+class BusinessCentralClient:
+    """Reads and writes one Business Central company's entities ("customers", "contacts", "currencies", …)."""
+
+    system: SystemName = "business_central"
+    BATCH_LIMIT = 100
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        api_url: str,
+        tokens: TokenProvider,
+        company_id: str | None = None,
+        web_url: str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.web_url = web_url.rstrip("/") if web_url else business_central_web_url_from_api(self.api_url)
+        self._session = ApiSession(
+            http,
+            system=self.system,
+            tokens=tokens,
+            scope=BUSINESS_CENTRAL_SCOPE,
+            retry=retry,
+            headers={"Accept": "application/json"},
+        )
+        self._company_id = company_id
+        self._companies: list[dict[str, Any]] | None = None
+
+    @property
+    def requests_made(self) -> int:
+        """HTTP requests sent to the API so far (retries included, token requests not)."""
+        return self._session.requests_made
+
+    # -- company -------------------------------------------------------------------------------------
+
+    def companies(self) -> list[dict[str, Any]]:
+        """Every company of the environment (`id`, `name`, `displayName`, …)."""
+        rows = [row for page in self._session.iter_pages(f"{self.api_url}/companies") for row in page]
+        self._companies = [row_fields(row) for row in rows]
+        return list(self._companies)
+
+    @property
+    def company_id(self) -> str:
+        """The configured company, or the first one when none was configured (looked up once)."""
+        if self._company_id is None:
+            companies = self._companies if self._companies is not None else self.companies()
+            if not companies:
+                raise NotFound(
+                    message="Business Central has no company.",
+                    system=self.system,
+                    method="GET",
+                    url=f"{self.api_url}/companies",
+                )
+            self._company_id = str(companies[0][ID_FIELD])
+        return self._company_id
+
+    def company_name(self) -> str:
+        """The company's name, as the web client's `company=` parameter expects it."""
+        company_id = self.company_id
+        companies = self._companies if self._companies is not None else self.companies()
+        for company in companies:
+            if str(company.get(ID_FIELD)) == company_id:
+                return str(company.get("name") or company.get("displayName") or "")
+        raise NotFound(
+            message=f"Business Central has no company with id {company_id}.",
+            system=self.system,
+            method="GET",
+            url=f"{self.api_url}/companies",
+        )
+
+    def entity_url(self, table: str, record_id: str | None = None) -> str:
+        """The URL of an entity set of the company, or of one of its records."""
+        return self.api_url + "/" + self._relative_url(table, record_id)
+
+    # -- reads ---------------------------------------------------------------------------------------
+
+    def iter_changed(
+        self,
+        table: str,
+        *,
+        since: datetime | None = None,
+        select: list[str] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[list[Record]]:
+        """Yield pages of records modified after `since` (all records when None), following nextLink."""
+        params: dict[str, str] = {}
+        if since is not None:
+            params["$filter"] = f"{MODIFIED_FIELD} gt {format_timestamp(since)}"
+        columns = select_with(select, ID_FIELD, MODIFIED_FIELD)
+        if columns:
+            params["$select"] = columns
+        pages = self._session.iter_pages(
+            self.entity_url(table), params=params, headers=max_page_size(page_size)
+        )
+        for rows in pages:
+            yield [self._record(table, row) for row in rows]
+
+    def get(self, table: str, record_id: str) -> Record:
+        """Return one record; raises NotFound."""
+        return self._record(table, self._session.get_json(self.entity_url(table, record_id)))
+
+    def find(self, table: str, field: str, value: Any) -> list[Record]:
+        """Records whose `field` equals `value` exactly (e.g. customers with number '10000')."""
+        params = {"$filter": f"{field} eq {literal(value)}"}
+        pages = self._session.iter_pages(self.entity_url(table), params=params)
+        return [self._record(table, row) for rows in pages for row in rows]
+
+    # -- writes --------------------------------------------------------------------------------------
+
+    def create(self, table: str, body: dict[str, Any]) -> Record:
+        """Create a record and return it as stored."""
+        response = self._session.send("POST", self.entity_url(table), json=body)
+        return self._record(table, json_body(response) or {})
+
+    def update(self, table: str, record_id: str, body: dict[str, Any], *, etag: str | None = "*") -> Record:
+        """Update a record (If-Match: etag) and return it as stored; raises ConcurrencyConflict."""
+        url = self.entity_url(table, record_id)
+        response = self._session.send("PATCH", url, json=body, headers={"If-Match": etag or "*"})
+        row = json_body(response)
+        return self._record(table, row) if row else self.get(table, record_id)
+
+    def delete(self, table: str, record_id: str, *, etag: str | None = "*") -> None:
+        """Delete a record."""
+        self._session.send("DELETE", self.entity_url(table, record_id), headers={"If-Match": etag or "*"})
+
+    def batch(self, operations: list[BatchOperation]) -> list[BatchResult]:
+        """Run writes as JSON `$batch` requests of at most 100 independent operations; one result each."""
+        return run_in_chunks(operations, self.BATCH_LIMIT, self._run_batch)
+
+    # -- links ---------------------------------------------------------------------------------------
+
+    def record_url(
+        self,
+        table: str,
+        record: Record | None = None,
+        *,
+        record_id: str | None = None,
+        key: str | None = None,
+    ) -> str | None:
+        """Web-client link to the record's card (filtered on No./Code), or None when it cannot be built."""
+        page = BUSINESS_CENTRAL_PAGES.get(table)
+        if page is None or self.web_url is None:
+            return None
+        if key is None and record is not None:
+            value = record.fields.get(page.key_property)
+            key = str(value) if value not in (None, "") else None
+        if not key:
+            return None
+        try:
+            company_name = self.company_name()
+        except ConnectorError:
+            return None
+        return business_central_record_url(self.web_url, company_name, table, key)
+
+    # -- internals -----------------------------------------------------------------------------------
+
+    def _relative_url(self, table: str, record_id: str | None = None) -> str:
+        path = f"companies({self.company_id})/{table}"
+        return f"{path}({record_id})" if record_id else path
+
+    def _record(self, table: str, row: dict[str, Any]) -> Record:
+        return to_record(self.system, table, row, id_field=ID_FIELD, modified_field=MODIFIED_FIELD)
+
+    def _run_batch(self, chunk: list[BatchOperation]) -> list[BatchResult]:
+        requests = [self._batch_request(str(number), operation) for number, operation in enumerate(chunk)]
+        response = self._session.send(
+            "POST",
+            f"{self.api_url}/$batch",
+            json={"requests": requests},
+            headers={"Content-Type": "application/json"},
+            idempotent=not has_create(chunk),
+        )
+        answers = {
+            str(answer.get("id")): answer for answer in (json_body(response) or {}).get("responses", [])
+        }
+        results: list[BatchResult] = []
+        for number, operation in enumerate(chunk):
+            url = self.entity_url(operation.table, operation.id)
+            answer = answers.get(str(number))
+            if answer is None:
+                results.append(not_answered(operation, system=self.system, url=url))
+            else:
+                results.append(self._batch_result(operation, answer, url))
+        return results
+
+    def _batch_request(self, request_id: str, operation: BatchOperation) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "method": operation.method,
+            "id": request_id,
+            "url": self._relative_url(operation.table, operation.id),
+            "headers": {},
+        }
+        if operation.method != "POST":
+            request["headers"]["If-Match"] = operation.etag or "*"
+        if operation.body is not None and operation.method != "DELETE":
+            request["headers"]["Content-Type"] = "application/json"
+            request["body"] = operation.body
+        return request
+
+    def _batch_result(self, operation: BatchOperation, answer: dict[str, Any], url: str) -> BatchResult:
+        status = int(answer.get("status") or 0)
+        body = answer.get("body")
+        row = body if isinstance(body, dict) else None
+        if 200 <= status < 300:
+            record = self._record(operation.table, row) if row and operation.method != "DELETE" else None
+            return BatchResult(ref=operation.ref, status=status, record=record)
+        headers = httpx.Headers(answer.get("headers") or {})
+        error = error_from_answer(status, row, headers, system=self.system, method=operation.method, url=url)
+        return BatchResult(ref=operation.ref, status=status, error=error)

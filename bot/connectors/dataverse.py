@@ -1,0 +1,266 @@
+"""Dataverse Web API v9.2 as a RecordStore, plus WhoAmI and the security roles of a user."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from bot.connectors.auth import TokenProvider, dataverse_scope
+from bot.connectors.batching import has_create, not_answered, run_in_chunks
+from bot.connectors.failures import error_from_answer, json_body, parse_json_object
+from bot.connectors.links import dataverse_logical_name, dataverse_record_url
+from bot.connectors.models import BatchOperation, BatchResult, Record, SystemName, SystemUser, WhoAmI
+from bot.connectors.multipart import PartRequest, PartResponse, decode_batch, encode_batch, new_boundary
+from bot.connectors.odata import format_timestamp, literal, max_page_size, select_with, to_record
+from bot.connectors.retry import RetryPolicy
+from bot.connectors.transport import ApiSession
+
+API_PATH = "/api/data/v9.2"
+MODIFIED_FIELD = "modifiedon"
+MODIFIED_BY_FIELD = "_modifiedby_value"
+USER_COLUMNS = "systemuserid,fullname,accessmode,isdisabled,applicationid"
+USER_ROLES = "systemuserroles_association($select=name,roleid)"
+RETURN_REPRESENTATION = {"Prefer": "return=representation"}
+# Dataverse serves cached answers to GETs unless told not to.
+NO_CACHE = {"If-None-Match": "null"}
+_ENTITY_ID = re.compile(r"\(([0-9A-Fa-f-]{36})\)\s*$")
+
+
+def id_field(table: str) -> str:
+    """The primary key column of an entity set ("accounts" -> "accountid")."""
+    return dataverse_logical_name(table) + "id"
+
+
+class DataverseClient:
+    """Reads and writes Dataverse tables ("accounts", "contacts", "transactioncurrencies", …)."""
+
+    system: SystemName = "dataverse"
+    BATCH_LIMIT = 1000
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        environment_url: str,
+        tokens: TokenProvider,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.environment_url = environment_url.rstrip("/")
+        self.api_url = self.environment_url + API_PATH
+        self._session = ApiSession(
+            http,
+            system=self.system,
+            tokens=tokens,
+            scope=dataverse_scope(self.environment_url),
+            retry=retry,
+            headers={"Accept": "application/json", "OData-MaxVersion": "4.0", "OData-Version": "4.0"},
+        )
+
+    @property
+    def requests_made(self) -> int:
+        """HTTP requests sent to the API so far (retries included, token requests not)."""
+        return self._session.requests_made
+
+    def entity_url(self, table: str, record_id: str | None = None) -> str:
+        """The URL of an entity set, or of one of its rows."""
+        url = f"{self.api_url}/{table}"
+        return f"{url}({record_id})" if record_id else url
+
+    # -- identity ------------------------------------------------------------------------------------
+
+    def who_am_i(self) -> WhoAmI:
+        """The signed-in (application) user, its business unit and organization."""
+        answer = self._session.get_json(f"{self.api_url}/WhoAmI", headers=NO_CACHE)
+        return WhoAmI(
+            user_id=str(answer.get("UserId") or ""),
+            business_unit_id=str(answer.get("BusinessUnitId") or ""),
+            organization_id=str(answer.get("OrganizationId") or ""),
+        )
+
+    def get_user(self, user_id: str) -> SystemUser:
+        """A user with the names of its directly assigned security roles; raises NotFound."""
+        params = {"$select": USER_COLUMNS, "$expand": USER_ROLES}
+        return _system_user(self._session.get_json(self.entity_url("systemusers", user_id), params=params))
+
+    def find_application_user(self, client_id: str) -> SystemUser | None:
+        """The application user registered for an Entra client id, or None."""
+        params = {
+            "$filter": f"applicationid eq {client_id}",
+            "$select": USER_COLUMNS,
+            "$expand": USER_ROLES,
+        }
+        answer = self._session.get_json(self.entity_url("systemusers"), params=params, headers=NO_CACHE)
+        users = answer.get("value") or []
+        return _system_user(users[0]) if users else None
+
+    # -- reads ---------------------------------------------------------------------------------------
+
+    def iter_changed(
+        self,
+        table: str,
+        *,
+        since: datetime | None = None,
+        select: list[str] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[list[Record]]:
+        """Yield pages of records modified after `since` (all records when None), following nextLink."""
+        params: dict[str, str] = {}
+        if since is not None:
+            params["$filter"] = f"{MODIFIED_FIELD} gt {format_timestamp(since)}"
+        columns = select_with(select, id_field(table), MODIFIED_FIELD, MODIFIED_BY_FIELD)
+        if columns:
+            params["$select"] = columns
+        headers = {**NO_CACHE, **max_page_size(page_size)}
+        for rows in self._session.iter_pages(self.entity_url(table), params=params, headers=headers):
+            yield [self._record(table, row) for row in rows]
+
+    def get(self, table: str, record_id: str) -> Record:
+        """Return one record; raises NotFound."""
+        return self._record(
+            table, self._session.get_json(self.entity_url(table, record_id), headers=NO_CACHE)
+        )
+
+    def find(self, table: str, field: str, value: Any) -> list[Record]:
+        """Rows whose `field` equals `value` exactly (e.g. accounts with accountnumber 'C10000')."""
+        params = {"$filter": f"{field} eq {literal(value)}"}
+        pages = self._session.iter_pages(self.entity_url(table), params=params, headers=NO_CACHE)
+        return [self._record(table, row) for rows in pages for row in rows]
+
+    # -- writes --------------------------------------------------------------------------------------
+
+    def create(self, table: str, body: dict[str, Any]) -> Record:
+        """Create a row (lookups as `…@odata.bind` keys) and return it as stored."""
+        response = self._session.send(
+            "POST", self.entity_url(table), json=body, headers=RETURN_REPRESENTATION
+        )
+        return self._written(table, response)
+
+    def update(self, table: str, record_id: str, body: dict[str, Any], *, etag: str | None = "*") -> Record:
+        """Update a row (If-Match: etag) and return it as stored; raises ConcurrencyConflict."""
+        # Without If-Match a Dataverse PATCH is an upsert and would recreate a deleted row: always send it.
+        headers = {**RETURN_REPRESENTATION, "If-Match": etag or "*"}
+        response = self._session.send("PATCH", self.entity_url(table, record_id), json=body, headers=headers)
+        return self._written(table, response, record_id=record_id)
+
+    def delete(self, table: str, record_id: str, *, etag: str | None = "*") -> None:
+        """Delete a row."""
+        self._session.send("DELETE", self.entity_url(table, record_id), headers={"If-Match": etag or "*"})
+
+    def batch(self, operations: list[BatchOperation]) -> list[BatchResult]:
+        """Run writes as multipart `$batch` requests of at most 1000 independent requests; one result each.
+
+        No change set: with `Prefer: odata.continue-on-error` one refused row does not stop the others.
+        """
+        return run_in_chunks(operations, self.BATCH_LIMIT, self._run_batch)
+
+    # -- links ---------------------------------------------------------------------------------------
+
+    def record_url(
+        self,
+        table: str,
+        record: Record | None = None,
+        *,
+        record_id: str | None = None,
+        key: str | None = None,
+    ) -> str | None:
+        """Link to the row in the Dynamics 365 web app, or None without an id (`key` is not used here)."""
+        return dataverse_record_url(self.environment_url, table, record_id or (record.id if record else None))
+
+    # -- internals -----------------------------------------------------------------------------------
+
+    def _record(self, table: str, row: dict[str, Any]) -> Record:
+        return to_record(
+            self.system,
+            table,
+            row,
+            id_field=id_field(table),
+            modified_field=MODIFIED_FIELD,
+            modified_by_field=MODIFIED_BY_FIELD,
+        )
+
+    def _written(self, table: str, response: httpx.Response, *, record_id: str | None = None) -> Record:
+        row = json_body(response)
+        if row:
+            return self._record(table, row)
+        # 204 without a body: the service ignored return=representation; read the row it points at.
+        written_id = record_id or _id_from_entity_url(response.headers.get("OData-EntityId"))
+        if not written_id:
+            return self._record(table, {})
+        return self.get(table, written_id)
+
+    def _run_batch(self, chunk: list[BatchOperation]) -> list[BatchResult]:
+        boundary = new_boundary()
+        parts = [self._batch_part(operation) for operation in chunk]
+        response = self._session.send(
+            "POST",
+            f"{self.api_url}/$batch",
+            content=encode_batch(parts, boundary),
+            headers={
+                "Content-Type": f'multipart/mixed; boundary="{boundary}"',
+                "Prefer": "odata.continue-on-error",
+            },
+            idempotent=not has_create(chunk),
+        )
+        answers = decode_batch(response.headers.get("Content-Type", ""), response.content)
+        results: list[BatchResult] = []
+        for position, (operation, part) in enumerate(zip(chunk, parts, strict=True)):
+            if position < len(answers):
+                results.append(self._batch_result(operation, answers[position], part.url))
+            else:
+                results.append(not_answered(operation, system=self.system, url=part.url))
+        return results
+
+    def _batch_part(self, operation: BatchOperation) -> PartRequest:
+        headers: dict[str, str] = {}
+        if operation.method != "DELETE":
+            headers.update(RETURN_REPRESENTATION)
+        if operation.method != "POST":
+            headers["If-Match"] = operation.etag or "*"
+        body = operation.body if operation.method != "DELETE" else None
+        return PartRequest(operation.method, self.entity_url(operation.table, operation.id), headers, body)
+
+    def _batch_result(self, operation: BatchOperation, answer: PartResponse, url: str) -> BatchResult:
+        row = parse_json_object(answer.content)
+        if 200 <= answer.status < 300:
+            record = None
+            if operation.method != "DELETE":
+                record = self._record(operation.table, row) if row else self._bare_record(operation, answer)
+            return BatchResult(ref=operation.ref, status=answer.status, record=record)
+        error = error_from_answer(
+            answer.status,
+            row,
+            answer.headers,
+            system=self.system,
+            method=operation.method,
+            url=url,
+            reason=answer.reason,
+        )
+        return BatchResult(ref=operation.ref, status=answer.status, error=error)
+
+    def _bare_record(self, operation: BatchOperation, answer: PartResponse) -> Record:
+        written_id = operation.id or _id_from_entity_url(answer.headers.get("OData-EntityId"))
+        return self._record(
+            operation.table, {id_field(operation.table): written_id, **(operation.body or {})}
+        )
+
+
+def _id_from_entity_url(url: str | None) -> str | None:
+    match = _ENTITY_ID.search(url or "")
+    return match.group(1) if match else None
+
+
+def _system_user(row: dict[str, Any]) -> SystemUser:
+    roles = row.get("systemuserroles_association") or []
+    application_id = row.get("applicationid")
+    return SystemUser(
+        id=str(row.get("systemuserid") or ""),
+        fullname=str(row.get("fullname") or ""),
+        access_mode=int(row.get("accessmode") or 0),
+        is_disabled=bool(row.get("isdisabled")),
+        application_id=str(application_id) if application_id else None,
+        roles=[str(role.get("name")) for role in roles if isinstance(role, dict) and role.get("name")],
+    )

@@ -1,0 +1,53 @@
+"""One doctor check's outcome and its JSON shape (CONTRACT.md: `{"check", "ok", "detail", "fix"}`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+BC_SIGN_IN = "bc-sign-in"
+DATAVERSE_SIGN_IN = "dataverse-sign-in"
+BC_API = "bc-api"
+DATAVERSE_API = "dataverse-api"
+USER_NOT_ADMIN = "integration-user-not-admin"
+USER_ROLE = "integration-user-role"
+USER_ENABLED = "integration-user-enabled"
+USER_NON_INTERACTIVE = "integration-user-non-interactive"
+CURRENCIES = "currencies"
+MAPPING_DEPENDENCIES = "mapping-dependencies"
+THROTTLING = "throttling"
+
+# Human titles of the checks, in the order the doctor runs them (for terminal and Slack output).
+CHECK_TITLES: dict[str, str] = {
+    BC_SIGN_IN: "Sign-in to Business Central",
+    DATAVERSE_SIGN_IN: "Sign-in to Dataverse",
+    BC_API: "Business Central API and company",
+    DATAVERSE_API: "Dataverse API (not in administration mode)",
+    USER_NOT_ADMIN: "Integration user is not a System Administrator",
+    USER_ROLE: "Integration user holds the integration role",
+    USER_ENABLED: "Integration user is enabled",
+    USER_NON_INTERACTIVE: "Integration user is non-interactive",
+    CURRENCIES: "Customers' currencies are coupled and have exchange rates",
+    MAPPING_DEPENDENCIES: "Mapping dependencies are enabled",
+    THROTTLING: "No throttling",
+}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Outcome of one check: whether it passed, what was found, and how to fix it ("" when ok)."""
+
+    check: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The CONTRACT.md JSON object of this result."""
+        return {"check": self.check, "ok": self.ok, "detail": self.detail, "fix": "" if self.ok else self.fix}
+
+
+def format_checks_json(results: Iterable[CheckResult]) -> list[dict[str, Any]]:
+    """The `sync-errors doctor --json` array: one `{"check", "ok", "detail", "fix"}` object per check."""
+    return [result.as_dict() for result in results]

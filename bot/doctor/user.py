@@ -1,0 +1,128 @@
+"""Checks of the Dataverse integration user: not an admin, integration role, enabled, non-interactive."""
+
+from __future__ import annotations
+
+from bot.connectors.models import SystemUser
+from bot.doctor.context import DoctorRun
+from bot.doctor.result import (
+    DATAVERSE_API,
+    USER_ENABLED,
+    USER_NON_INTERACTIVE,
+    USER_NOT_ADMIN,
+    USER_ROLE,
+    CheckResult,
+)
+from bot.sync.hints import INTEGRATION_ROLE, POWER_PLATFORM_ADMIN_URL, SYSTEM_ADMINISTRATOR_ROLE, hint_for
+from storage.models import Category
+
+# Business Central accepts the current role name and the one it had before Dataverse was renamed.
+INTEGRATION_ROLES = (INTEGRATION_ROLE.lower(), "business central cds integration")
+NON_INTERACTIVE = 4
+ACCESS_MODES = {
+    0: "Read-Write",
+    1: "Administrative",
+    2: "Read",
+    3: "Support User",
+    4: "Non-interactive",
+    5: "Delegated Admin",
+}
+
+
+def _user(run: DoctorRun, check: str) -> SystemUser | CheckResult:
+    """The integration user (WhoAmI + roles), loaded once; a failed result when it cannot be read."""
+    if run.user is not None:
+        return run.user
+    blocked = run.blocked(check, DATAVERSE_API)
+    if blocked or run.who is None:
+        return blocked or CheckResult(
+            check, False, "Not checked: WhoAmI gave no user.", "Run the doctor again."
+        )
+    try:
+        run.user = run.dataverse.get_user(run.who.user_id)
+    except Exception as error:  # noqa: BLE001
+        client_id = run.settings.azure_client_id
+        try:
+            found = run.dataverse.find_application_user(client_id) if client_id else None
+        except Exception:  # noqa: BLE001
+            found = None
+        if found is None:
+            return run.failure(check, f"Could not read the integration user {run.who.user_id}", error)
+        run.user = found
+    return run.user
+
+
+def _name(run: DoctorRun, user: SystemUser) -> str:
+    link = run.links.dataverse_user(user.id)
+    return f"{user.fullname or user.id} ({link})" if link else user.fullname or user.id
+
+
+def check_user_not_admin(run: DoctorRun) -> CheckResult:
+    """Business Central refuses an integration user with the System Administrator role."""
+    user = _user(run, USER_NOT_ADMIN)
+    if isinstance(user, CheckResult):
+        return user
+    if any(role.lower() == SYSTEM_ADMINISTRATOR_ROLE.lower() for role in user.roles):
+        server = run.dataverse_url or "Dataverse"
+        facts = {"user_name": user.fullname, "user_id": user.id}
+        return CheckResult(
+            USER_NOT_ADMIN,
+            False,
+            f"User {user.fullname} has the System Administrator role on server {server}. "
+            "You must choose a user that does not have the System Administrator role.",
+            hint_for(Category.ADMIN_INTEGRATION_USER, facts, links=run.links),
+        )
+    return CheckResult(USER_NOT_ADMIN, True, f"{user.fullname} does not have the System Administrator role.")
+
+
+def check_user_role(run: DoctorRun) -> CheckResult:
+    """The integration user holds "Business Central Dataverse Integration" (or its older CDS name)."""
+    user = _user(run, USER_ROLE)
+    if isinstance(user, CheckResult):
+        return user
+    held = [role for role in user.roles if role.lower() in INTEGRATION_ROLES]
+    if held:
+        return CheckResult(USER_ROLE, True, f"{user.fullname} holds the role {held[0]}.")
+    roles = ", ".join(user.roles) or "no roles"
+    return CheckResult(
+        USER_ROLE,
+        False,
+        f"User {user.fullname} does not have the required roles on server {run.dataverse_url or 'Dataverse'} "
+        f"(has: {roles}). You must choose a user that has the role {INTEGRATION_ROLE}.",
+        f"An admin must give {_name(run, user)} the {INTEGRATION_ROLE} security role in Dataverse "
+        "(Business Central's Redeploy Integration Solution recreates the role if it is missing).",
+    )
+
+
+def check_user_enabled(run: DoctorRun) -> CheckResult:
+    """The integration user is not disabled."""
+    user = _user(run, USER_ENABLED)
+    if isinstance(user, CheckResult):
+        return user
+    if user.is_disabled:
+        return CheckResult(
+            USER_ENABLED,
+            False,
+            f"User {user.fullname} is disabled on server {run.dataverse_url or 'Dataverse'}.",
+            f"An admin must enable the application user {_name(run, user)} in the Power Platform admin "
+            f"centre ({POWER_PLATFORM_ADMIN_URL}, environment > Settings > Application users).",
+        )
+    return CheckResult(USER_ENABLED, True, f"{user.fullname} is enabled.")
+
+
+def check_user_non_interactive(run: DoctorRun) -> CheckResult:
+    """The integration user has access mode Non-interactive (4), so it needs no licence and cannot sign in."""
+    user = _user(run, USER_NON_INTERACTIVE)
+    if isinstance(user, CheckResult):
+        return user
+    mode = ACCESS_MODES.get(user.access_mode, str(user.access_mode))
+    if user.access_mode != NON_INTERACTIVE:
+        return CheckResult(
+            USER_NON_INTERACTIVE,
+            False,
+            f"User {user.fullname} has invalid access mode {mode} on server "
+            f"{run.dataverse_url or 'Dataverse'}. Valid access mode is Non-Interactive.",
+            "An admin must use an application user (created for AZURE_CLIENT_ID in the Power Platform admin "
+            f"centre, {POWER_PLATFORM_ADMIN_URL}) or set the access mode of {_name(run, user)} to "
+            "Non-interactive.",
+        )
+    return CheckResult(USER_NON_INTERACTIVE, True, f"{user.fullname} has access mode {mode}.")

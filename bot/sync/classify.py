@@ -1,0 +1,579 @@
+"""Turn connector errors and engine conditions into CONTRACT.md's error categories, with facts and a hint.
+
+`classify` never raises: whatever it is given, it returns a Classification (unknown things become `other`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.connectors.errors import (
+    AuthenticationFailed,
+    ConcurrencyConflict,
+    ConnectionFailed,
+    ConnectorError,
+    InvalidData,
+    NotFound,
+    PermissionDenied,
+    ServerError,
+    Throttled,
+    Timeout,
+)
+from bot.sync.conditions import (
+    AdminIntegrationUser,
+    CouplingRefused,
+    DeletedRecord,
+    DependencyNotCoupled,
+    EngineCondition,
+    MissingExchangeRate,
+    UpdateConflict,
+)
+from bot.sync.hints import Links, aadsts_meaning, field_caption, hint_for, system_label, table_caption
+from storage.models import Category
+
+MAX_MESSAGE = 250
+MAX_DETAIL = 20_000
+
+DATAVERSE_PRIVILEGE_DENIED = "0x80040220"
+# Dataverse service protection limits (reference §6): code -> what was exceeded.
+THROTTLE_CODES = {
+    "0x80072322": "number of requests",
+    "-2147015902": "number of requests",
+    "0x80072321": "combined execution time",
+    "-2147015903": "combined execution time",
+    "0x80072326": "concurrent requests",
+    "-2147015898": "concurrent requests",
+}
+ADMIN_MODE_TEXT = "admin only mode"
+_MISSING_PRIVILEGE = re.compile(r"missing (prv\w+) privilege", re.IGNORECASE)
+_FOR_ENTITY = re.compile(r"for entity '(\w+)'", re.IGNORECASE)
+_PRINCIPAL = re.compile(r"Principal user \(Id=([0-9A-Fa-f-]{36})", re.IGNORECASE)
+_AADSTS = re.compile(r"\bAADSTS(\d+)\b", re.IGNORECASE)
+_NO_EXCHANGE_RATE = re.compile(r"currency (\w{1,10}) in .*?no exchange rate defined", re.IGNORECASE)
+_EXCHANGE_RATE_TEXT = re.compile(
+    r"no exchange ?rate|exchange ?rate (?:is )?(?:required|missing|not defined|must)|"
+    r"missing (?:an? )?exchange ?rate|exchangerate",
+    re.IGNORECASE,
+)
+_CURRENCY_CODE = re.compile(r"\b(?:currency|isocurrencycode)(?: code)?[ :=]+'?\"?([A-Z]{3})\b")
+_MUST_BE_COUPLED = re.compile(r"^(.+?) (\S+) must be coupled to a record in ([\w ]+?)\.?$")
+_COUPLED_TO_DELETED = re.compile(r"coupled to a deleted record", re.IGNORECASE)
+_VOLATILE = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|\d+")
+_GATEWAY_STATUSES = frozenset({502, 503, 504})
+_USEFUL_BODY_KEYS = ("error_codes", "trace_id", "correlation_id", "timestamp", "error_uri")
+
+
+@dataclass(frozen=True)
+class ClassifyContext:
+    """Where the failure happened: mapping, direction, tables, the source record and the apps' base URLs."""
+
+    mapping: str
+    direction: str
+    source_table: str
+    destination_table: str
+    source_key: str | None = None
+    source_name: str | None = None
+    dataverse_url: str | None = None
+    bc_web_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Category, code, short and full text, hint, facts and the stable cause of one failure."""
+
+    category: Category
+    code: str | None
+    message: str
+    detail: str
+    hint: str
+    facts: dict[str, Any] = field(default_factory=dict)
+    cause_key: str = ""
+    job_level: bool = False
+
+
+def classify(failure: BaseException | EngineCondition, *, context: ClassifyContext) -> Classification:
+    """Classify a connector error, an engine condition or any exception; never raises."""
+    try:
+        if isinstance(failure, EngineCondition):
+            draft = _condition(failure, context)
+        elif isinstance(failure, ConnectorError):
+            draft = _connector_error(failure, context)
+        else:
+            draft = _unknown(failure)
+        return _finish(draft, context)
+    except Exception as exc:  # noqa: BLE001 - the classifier must never fail the sync run
+        return _fallback(failure, exc)
+
+
+# ---- drafts --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Draft:
+    category: Category
+    message: str
+    cause: str
+    code: str | None = None
+    detail: str = ""
+    facts: dict[str, Any] = field(default_factory=dict)
+    job_level: bool = False
+
+
+def _finish(draft: _Draft, context: ClassifyContext) -> Classification:
+    links = Links(bc_web_url=context.bc_web_url, dataverse_url=context.dataverse_url)
+    facts = {k: v for k, v in draft.facts.items() if v is not None}
+    try:
+        hint = hint_for(draft.category, facts, links=links)
+    except Exception:  # noqa: BLE001
+        hint = hint_for(Category.OTHER, {}, links=links)
+    message = _shorten(draft.message.strip() or "The synchronization failed.", MAX_MESSAGE)
+    detail = draft.detail.strip() or draft.message
+    return Classification(
+        category=draft.category,
+        code=_shorten(draft.code, 100) if draft.code else None,
+        message=message,
+        detail=_shorten(detail, MAX_DETAIL),
+        hint=hint or "Re-sync the record; if it repeats, an admin should open Details.",
+        facts=facts,
+        cause_key=_shorten(draft.cause, 200) or draft.category.value,
+        job_level=draft.job_level,
+    )
+
+
+def _fallback(failure: object, error: BaseException) -> Classification:
+    text = _safe_text(failure)
+    return Classification(
+        category=Category.OTHER,
+        code=None,
+        message=_shorten(text or "The synchronization failed.", MAX_MESSAGE),
+        detail=f"{text}\n(classifier: {_safe_text(error)})",
+        hint="Re-sync the record; if it repeats, an admin should open Details and check both apps.",
+        facts={},
+        cause_key=f"other:{_digest(text)}",
+        job_level=False,
+    )
+
+
+# ---- engine conditions -----------------------------------------------------------------------------
+
+
+def _condition(cond: EngineCondition, context: ClassifyContext) -> _Draft:
+    if isinstance(cond, AdminIntegrationUser):
+        server = cond.server or context.dataverse_url or "Dataverse"
+        message = (
+            f"User {cond.user_name} has the System Administrator role on server {server}. "
+            "You must choose a user that does not have the System Administrator role."
+        )
+        roles = ", ".join(cond.roles)
+        return _Draft(
+            Category.ADMIN_INTEGRATION_USER,
+            message,
+            f"admin-integration-user:{cond.user_id}",
+            detail=f"{message}\nRoles: {roles}" if roles else message,
+            facts={"user_name": cond.user_name, "user_id": cond.user_id, "roles": list(cond.roles)},
+            job_level=True,
+        )
+    if isinstance(cond, MissingExchangeRate):
+        where = "Dataverse" if cond.system == "business_central" else "Business Central"
+        message = (
+            f"Cannot create or update the currency {cond.currency_code} in {where}, "
+            "because there is no exchange rate defined for it."
+        )
+        return _Draft(
+            Category.EXCHANGE_RATE,
+            message,
+            f"exchange-rate:{cond.currency_code}",
+            facts={"currency_code": cond.currency_code, "system": cond.system},
+        )
+    if isinstance(cond, DeletedRecord):
+        surviving_side = "dataverse" if cond.deleted_side == "business_central" else "business_central"
+        message = (
+            f"The {table_caption(cond.surviving_table)} record cannot be updated because it is coupled "
+            "to a deleted record."
+        )
+        return _Draft(
+            Category.DELETED_RECORD,
+            message,
+            f"deleted-record:{cond.deleted_side}:{cond.table}:{cond.record_id}",
+            detail=f"{message}\nDeleted in {system_label(cond.deleted_side)}: {cond.table} {cond.record_id}",
+            facts={
+                "deleted_side": cond.deleted_side,
+                "deleted_table": cond.table,
+                "deleted_id": cond.record_id,
+                "surviving_side": surviving_side,
+                "surviving_table": cond.surviving_table,
+                "surviving_key": cond.surviving_key or context.source_key,
+            },
+        )
+    if isinstance(cond, DependencyNotCoupled):
+        where = "Dataverse" if cond.dependency_system == "business_central" else "Business Central"
+        message = f"{field_caption(cond.field)} {cond.dependency_key} must be coupled to a record in {where}."
+        return _Draft(
+            Category.DEPENDENCY_NOT_COUPLED,
+            message,
+            f"dependency-not-coupled:{cond.dependency_mapping}:{cond.dependency_key}",
+            facts={
+                "dependency_mapping": cond.dependency_mapping,
+                "dependency_table": cond.dependency_table,
+                "dependency_key": cond.dependency_key,
+                "field": cond.field,
+                "dependency_system": cond.dependency_system,
+            },
+        )
+    if isinstance(cond, UpdateConflict):
+        pairs = [_split_pair(p) for p in cond.fields] or [("?", "?")]
+        source_field, dest_field = pairs[0]
+        source, dest = table_caption(cond.source_table), table_caption(cond.destination_table)
+        message = (
+            f"Cannot update a record in the {dest} table. The mapping between {source_field} field on the "
+            f"{source} table and the {dest_field} field on the {dest} table is bi-directional, and one or "
+            "both values have changed since the last synchronization."
+        )
+        return _Draft(
+            Category.UPDATE_CONFLICT,
+            message,
+            f"update-conflict:{context.mapping}:{context.source_key or context.source_name or ''}",
+            detail=message + "\nDiffering fields: " + "; ".join(cond.fields),
+            facts={"fields": list(cond.fields)},
+        )
+    if isinstance(cond, CouplingRefused):
+        return _Draft(
+            Category.VALIDATION,
+            cond.detail or f"The record cannot be coupled ({cond.reason}).",
+            f"coupling:{cond.reason}:{context.mapping}:{context.source_key or ''}",
+            code=cond.reason,
+            facts={"coupling_reason": cond.reason},
+        )
+    name = type(cond).__name__
+    return _Draft(Category.OTHER, f"{name}: {_safe_text(cond)}", f"other:{name}")
+
+
+def _split_pair(pair: str) -> tuple[str, str]:
+    for sep in ("↔", "<->", "->", "="):
+        if sep in pair:
+            left, _, right = pair.partition(sep)
+            return left.strip(), right.strip()
+    return pair.strip(), pair.strip()
+
+
+# ---- connector errors ------------------------------------------------------------------------------
+
+
+def _connector_error(err: ConnectorError, context: ClassifyContext) -> _Draft:
+    text = _safe_text(err.message) if not isinstance(err.message, str) else err.message
+    code = _safe_code(err.code)
+    system = err.system if isinstance(err.system, str) else None
+    status = err.status if isinstance(err.status, int) and not isinstance(err.status, bool) else None
+    base = {"system": system, "status": status}
+    detail = _detail(err, text, code, system, status)
+    system_key = system or "unknown"
+
+    if ADMIN_MODE_TEXT in text.lower() or "administration mode" in text.lower():
+        return _Draft(
+            Category.ADMIN_MODE,
+            text,
+            "admin-mode:dataverse",
+            code=code,
+            detail=detail,
+            facts=base,
+            job_level=True,
+        )
+    aadsts = _aadsts(err, text)
+    if isinstance(err, AuthenticationFailed) or aadsts or status == 401:
+        meaning = aadsts_meaning(aadsts)
+        message = text if not meaning or meaning in text else f"{text} ({meaning})"
+        return _Draft(
+            Category.CREDENTIALS,
+            message,
+            f"credentials:{system_key}:{aadsts or code or status or 'refused'}",
+            code=aadsts or code,
+            detail=detail,
+            facts={**base, "aadsts": aadsts, "meaning": meaning},
+            job_level=True,
+        )
+    throttle_code = code if code in THROTTLE_CODES else None
+    if isinstance(err, Throttled) or throttle_code or status == 429:
+        retry_after = err.retry_after if isinstance(err, Throttled) else None
+        if (
+            not isinstance(retry_after, int | float)
+            or isinstance(retry_after, bool)
+            or retry_after != retry_after
+        ):
+            retry_after = None
+        return _Draft(
+            Category.THROTTLED,
+            text,
+            f"throttled:{system_key}",
+            code=code,
+            detail=detail,
+            facts={**base, "retry_after": retry_after, "limit": THROTTLE_CODES.get(code or "")},
+            job_level=True,
+        )
+    privilege, entity, user_id = _privilege(err, text)
+    if isinstance(err, PermissionDenied) or code == DATAVERSE_PRIVILEGE_DENIED or privilege or status == 403:
+        if privilege:
+            cause = f"permissions:{privilege}:{entity or ''}"
+        else:
+            cause = f"permissions:{system_key}:{code or status or context.destination_table}"
+        return _Draft(
+            Category.PERMISSIONS,
+            text,
+            cause,
+            code=code,
+            detail=detail,
+            facts={**base, "privilege": privilege, "entity": entity, "user_id": user_id},
+        )
+    currency = _exchange_rate_currency(text)
+    if currency is not None:
+        return _Draft(
+            Category.EXCHANGE_RATE,
+            text,
+            f"exchange-rate:{currency or 'unknown'}",
+            code=code,
+            detail=detail,
+            facts={**base, "currency_code": currency or None},
+        )
+    coupled = _MUST_BE_COUPLED.match(_first_sentence(text))
+    if coupled:
+        return _Draft(
+            Category.DEPENDENCY_NOT_COUPLED,
+            text,
+            f"dependency-not-coupled:{coupled.group(1)}:{coupled.group(2)}",
+            code=code,
+            detail=detail,
+            facts={**base, "dependency_table": coupled.group(1), "dependency_key": coupled.group(2)},
+        )
+    if _COUPLED_TO_DELETED.search(text):
+        return _deleted_from_error(err, text, code, detail, system, context)
+    if isinstance(err, ConcurrencyConflict):
+        return _Draft(
+            Category.UPDATE_CONFLICT,
+            text,
+            f"update-conflict:{context.mapping}:{context.source_key or ''}",
+            code=code,
+            detail=detail,
+            facts={**base, "stale_etag": True},
+        )
+    if isinstance(err, NotFound):
+        if code and "Company" in code:
+            return _Draft(
+                Category.OTHER,
+                text,
+                f"not-found:{code}",
+                code=code,
+                detail=detail,
+                facts=base,
+                job_level=True,
+            )
+        return _deleted_from_error(err, text, code, detail, system, context)
+    unavailable = (code or "").startswith(("Internal_TenantUnavailable", "Internal_ServiceUnavailable"))
+    if isinstance(err, ConnectionFailed | Timeout | ServerError) or unavailable or (status or 0) >= 500:
+        job_level = isinstance(err, ConnectionFailed) or status in _GATEWAY_STATUSES
+        kind = type(err).__name__
+        return _Draft(
+            Category.CONNECTION,
+            text,
+            f"connection:{system_key}:{kind}:{status or ''}",
+            code=code,
+            detail=detail,
+            facts=base,
+            job_level=job_level,
+        )
+    if isinstance(err, InvalidData) or (status is not None and 400 <= status < 500):
+        return _Draft(
+            Category.VALIDATION,
+            text,
+            f"validation:{system_key}:{code or status or ''}:{_digest(text)}",
+            code=code,
+            detail=detail,
+            facts=base,
+        )
+    return _Draft(
+        Category.OTHER,
+        text,
+        f"other:{system_key}:{code or status or ''}:{_digest(text)}",
+        code=code,
+        detail=detail,
+        facts=base,
+    )
+
+
+def _deleted_from_error(
+    err: ConnectorError,
+    text: str,
+    code: str | None,
+    detail: str,
+    system: str | None,
+    context: ClassifyContext,
+) -> _Draft:
+    destination_side = "dataverse" if context.direction == "to_dataverse" else "business_central"
+    deleted_side = system if system in ("business_central", "dataverse") else destination_side
+    surviving_side = "dataverse" if deleted_side == "business_central" else "business_central"
+    message = text
+    if isinstance(err, NotFound) and not _COUPLED_TO_DELETED.search(text):
+        message = (
+            f"The {table_caption(context.source_table)} record cannot be updated because it is coupled "
+            "to a deleted record."
+        )
+    return _Draft(
+        Category.DELETED_RECORD,
+        message,
+        f"deleted-record:{deleted_side}:{context.destination_table}:{context.source_key or ''}",
+        code=code,
+        detail=detail if message == text else f"{message}\n{detail}",
+        facts={
+            "system": system,
+            "deleted_side": deleted_side,
+            "deleted_table": context.destination_table,
+            "surviving_side": surviving_side,
+            "surviving_table": context.source_table,
+            "surviving_key": context.source_key,
+        },
+    )
+
+
+# ---- helpers ---------------------------------------------------------------------------------------
+
+
+def _aadsts(err: ConnectorError, text: str) -> str | None:
+    if isinstance(err, AuthenticationFailed) and isinstance(err.aadsts, str) and err.aadsts.strip():
+        found = _AADSTS.search(err.aadsts) or re.fullmatch(r"\s*(\d+)\s*", err.aadsts)
+        if found:
+            return f"AADSTS{found.group(1)}"
+    match = _AADSTS.search(text)
+    if match:
+        return f"AADSTS{match.group(1)}"
+    body = err.body if isinstance(err.body, Mapping) else None
+    if body:
+        codes = body.get("error_codes")
+        if isinstance(codes, list) and codes and isinstance(codes[0], int) and not isinstance(codes[0], bool):
+            return f"AADSTS{codes[0]}"
+        match = _AADSTS.search(_safe_text(body.get("error_description") or ""))
+        if match:
+            return f"AADSTS{match.group(1)}"
+    return None
+
+
+def _privilege(err: ConnectorError, text: str) -> tuple[str | None, str | None, str | None]:
+    privilege = (
+        err.privilege if isinstance(err, PermissionDenied) and isinstance(err.privilege, str) else None
+    )
+    entity = err.entity if isinstance(err, PermissionDenied) and isinstance(err.entity, str) else None
+    found = _MISSING_PRIVILEGE.search(text)
+    if not privilege and found:
+        privilege = found.group(1)
+    found = _FOR_ENTITY.search(text)
+    if not entity and found:
+        entity = found.group(1)
+    principal = _PRINCIPAL.search(text)
+    return privilege or None, entity or None, principal.group(1) if principal else None
+
+
+def _exchange_rate_currency(text: str) -> str | None:
+    """Currency code of an exchange-rate refusal; "" when the text names none; None when no such refusal."""
+    match = _NO_EXCHANGE_RATE.search(text)
+    if match:
+        return match.group(1)
+    if not _EXCHANGE_RATE_TEXT.search(text):
+        return None
+    code = _CURRENCY_CODE.search(text)
+    return code.group(1) if code else ""
+
+
+def _first_sentence(text: str) -> str:
+    return text.strip().splitlines()[0].strip() if text.strip() else ""
+
+
+def _detail(err: ConnectorError, text: str, code: str | None, system: str | None, status: int | None) -> str:
+    lines = [text]
+    head = " ".join(
+        part
+        for part in (
+            system_label(system) if system else "",
+            f"HTTP {status}" if status is not None else "",
+            f"code {code}" if code else "",
+        )
+        if part
+    )
+    if head:
+        lines.append(head)
+    if isinstance(err.method, str) and isinstance(err.url, str):
+        lines.append(f"{err.method} {err.url}")
+    body = err.body if isinstance(err.body, Mapping) else None
+    if body:
+        lines.extend(_useful_body_lines(body, text))
+    return "\n".join(line for line in lines if line)
+
+
+def _useful_body_lines(body: Mapping[Any, Any], text: str) -> list[str]:
+    lines: list[str] = []
+    error = body.get("error")
+    if isinstance(error, Mapping):
+        message = error.get("message")
+        if isinstance(message, str) and message.strip() and message.strip() not in text:
+            lines.append(message.strip())
+        inner = error.get("innererror")
+        if isinstance(inner, Mapping) and isinstance(inner.get("message"), str):
+            lines.append(f"Inner error: {inner['message']}")
+        for key, value in error.items():
+            if (
+                isinstance(key, str)
+                and key.startswith("@Microsoft.PowerApps.CDS.")
+                and value not in (None, "")
+            ):
+                lines.append(f"{key.removeprefix('@Microsoft.PowerApps.CDS.')}: {_compact(value)}")
+    elif isinstance(error, str):
+        lines.append(f"error: {error}")
+    for key in _USEFUL_BODY_KEYS:
+        if key in body and body[key] not in (None, ""):
+            lines.append(f"{key}: {_compact(body[key])}")
+    return lines
+
+
+def _compact(value: Any) -> str:
+    if isinstance(value, str):
+        return _shorten(value, 2000)
+    try:
+        return _shorten(json.dumps(value, default=str, ensure_ascii=False), 2000)
+    except Exception:  # noqa: BLE001
+        return _shorten(_safe_text(value), 2000)
+
+
+def _safe_code(code: object) -> str | None:
+    if code is None:
+        return None
+    text = code if isinstance(code, str) else _safe_text(code)
+    return text.strip() or None
+
+
+def _unknown(exc: BaseException) -> _Draft:
+    name = type(exc).__name__
+    text = _safe_text(exc)
+    message = f"{name}: {text}" if text else name
+    return _Draft(Category.OTHER, message, f"other:{name}:{_digest(text)}")
+
+
+def _safe_text(value: object) -> str:
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except Exception:  # noqa: BLE001
+        try:
+            text = repr(value)
+        except Exception:  # noqa: BLE001
+            text = type(value).__name__
+    return text if isinstance(text, str) else ""
+
+
+def _digest(text: str) -> str:
+    normalised = _VOLATILE.sub("#", text.strip().lower())[:500]
+    return hashlib.sha1(normalised.encode("utf-8", "replace")).hexdigest()[:12]
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = text if isinstance(text, str) else _safe_text(text)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

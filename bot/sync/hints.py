@@ -1,0 +1,368 @@
+"""What to do about a classified error, and who must do it: short plain-text hints with inline links."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from storage.models import Category
+
+# Business Central web-client page ids (reference §7, "Deep links").
+PAGE_CURRENCIES = 5
+PAGE_COUPLED_DATA_ERRORS = 5333
+PAGE_TABLE_MAPPINGS = 5335
+PAGE_SYNC_JOBS = 5338
+PAGE_SYNC_ERRORS = 5339
+
+POWER_PLATFORM_ADMIN_URL = "https://admin.powerplatform.microsoft.com/environments"
+ENTRA_APP_REGISTRATIONS_URL = (
+    "https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade"
+)
+INTEGRATION_ROLE = "Business Central Dataverse Integration"
+SYSTEM_ADMINISTRATOR_ROLE = "System Administrator"
+
+# Microsoft Entra sign-in refusals (reference §6, "Sign-in errors"): code -> (meaning, what to do).
+AADSTS_MEANINGS: dict[str, tuple[str, str]] = {
+    "AADSTS50055": (
+        "the password has expired or must be changed at the next sign-in",
+        "An admin must sign in once as the integration user and set a new password (or turn off "
+        "'must change password at next sign-in'), then store it in the bot's settings",
+    ),
+    "AADSTS50126": (
+        "the user name or password is wrong",
+        "An admin must put the integration user's current password in the bot's settings",
+    ),
+    "AADSTS50053": (
+        "the account is locked after too many failed sign-ins",
+        "An admin must unlock the integration account in Microsoft Entra and check the stored password",
+    ),
+    "AADSTS50057": (
+        "the account is disabled",
+        "An admin must enable the integration account in Microsoft Entra",
+    ),
+    "AADSTS50034": (
+        "the account does not exist in this directory",
+        "An admin must check the integration user name and the tenant in the bot's settings",
+    ),
+    "AADSTS50076": (
+        "multi-factor authentication is required",
+        "An admin must exclude the integration account from MFA (Conditional Access) or switch the bot to "
+        "an app registration with a client secret",
+    ),
+    "AADSTS50079": (
+        "the account must register for multi-factor authentication",
+        "An admin must exclude the integration account from MFA registration or switch the bot to an "
+        "app registration with a client secret",
+    ),
+    "AADSTS65001": (
+        "the app has not been granted consent",
+        "An admin must grant admin consent to the app registration's API permissions in Microsoft Entra",
+    ),
+    "AADSTS700016": (
+        "the application was not found in the tenant",
+        "An admin must check AZURE_CLIENT_ID and AZURE_TENANT_ID against the Entra app registration",
+    ),
+    "AADSTS7000215": (
+        "the client secret is invalid",
+        "An admin must copy the secret's value (not its id) from the Entra app registration into "
+        "AZURE_CLIENT_SECRET",
+    ),
+    "AADSTS7000222": (
+        "the client secret has expired",
+        "An admin must create a new client secret in the Entra app registration and put it in "
+        "AZURE_CLIENT_SECRET",
+    ),
+    "AADSTS90072": (
+        "the account belongs to another tenant and is not a guest here",
+        "An admin must use an account of this tenant, or invite it as a guest",
+    ),
+    "AADSTS90002": (
+        "the tenant was not found",
+        "An admin must check AZURE_TENANT_ID (or AUTH_TOKEN_URL)",
+    ),
+    "AADSTS500011": (
+        "the resource (API) was not found in the tenant",
+        "An admin must check BC_API_URL / DATAVERSE_URL and that the app has permissions on that API",
+    ),
+}
+
+_TABLE_CAPTIONS = {
+    "customers": "Customer",
+    "customer": "Customer",
+    "contacts": "Contact",
+    "contact": "Contact",
+    "currencies": "Currency",
+    "currency": "Currency",
+    "items": "Item",
+    "item": "Item",
+    "salespeople": "Salesperson/Purchaser",
+    "salesperson": "Salesperson/Purchaser",
+    "accounts": "Account",
+    "account": "Account",
+    "transactioncurrencies": "Currency",
+    "transactioncurrency": "Currency",
+    "systemusers": "User",
+    "systemuser": "User",
+    "products": "Product",
+    "product": "Product",
+    "companies": "Company",
+}
+_SYSTEM_LABELS = {"business_central": "Business Central", "dataverse": "Dataverse", "auth": "Microsoft Entra"}
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def table_caption(table: str | None) -> str:
+    """Business Central-style caption of an API table name: "customers" -> "Customer"."""
+    if not table:
+        return "Record"
+    known = _TABLE_CAPTIONS.get(table.lower())
+    if known:
+        return known
+    name = table[:-3] + "y" if table.endswith("ies") else table[:-1] if table.endswith("s") else table
+    return name[:1].upper() + name[1:]
+
+
+def field_caption(field: str) -> str:
+    """Caption of an API field name: "currencyCode" -> "Currency Code"."""
+    words = _CAMEL.sub(" ", field.replace("_", " ")).split()
+    return " ".join(w[:1].upper() + w[1:] for w in words) or field
+
+
+def system_label(system: str | None) -> str:
+    """Human name of a system id: "business_central" -> "Business Central"."""
+    return _SYSTEM_LABELS.get(system or "", system or "the business app")
+
+
+def aadsts_meaning(code: str | None) -> str | None:
+    """What a Microsoft Entra AADSTS code means, or None when unknown."""
+    if not code:
+        return None
+    entry = AADSTS_MEANINGS.get(_normalise_aadsts(code))
+    return entry[0] if entry else None
+
+
+def _normalise_aadsts(code: str) -> str:
+    code = code.strip().upper()
+    return code if code.startswith("AADSTS") else f"AADSTS{code}"
+
+
+@dataclass(frozen=True)
+class Links:
+    """Base URLs the hints build links from; each may be unknown."""
+
+    bc_web_url: str | None = None
+    dataverse_url: str | None = None
+
+    def bc_page(self, page_id: int) -> str | None:
+        """Link to a Business Central page, e.g. Currencies (5)."""
+        if not self.bc_web_url:
+            return None
+        base = self.bc_web_url.rstrip("/")
+        joiner = "&" if "?" in base else "/?"
+        return f"{base}{joiner}page={page_id}"
+
+    def dataverse_user(self, user_id: str | None) -> str | None:
+        """Link to a Dataverse user record (its security roles are one click away)."""
+        if not self.dataverse_url or not user_id:
+            return None
+        return f"{self.dataverse_url.rstrip('/')}/main.aspx?pagetype=entityrecord&etn=systemuser&id={user_id}"
+
+
+def _at(label: str, url: str | None) -> str:
+    return f"{label} ({url})" if url else label
+
+
+def _privilege_words(privilege: str) -> str:
+    match = re.fullmatch(r"prv(Create|Read|Write|Delete|AppendTo|Append|Assign|Share)(\w+)", privilege)
+    if not match:
+        return privilege
+    return f"{privilege} ({match.group(1)} on {match.group(2)})"
+
+
+def _permissions(facts: Mapping[str, Any], links: Links) -> str:
+    system = facts.get("system")
+    if system == "business_central":
+        return (
+            "An admin must give the bot's app registration a permission set that covers this table "
+            "(e.g. D365 AUTOMATION; SUPER is not allowed) on Business Central's Microsoft Entra "
+            "Applications page, then Re-sync."
+        )
+    privilege = facts.get("privilege")
+    user = _at("the integration user", links.dataverse_user(facts.get("user_id")))
+    if privilege:
+        what = _privilege_words(str(privilege))
+        return (
+            f"An admin must add {what} to a security role of {user} in Dataverse "
+            f"(the {INTEGRATION_ROLE} role normally has it; custom tables need it added), then Re-sync."
+        )
+    return (
+        f"An admin must give {user} the privileges this table needs in Dataverse "
+        f"(the {INTEGRATION_ROLE} role), then Re-sync."
+    )
+
+
+def _admin_user(facts: Mapping[str, Any], links: Links) -> str:
+    user = _at(
+        str(facts.get("user_name") or "the integration user"), links.dataverse_user(facts.get("user_id"))
+    )
+    return (
+        f"An admin must remove the {SYSTEM_ADMINISTRATOR_ROLE} role from {user} in Dataverse and give it "
+        f"the {INTEGRATION_ROLE} role instead: changes made by the integration user are never synchronized, "
+        "so an admin account breaks the synchronization."
+    )
+
+
+def _credentials(facts: Mapping[str, Any]) -> str:
+    code = facts.get("aadsts")
+    entry = AADSTS_MEANINGS.get(_normalise_aadsts(str(code))) if code else None
+    if entry:
+        return f"Sign-in refused: {entry[0]}. {entry[1]}. The next run retries."
+    if facts.get("system") == "business_central":
+        return (
+            "Business Central refused the bot's token. An admin must register AZURE_CLIENT_ID on Business "
+            "Central's Microsoft Entra Applications page, set it to Enabled and grant API.ReadWrite.All "
+            f"consent in Entra ({ENTRA_APP_REGISTRATIONS_URL})."
+        )
+    if facts.get("system") == "dataverse":
+        return (
+            "Dataverse refused the bot's token. An admin must create an application user for "
+            f"AZURE_CLIENT_ID in the Power Platform admin centre ({POWER_PLATFORM_ADMIN_URL}) and give it "
+            f"the {INTEGRATION_ROLE} role."
+        )
+    return (
+        "Sign-in refused. An admin must check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET "
+        f"against the Entra app registration ({ENTRA_APP_REGISTRATIONS_URL})."
+    )
+
+
+def _exchange_rate(facts: Mapping[str, Any], links: Links) -> str:
+    code = facts.get("currency_code") or "this currency"
+    if facts.get("system") == "dataverse":
+        return (
+            f"An admin must set an exchange rate for {code} on the currency in Dataverse "
+            "(Settings > Business Management > Currencies), then Re-sync."
+        )
+    page = _at("the Currencies page", links.bc_page(PAGE_CURRENCIES))
+    return (
+        f"An admin must add an exchange rate for {code} on {page} in Business Central, "
+        "then Re-sync the currency and the records that use it."
+    )
+
+
+def _deleted(facts: Mapping[str, Any], links: Links) -> str:
+    deleted = system_label(facts.get("deleted_side"))
+    surviving = system_label(facts.get("surviving_side"))
+    deleted_table = table_caption(facts.get("deleted_table")).lower()
+    surviving_table = table_caption(facts.get("surviving_table")).lower()
+    key = facts.get("surviving_key")
+    survivor = f"{surviving} {surviving_table}" + (f" {key}" if key else "")
+    page = _at("Coupled Data Synchronization Errors", links.bc_page(PAGE_COUPLED_DATA_ERRORS))
+    return (
+        f"Someone deleted the {deleted} {deleted_table} but not the {survivor}. Restore the record, "
+        f"delete the surviving one, or remove the coupling (buttons below, or {page})."
+    )
+
+
+def _dependency(facts: Mapping[str, Any], links: Links) -> str:
+    mapping = facts.get("dependency_mapping") or "the dependency's"
+    key = facts.get("dependency_key") or "the record"
+    caption = table_caption(facts.get("dependency_table")).lower()
+    page = _at("Integration Table Mappings", links.bc_page(PAGE_TABLE_MAPPINGS))
+    return (
+        f"Couple {caption} {key} first: run the {mapping} mapping (or couple {key} by hand; see {page}), "
+        "then Re-sync this record."
+    )
+
+
+def _update_conflict(facts: Mapping[str, Any], links: Links) -> str:
+    if facts.get("stale_etag"):
+        return (
+            "The record changed while it was being synchronized. Re-sync it; "
+            "if it repeats, someone keeps editing it."
+        )
+    page = _at("Integration Table Mappings", links.bc_page(PAGE_TABLE_MAPPINGS))
+    return (
+        "Both apps changed this record since the last sync. The person who edited it should decide which "
+        "side is right and Re-sync from that side, or an admin sets Resolve Update Conflicts on the "
+        f"mapping ({page})."
+    )
+
+
+def _throttled(facts: Mapping[str, Any]) -> str:
+    wait = facts.get("retry_after")
+    after = f" after {int(float(wait))} s" if isinstance(wait, int | float) and wait >= 0 else ""
+    return (
+        f"{system_label(facts.get('system'))} is limiting the bot's requests; the next run picks up{after} "
+        "where this one stopped. If it repeats, an admin should lengthen the mapping's interval or move "
+        "big syncs to quiet hours."
+    )
+
+
+def _connection(facts: Mapping[str, Any]) -> str:
+    label = system_label(facts.get("system"))
+    if facts.get("status"):
+        return (
+            f"{label} failed on its side (HTTP {facts['status']}); the next run retries. If it persists, "
+            "check the service health in the admin centre."
+        )
+    return (
+        f"{label} could not be reached or did not answer in time; the next run retries. If it persists, "
+        "an admin should check BC_API_URL / DATAVERSE_URL and the network."
+    )
+
+
+def _admin_mode() -> str:
+    return (
+        "The Dataverse environment is in administration mode, so only admins can sign in and nothing "
+        f"syncs. An admin must turn Administration mode off in the Power Platform admin centre "
+        f"({POWER_PLATFORM_ADMIN_URL}, environment > Settings), then the next run retries."
+    )
+
+
+def _validation(facts: Mapping[str, Any], links: Links) -> str:
+    if facts.get("coupling_reason"):
+        return {
+            "already-coupled": "The target is already coupled to another record. Remove that coupling first, "
+            "or couple this record to a different one.",
+            "no-match": "No record matched the coupling criteria. Create the record, or couple it by hand.",
+            "several-matches": "Several records matched the coupling criteria. Couple the right one by hand.",
+        }.get(str(facts["coupling_reason"]), "Couple the record by hand.")
+    page = _at("Integration Synchronization Errors", links.bc_page(PAGE_SYNC_ERRORS))
+    return (
+        "The app refused the data. The person who edited the record should correct the value the message "
+        f"names, then Re-sync (see also {page})."
+    )
+
+
+def hint_for(category: Category, facts: Mapping[str, Any], *, links: Links | None = None) -> str:
+    """Short, specific text of what to do about an error of `category` with `facts`, and who must do it."""
+    links = links or Links()
+    if category is Category.PERMISSIONS:
+        return _permissions(facts, links)
+    if category is Category.ADMIN_INTEGRATION_USER:
+        return _admin_user(facts, links)
+    if category is Category.CREDENTIALS:
+        return _credentials(facts)
+    if category is Category.EXCHANGE_RATE:
+        return _exchange_rate(facts, links)
+    if category is Category.DELETED_RECORD:
+        return _deleted(facts, links)
+    if category is Category.DEPENDENCY_NOT_COUPLED:
+        return _dependency(facts, links)
+    if category is Category.UPDATE_CONFLICT:
+        return _update_conflict(facts, links)
+    if category is Category.THROTTLED:
+        return _throttled(facts)
+    if category is Category.CONNECTION:
+        return _connection(facts)
+    if category is Category.ADMIN_MODE:
+        return _admin_mode()
+    if category is Category.VALIDATION:
+        return _validation(facts, links)
+    page = _at("Integration Synchronization Errors", links.bc_page(PAGE_SYNC_ERRORS))
+    return (
+        "Unexpected error. Re-sync once; if it repeats, an admin should open Details and check the "
+        f"record in both apps (see {page})."
+    )
