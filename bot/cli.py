@@ -315,6 +315,29 @@ def audit_command(
     out.print(table)
 
 
+@app.command("doctor")
+@friendly
+def doctor_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of checks.")] = False,
+) -> None:
+    """Check the integration setup (sign-in, integration user, currencies, mappings) and say what to fix."""
+    from bot.doctor import CHECK_TITLES, format_checks_json
+    from bot.operations.diagnose import diagnose
+
+    with store() as (settings, engine):
+        results = diagnose(settings, engine)
+    if as_json:
+        print_json(format_checks_json(results))
+    else:
+        for result in results:
+            mark = "[green]✔[/]" if result.ok else "[red]✘[/]"
+            out.print(f"{mark} [bold]{CHECK_TITLES.get(result.check, result.check)}[/]: {result.detail}")
+            if result.fix:
+                out.print(f"    [yellow]Fix:[/] {result.fix}", highlight=False)
+    if not all(result.ok for result in results):
+        raise typer.Exit(EXIT_FAILED)
+
+
 @app.command("sandbox")
 @friendly
 def sandbox_command(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import httpx
 from slack_sdk import WebClient
@@ -14,9 +15,12 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
-from bot.connectors import BusinessCentralClient, DataverseClient, TokenProvider
+from bot.connectors import BusinessCentralClient, DataverseClient, RetryPolicy, TokenProvider
 from bot.operations.base import OperationError
 from bot.store import open_store
+
+if TYPE_CHECKING:
+    from bot.sync.engine import SyncEngine
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
@@ -58,7 +62,7 @@ class Connectors:
         self.http.close()
 
 
-def build_connectors(settings: Settings) -> Connectors:
+def build_connectors(settings: Settings, *, retry: RetryPolicy | None = None) -> Connectors:
     """Build the clients from BC_API_URL, DATAVERSE_URL and the Entra client credentials."""
     missing = [
         name.upper()
@@ -92,8 +96,9 @@ def build_connectors(settings: Settings) -> Connectors:
         tokens=tokens,
         company_id=settings.bc_company_id,
         web_url=settings.bc_web_url,
+        retry=retry,
     )
-    dataverse = DataverseClient(http, environment_url=settings.dataverse_url, tokens=tokens)
+    dataverse = DataverseClient(http, environment_url=settings.dataverse_url, tokens=tokens, retry=retry)
     return Connectors(http=http, tokens=tokens, bc=bc, dataverse=dataverse)
 
 
@@ -112,6 +117,15 @@ class Services:
         if self._connectors is None:
             self._connectors = build_connectors(self.settings)
         return self._connectors
+
+    def sync_engine(self) -> SyncEngine:
+        """A sync engine on the connectors, posting to SLACK_CHANNEL (NotConfigured names missing settings)."""
+        from bot.sync.engine import SyncEngine
+
+        connectors = self.connectors
+        return SyncEngine(
+            db=self.db, bc=connectors.bc, dataverse=connectors.dataverse, channel=self.settings.slack_channel
+        )
 
     def is_admin(self, user_id: str) -> bool:
         """True when the Slack user is one of SYNC_ADMINS."""
