@@ -1,0 +1,561 @@
+"""One direction of one mapping: decide per record, write a page in one batch, commit it at once."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.connectors.errors import ConnectorError, NotFound
+from bot.connectors.models import BatchOperation, BatchResult, Record, RecordStore
+from bot.sync.classify import Classification, ClassifyContext, classify
+from bot.sync.conditions import DeletedRecord, EngineCondition, MissingExchangeRate, UpdateConflict
+from bot.sync.errorlog import RecordRef, record_error
+from bot.sync.fieldmap import MappingSpec
+from bot.sync.lookups import ResolvedPage, resolve_lookups
+from bot.sync.matching import match_records
+from bot.sync.project import LookupValue, destination_system, differences, source_system, write_body
+from bot.sync.rates import ExchangeRates
+from storage.couplings import (
+    add_coupling,
+    by_bc_ids,
+    by_dataverse_ids,
+    mark_synced,
+    reset_sync_state,
+    uncouple,
+    upsert_coupling,
+)
+from storage.db import session_scope
+from storage.models import (
+    Coupling,
+    DeletionConflictResolution,
+    Direction,
+    Mapping,
+    SyncJob,
+    SyncResult,
+    System,
+    UpdateConflictResolution,
+)
+
+Failure = EngineCondition | ConnectorError
+
+
+class PassAborted(Exception):
+    """A setup problem (sign-in, throttling, ...) ended the job; one job-level error is recorded."""
+
+    def __init__(self, classification: Classification) -> None:
+        super().__init__(classification.message)
+        self.classification = classification
+
+
+@dataclass
+class PassSettings:
+    """What one direction of one mapping's run works with."""
+
+    spec: MappingSpec
+    mapping: Mapping
+    direction: Direction  # TO_DATAVERSE or FROM_DATAVERSE
+    job: SyncJob
+    integration_user_id: str | None = None
+    known_destination: dict[str, Record] = field(default_factory=dict)  # destination records at hand, by id
+    destination_complete: bool = False  # known_destination holds every destination record (full sync)
+    force: bool = False  # re-sync: also unchanged and skipped records
+    overwrite: bool = False  # take a side: no update-conflict check
+    exclude: set[str] = field(default_factory=set)  # source ids already decided by the other direction
+    recovery: list[Record] | None = (
+        None  # destination rows written by an interrupted job, to adopt, not duplicate
+    )
+
+
+@dataclass
+class _Plan:
+    record: Record
+    coupling: Coupling | None
+    outcome: str  # insert, modify, restore, unchanged, touch, skipped, defer, uncouple, failed
+    dest: Record | None = None
+    dest_id: str | None = None
+    op: BatchOperation | None = None
+    failure: Failure | None = None
+    result: BatchResult | None = None
+
+
+class DirectionPass:
+    """Runs pages of source records of one mapping in one direction and keeps the job's counters."""
+
+    def __init__(
+        self,
+        *,
+        db: Engine,
+        src: RecordStore,
+        dst: RecordStore,
+        settings: PassSettings,
+        channel: str | None,
+        clock: Callable[[], datetime],
+        rates: ExchangeRates | None = None,
+    ) -> None:
+        self.db = db
+        self.src = src
+        self.dst = dst
+        self.s = settings
+        self.channel = channel
+        self.clock = clock
+        self.rates = rates
+        self.src_system = source_system(settings.direction)
+        self.dst_system = destination_system(settings.direction)
+        self.src_side = settings.spec.side(self.src_system)
+        self.dst_side = settings.spec.side(self.dst_system)
+        self.max_seen: datetime | None = None
+        self.seen: dict[str, Record] = {}
+        self.decided: set[str] = set()  # destination ids whose conflict this pass settled
+        self.succeeded: set[str] = set()
+        self.failed: set[str] = set()
+        self.processed = 0
+
+    # ---- per page ------------------------------------------------------------------------------
+
+    def run_page(self, records: list[Record], *, keep_seen: bool = False) -> None:
+        """Decide, write and commit one page; raises PassAborted on a job-level failure."""
+        for record in records:
+            if self.max_seen is None or record.modified_at > self.max_seen:
+                self.max_seen = record.modified_at
+            if keep_seen:
+                self.seen[record.id] = record
+        records = [r for r in records if self._in_scope(r)]
+        self.processed += len(records)
+        if not records:
+            return
+        with session_scope(self.db) as session:
+            couplings = self._couplings(session, [r.id for r in records])
+            if self.s.recovery:
+                couplings.update(self._adopt(session, [r for r in records if r.id not in couplings]))
+            resolved = resolve_lookups(session, spec=self.s.spec, direction=self.s.direction, records=records)
+        plans = [self._decide(record, couplings.get(record.id), resolved) for record in records]
+        try:
+            self._write(plans)
+        except ConnectorError as exc:
+            self.s.job.failed += 1
+            self._abort(self._classify(exc, None))
+        self._commit(plans)
+
+    def _in_scope(self, record: Record) -> bool:
+        if record.id in self.s.exclude:
+            return False
+        accepts = self.src_side.accepts
+        if accepts is not None and not accepts(record.fields):
+            return False
+        # Changes made by the integration user itself are not synced back, as Business Central does.
+        user = self.s.integration_user_id
+        return not (user and record.modified_by and record.modified_by.lower() == user.lower())
+
+    def _couplings(self, session: Session, ids: list[str]) -> dict[str, Coupling]:
+        if self.src_system is System.BUSINESS_CENTRAL:
+            return by_bc_ids(session, table=self.s.spec.bc.entity_set, ids=ids)
+        found = by_dataverse_ids(session, table=self.s.spec.dataverse.entity_set, ids=ids)
+        return found
+
+    def _adopt(self, session: Session, uncoupled: list[Record]) -> dict[str, Coupling]:
+        """Couple records to the rows an interrupted job already created for them (not re-created)."""
+        spec = self.s.spec
+        recovery = self.s.recovery or []
+        dst_taken = (by_dataverse_ids if self.dst_system is System.DATAVERSE else by_bc_ids)(
+            session, table=self.dst_side.entity_set, ids=[r.id for r in recovery]
+        )
+        bc_records, dv_records = (
+            (uncoupled, recovery) if self.src_system is System.BUSINESS_CENTRAL else (recovery, uncoupled)
+        )
+        taken = set(dst_taken)
+        outcome = match_records(
+            dataclasses.replace(spec, direction=self.s.direction),
+            bc_records=bc_records,
+            dataverse_records=dv_records,
+            coupled_bc=taken if self.dst_system is System.BUSINESS_CENTRAL else set(),
+            coupled_dataverse=taken if self.dst_system is System.DATAVERSE else set(),
+        )
+        adopted: dict[str, Coupling] = {}
+        for bc_record, dv_record in outcome.pairs:
+            coupling = upsert_coupling(
+                session,
+                mapping=spec.name,
+                bc_table=spec.bc.entity_set,
+                bc_id=bc_record.id,
+                dataverse_table=spec.dataverse.entity_set,
+                dataverse_id=dv_record.id,
+                bc_key=spec.bc.key_of(bc_record.fields),
+                name=spec.bc.name_of(bc_record.fields),
+            )
+            dest = dv_record if self.dst_system is System.DATAVERSE else bc_record
+            self.s.known_destination[dest.id] = dest
+            adopted[bc_record.id if self.src_system is System.BUSINESS_CENTRAL else dv_record.id] = coupling
+        return adopted
+
+    # ---- decisions -----------------------------------------------------------------------------
+
+    def _decide(self, record: Record, coupling: Coupling | None, resolved: ResolvedPage) -> _Plan:
+        s = self.s
+        lookups = resolved.values.get(record.id, [])
+        if coupling is None:
+            if s.mapping.sync_only_coupled and not s.force:
+                return _Plan(record, None, "skipped")
+            failure = resolved.missing.get(record.id) or self._rate_failure(record)
+            if failure is not None:
+                return _Plan(record, None, "failed", failure=failure)
+            body = self._body(record, lookups, dest=None, create=True)
+            op = BatchOperation("POST", self.dst_side.entity_set, ref=record.id, body=body)
+            return _Plan(record, None, "insert", op=op)
+
+        dest_id = self._dest_id(coupling)
+        if coupling.skipped and not s.force:
+            return _Plan(record, coupling, "skipped", dest_id=dest_id)
+        dest = s.known_destination.get(dest_id)
+        src_changed = self._changed(record.modified_at, self._last_synced(coupling, self.src_system))
+        failed_before = self._last_result(coupling) is SyncResult.FAILURE
+        if dest is None and s.destination_complete:
+            return self._deleted(record, coupling, dest_id, lookups)
+        if not (src_changed or failed_before or s.force):
+            return _Plan(record, coupling, "unchanged", dest=dest, dest_id=dest_id)
+        failure = resolved.missing.get(record.id) or self._rate_failure(record)
+        if failure is not None:
+            return _Plan(record, coupling, "failed", dest=dest, dest_id=dest_id, failure=failure)
+        if dest is not None and self._dest_changed(dest, coupling) and not s.overwrite:
+            conflict = self._conflict(record, coupling, dest, lookups)
+            if conflict is not None:
+                return conflict
+        body = self._body(record, lookups, dest=dest, create=False)
+        if dest is not None and not body:
+            return _Plan(record, coupling, "touch", dest=dest, dest_id=dest_id)
+        op = BatchOperation(
+            "PATCH",
+            self.dst_side.entity_set,
+            ref=record.id,
+            id=dest_id,
+            body=body,
+            etag=self._etag(coupling, dest),
+        )
+        return _Plan(record, coupling, "modify", dest=dest, dest_id=dest_id, op=op)
+
+    def _conflict(
+        self, record: Record, coupling: Coupling, dest: Record, lookups: list[LookupValue]
+    ) -> _Plan | None:
+        s = self.s
+        dest_id = dest.id
+        if s.mapping.direction is not Direction.BIDIRECTIONAL:
+            return None
+        differing = differences(
+            s.spec, s.direction, record.fields, lookups, dest.fields, bidirectional_only=True
+        )
+        if not differing:
+            return None
+        winner = s.mapping.update_conflict
+        if winner is UpdateConflictResolution.NONE:
+            self.decided.add(dest_id)
+            condition = UpdateConflict(self.src_side.entity_set, self.dst_side.entity_set, tuple(differing))
+            return _Plan(record, coupling, "failed", dest=dest, dest_id=dest_id, failure=condition)
+        if winner.value == self.src_system.value:
+            self.decided.add(dest_id)
+            return None
+        return _Plan(record, coupling, "defer", dest=dest, dest_id=dest_id)
+
+    def _deleted(self, record: Record, coupling: Coupling, dest_id: str, lookups: list[LookupValue]) -> _Plan:
+        resolution = self.s.mapping.deletion_conflict
+        if resolution is DeletionConflictResolution.RESTORE:
+            body = self._body(record, lookups, dest=None, create=True)
+            op = BatchOperation("POST", self.dst_side.entity_set, ref=record.id, body=body)
+            return _Plan(record, coupling, "restore", dest_id=dest_id, op=op)
+        if resolution is DeletionConflictResolution.REMOVE_COUPLING:
+            return _Plan(record, coupling, "uncouple", dest_id=dest_id)
+        return _Plan(
+            record, coupling, "failed", dest_id=dest_id, failure=self._deleted_condition(record, dest_id)
+        )
+
+    def _deleted_condition(self, record: Record, dest_id: str) -> DeletedRecord:
+        return DeletedRecord(
+            deleted_side=self.dst_system.value,
+            table=self.dst_side.entity_set,
+            record_id=dest_id,
+            surviving_table=self.src_side.entity_set,
+            surviving_key=self.src_side.key_of(record.fields) or self.src_side.name_of(record.fields),
+        )
+
+    def _rate_failure(self, record: Record) -> MissingExchangeRate | None:
+        if not self.s.spec.needs_exchange_rate or self.rates is None:
+            return None
+        code = str(record.fields.get("code") or "")
+        if self.rates.rate(code) is None:
+            return MissingExchangeRate(currency_code=code)
+        return None
+
+    def _body(
+        self, record: Record, lookups: list[LookupValue], *, dest: Record | None, create: bool
+    ) -> dict[str, object]:
+        extra: dict[str, object] = {}
+        if self.s.spec.needs_exchange_rate and self.rates is not None:
+            rate = self.rates.rate(str(record.fields.get("code") or ""))
+            if rate is not None:
+                extra["exchangerate"] = float(rate)
+        return write_body(
+            self.s.spec,
+            self.s.direction,
+            record.fields,
+            lookups,
+            dest=dest.fields if dest is not None else None,
+            create=create,
+            extra=extra,
+        )
+
+    def _dest_id(self, coupling: Coupling) -> str:
+        return coupling.dataverse_id if self.dst_system is System.DATAVERSE else coupling.bc_id
+
+    def _last_synced(self, coupling: Coupling, system: System) -> datetime | None:
+        if system is System.BUSINESS_CENTRAL:
+            return coupling.last_synced_bc_modified_at
+        return coupling.last_synced_dataverse_modified_at
+
+    def _last_result(self, coupling: Coupling) -> SyncResult:
+        if self.s.direction is Direction.TO_DATAVERSE:
+            return SyncResult(coupling.last_result_to_dataverse)
+        return SyncResult(coupling.last_result_from_dataverse)
+
+    @staticmethod
+    def _changed(modified_at: datetime, last_synced: datetime | None) -> bool:
+        return last_synced is None or modified_at > last_synced
+
+    def _dest_changed(self, dest: Record, coupling: Coupling) -> bool:
+        user = self.s.integration_user_id
+        if user and dest.modified_by and dest.modified_by.lower() == user.lower():
+            return False
+        return self._changed(dest.modified_at, self._last_synced(coupling, self.dst_system))
+
+    def _etag(self, coupling: Coupling, dest: Record | None) -> str | None:
+        if self.s.mapping.direction is not Direction.BIDIRECTIONAL:
+            return "*"  # one-way mappings overwrite whatever changed in the destination, as BC does
+        # A destination row at hand (changed since the last sync) carries its ETag; else it did not change.
+        return dest.etag if dest is not None and dest.etag else "*"
+
+    # ---- writes --------------------------------------------------------------------------------
+
+    def _write(self, plans: list[_Plan]) -> None:
+        writes = [p for p in plans if p.op is not None]
+        if not writes:
+            return
+        for plan, result in zip(writes, self.dst.batch([p.op for p in writes if p.op]), strict=True):
+            plan.result = result
+        restores = []
+        for plan in writes:
+            if plan.outcome == "modify" and isinstance(plan.result and plan.result.error, NotFound):
+                self._on_missing_destination(plan)
+                if plan.outcome == "restore":
+                    restores.append(plan)
+        if restores:
+            for plan, result in zip(restores, self.dst.batch([p.op for p in restores if p.op]), strict=True):
+                plan.result = result
+
+    def _on_missing_destination(self, plan: _Plan) -> None:
+        assert plan.coupling is not None and plan.dest_id is not None
+        replacement = self._deleted(plan.record, plan.coupling, plan.dest_id, [])
+        plan.outcome, plan.failure, plan.result, plan.dest = (
+            replacement.outcome,
+            replacement.failure,
+            None,
+            None,
+        )
+        if replacement.outcome == "restore":
+            body = self._full_body_from(plan)
+            plan.op = BatchOperation("POST", self.dst_side.entity_set, ref=plan.record.id, body=body)
+
+    def _full_body_from(self, plan: _Plan) -> dict[str, object]:
+        with session_scope(self.db) as session:
+            resolved = resolve_lookups(
+                session, spec=self.s.spec, direction=self.s.direction, records=[plan.record]
+            )
+        return self._body(plan.record, resolved.values.get(plan.record.id, []), dest=None, create=True)
+
+    # ---- commit --------------------------------------------------------------------------------
+
+    def _commit(self, plans: list[_Plan]) -> None:
+        job = self.s.job
+        job_level: Classification | None = None
+        with session_scope(self.db) as session:
+            for plan in plans:
+                failure = plan.failure
+                if plan.result is not None and plan.result.error is not None:
+                    failure = plan.result.error
+                elif plan.result is not None and plan.outcome in ("insert", "modify", "restore"):
+                    self._apply_success(session, plan)
+                    continue
+                if failure is not None:
+                    classification = self._classify(failure, plan.record)
+                    if classification.job_level:
+                        job_level = job_level or classification
+                        job.failed += 1
+                        self.failed.add(plan.record.id)
+                        continue
+                    self._record_failure(session, plan, classification)
+                    continue
+                self._apply_quiet(session, plan)
+            session.add(job)
+        if job_level is not None:
+            self._abort(job_level)
+
+    def _apply_success(self, session: Session, plan: _Plan) -> None:
+        job = self.s.job
+        assert plan.result is not None
+        written = plan.result.record
+        if written is None:
+            raise RuntimeError(f"{self.dst_side.caption} write returned no record for {plan.record.id}")
+        coupling: Coupling | None = plan.coupling
+        if plan.outcome in ("insert", "restore"):
+            coupling = self._couple(session, plan, written)
+            job.inserted += 1
+        else:
+            job.modified += 1
+        assert coupling is not None
+        self._mark(session, coupling, plan.record, written)
+        self.succeeded.add(plan.record.id)
+
+    def _couple(self, session: Session, plan: _Plan, written: Record) -> Coupling:
+        record = plan.record
+        if plan.coupling is not None:  # restored: the coupling now points at the new record
+            coupling = plan.coupling
+            session.add(coupling)
+            if self.dst_system is System.DATAVERSE:
+                coupling.dataverse_id = written.id
+            else:
+                coupling.bc_id = written.id
+            reset_sync_state(coupling)
+            session.flush()
+            return coupling
+        bc_record, dv_record = (
+            (record, written) if self.src_system is System.BUSINESS_CENTRAL else (written, record)
+        )
+        return add_coupling(
+            session,
+            mapping=self.s.spec.name,
+            bc_table=self.s.spec.bc.entity_set,
+            bc_id=bc_record.id,
+            dataverse_table=self.s.spec.dataverse.entity_set,
+            dataverse_id=dv_record.id,
+            bc_key=self.s.spec.bc.key_of(bc_record.fields),
+            name=self.src_side.name_of(record.fields),
+        )
+
+    def _mark(self, session: Session, coupling: Coupling, source: Record, dest: Record | None) -> None:
+        session.add(coupling)
+        bc, dv = (source, dest) if self.src_system is System.BUSINESS_CENTRAL else (dest, source)
+        if bc is not None:
+            coupling.bc_key = self.s.spec.bc.key_of(bc.fields) or coupling.bc_key
+        coupling.name = (self.src_side.name_of(source.fields) or coupling.name or "")[:250] or None
+        mark_synced(
+            session,
+            coupling=coupling,
+            direction=self.s.direction,
+            job_id=self.s.job.id,
+            bc_modified_at=bc.modified_at if bc is not None else None,
+            dataverse_modified_at=dv.modified_at if dv is not None else None,
+        )
+
+    def _apply_quiet(self, session: Session, plan: _Plan) -> None:
+        job = self.s.job
+        if plan.outcome == "skipped":
+            job.skipped += 1
+        elif plan.outcome == "uncouple":
+            assert plan.coupling is not None
+            session.add(plan.coupling)
+            uncouple(session, coupling=plan.coupling)
+            job.skipped += 1
+        elif plan.outcome == "touch":
+            assert plan.coupling is not None
+            self._mark(session, plan.coupling, plan.record, plan.dest)
+            job.unchanged += 1
+            self.succeeded.add(plan.record.id)
+        elif plan.outcome == "unchanged":
+            job.unchanged += 1
+            self.succeeded.add(plan.record.id)
+
+    def _record_failure(self, session: Session, plan: _Plan, classification: Classification) -> None:
+        coupling = plan.coupling
+        if coupling is not None:
+            session.add(coupling)
+        record_error(
+            session,
+            job=self.s.job,
+            mapping=self.s.spec.name,
+            direction=self.s.direction,
+            classification=classification,
+            source=self.source_ref(plan.record),
+            destination=self.destination_ref(plan),
+            coupling=coupling,
+            channel=self.channel,
+            now=self.clock(),
+        )
+        self.s.job.failed += 1
+        self.failed.add(plan.record.id)
+
+    # ---- errors --------------------------------------------------------------------------------
+
+    def context(self, record: Record | None) -> ClassifyContext:
+        """What the classifier needs to know about where a failure happened."""
+        return ClassifyContext(
+            mapping=self.s.spec.name,
+            direction=self.s.direction.value,
+            source_table=self.src_side.entity_set,
+            destination_table=self.dst_side.entity_set,
+            source_key=self.src_side.key_of(record.fields) if record is not None else None,
+            source_name=self.src_side.name_of(record.fields) if record is not None else None,
+        )
+
+    def _classify(self, failure: Failure | BaseException, record: Record | None) -> Classification:
+        return classify(failure, context=self.context(record))
+
+    def source_ref(self, record: Record) -> RecordRef:
+        """The error's Source: the record that supplied the data."""
+        return RecordRef(
+            system=self.src_system,
+            table=self.src_side.name,
+            id=record.id,
+            key=self.src_side.key_of(record.fields),
+            name=self.src_side.name_of(record.fields),
+            url=self.src.record_url(self.src_side.entity_set, record),
+        )
+
+    def destination_ref(self, plan: _Plan) -> RecordRef:
+        """The error's Destination; a link only when the record is known to exist."""
+        dest = plan.dest
+        deleted = isinstance(plan.failure, DeletedRecord) or plan.outcome == "restore"
+        url = None
+        if dest is not None:
+            url = self.dst.record_url(self.dst_side.entity_set, dest)
+        elif plan.dest_id and not deleted:
+            url = self.dst.record_url(self.dst_side.entity_set, record_id=plan.dest_id)
+        return RecordRef(
+            system=self.dst_system,
+            table=self.dst_side.name,
+            id=plan.dest_id,
+            key=self.dst_side.key_of(dest.fields) if dest is not None else None,
+            name=self.dst_side.name_of(dest.fields) if dest is not None else None,
+            url=url,
+        )
+
+    def _abort(self, classification: Classification) -> None:
+        """Record the one job-level error of this job and end it."""
+        classification = dataclasses.replace(classification, job_level=True)
+        job = self.s.job
+        with session_scope(self.db) as session:
+            session.add(job)
+            record_error(
+                session,
+                job=job,
+                mapping=self.s.spec.name,
+                direction=self.s.direction,
+                classification=classification,
+                source=RecordRef(system=self.src_system, table=self.src_side.name),
+                destination=RecordRef(system=self.dst_system, table=self.dst_side.name),
+                coupling=None,
+                channel=self.channel,
+                now=self.clock(),
+            )
+            job.message = classification.message[:250]
+        raise PassAborted(classification)

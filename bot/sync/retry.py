@@ -1,0 +1,56 @@
+"""What a run re-tries although unchanged: failed, not skipped couplings and uncoupled failed records."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from bot.sync.errorlog import SKIP_AFTER_IDENTICAL_FAILURES
+from bot.sync.fieldmap import MappingSpec
+from bot.sync.project import source_system
+from storage.couplings import by_bc_ids, by_dataverse_ids, failed_not_skipped
+from storage.models import Direction, ErrorStatus, SyncError, System
+
+_LIVE = (ErrorStatus.OPEN, ErrorStatus.SNOOZED)
+
+
+def live_record_errors(
+    session: Session,
+    *,
+    mapping: str,
+    direction: Direction,
+    source_table: str,
+    source_ids: list[str] | None = None,
+) -> list[SyncError]:
+    """Open or snoozed record-level errors of a mapping in one direction (optionally of some records)."""
+    query = select(SyncError).where(
+        SyncError.mapping == mapping,
+        SyncError.direction == direction,
+        SyncError.source_table == source_table,
+        col(SyncError.source_id).is_not(None),
+        col(SyncError.status).in_(_LIVE),
+    )
+    if source_ids is not None:
+        query = query.where(col(SyncError.source_id).in_(source_ids))
+    return list(session.exec(query.order_by(col(SyncError.id))).all())
+
+
+def retry_ids(session: Session, *, spec: MappingSpec, direction: Direction) -> list[str]:
+    """Source ids to re-try: failed, not skipped couplings, and uncoupled records whose error was seen once.
+
+    An uncoupled record has no coupling to mark skipped, so it is re-tried until the same error was seen
+    twice, which is where Business Central would skip a coupled one.
+    """
+    system = source_system(direction)
+    side = spec.side(system)
+    ids: list[str] = []
+    for coupling in failed_not_skipped(session, mapping=spec.name, direction=direction):
+        ids.append(coupling.bc_id if system is System.BUSINESS_CENTRAL else coupling.dataverse_id)
+    errors = live_record_errors(session, mapping=spec.name, direction=direction, source_table=side.name)
+    candidates = [
+        e.source_id for e in errors if e.source_id and e.occurrences < SKIP_AFTER_IDENTICAL_FAILURES
+    ]
+    if candidates:
+        lookup = by_bc_ids if system is System.BUSINESS_CENTRAL else by_dataverse_ids
+        coupled = lookup(session, table=side.entity_set, ids=candidates)
+        ids.extend(i for i in candidates if i not in coupled)
+    return list(dict.fromkeys(ids))

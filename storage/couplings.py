@@ -1,0 +1,251 @@
+"""Queries on couplings (CRM Integration Records): find by either side, couple, uncouple, skipped, failed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from storage.models import Coupling, Direction, SyncResult
+from storage.types import utcnow
+
+IN_CHUNK = 500
+
+
+def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
+    unique = sorted(set(values))
+    for start in range(0, len(unique), IN_CHUNK):
+        yield unique[start : start + IN_CHUNK]
+
+
+def get_coupling(session: Session, *, coupling_id: int) -> Coupling | None:
+    """Return one coupling by id, or None."""
+    return session.get(Coupling, coupling_id)
+
+
+def get_by_bc(session: Session, *, table: str, record_id: str) -> Coupling | None:
+    """Return the coupling of a Business Central record, or None."""
+    return session.exec(
+        select(Coupling).where(Coupling.bc_table == table, Coupling.bc_id == record_id)
+    ).first()
+
+
+def get_by_dataverse(session: Session, *, table: str, record_id: str) -> Coupling | None:
+    """Return the coupling of a Dataverse row, or None."""
+    return session.exec(
+        select(Coupling).where(Coupling.dataverse_table == table, Coupling.dataverse_id == record_id)
+    ).first()
+
+
+def get_by_bc_key(session: Session, *, mapping: str, key: str) -> Coupling | None:
+    """Return the coupling whose Business Central record has this human key (number, code), or None."""
+    return session.exec(select(Coupling).where(Coupling.mapping == mapping, Coupling.bc_key == key)).first()
+
+
+def find_by_record_id(session: Session, *, record_id: str) -> list[Coupling]:
+    """Return every coupling with this id on either side (a bare GUID lookup)."""
+    wanted = sorted({record_id, record_id.lower()})
+    return list(
+        session.exec(
+            select(Coupling).where(
+                or_(col(Coupling.bc_id).in_(wanted), col(Coupling.dataverse_id).in_(wanted))
+            )
+        ).all()
+    )
+
+
+def by_bc_ids(session: Session, *, table: str, ids: Iterable[str]) -> dict[str, Coupling]:
+    """Return the couplings of these Business Central records, by BC id."""
+    found: dict[str, Coupling] = {}
+    for chunk in _chunks(ids):
+        query = select(Coupling).where(Coupling.bc_table == table, col(Coupling.bc_id).in_(chunk))
+        found.update((c.bc_id, c) for c in session.exec(query).all())
+    return found
+
+
+def by_dataverse_ids(session: Session, *, table: str, ids: Iterable[str]) -> dict[str, Coupling]:
+    """Return the couplings of these Dataverse rows, by Dataverse id."""
+    found: dict[str, Coupling] = {}
+    for chunk in _chunks(ids):
+        query = select(Coupling).where(
+            Coupling.dataverse_table == table, col(Coupling.dataverse_id).in_(chunk)
+        )
+        found.update((c.dataverse_id, c) for c in session.exec(query).all())
+    return found
+
+
+def by_bc_keys(session: Session, *, mapping: str, keys: Iterable[str]) -> dict[str, Coupling]:
+    """Return the couplings of a mapping whose Business Central records have these human keys, by key."""
+    found: dict[str, Coupling] = {}
+    for chunk in _chunks(keys):
+        query = select(Coupling).where(Coupling.mapping == mapping, col(Coupling.bc_key).in_(chunk))
+        found.update((c.bc_key or "", c) for c in session.exec(query).all())
+    return found
+
+
+def by_names(session: Session, *, mapping: str, names: Iterable[str]) -> dict[str, Coupling]:
+    """Return a mapping's couplings by record name (the oldest coupling where names repeat)."""
+    found: dict[str, Coupling] = {}
+    for chunk in _chunks(names):
+        query = select(Coupling).where(Coupling.mapping == mapping, col(Coupling.name).in_(chunk))
+        for coupling in session.exec(query.order_by(col(Coupling.id))).all():
+            found.setdefault(coupling.name or "", coupling)
+    return found
+
+
+def for_mapping(session: Session, *, mapping: str) -> list[Coupling]:
+    """Return every coupling of a mapping."""
+    return list(
+        session.exec(select(Coupling).where(Coupling.mapping == mapping).order_by(col(Coupling.id))).all()
+    )
+
+
+def add_coupling(
+    session: Session,
+    *,
+    mapping: str,
+    bc_table: str,
+    bc_id: str,
+    dataverse_table: str,
+    dataverse_id: str,
+    bc_key: str | None = None,
+    name: str | None = None,
+) -> Coupling:
+    """Add a coupling of two records known to be uncoupled (no look-up, flushed with the transaction)."""
+    coupling = Coupling(
+        mapping=mapping,
+        bc_table=bc_table,
+        bc_id=bc_id,
+        dataverse_table=dataverse_table,
+        dataverse_id=dataverse_id,
+        bc_key=bc_key,
+        name=(name or "")[:250] or None,
+    )
+    session.add(coupling)
+    return coupling
+
+
+def upsert_coupling(
+    session: Session,
+    *,
+    mapping: str,
+    bc_table: str,
+    bc_id: str,
+    dataverse_table: str,
+    dataverse_id: str,
+    bc_key: str | None = None,
+    name: str | None = None,
+) -> Coupling:
+    """Couple two records; re-pointing the BC record's existing coupling resets its sync state and Skipped."""
+    coupling = get_by_bc(session, table=bc_table, record_id=bc_id)
+    if coupling is None:
+        coupling = Coupling(
+            mapping=mapping,
+            bc_table=bc_table,
+            bc_id=bc_id,
+            dataverse_table=dataverse_table,
+            dataverse_id=dataverse_id,
+        )
+    elif (coupling.dataverse_table, coupling.dataverse_id) != (dataverse_table, dataverse_id):
+        coupling.dataverse_table = dataverse_table
+        coupling.dataverse_id = dataverse_id
+        reset_sync_state(coupling)
+    coupling.mapping = mapping
+    coupling.bc_key = bc_key if bc_key is not None else coupling.bc_key
+    coupling.name = (name or coupling.name or "")[:250] or None
+    coupling.updated_at = utcnow()
+    session.add(coupling)
+    session.flush()
+    return coupling
+
+
+def reset_sync_state(coupling: Coupling) -> None:
+    """Forget the last-sync times, results, failures and Skipped (as when a coupling is re-pointed)."""
+    coupling.last_synced_bc_modified_at = None
+    coupling.last_synced_dataverse_modified_at = None
+    coupling.last_result_to_dataverse = SyncResult.NONE
+    coupling.last_result_from_dataverse = SyncResult.NONE
+    coupling.skipped = False
+    coupling.failure_fingerprint = None
+    coupling.failure_count = 0
+
+
+def uncouple(session: Session, *, coupling: Coupling) -> None:
+    """Remove a coupling; the records stay, and stop syncing."""
+    session.delete(coupling)
+    session.flush()
+
+
+def list_skipped(
+    session: Session, *, mapping: str | None = None, limit: int = 100, after_id: int | None = None
+) -> list[Coupling]:
+    """Return skipped couplings by id, `limit` at a time (Business Central loads 100 at a time)."""
+    query = select(Coupling).where(col(Coupling.skipped).is_(True))
+    if mapping is not None:
+        query = query.where(Coupling.mapping == mapping)
+    if after_id is not None:
+        query = query.where(col(Coupling.id) > after_id)
+    return list(session.exec(query.order_by(col(Coupling.id)).limit(limit)).all())
+
+
+def failed_not_skipped(session: Session, *, mapping: str, direction: Direction) -> list[Coupling]:
+    """Return a mapping's couplings whose last sync in a one-way direction failed and that are not skipped."""
+    result = (
+        Coupling.last_result_to_dataverse
+        if direction is Direction.TO_DATAVERSE
+        else Coupling.last_result_from_dataverse
+    )
+    query = select(Coupling).where(
+        Coupling.mapping == mapping, col(result) == SyncResult.FAILURE, col(Coupling.skipped).is_(False)
+    )
+    return list(session.exec(query.order_by(col(Coupling.id))).all())
+
+
+def clear_skipped(
+    session: Session, *, mapping: str | None = None, coupling_ids: Iterable[int] | None = None
+) -> int:
+    """Clear Skipped (Retry / Retry All) on a mapping's or the given couplings; return how many changed."""
+    query = select(Coupling).where(col(Coupling.skipped).is_(True))
+    if mapping is not None:
+        query = query.where(Coupling.mapping == mapping)
+    if coupling_ids is not None:
+        query = query.where(col(Coupling.id).in_(list(coupling_ids)))
+    rows = session.exec(query).all()
+    for coupling in rows:
+        coupling.skipped = False
+        coupling.failure_count = 0
+        coupling.failure_fingerprint = None
+        coupling.updated_at = utcnow()
+        session.add(coupling)
+    session.flush()
+    return len(rows)
+
+
+def mark_synced(
+    session: Session,
+    *,
+    coupling: Coupling,
+    direction: Direction,
+    job_id: str | None,
+    bc_modified_at: datetime | None,
+    dataverse_modified_at: datetime | None,
+) -> Coupling:
+    """Record a successful sync of a coupling in a one-way direction, with both sides' modified-on."""
+    if bc_modified_at is not None:
+        coupling.last_synced_bc_modified_at = bc_modified_at
+    if dataverse_modified_at is not None:
+        coupling.last_synced_dataverse_modified_at = dataverse_modified_at
+    if direction is Direction.TO_DATAVERSE:
+        coupling.last_result_to_dataverse = SyncResult.SUCCESS
+        coupling.last_job_to_dataverse = job_id
+    else:
+        coupling.last_result_from_dataverse = SyncResult.SUCCESS
+        coupling.last_job_from_dataverse = job_id
+    coupling.failure_fingerprint = None
+    coupling.failure_count = 0
+    coupling.skipped = False
+    coupling.updated_at = utcnow()
+    session.add(coupling)
+    return coupling

@@ -1,0 +1,102 @@
+"""Queries on the synchronization job log: start and finish jobs, latest per mapping, jobs for status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from storage.models import Direction, JobType, SyncJob, Trigger
+from storage.types import utcnow
+
+MAX_MESSAGE = 250
+
+
+def start_job(
+    session: Session,
+    *,
+    mapping: str,
+    direction: Direction,
+    type: JobType = JobType.SYNC,
+    trigger: Trigger = Trigger.SCHEDULE,
+    now: datetime | None = None,
+) -> SyncJob:
+    """Add a running job (no finish time yet) and return it."""
+    job = SyncJob(
+        mapping=mapping, direction=direction, type=type, trigger=trigger, started_at=now or utcnow()
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def finish_job(
+    session: Session, *, job: SyncJob, message: str | None = None, now: datetime | None = None
+) -> SyncJob:
+    """Stamp a job's finish time and, when given, its message (cut to 250 characters)."""
+    job.finished_at = now or utcnow()
+    if message is not None:
+        job.message = message[:MAX_MESSAGE]
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_job(session: Session, *, job_id: str) -> SyncJob | None:
+    """Return one job by id, or None."""
+    return session.get(SyncJob, job_id)
+
+
+def latest_jobs(session: Session, *, type: JobType | None = JobType.SYNC) -> list[SyncJob]:
+    """Return the most recent job of each mapping and direction (of one type; None: any type), by mapping."""
+    newest = select(SyncJob.mapping, SyncJob.direction, func.max(SyncJob.started_at).label("started_at"))
+    if type is not None:
+        newest = newest.where(SyncJob.type == type)
+    latest = newest.group_by(SyncJob.mapping, SyncJob.direction).subquery()
+    query = select(SyncJob).join(
+        latest,
+        (col(SyncJob.mapping) == latest.c.mapping)
+        & (col(SyncJob.direction) == latest.c.direction)
+        & (col(SyncJob.started_at) == latest.c.started_at),
+    )
+    if type is not None:
+        query = query.where(SyncJob.type == type)
+    rows = list(session.exec(query).all())
+    return sorted(rows, key=lambda job: (job.mapping, job.direction, job.id))
+
+
+def list_jobs(
+    session: Session,
+    *,
+    mapping: str | None = None,
+    type: JobType | None = None,
+    limit: int = 50,
+) -> list[SyncJob]:
+    """Return jobs newest first, optionally of one mapping and type."""
+    query = select(SyncJob)
+    if mapping is not None:
+        query = query.where(SyncJob.mapping == mapping)
+    if type is not None:
+        query = query.where(SyncJob.type == type)
+    query = query.order_by(col(SyncJob.started_at).desc(), col(SyncJob.id)).limit(limit)
+    return list(session.exec(query).all())
+
+
+def previous_job(
+    session: Session, *, mapping: str, direction: Direction, before: SyncJob, type: JobType = JobType.SYNC
+) -> SyncJob | None:
+    """Return the job of a mapping and direction that started last before `before`, or None."""
+    query = (
+        select(SyncJob)
+        .where(
+            SyncJob.mapping == mapping,
+            SyncJob.direction == direction,
+            SyncJob.type == type,
+            SyncJob.id != before.id,
+            col(SyncJob.started_at) <= before.started_at,
+        )
+        .order_by(col(SyncJob.started_at).desc())
+        .limit(1)
+    )
+    return session.exec(query).first()

@@ -1,0 +1,93 @@
+"""Queries on the mappings: list in dependency order, get, schedule settings and watermarks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from storage.models import Mapping
+from storage.types import utcnow
+
+
+def list_mappings(session: Session, *, enabled_only: bool = False) -> list[Mapping]:
+    """Return the mappings by position (dependency order), optionally only the enabled, unpaused ones."""
+    query = select(Mapping)
+    if enabled_only:
+        query = query.where(col(Mapping.enabled).is_(True), col(Mapping.paused).is_(False))
+    return list(session.exec(query.order_by(col(Mapping.position), col(Mapping.name))).all())
+
+
+def get_mapping(session: Session, *, name: str) -> Mapping | None:
+    """Return one mapping by name (case-insensitive), or None."""
+    return session.exec(select(Mapping).where(Mapping.name == name.upper())).first()
+
+
+def _required(session: Session, name: str) -> Mapping:
+    mapping = get_mapping(session, name=name)
+    if mapping is None:
+        raise LookupError(f"no mapping named {name!r}")
+    return mapping
+
+
+def set_interval(session: Session, *, name: str, minutes: int | None) -> Mapping:
+    """Set a mapping's sync interval in minutes (None: the default); LookupError for an unknown name."""
+    if minutes is not None and minutes < 1:
+        raise ValueError("the interval must be at least one minute")
+    mapping = _required(session, name)
+    mapping.interval_minutes = minutes
+    mapping.updated_at = utcnow()
+    session.add(mapping)
+    session.flush()
+    return mapping
+
+
+def set_paused(session: Session, *, name: str, paused: bool) -> Mapping:
+    """Pause or resume a mapping's scheduled sync; raises LookupError for an unknown name."""
+    mapping = _required(session, name)
+    mapping.paused = paused
+    mapping.updated_at = utcnow()
+    session.add(mapping)
+    session.flush()
+    return mapping
+
+
+def advance_watermarks(
+    session: Session,
+    *,
+    name: str,
+    bc: datetime | None = None,
+    dataverse: datetime | None = None,
+) -> Mapping:
+    """Move a mapping's watermarks forward (never back); None leaves a side as it is."""
+    mapping = _required(session, name)
+    if bc is not None and (mapping.bc_watermark is None or bc > mapping.bc_watermark):
+        mapping.bc_watermark = bc
+    if dataverse is not None and (
+        mapping.dataverse_watermark is None or dataverse > mapping.dataverse_watermark
+    ):
+        mapping.dataverse_watermark = dataverse
+    mapping.updated_at = utcnow()
+    session.add(mapping)
+    session.flush()
+    return mapping
+
+
+def reset_watermarks(session: Session, *, name: str) -> Mapping:
+    """Forget both watermarks so the next incremental run reads every record."""
+    mapping = _required(session, name)
+    mapping.bc_watermark = None
+    mapping.dataverse_watermark = None
+    session.add(mapping)
+    session.flush()
+    return mapping
+
+
+def record_run(session: Session, *, name: str, ok: bool, at: datetime | None = None) -> Mapping:
+    """Note a finished run: last run time and the count of consecutive failed runs."""
+    mapping = _required(session, name)
+    mapping.last_run_at = at or utcnow()
+    mapping.consecutive_failures = 0 if ok else mapping.consecutive_failures + 1
+    session.add(mapping)
+    session.flush()
+    return mapping

@@ -1,0 +1,139 @@
+"""End to end: the engine with the real connectors against the sandbox over HTTP (127.0.0.1 only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+import time_machine
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.connectors import BusinessCentralClient, DataverseClient, RetryPolicy, TokenProvider
+from bot.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SandboxServer
+from bot.sync.actions import SyncActions
+from bot.sync.engine import SyncEngine
+from storage.models import Category, Coupling, SyncError, SyncJob
+
+RECORDS = 12
+
+
+@pytest.fixture
+def server() -> Iterator[SandboxServer]:
+    """A fresh sandbox with a dozen customers."""
+    sandbox = SandboxServer(port=0, records=RECORDS, seed=7).start()
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def live(server: SandboxServer, engine: Engine) -> Iterator[SyncEngine]:
+    """The engine on the real connectors, retrying without sleeping."""
+    retry = RetryPolicy(max_attempts=2, base_delay=0.0, max_retry_after=5.0, sleep=lambda _s: None)
+    with httpx.Client(timeout=10.0) as http:
+        tokens = TokenProvider(server.token_url, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET)
+        bc = BusinessCentralClient(
+            http,
+            api_url=server.bc_api_url,
+            tokens=tokens,
+            company_id=server.company_id,
+            web_url=server.bc_web_url,
+            retry=retry,
+        )
+        dv = DataverseClient(http, environment_url=server.dataverse_url, tokens=tokens, retry=retry)
+        yield SyncEngine(db=engine, bc=bc, dataverse=dv, channel="C1", page_size=5)
+        tokens.close()
+
+
+def categories(engine: Engine) -> list[Category]:
+    """The categories of every error entry."""
+    with Session(engine) as session:
+        return [e.category for e in session.exec(select(SyncError).order_by(SyncError.id)).all()]
+
+
+def job(jobs: list[SyncJob], mapping: str, direction: str, type_: str = "sync") -> SyncJob:
+    """The job of a mapping, direction and type."""
+    return next(j for j in jobs if (j.mapping, str(j.direction), str(j.type)) == (mapping, direction, type_))
+
+
+def test_full_sync_of_the_seed_then_nothing_changed(live: SyncEngine, server: SandboxServer) -> None:
+    jobs = live.run(full=True)
+    assert categories(live.db) == []
+    customers_out = job(jobs, "CUSTOMER", "to_dataverse")
+    assert customers_out.failed == 0
+    assert customers_out.inserted + customers_out.modified + customers_out.unchanged == RECORDS
+    currencies = job(jobs, "CURRENCY", "to_dataverse")
+    assert currencies.inserted == 3 and currencies.modified + currencies.unchanged == 2  # USD, EUR matched
+    accounts = server.state.dv_rows("accounts")
+    customers = server.state.bc_rows("customers")
+    assert len(accounts) == len(customers)
+    with Session(live.db) as session:
+        assert len(session.exec(select(Coupling).where(Coupling.mapping == "CUSTOMER")).all()) == len(
+            customers
+        )
+    live.run()
+    live.page_size = 1000  # one page per side: the overlap may re-read what the last runs wrote
+    before = server.request_count()
+    jobs = live.run(["CUSTOMER"])
+    assert all(j.inserted + j.modified + j.failed == 0 for j in jobs)
+    assert server.request_count() - before <= 4  # WhoAmI, roles, one changes query per side
+
+
+def test_edits_on_each_side_and_a_conflict(live: SyncEngine, server: SandboxServer) -> None:
+    # Dataverse keeps whole seconds; people do not edit in the second a sync wrote: the clock moves on.
+    with time_machine.travel(datetime.now(UTC), tick=True) as clock:
+        live.run(full=True)
+        clock.shift(timedelta(seconds=5))
+        customer = server.state.bc_find("customers", number="10000")
+        other = server.state.bc_find("customers", number="20000")
+        assert customer is not None and other is not None
+        with Session(live.db) as session:
+            coupling = session.exec(select(Coupling).where(Coupling.bc_id == customer["id"])).one()
+            other_coupling = session.exec(select(Coupling).where(Coupling.bc_id == other["id"])).one()
+        server.state.bc_update("customers", customer["id"], {"city": "Brno"})
+        server.state.dv_update("accounts", other_coupling.dataverse_id, {"telephone1": "+420 555"})
+        live.run(["CUSTOMER"])
+        assert server.state.dv_get("accounts", coupling.dataverse_id)["address1_city"] == "Brno"  # type: ignore[index]
+        assert server.state.bc_get("customers", other["id"])["phoneNumber"] == "+420 555"  # type: ignore[index]
+        clock.shift(timedelta(seconds=5))
+        server.state.bc_update("customers", customer["id"], {"displayName": "BC side"})
+        server.state.dv_update("accounts", coupling.dataverse_id, {"name": "DV side"})
+        live.run(["CUSTOMER"])
+    assert categories(live.db) == [Category.UPDATE_CONFLICT]
+
+
+@pytest.mark.parametrize(
+    ("fault", "category"),
+    [
+        ("missing-privilege", Category.PERMISSIONS),
+        ("admin-integration-user", Category.ADMIN_INTEGRATION_USER),
+        ("password-change-required", Category.CREDENTIALS),
+        ("missing-exchange-rate", Category.EXCHANGE_RATE),
+    ],
+)
+def test_faults_produce_their_category(
+    live: SyncEngine, server: SandboxServer, fault: str, category: Category
+) -> None:
+    server.set_fault(fault)
+    live.run(full=True)
+    assert category in categories(live.db)
+
+
+def test_deleted_coupled_record_and_its_restore(live: SyncEngine, server: SandboxServer) -> None:
+    live.run(full=True)
+    server.set_fault("deleted-coupled-record")
+    live.run(["CUSTOMER"], full=True)
+    assert categories(live.db) == [Category.DELETED_RECORD]
+    with Session(live.db) as session:
+        error = session.exec(select(SyncError)).one()
+    assert error.id is not None
+    outcome = SyncActions(live).restore_record(error.id, actor="U1")
+    assert outcome.ok, outcome.message
+
+
+def test_throttling_exhausted_is_throttled(live: SyncEngine, server: SandboxServer) -> None:
+    server.set_fault("throttle", limit=1, window_seconds=60, retry_after=30, side="both")
+    live.run(full=True)
+    assert Category.THROTTLED in categories(live.db)

@@ -1,0 +1,87 @@
+"""Coupling queries: find by either side, re-point, skipped and failed lists, retry."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from storage.couplings import (
+    by_bc_ids,
+    by_bc_keys,
+    by_names,
+    clear_skipped,
+    failed_not_skipped,
+    find_by_record_id,
+    get_by_bc,
+    get_by_dataverse,
+    list_skipped,
+    uncouple,
+    upsert_coupling,
+)
+from storage.models import Direction, SyncResult
+
+
+def couple(session: Session, n: int, **state: object) -> None:
+    """Couple customer n to account n, with extra state."""
+    coupling = upsert_coupling(
+        session,
+        mapping="CUSTOMER",
+        bc_table="customers",
+        bc_id=f"bc-{n}",
+        dataverse_table="accounts",
+        dataverse_id=f"dv-{n}",
+        bc_key=str(n),
+        name=f"Name {n}",
+    )
+    for key, value in state.items():
+        setattr(coupling, key, value)
+    session.add(coupling)
+    session.commit()
+
+
+def test_find_by_either_side_key_and_name(session: Session) -> None:
+    couple(session, 1)
+    assert get_by_bc(session, table="customers", record_id="bc-1") is not None
+    assert get_by_dataverse(session, table="accounts", record_id="dv-1") is not None
+    assert set(by_bc_ids(session, table="customers", ids=["bc-1", "bc-2"])) == {"bc-1"}
+    assert set(by_bc_keys(session, mapping="CUSTOMER", keys=["1"])) == {"1"}
+    assert set(by_names(session, mapping="CUSTOMER", names=["Name 1"])) == {"Name 1"}
+    assert len(find_by_record_id(session, record_id="dv-1")) == 1
+
+
+def test_repointing_resets_the_sync_state(session: Session) -> None:
+    couple(session, 1, skipped=True, failure_count=2, last_result_to_dataverse=SyncResult.FAILURE)
+    coupling = upsert_coupling(
+        session,
+        mapping="CUSTOMER",
+        bc_table="customers",
+        bc_id="bc-1",
+        dataverse_table="accounts",
+        dataverse_id="dv-9",
+    )
+    assert coupling.dataverse_id == "dv-9" and not coupling.skipped and coupling.failure_count == 0
+    assert coupling.bc_key == "1"
+
+
+def test_skipped_failed_and_retry(session: Session) -> None:
+    couple(session, 1, skipped=True, last_result_to_dataverse=SyncResult.FAILURE)
+    couple(session, 2, last_result_to_dataverse=SyncResult.FAILURE)
+    couple(session, 3, last_result_from_dataverse=SyncResult.FAILURE)
+    assert [c.bc_id for c in list_skipped(session)] == ["bc-1"]
+    assert [
+        c.bc_id for c in failed_not_skipped(session, mapping="CUSTOMER", direction=Direction.TO_DATAVERSE)
+    ] == ["bc-2"]
+    assert [
+        c.bc_id for c in failed_not_skipped(session, mapping="CUSTOMER", direction=Direction.FROM_DATAVERSE)
+    ] == ["bc-3"]
+    assert clear_skipped(session, mapping="CUSTOMER") == 1
+    session.commit()
+    assert list_skipped(session) == []
+
+
+def test_uncouple(session: Session) -> None:
+    couple(session, 1)
+    coupling = get_by_bc(session, table="customers", record_id="bc-1")
+    assert coupling is not None
+    uncouple(session, coupling=coupling)
+    session.commit()
+    assert get_by_bc(session, table="customers", record_id="bc-1") is None
