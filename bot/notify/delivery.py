@@ -1,0 +1,182 @@
+"""The outbox delivery loop: claim due rows, deliver each by kind, requeue or fail what Slack did not take."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.notify import containers
+from bot.notify.context import Context
+from bot.notify.digest import deliver_container
+from bot.notify.followups import deliver_repeat, deliver_update
+from bot.notify.new_error import deliver_new_error
+from bot.notify.pacing import ChannelPacer
+from bot.notify.render import Renderer, default_renderer
+from bot.notify.report import DeliveryReport
+from bot.notify.slack import Deferred, Permanent, RateLimited, SlackGateway, Transient
+from bot.notify.text import deliver_text
+from bot.notify.timing import DigestSettings, DigestTiming
+from storage.db import session_scope
+from storage.models import Notification, NotificationKind, NotificationStatus
+from storage.outbox import Claim, claim_due, finish, release, requeue
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 20  # errors per digest thread page
+STALE_CLAIM = timedelta(seconds=60)
+REPEAT_GAP = timedelta(seconds=60)  # repeats of one error closer than this coalesce into one reply
+MAX_BACKOFF_SECONDS = 300
+
+_Handler = Callable[[Context, Claim], None]
+_HANDLERS: dict[NotificationKind, _Handler] = {
+    NotificationKind.NEW_ERROR: deliver_new_error,
+    NotificationKind.REPEAT: deliver_repeat,
+    NotificationKind.UPDATE: deliver_update,
+    NotificationKind.DIGEST: deliver_container,
+    NotificationKind.TEXT: deliver_text,
+}
+
+
+class OutboxDelivery:
+    """Delivers the Slack outbox: at most one post per second per channel, nothing twice, nothing lost.
+
+    `deliver_due` is called every few seconds by the scheduler. It never sleeps for rate limits: a paced or
+    rate-limited row gets a due time and waits for a later round.
+    """
+
+    def __init__(
+        self,
+        *,
+        db: Engine,
+        client: WebClient,
+        digest: DigestSettings | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        locale: str = "en",
+        worker_id: str = "notify",
+        renderer: Renderer | None = None,
+        page_size: int = PAGE_SIZE,
+        stale_after: timedelta = STALE_CLAIM,
+        repeat_gap: timedelta = REPEAT_GAP,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._locale = locale
+        self._worker_id = worker_id
+        self._digest: DigestSettings = digest if digest is not None else DigestTiming()
+        self._renderer = renderer
+        self._page_size = max(1, page_size)
+        self._stale_after = stale_after
+        self._repeat_gap = repeat_gap
+        self._pacer = ChannelPacer()
+        self._slack = SlackGateway(client, pacer=self._pacer, clock=clock)
+        self._round = threading.Lock()
+        self.totals = DeliveryReport()
+
+    def deliver_due(self, *, max_items: int = 50) -> DeliveryReport:
+        """Deliver up to `max_items` due outbox rows; return what happened."""
+        with self._round:
+            report = DeliveryReport()
+            ctx = Context(
+                db=self._db,
+                slack=self._slack,
+                render=self._renderer or self._default_renderer(),
+                locale=self._locale,
+                timing=self._digest,
+                clock=self._clock,
+                page_size=self._page_size,
+                repeat_gap=self._repeat_gap,
+                report=report,
+            )
+            now = self._clock()
+            with session_scope(self._db) as session:
+                claims = claim_due(
+                    session,
+                    now=now,
+                    stale_before=now - self._stale_after,
+                    limit=max_items,
+                    blocked_channels=self._pacer.blocked(now),
+                    paced_channels=self._pacer.paced(now),
+                )
+            report.claimed = len(claims)
+            for index, claim in enumerate(claims):
+                if self._deliver_one(ctx, claim):
+                    self._release(claims[index + 1 :])
+                    break
+            self.totals.add(report)
+            return report
+
+    def _default_renderer(self) -> Renderer:
+        self._renderer = default_renderer()
+        return self._renderer
+
+    def _deliver_one(self, ctx: Context, claim: Claim) -> bool:
+        """Deliver one row; return True when the round must stop (Slack is failing for everyone)."""
+        try:
+            _HANDLERS[claim.kind](ctx, claim)
+            return False
+        except Deferred as problem:
+            rate_limited = isinstance(problem, RateLimited)
+            with session_scope(self._db) as session:
+                requeue(
+                    session, claim=claim, due_at=problem.until, attempted=rate_limited, reason=problem.reason
+                )
+            ctx.report.requeued += 1
+            return False
+        except Transient as problem:
+            self._retry_later(ctx, claim, str(problem))
+            log.warning(
+                "%s: Slack failed on notification %s (%s); retrying later", self._worker_id, claim.id, problem
+            )
+            return True
+        except Permanent as problem:
+            self._fail(ctx, claim, problem.error)
+            log.error("%s: Slack refused notification %s: %s", self._worker_id, claim.id, problem.error)
+            return problem.workspace_wide
+        except Exception as problem:
+            log.exception("%s: delivering notification %s failed", self._worker_id, claim.id)
+            self._retry_later(ctx, claim, f"{type(problem).__name__}: {problem}")
+            return False
+
+    def _retry_later(self, ctx: Context, claim: Claim, reason: str) -> None:
+        now = self._clock()
+        with session_scope(self._db) as session:
+            row = requeue(session, claim=claim, due_at=now, attempted=True, reason=reason)
+            if row is not None and row.status == NotificationStatus.PENDING:
+                row.due_at = now + timedelta(seconds=backoff_seconds(row.attempts))
+                session.add(row)
+        ctx.report.requeued += 1
+
+    def _fail(self, ctx: Context, claim: Claim, error: str) -> None:
+        now = self._clock()
+        with session_scope(self._db) as session:
+            row = session.get(Notification, claim.id)
+            if row is None:
+                return
+            finish(session, row, status=NotificationStatus.FAILED, now=now, reason=error)
+            ctx.report.failed += 1
+            if row.kind == NotificationKind.DIGEST:
+                ctx.report.failed += _fail_members(session, row, error, now)
+
+    def _release(self, claims: list[Claim]) -> None:
+        with session_scope(self._db) as session:
+            for claim in claims:
+                release(session, claim=claim)
+
+
+def backoff_seconds(attempts: int) -> int:
+    """Delay before retrying after a 5xx or connection failure: 5 s, doubling, at most 5 minutes."""
+    return int(min(MAX_BACKOFF_SECONDS, 5 * 2 ** max(0, attempts - 1)))
+
+
+def _fail_members(session: Session, group: Notification, error: str, now: datetime) -> int:
+    held = containers.members(session, group, status=NotificationStatus.HELD)
+    for member, _ in held:
+        finish(session, member, status=NotificationStatus.FAILED, now=now, reason=f"digest failed: {error}")
+    return len(held)

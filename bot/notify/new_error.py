@@ -1,0 +1,74 @@
+"""NEW_ERROR: post the error's own message, or fold it into its cause group or the channel's burst window."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.notify import containers
+from bot.notify.context import Context
+from bot.notify.slack import Post
+from storage.db import session_scope
+from storage.models import ErrorStatus, Notification, NotificationStatus, SyncError
+from storage.outbox import Claim, finish
+
+
+def deliver_new_error(ctx: Context, claim: Claim) -> None:
+    """Deliver one claimed NEW_ERROR row."""
+    now = ctx.clock()
+    with session_scope(ctx.db) as session:
+        row = session.get(Notification, claim.id)
+        if row is None:
+            return
+        error = session.get(SyncError, row.error_id) if row.error_id is not None else None
+        reason = _drop_reason(error)
+        if reason is not None:
+            finish(session, row, status=NotificationStatus.DROPPED, now=now, reason=reason)
+            ctx.report.dropped += 1
+            return
+        assert error is not None
+        cause = row.payload.get("cause_key")
+        if isinstance(cause, str) and cause:
+            containers.join_cause(session, member=row, cause=cause, now=now, timing=ctx.timing)
+            ctx.report.held += 1
+            return
+        window = containers.open_window(session, row.channel)
+        if window is not None:
+            containers.hold(session, container=window, member=row, timing=ctx.timing)
+            ctx.report.held += 1
+            return
+        message = ctx.render.build_error_message(error, locale=ctx.locale)
+    ts, found = ctx.slack.post(Post(channel=claim.channel, message=message, notification_id=claim.id), claim)
+    with session_scope(ctx.db) as session:
+        record_own_message(session, ctx, notification_id=claim.id, ts=ts, now=ctx.clock())
+    ctx.report.posted += 0 if found else 1
+    ctx.report.recovered += 1 if found else 0
+    ctx.report.sent += 1
+
+
+def record_own_message(
+    session: Session, ctx: Context, *, notification_id: int, ts: str, now: datetime
+) -> None:
+    """Store a posted error message (row SENT, error's channel+ts) and open the channel's burst window."""
+    row = session.get(Notification, notification_id)
+    if row is None:
+        return
+    row.digest_key = None
+    finish(session, row, status=NotificationStatus.SENT, now=now, slack_ts=ts)
+    error = session.get(SyncError, row.error_id) if row.error_id is not None else None
+    if error is not None:
+        error.slack_channel = row.channel
+        error.slack_ts = ts
+        session.add(error)
+    containers.start_window(session, channel=row.channel, now=now, timing=ctx.timing)
+
+
+def _drop_reason(error: SyncError | None) -> str | None:
+    if error is None:
+        return "error entry no longer exists"
+    if error.status != ErrorStatus.OPEN:
+        return f"error is {error.status} before it was posted"
+    if error.slack_ts is not None:
+        return "error already has a message"
+    return None

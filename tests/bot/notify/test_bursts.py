@@ -1,0 +1,214 @@
+"""Bursts fold into one digest (Sentry's rule); many records with one setup cause become one cause message."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot.notify import OutboxDelivery, pending_count
+from storage.db import session_scope
+from storage.models import Notification, NotificationKind, NotificationStatus, SyncError
+from storage.outbox import enqueue
+from tests.bot.notify.helpers import (
+    CHANNEL,
+    T0,
+    FakeClock,
+    assert_no_duplicate_posts,
+    assert_paced,
+    drive,
+    new_error,
+    posts,
+    statuses,
+)
+from tests.fakes.slack_api import FakeSlack
+
+MAX_BLOCKS = 50
+MAX_BLOCK_CHARS = 12_000
+
+
+def _errors(engine: Engine) -> list[SyncError]:
+    with Session(engine) as session:
+        return list(session.exec(select(SyncError).order_by(col(SyncError.id))).all())
+
+
+def test_burst_of_500_posts_the_first_at_once_and_folds_the_rest_into_one_digest(
+    engine: Engine, delivery: OutboxDelivery, slack: FakeSlack, clock: FakeClock
+) -> None:
+    ids = [new_error(engine, clock, mapping="CUSTOMER" if n % 3 else "CONTACT") for n in range(500)]
+    slack.fail_next("chat.postMessage", status=429, retry_after=3)  # the very first post is refused
+
+    delivery.deliver_due()
+    clock.advance(3)
+    delivery.deliver_due()
+
+    [first] = posts(slack)
+    assert first.body["metadata"]["event_payload"]["notification_id"] == 1
+    assert first.at == T0.timestamp() + 3  # Retry-After honoured, then at once
+    opened = clock.now()
+
+    drive(delivery, engine, clock, until=opened + timedelta(seconds=1799))
+    assert len(posts(slack)) == 1  # held while the window is open (capped at 30 min after it opened)
+
+    slack.fail_next("chat.postMessage", status=500)  # the digest parent fails once
+    slack.fail_next("chat.postMessage", status=429, retry_after=2, times=2)
+    drive(delivery, engine, clock)
+
+    top = slack.messages(CHANNEL, include_replies=False)
+    assert len(top) == 2  # the first error and one digest
+    digest = top[1]
+    assert float(digest.ts) >= (opened + timedelta(seconds=1800)).timestamp()
+    pages = slack.thread(CHANNEL, digest.ts)
+    assert len(pages) == 25  # 499 errors, 20 per page
+    for page in pages:
+        assert page.blocks is not None and len(page.blocks) <= MAX_BLOCKS
+        assert len(json.dumps(page.blocks)) <= MAX_BLOCK_CHARS
+    errors = _errors(engine)
+    assert len(errors) == 500 == len(ids)
+    assert errors[0].slack_ts == top[0].ts
+    listed = {e.slack_ts for e in errors[1:]}
+    assert listed == {page.ts for page in pages}  # every held error points at its thread page
+    listed_ids = [
+        int(part.split("`")[0]) for page in pages for part in json.dumps(page.blocks).split("`#")[1:]
+    ]
+    assert sorted(listed_ids) == [e.id for e in errors[1:]]  # each error listed once
+    assert_paced(slack)
+    assert_no_duplicate_posts(slack)
+    with Session(engine) as session:
+        assert pending_count(session) == 0
+    counts = statuses(engine)
+    assert counts["new_error:sent"] == 500
+    assert counts["new_error:failed"] == counts["new_error:dropped"] == 0
+
+
+def test_window_closes_min_after_opening_plus_step_per_held_error(
+    engine: Engine, delivery: OutboxDelivery, slack: FakeSlack, clock: FakeClock
+) -> None:
+    new_error(engine, clock)
+    delivery.deliver_due()
+    for _ in range(3):
+        clock.advance(10)
+        new_error(engine, clock)
+        delivery.deliver_due()
+
+    drive(delivery, engine, clock, until=T0 + timedelta(seconds=300 + 3 * 30 - 1))
+    assert len(posts(slack)) == 1
+    drive(delivery, engine, clock)
+
+    top = slack.messages(CHANNEL, include_replies=False)
+    assert len(top) == 2
+    assert float(top[1].ts) == (T0 + timedelta(seconds=390)).timestamp()
+    assert len(slack.thread(CHANNEL, top[1].ts)) == 1
+
+
+def test_window_holding_one_error_posts_it_as_a_normal_message(
+    engine: Engine, delivery: OutboxDelivery, slack: FakeSlack, clock: FakeClock
+) -> None:
+    first = new_error(engine, clock)
+    delivery.deliver_due()
+    clock.advance(20)
+    second = new_error(engine, clock)
+
+    drive(delivery, engine, clock)
+
+    top = slack.messages(CHANNEL, include_replies=False)
+    assert len(top) == 2 and slack.thread(CHANNEL, top[1].ts) == []
+    errors = {e.id: e for e in _errors(engine)}
+    assert errors[first].slack_ts == top[0].ts and errors[second].slack_ts == top[1].ts
+    assert top[1].metadata is not None and top[1].metadata["event_payload"]["notification_id"] == 3
+    assert float(top[1].ts) == (T0 + timedelta(seconds=330)).timestamp()
+
+
+def test_a_quiet_channel_posts_at_once_again_after_the_window(
+    engine: Engine, delivery: OutboxDelivery, slack: FakeSlack, clock: FakeClock
+) -> None:
+    new_error(engine, clock)
+    delivery.deliver_due()
+    clock.advance(301)
+    delivery.deliver_due()  # the empty window closes
+    new_error(engine, clock)
+
+    delivery.deliver_due()
+
+    assert len(posts(slack)) == 2
+
+
+def test_200_errors_with_one_cause_become_one_cause_message_with_the_list_in_its_thread(
+    engine: Engine, delivery: OutboxDelivery, slack: FakeSlack, clock: FakeClock
+) -> None:
+    cause = "permissions:prvCreateAccount"
+    for _ in range(200):
+        new_error(engine, clock, cause=cause)
+
+    drive(delivery, engine, clock)
+
+    [parent] = slack.messages(CHANNEL, include_replies=False)
+    assert "200" in (parent.text or "")
+    pages = slack.thread(CHANNEL, parent.ts)
+    assert len(pages) == 10
+    assert {e.slack_ts for e in _errors(engine)} == {page.ts for page in pages}
+    assert_paced(slack)
+
+    clock.advance(600)
+    for _ in range(5):
+        new_error(engine, clock, cause=cause)
+    drive(delivery, engine, clock)
+
+    assert len(slack.messages(CHANNEL, include_replies=False)) == 1  # still one message
+    assert len(slack.thread(CHANNEL, parent.ts)) == 11
+    [edit] = slack.calls("chat.update")
+    assert edit.body["ts"] == parent.ts and "205" in edit.body["text"]
+    assert_no_duplicate_posts(slack)
+
+
+def test_a_cause_whose_errors_are_all_resolved_starts_a_new_cause_message(
+    engine: Engine, delivery: OutboxDelivery, slack: FakeSlack, clock: FakeClock
+) -> None:
+    cause = "credentials:AADSTS50055"
+    first = new_error(engine, clock, cause=cause)
+    drive(delivery, engine, clock)
+    with session_scope(engine) as session:
+        error = session.get(SyncError, first)
+        assert error is not None
+        error.status = "resolved"  # type: ignore[assignment]
+        session.add(error)
+    clock.advance(60)
+    new_error(engine, clock, cause=cause)
+
+    drive(delivery, engine, clock)
+
+    assert len(slack.messages(CHANNEL, include_replies=False)) == 2
+
+
+def test_update_of_an_error_listed_in_a_digest_replies_one_line_in_the_digest_thread(
+    engine: Engine, delivery: OutboxDelivery, slack: FakeSlack, clock: FakeClock
+) -> None:
+    ids = [new_error(engine, clock) for _ in range(3)]
+    drive(delivery, engine, clock)
+    digest = slack.messages(CHANNEL, include_replies=False)[1]
+    with session_scope(engine) as session:
+        error = session.get(SyncError, ids[2])
+        assert error is not None
+        error.status = "resolved"  # type: ignore[assignment]
+        error.resolved_by = "U7"
+        session.add(error)
+        enqueue(session, kind=NotificationKind.UPDATE, channel=CHANNEL, error_id=ids[2], due_at=clock.now())
+        enqueue(
+            session,
+            kind=NotificationKind.REPEAT,
+            channel=CHANNEL,
+            error_id=ids[1],
+            due_at=clock.now(),
+        )
+
+    drive(delivery, engine, clock)
+
+    replies = slack.thread(CHANNEL, digest.ts)
+    assert len(replies) == 2  # the page and the one line
+    assert "U7" in (replies[1].text or "") + json.dumps(replies[1].blocks)
+    assert slack.calls("chat.update") == []
+    with Session(engine) as session:
+        repeat = session.exec(select(Notification).where(Notification.kind == NotificationKind.REPEAT)).one()
+        assert repeat.status == NotificationStatus.DROPPED
