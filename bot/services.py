@@ -119,7 +119,7 @@ class Services:
         return self._connectors
 
     def sync_engine(self) -> SyncEngine:
-        """A sync engine on the connectors, posting to SLACK_CHANNEL (NotConfigured names missing settings)."""
+        """A sync engine on the connectors posting to SLACK_CHANNEL (NotConfigured names missing settings)."""
         from bot.sync.engine import SyncEngine
 
         connectors = self.connectors

@@ -1,0 +1,277 @@
+"""Asking for work that calls a business app: one live work item per (kind, target), audited, idempotent.
+
+A click or a command writes a WorkItem here and returns at once; `bot.worker` runs it. A second request
+for the same kind and target while the first is queued or running gets `AlreadyQueued` (who asked, when);
+a request for something already done to an error gets `AlreadyDone` (the error row or the audit entry that
+says who did it). Refusals are audited here too, so every door records them the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot.operations.base import Actor, InvalidInput, NotAllowed, NotFound
+from bot.sync.refs import BadReference, as_guid, parse_ref
+from storage.audit import last_success, record_audit
+from storage.db import session_scope
+from storage.errors import get_error
+from storage.models import AuditEntry, ErrorStatus, SyncError, System, WorkItem, WorkStatus
+from storage.work import enqueue_work
+
+# Work kinds (also the audit action names; Wording.already() knows them).
+RESYNC = "resync"
+RESYNC_FAILED = "resync_failed"
+COUPLE = "couple"
+COUPLE_MATCH = "couple_match"
+COUPLE_DEPENDENCY = "couple_dependency"
+UNCOUPLE = "uncouple"
+RESTORE_RECORD = "restore_record"
+DELETE_RECORD = "delete_record"
+KEEP_BC = "keep_bc"
+KEEP_DATAVERSE = "keep_dataverse"
+SYNC = "sync"
+RUN = "run"
+
+KINDS = frozenset(
+    {
+        RESYNC,
+        RESYNC_FAILED,
+        COUPLE,
+        COUPLE_MATCH,
+        COUPLE_DEPENDENCY,
+        UNCOUPLE,
+        RESTORE_RECORD,
+        DELETE_RECORD,
+        KEEP_BC,
+        KEEP_DATAVERSE,
+        SYNC,
+        RUN,
+    }
+)
+
+# Kinds only SYNC_ADMINS may ask for, with the refusal key build_refusal() words ("couple", "uncouple", …).
+ADMIN_KINDS: dict[str, str] = {
+    COUPLE: "couple",
+    COUPLE_MATCH: "couple",
+    COUPLE_DEPENDENCY: "couple",
+    UNCOUPLE: "uncouple",
+    RESTORE_RECORD: "restore_record",
+    DELETE_RECORD: "delete_record",
+}
+SYNC_EVERYTHING = "sync"  # refusal key of `sync` without mapping names
+
+# Actions that, once done to an error, make a repeat pointless ("Already re-synced by @x at 10:32").
+_SETTLING = (
+    RESYNC,
+    COUPLE,
+    COUPLE_DEPENDENCY,
+    UNCOUPLE,
+    RESTORE_RECORD,
+    DELETE_RECORD,
+    KEEP_BC,
+    KEEP_DATAVERSE,
+)
+# Actions that leave the error open when they work (the record still needs a re-sync): done once is enough.
+_ONCE_PER_ERROR = (COUPLE_DEPENDENCY,)
+_LIVE = (WorkStatus.QUEUED, WorkStatus.RUNNING)
+DEDUPE_KEY = "dedupe_key"
+TARGET_KEY = "target"
+SILENT_KEY = "silent"  # payload flag: record the outcome, answer nobody (the error messages show it)
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A new work item was written; the worker will run it and answer."""
+
+    item_id: int
+    kind: str
+    target: str
+
+
+@dataclass(frozen=True)
+class AlreadyQueued:
+    """The same work is already queued or running: who asked for it and when."""
+
+    item_id: int
+    kind: str
+    target: str
+    requested_by: str | None
+    requested_at: datetime
+    running: bool
+
+
+@dataclass(frozen=True)
+class AlreadyDone:
+    """The error was already settled: the error row (resolved/snoozed) or the audit entry of who did it."""
+
+    kind: str
+    target: str
+    done: SyncError | AuditEntry
+
+
+RequestOutcome = Queued | AlreadyQueued | AlreadyDone
+
+
+def error_target(error_id: int) -> str:
+    """The audit/dedupe target of an error ("error:17")."""
+    return f"error:{error_id}"
+
+
+def target_error_id(target: str) -> int | None:
+    """The error id of an "error:17" target, else None."""
+    prefix, _colon, rest = target.partition(":")
+    return int(rest) if prefix == "error" and rest.isdigit() else None
+
+
+def needs_admin(kind: str, payload: dict[str, Any]) -> str | None:
+    """The refusal key when only admins may ask for this work (syncing everything included), else None."""
+    if kind == SYNC and not payload.get("mappings"):
+        return SYNC_EVERYTHING
+    return ADMIN_KINDS.get(kind)
+
+
+def record_refusal(db: Engine, *, actor: Actor, action: str, target: str | None, detail: str = "") -> None:
+    """Write the "refused" audit entry of a request the actor may not make (nothing else changes)."""
+    with session_scope(db) as session:
+        record_audit(
+            session,
+            actor=actor.id,
+            door=actor.door,
+            action=action,
+            target=target,
+            result="refused",
+            detail=detail or "not a sync admin",
+        )
+
+
+def request_work(
+    db: Engine,
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    actor: Actor,
+    response_url: str | None,
+    dedupe_key: str,
+) -> RequestOutcome:
+    """Queue `kind` for `dedupe_key` (the target, e.g. "error:17") unless it is queued or done already.
+
+    Raises NotAllowed (after auditing the refusal) when the kind is admin-only and the actor is no admin,
+    NotFound when the target error does not exist any more, ValueError for an unknown kind.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown work kind {kind!r}")
+    refusal = needs_admin(kind, payload)
+    if refusal is not None and not actor.is_admin:
+        record_refusal(db, actor=actor, action=kind, target=dedupe_key)
+        raise NotAllowed(refusal)
+    with session_scope(db) as session:
+        _serialise(session, f"{kind}|{dedupe_key}")
+        live = _live_item(session, kind=kind, dedupe_key=dedupe_key)
+        if live is not None:
+            assert live.id is not None
+            return AlreadyQueued(
+                item_id=live.id,
+                kind=kind,
+                target=dedupe_key,
+                requested_by=live.requested_by,
+                requested_at=live.created_at,
+                running=live.status == WorkStatus.RUNNING,
+            )
+        done = _already_done(session, kind=kind, target=dedupe_key)
+        if done is not None:
+            return AlreadyDone(kind=kind, target=dedupe_key, done=done)
+        item = enqueue_work(
+            session,
+            kind=kind,
+            payload={**payload, DEDUPE_KEY: dedupe_key, TARGET_KEY: dedupe_key},
+            requested_by=actor.id,
+            door=actor.door,
+            response_url=response_url,
+        )
+        record_audit(
+            session, actor=actor.id, door=actor.door, action=kind, target=dedupe_key, result="queued"
+        )
+        assert item.id is not None
+        return Queued(item_id=item.id, kind=kind, target=dedupe_key)
+
+
+def _serialise(session: Session, key: str) -> None:
+    """Make concurrent requests for the same key wait for each other until this transaction ends."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": number})
+    elif dialect == "sqlite":
+        # A write statement takes SQLite's single writer lock even when it changes no row.
+        session.execute(text("UPDATE workitem SET id = id WHERE 1 = 0"))
+
+
+def _live_item(session: Session, *, kind: str, dedupe_key: str) -> WorkItem | None:
+    query = (
+        select(WorkItem)
+        .where(WorkItem.kind == kind, col(WorkItem.status).in_(_LIVE))
+        .order_by(col(WorkItem.id))
+    )
+    for item in session.exec(query).all():
+        if isinstance(item.payload, dict) and item.payload.get(DEDUPE_KEY) == dedupe_key:
+            return item
+    return None
+
+
+def _already_done(session: Session, *, kind: str, target: str) -> SyncError | AuditEntry | None:
+    error_id = target_error_id(target)
+    if error_id is None or kind not in _SETTLING:
+        return None
+    error = get_error(session, error_id=error_id)
+    if error is None:
+        raise NotFound(f"There is no error entry #{error_id} (it may have been purged).")
+    if error.status == ErrorStatus.RESOLVED:
+        return error
+    if kind in _ONCE_PER_ERROR:
+        return last_success(session, target=target, actions=(kind,))
+    return None  # still open: a re-sync that worked before may be tried again after a new failure
+
+
+def couple_references(db: Engine, *, error_id: int, reference: str) -> tuple[str, str]:
+    """(bc_ref, dataverse_ref) coupling the error's record to the record `reference` names.
+
+    `reference` names the other app's record (`account:<guid>`, a bare GUID, `customer:10000`); InvalidInput
+    says what is wrong with it, NotFound when the error is gone.
+    """
+    with Session(db) as session:
+        error = get_error(session, error_id=error_id)
+    if error is None:
+        raise NotFound(f"There is no error entry #{error_id} (it may have been purged).")
+    own_system = System(error.source_system)
+    other_system = System.DATAVERSE if own_system is System.BUSINESS_CENTRAL else System.BUSINESS_CENTRAL
+    own_id = error.source_id or (error.source_key if own_system is System.BUSINESS_CENTRAL else None)
+    if not own_id:
+        raise InvalidInput(
+            f"Error #{error_id} does not say which record failed, so it cannot be coupled here."
+        )
+    own_ref = f"{error.source_table}:{own_id}"
+    text_ref = reference.strip()
+    other_table = error.destination_table if System(error.destination_system) is other_system else None
+    if as_guid(text_ref) is not None and other_table:
+        text_ref = f"{other_table}:{as_guid(text_ref)}"
+    try:
+        parsed = parse_ref(text_ref)
+    except BadReference as bad:
+        raise InvalidInput(bad.reason) from None
+    if parsed.system is not None and parsed.system is not other_system:
+        where = "Dataverse" if other_system is System.DATAVERSE else "Business Central"
+        raise InvalidInput(f"Give the {where} record to couple with (like {_example(other_system)}).")
+    if other_system is System.DATAVERSE:
+        return own_ref, parsed.text
+    return parsed.text, own_ref
+
+
+def _example(system: System) -> str:
+    return "account:6f1c0c7e-…" if system is System.DATAVERSE else "customer:10000"

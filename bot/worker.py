@@ -1,0 +1,374 @@
+"""The work-queue worker: claims due WorkItems, runs each through the sync engine, records and answers.
+
+`run_due_work` is called every few seconds by the scheduler (in `serve` or `clock`). A claimed item is run
+once per claim; its outcome is written with an audit entry in one transaction and the requester is answered
+through the response_url they came with. A throttled business app puts the item back with a delay; an item
+whose worker died stays RUNNING until `claim_due` takes the stale claim again, so nothing asked for is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from slack_sdk.webhook import WebhookClient
+
+from bot.blocks import Message, build_action_result, build_status
+from bot.connectors.errors import ConnectorError, Throttled
+from bot.operations import requests as kinds
+from bot.operations.base import Actor, OperationError
+from bot.services import Services
+from storage.audit import record_audit
+from storage.db import session_scope
+from storage.models import Door, SyncJob, Trigger, WorkStatus
+from storage.types import utcnow
+from storage.work import claim_due, finish_work, get_work, retry_work
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+DEFAULT_RETRY_AFTER = 30.0
+MAX_RETRY_AFTER = 3600.0
+RESULT_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class WorkOrder:
+    """A claimed item as a runner sees it: what, for whom, with which arguments."""
+
+    item_id: int
+    kind: str
+    payload: dict[str, Any]
+    actor: Actor
+
+    def int_arg(self, name: str) -> int:
+        """An integer argument of the payload (e.g. error_id)."""
+        return int(self.payload[name])
+
+    def str_arg(self, name: str, default: str | None = None) -> str | None:
+        """A text argument of the payload, or `default`."""
+        value = self.payload.get(name, default)
+        return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class WorkOutcome:
+    """What a run did: ok or not, a sentence for the requester (mrkdwn we wrote), and how to answer.
+
+    `retry_after` (seconds) puts the item back in the queue instead of finishing it; `reply` replaces the
+    default one-line answer.
+    """
+
+    ok: bool
+    text: str
+    retry_after: float | None = None
+    reply: Message | None = field(default=None, compare=False)
+
+
+WorkRunner = Callable[[WorkOrder], WorkOutcome]
+
+
+class ActionResult(Protocol):
+    """What the engine's actions return (ActionOutcome): ok and a message saying what happened."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def message(self) -> str: ...
+
+
+class SyncActions(Protocol):
+    """The engine's record actions the queue runs (bot.sync.actions)."""
+
+    def resync(self, error_id: int, *, actor: str) -> ActionResult: ...
+
+    def resync_failed(self, mapping: str | None, *, actor: str) -> ActionResult: ...
+
+    def couple(self, bc_ref: str, dataverse_ref: str, *, sync: Any, actor: str) -> ActionResult: ...
+
+    def couple_match(self, mapping: str, *, actor: str) -> ActionResult: ...
+
+    def uncouple(self, ref: str, *, actor: str) -> ActionResult: ...
+
+    def restore_record(self, error_id: int, *, actor: str) -> ActionResult: ...
+
+    def delete_record(self, error_id: int, *, actor: str) -> ActionResult: ...
+
+    def remove_coupling(self, error_id: int, *, actor: str) -> ActionResult: ...
+
+    def couple_dependency(self, error_id: int, *, actor: str) -> ActionResult: ...
+
+    def take_side(self, error_id: int, side: Any, *, actor: str) -> ActionResult: ...
+
+
+class SyncRunner(Protocol):
+    """The part of SyncEngine a `sync`/`run` request needs."""
+
+    def run(
+        self, mapping_names: Sequence[str] | None = None, *, full: bool = False, trigger: Trigger = ...
+    ) -> list[SyncJob]: ...
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    requested_by: str | None
+    door: Door
+    response_url: str | None
+    attempts: int
+
+
+def run_due_work(
+    services: Services,
+    *,
+    worker_id: str,
+    limit: int = 5,
+    runners: Mapping[str, WorkRunner] | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> int:
+    """Claim up to `limit` due work items and run each; return how many were claimed.
+
+    `runners` maps a work kind to what runs it (default: the sync engine's actions, built on first need).
+    """
+    now = clock()
+    with session_scope(services.db) as session:
+        items = claim_due(session, worker=worker_id, limit=limit, now=now)
+        claimed = [
+            _Claimed(
+                id=item.id or 0,
+                kind=item.kind,
+                payload=dict(item.payload or {}),
+                requested_by=item.requested_by,
+                door=item.door,
+                response_url=item.response_url,
+                attempts=item.attempts,
+            )
+            for item in items
+        ]
+    if not claimed:
+        return 0
+    table = runners if runners is not None else _LazyRunners(services)
+    for item in claimed:
+        _run_one(services, item, table, worker_id=worker_id, clock=clock)
+    return len(claimed)
+
+
+def _actor(services: Services, item: _Claimed) -> Actor:
+    who = item.requested_by or "unknown"
+    # Authorization is decided again at run time from the settings, never from what was stored.
+    is_admin = services.is_admin(who) if item.door is Door.SLACK else True
+    return Actor(id=who, door=item.door, is_admin=is_admin)
+
+
+def _run_one(
+    services: Services,
+    item: _Claimed,
+    runners: Mapping[str, WorkRunner],
+    *,
+    worker_id: str,
+    clock: Callable[[], datetime],
+) -> None:
+    order = WorkOrder(item_id=item.id, kind=item.kind, payload=item.payload, actor=_actor(services, item))
+    outcome = _outcome(order, runners, attempts=item.attempts)
+    target = str(item.payload.get(kinds.TARGET_KEY) or item.kind)
+    if outcome.retry_after is not None:
+        delay = min(max(outcome.retry_after, 1.0), MAX_RETRY_AFTER)
+        with session_scope(services.db) as session:
+            row = get_work(session, item_id=item.id)
+            if row is not None and row.status == WorkStatus.RUNNING and row.claimed_by == worker_id:
+                retry_work(session, item=row, due_at=clock() + timedelta(seconds=delay), result=outcome.text)
+        log.info("work item %s (%s) throttled; again in %.0f s", item.id, item.kind, delay)
+        return
+    with session_scope(services.db) as session:
+        row = get_work(session, item_id=item.id)
+        if row is None or row.status != WorkStatus.RUNNING or row.claimed_by != worker_id:
+            log.warning("work item %s was taken over by another worker; its outcome is theirs", item.id)
+            return
+        finish_work(session, item=row, ok=outcome.ok, result=outcome.text[:RESULT_CHARS], now=clock())
+        record_audit(
+            session,
+            actor=order.actor.id,
+            door=order.actor.door,
+            action=item.kind,
+            target=target,
+            result="ok" if outcome.ok else "failed",
+            detail=outcome.text[:RESULT_CHARS],
+        )
+    _answer(services, item, outcome)
+
+
+def _outcome(order: WorkOrder, runners: Mapping[str, WorkRunner], *, attempts: int) -> WorkOutcome:
+    if attempts > MAX_ATTEMPTS:
+        return WorkOutcome(False, f"gave up after {MAX_ATTEMPTS} attempts")
+    if kinds.needs_admin(order.kind, order.payload) and not order.actor.is_admin:
+        return WorkOutcome(False, "only sync admins may do this, and the requester no longer is one")
+    runner = runners.get(order.kind)
+    if runner is None:
+        return WorkOutcome(False, f"this bot does not know how to do “{order.kind}”")
+    try:
+        outcome = runner(order)
+    except Throttled as exc:
+        wait = exc.retry_after if exc.retry_after is not None else DEFAULT_RETRY_AFTER
+        if attempts >= MAX_ATTEMPTS:
+            return WorkOutcome(False, f"the business app kept throttling: {exc}")
+        return WorkOutcome(False, f"throttled: {exc}", retry_after=wait)
+    except (OperationError, ConnectorError, ValueError) as exc:
+        return WorkOutcome(False, str(exc) or type(exc).__name__)
+    except Exception as exc:
+        log.exception("work item %s (%s) failed", order.item_id, order.kind)
+        return WorkOutcome(False, f"unexpected failure ({type(exc).__name__}); see the bot's log")
+    if outcome.retry_after is not None and attempts >= MAX_ATTEMPTS:
+        return WorkOutcome(False, outcome.text)
+    return outcome
+
+
+def _answer(services: Services, item: _Claimed, outcome: WorkOutcome) -> None:
+    """Tell the requester: ephemerally through their response_url, else in a direct message (best effort)."""
+    if item.payload.get(kinds.SILENT_KEY):
+        return
+    locale = str(item.payload.get("locale") or "en")
+    message = outcome.reply or build_action_result(outcome.ok, outcome.text, locale=locale)
+    if not item.response_url:
+        if item.door is Door.SLACK and services.slack is not None and item.requested_by:
+            try:
+                services.slack.chat_postMessage(
+                    channel=item.requested_by, text=message.text, blocks=message.block_dicts()
+                )
+            except Exception as exc:  # noqa: BLE001 - the outcome is recorded; the message is a courtesy
+                log.warning("answer to work item %s failed: %s", item.id, exc)
+        return
+    try:
+        response = WebhookClient(item.response_url, timeout=10).send(
+            text=message.text,
+            blocks=message.block_dicts(),
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        if response.status_code >= 300:
+            log.warning("answer to work item %s: response_url said %s", item.id, response.status_code)
+    except Exception as exc:  # noqa: BLE001 - an unanswered requester must not undo the recorded work
+        log.warning("answer to work item %s failed: %s", item.id, exc)
+
+
+# ---- the engine's runners ----------------------------------------------------------------------------
+
+
+def _from_action(result: ActionResult) -> WorkOutcome:
+    retry_after = getattr(result, "retry_after", None)
+    return WorkOutcome(
+        ok=bool(result.ok),
+        text=str(result.message or ("done" if result.ok else "failed")),
+        retry_after=float(retry_after) if isinstance(retry_after, int | float) else None,
+    )
+
+
+def _sync_outcome(jobs: list[SyncJob], locale: str) -> WorkOutcome:
+    if not jobs:
+        return WorkOutcome(True, "nothing to synchronize: no enabled, unpaused mapping")
+    failed = sum(job.failed for job in jobs)
+    text = f"synchronized {', '.join(sorted({job.mapping for job in jobs}))}" + (
+        f" ({failed} record(s) failed)" if failed else ""
+    )
+    return WorkOutcome(True, text, reply=build_status(jobs, locale=locale))
+
+
+def engine_runners(actions: SyncActions, engine: SyncRunner) -> dict[str, WorkRunner]:
+    """The runner of every work kind, calling the engine's actions (and SyncEngine.run for syncs)."""
+
+    def sync(order: WorkOrder) -> WorkOutcome:
+        names = [str(name) for name in order.payload.get("mappings") or []]
+        jobs = engine.run(names or None, full=bool(order.payload.get("full")), trigger=Trigger.USER)
+        return _sync_outcome(jobs, str(order.payload.get("locale") or "en"))
+
+    def uncouple(order: WorkOrder) -> WorkOutcome:
+        ref = order.str_arg("ref")
+        if ref is not None:
+            return _from_action(actions.uncouple(ref, actor=order.actor.id))
+        return _from_action(actions.remove_coupling(order.int_arg("error_id"), actor=order.actor.id))
+
+    def couple(order: WorkOrder) -> WorkOutcome:
+        result = actions.couple(
+            order.str_arg("bc_ref") or "",
+            order.str_arg("dataverse_ref") or "",
+            sync=order.str_arg("sync", "none") or "none",
+            actor=order.actor.id,
+        )
+        if not result.ok or "error_id" not in order.payload:
+            return _from_action(result)
+        # Coupled from an error's message: re-run its record now (resolves the error, edits the message).
+        after = actions.resync(order.int_arg("error_id"), actor=order.actor.id)
+        return WorkOutcome(True, f"{result.message} {after.message}".strip())
+
+    return {
+        kinds.RESYNC: lambda o: _from_action(actions.resync(o.int_arg("error_id"), actor=o.actor.id)),
+        kinds.RESYNC_FAILED: lambda o: _from_action(
+            actions.resync_failed(o.str_arg("mapping"), actor=o.actor.id)
+        ),
+        kinds.COUPLE: couple,
+        kinds.COUPLE_MATCH: lambda o: _from_action(
+            actions.couple_match(o.str_arg("mapping") or "", actor=o.actor.id)
+        ),
+        kinds.COUPLE_DEPENDENCY: lambda o: _from_action(
+            actions.couple_dependency(o.int_arg("error_id"), actor=o.actor.id)
+        ),
+        kinds.UNCOUPLE: uncouple,
+        kinds.RESTORE_RECORD: lambda o: _from_action(
+            actions.restore_record(o.int_arg("error_id"), actor=o.actor.id)
+        ),
+        kinds.DELETE_RECORD: lambda o: _from_action(
+            actions.delete_record(o.int_arg("error_id"), actor=o.actor.id)
+        ),
+        kinds.KEEP_BC: lambda o: _from_action(
+            actions.take_side(o.int_arg("error_id"), "business_central", actor=o.actor.id)
+        ),
+        kinds.KEEP_DATAVERSE: lambda o: _from_action(
+            actions.take_side(o.int_arg("error_id"), "dataverse", actor=o.actor.id)
+        ),
+        kinds.SYNC: sync,
+        kinds.RUN: sync,
+    }
+
+
+class _LazyRunners(Mapping[str, WorkRunner]):
+    """The engine's runners, built on the first item that needs them (connectors may be unconfigured)."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._table: dict[str, WorkRunner] | None = None
+
+    def _runners(self) -> dict[str, WorkRunner]:
+        if self._table is None:
+            self._table = build_engine_runners(self._services)
+        return self._table
+
+    def __getitem__(self, kind: str) -> WorkRunner:
+        return self._runners()[kind]
+
+    def get(self, kind: str, default: Any = None) -> Any:
+        if kind not in kinds.KINDS:
+            return default
+        try:
+            return self._runners().get(kind, default)
+        except OperationError as exc:  # NotConfigured: every item fails with the same clear sentence
+            reason = str(exc)
+            return lambda _order: WorkOutcome(False, reason)
+
+    def __iter__(self) -> Any:
+        return iter(self._runners())
+
+    def __len__(self) -> int:
+        return len(self._runners())
+
+
+def build_engine_runners(services: Services) -> dict[str, WorkRunner]:
+    """Build the sync engine and its actions on the services' connectors (NotConfigured when unset)."""
+    from bot.sync.actions import SyncActions as EngineActions
+
+    engine = services.sync_engine()
+    return engine_runners(EngineActions(engine), engine)

@@ -1,0 +1,91 @@
+"""Buttons on the error log that need no business app: delete one entry, details, the next page, refresh."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from bot.blocks import build_already_done, build_error_details, read_more_value
+from bot.commands import ListErrors, UsageError, parse
+from bot.operations import errorlog, reports
+from bot.operations.base import NotFound
+from bot.operations.requests import error_target
+from handlers import texts
+from handlers.actions.clicked import clicked_number, clicked_value
+from handlers.commands.reading import error_list
+from handlers.home.publish import publish_home
+from handlers.request import SlackRequest, slack_request
+
+
+def _delete(request: SlackRequest, error_id: int) -> None:
+    if not request.allowed("delete_error", action="delete_error", target=error_target(error_id)):
+        return
+    try:
+        errorlog.delete_entry(request.db, error_id=error_id, actor=request.actor)
+    except NotFound:
+        done = reports.last_done(request.db, target=error_target(error_id), actions=("delete_error",))
+        if done is None:
+            raise
+        request.reply(build_already_done(done, locale=request.locale))
+        return
+    request.reply(texts.entry_deleted(error_id, locale=request.locale))
+
+
+def handle_delete_error(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """Delete entry: remove the error from the log (admins); the records stay as they are."""
+    ack()
+    request = slack_request(context, client, body)
+    error_id = clicked_number(action)
+    if error_id is None:
+        request.reply(texts.failed("This button does not name an error.", locale=request.locale))
+        return
+    request.attempt(lambda: _delete(request, error_id))
+
+
+def handle_show_details(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """Details: the whole error, only for the one who asked."""
+    ack()
+    request = slack_request(context, client, body)
+    error_id = clicked_number(action)
+    if error_id is None:
+        request.reply(texts.failed("This button does not name an error.", locale=request.locale))
+        return
+    request.attempt(
+        lambda: request.reply(
+            build_error_details(errorlog.load_error(request.db, error_id=error_id), locale=request.locale)
+        )
+    )
+
+
+def handle_list_more(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """More: the next page of the same list."""
+    ack()
+    request = slack_request(context, client, body)
+    try:
+        before_id, words = read_more_value(clicked_value(action))
+        command = parse(words or "list")
+    except (ValueError, UsageError):
+        request.reply(
+            texts.failed(
+                "This button's list cannot be read any more; ask for it again.", locale=request.locale
+            )
+        )
+        return
+    if not isinstance(command, ListErrors):
+        command = ListErrors()
+    request.attempt(lambda: request.reply(error_list(command, request, before_id=before_id)))
+
+
+def handle_home_refresh(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    """Refresh on App Home: publish it again."""
+    ack()
+    request = slack_request(context, client, body)
+    publish_home(request)

@@ -1,0 +1,10 @@
+"""Elements Slack reports but that need no answer: link buttons and inputs inside modals."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack
+
+
+def handle_quietly(ack: Ack) -> None:
+    """Acknowledge (a link button opens its URL in Slack; modal inputs are read at submit)."""
+    ack()

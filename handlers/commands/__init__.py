@@ -1,0 +1,13 @@
+"""The `/sync-errors` slash command."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.ids import COMMAND
+from handlers.commands.sync_errors import handle_sync_errors_command
+
+
+def register(app: App) -> None:
+    """Register the slash command's listener."""
+    app.command(COMMAND)(handle_sync_errors_command)

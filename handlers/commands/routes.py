@@ -1,0 +1,41 @@
+"""Which function answers which typed command (bot.commands.parse's result)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot import commands as c
+from handlers.commands import checks, cleanup, reading, scheduling, work
+from handlers.request import SlackRequest
+
+Route = Callable[[Any, SlackRequest], None]
+
+ROUTES: dict[type[Any], Route] = {
+    c.Summary: reading.summary,
+    c.Help: reading.help_,
+    c.ListErrors: reading.list_errors,
+    c.ShowError: reading.show,
+    c.Status: reading.status,
+    c.Audit: reading.audit,
+    c.Resync: work.resync,
+    c.Couple: work.couple,
+    c.CoupleMatch: work.couple_match,
+    c.Uncouple: work.uncouple,
+    c.Restore: work.restore,
+    c.DeleteRecord: work.delete_record,
+    c.Sync: work.sync,
+    c.RunNow: scheduling.run_now,
+    c.Purge: cleanup.purge,
+    c.Snooze: cleanup.snooze,
+    c.Schedule: scheduling.show,
+    c.ScheduleEvery: scheduling.every,
+    c.Pause: scheduling.pause,
+    c.Resume: scheduling.resume,
+    c.Doctor: checks.doctor,
+}
+
+
+def route(command: c.Command, request: SlackRequest) -> None:
+    """Run the command's one service and answer."""
+    ROUTES[type(command)](command, request)

@@ -1,0 +1,27 @@
+"""`/sync-errors [words]`: ack at once, parse the words, run the one matching service, answer ephemerally."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from bot.blocks import build_usage_error
+from bot.commands import UsageError, parse
+from handlers.commands.routes import route
+from handlers.request import slack_request
+
+
+def handle_sync_errors_command(
+    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """Answer `/sync-errors`: summary, help, lists, queued work, modals, settings and checks."""
+    ack()
+    request = slack_request(context, client, body)
+    try:
+        command = parse(str(body.get("text") or ""))
+    except UsageError as problem:
+        request.reply(build_usage_error(problem.problem, problem.usage, locale=request.locale))
+        return
+    request.attempt(lambda: route(command, request))

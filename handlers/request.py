@@ -1,0 +1,157 @@
+"""One Slack request as the handlers see it: who asks, in which language, and how to answer them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.models.views import View
+from sqlalchemy.engine import Engine
+
+from bot.blocks import Message, build_already_done, build_refusal
+from bot.operations.base import Actor, NotAllowed, OperationError
+from bot.operations.requests import AlreadyDone, AlreadyQueued, Queued, RequestOutcome, record_refusal
+from bot.services import Services
+from handlers import texts
+from handlers.people import actor_for, locale_for
+
+log = logging.getLogger(__name__)
+
+# NotAllowed.action phrases of other services -> the refusal keys build_refusal words.
+_REFUSAL_KEYS = {
+    "change schedules": "schedule",
+    "run syncs": "schedule",
+    "delete error entries": "purge",
+    "delete all entries": "purge",
+}
+
+
+@dataclass(frozen=True)
+class SlackRequest:
+    """The asker of one command, click or submission, with the ways to answer them ephemerally."""
+
+    services: Services
+    client: WebClient
+    actor: Actor
+    locale: str
+    response_url: str | None = None
+    trigger_id: str | None = None
+    channel_id: str | None = None
+    respond: Respond | None = None
+
+    @property
+    def db(self) -> Engine:
+        """The store's engine."""
+        return self.services.db
+
+    def reply(self, message: Message) -> None:
+        """Answer only the asker: through the response_url, else as an ephemeral or direct message."""
+        try:
+            if self.response_url and self.respond is not None:
+                self.respond(
+                    text=message.text,
+                    blocks=message.block_dicts(),
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+            elif self.channel_id:
+                self.client.chat_postEphemeral(
+                    channel=self.channel_id,
+                    user=self.actor.id,
+                    text=message.text,
+                    blocks=message.block_dicts(),
+                )
+            else:
+                self.client.chat_postMessage(
+                    channel=self.actor.id, text=message.text, blocks=message.block_dicts()
+                )
+        except Exception as exc:  # noqa: BLE001 - the work is done; a lost answer is only logged
+            log.warning("could not answer %s: %s", self.actor.id, exc)
+
+    def open_modal(self, view: View) -> bool:
+        """Open a modal with this request's trigger_id (valid ~3 s); False when Slack refused it."""
+        if not self.trigger_id:
+            return False
+        try:
+            self.client.views_open(trigger_id=self.trigger_id, view=view)
+        except Exception as exc:  # noqa: BLE001 - expired_trigger_id and the like: tell the user
+            log.warning("views.open failed: %s", exc)
+            return False
+        return True
+
+    def admins(self) -> list[str]:
+        """SYNC_ADMINS, to name in refusals."""
+        return list(self.services.settings.sync_admins)
+
+    def refuse(self, key: str, *, action: str, target: str | None) -> None:
+        """Audit the refusal ("refused") and say who may do it instead; nothing else changes."""
+        record_refusal(self.db, actor=self.actor, action=action, target=target)
+        self.reply(build_refusal(key, admins=self.admins(), locale=self.locale))
+
+    def allowed(self, key: str, *, action: str, target: str | None) -> bool:
+        """True for admins; refuses (audited, ephemeral) everyone else."""
+        if self.actor.is_admin:
+            return True
+        self.refuse(key, action=action, target=target)
+        return False
+
+    def answer_request(self, outcome: RequestOutcome, *, answer_later: bool = True) -> None:
+        """ "Queued …", "already queued by @x", or "already done by @x at …"."""
+        if isinstance(outcome, Queued):
+            self.reply(texts.queued(outcome, locale=self.locale, answer_later=answer_later))
+        elif isinstance(outcome, AlreadyQueued):
+            self.reply(texts.already_queued(outcome, locale=self.locale))
+        elif isinstance(outcome, AlreadyDone):
+            self.reply(build_already_done(outcome.done, locale=self.locale))
+
+    def answer_failure(self, exc: OperationError) -> None:
+        """A refusal (already audited by the service) or what went wrong, ephemerally."""
+        if isinstance(exc, NotAllowed):
+            key = _REFUSAL_KEYS.get(exc.action, exc.action)
+            self.reply(build_refusal(key, admins=self.admins(), locale=self.locale))
+        else:
+            self.reply(texts.failed(str(exc), locale=self.locale))
+
+    def attempt(self, work: Callable[[], None]) -> None:
+        """Run `work`; an OperationError becomes an ephemeral answer instead of a stack trace."""
+        try:
+            work()
+        except OperationError as exc:
+            self.answer_failure(exc)
+
+
+def slack_request(
+    context: BoltContext,
+    client: WebClient,
+    body: dict[str, Any],
+    *,
+    user_id: str | None = None,
+) -> SlackRequest:
+    """Build the request of a command, click, submission or event body."""
+    services: Services = context["services"]
+    user = user_id or _user_id(body)
+    channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
+    response_url = body.get("response_url")
+    return SlackRequest(
+        services=services,
+        client=client,
+        actor=actor_for(services, user),
+        locale=locale_for(client, user),
+        response_url=response_url,
+        trigger_id=body.get("trigger_id"),
+        channel_id=channel if isinstance(channel, str) else None,
+        respond=context.respond if response_url else None,
+    )
+
+
+def _user_id(body: dict[str, Any]) -> str:
+    user = body.get("user")
+    if isinstance(user, dict):
+        return str(user.get("id") or "")
+    if isinstance(user, str):
+        return user
+    return str(body.get("user_id") or "")

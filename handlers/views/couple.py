@@ -1,0 +1,59 @@
+"""Couple modal: check the other record's reference at once (errors in the modal), then queue the coupling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from bot.ids import ActionId, BlockId
+from bot.operations import requests
+from bot.operations.base import InvalidInput, NotFound
+from handlers.request import slack_request
+from handlers.views.submitted import input_value, metadata_error_id
+
+_SYNC_CHOICES = ("none", "bc", "dataverse")
+
+
+def handle_couple_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """Queue the coupling (admins), or keep the modal open saying what is wrong with the reference."""
+    error_id = metadata_error_id(view)
+    reference = input_value(view, BlockId.COUPLE_REFERENCE, ActionId.COUPLE_REFERENCE) or ""
+    sync = input_value(view, BlockId.COUPLE_SYNC, ActionId.COUPLE_SYNC) or "none"
+    if error_id is None:
+        ack(
+            response_action="errors",
+            errors={BlockId.COUPLE_REFERENCE: "This dialog names no error; close it."},
+        )
+        return
+    try:
+        bc_ref, dataverse_ref = requests.couple_references(
+            context["services"].db, error_id=error_id, reference=reference
+        )
+    except (InvalidInput, NotFound) as problem:
+        ack(response_action="errors", errors={BlockId.COUPLE_REFERENCE: str(problem)[:300]})
+        return
+    ack()
+    request = slack_request(context, client, body)
+
+    def ask() -> None:
+        outcome = requests.request_work(
+            request.db,
+            kind=requests.COUPLE,
+            payload={
+                "error_id": error_id,
+                "bc_ref": bc_ref,
+                "dataverse_ref": dataverse_ref,
+                "sync": sync if sync in _SYNC_CHOICES else "none",
+                "locale": request.locale,
+            },
+            actor=request.actor,
+            response_url=None,
+            dedupe_key=requests.error_target(error_id),
+        )
+        request.answer_request(outcome)
+
+    request.attempt(ask)

@@ -1,0 +1,40 @@
+"""Snooze modal: read the chosen duration, snooze the error; its message is edited to say until when."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from bot.commands import parse_duration
+from bot.ids import ActionId, BlockId
+from bot.operations import errorlog
+from handlers.request import slack_request
+from handlers.views.submitted import input_value, metadata_error_id
+
+
+def handle_snooze_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """Snooze for the chosen time, or keep the modal open naming what is wrong."""
+    error_id = metadata_error_id(view)
+    choice = input_value(view, BlockId.SNOOZE_DURATION, ActionId.SNOOZE_DURATION) or ""
+    try:
+        duration = parse_duration(choice)
+    except ValueError as problem:
+        ack(response_action="errors", errors={BlockId.SNOOZE_DURATION: str(problem)[:150]})
+        return
+    if error_id is None:
+        ack(
+            response_action="errors",
+            errors={BlockId.SNOOZE_DURATION: "This dialog names no error; close it."},
+        )
+        return
+    ack()
+    request = slack_request(context, client, body)
+
+    def snooze() -> None:
+        errorlog.snooze(request.db, error_id=error_id, duration=duration, actor=request.actor)
+
+    request.attempt(snooze)

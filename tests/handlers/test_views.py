@@ -1,0 +1,143 @@
+"""Modal submissions over signed HTTP: purge (count again, delete, say how many), snooze, couple."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from storage.models import ErrorStatus, Notification, SyncError, WorkStatus
+from storage.types import utcnow
+from tests.factories import make_error
+from tests.fakes.slack_payloads import plain_input, static_select
+from tests.handlers.conftest import ADMIN, USER, Harness
+
+GUID = "6f1c0c7e-1111-2222-3333-444455556666"
+
+
+def _error(harness: Harness, **overrides: object) -> int:
+    with Session(harness.db) as session:
+        error = make_error(session, **overrides)
+        session.commit()
+        assert error.id is not None
+        return error.id
+
+
+def _count(harness: Harness) -> int:
+    with Session(harness.db) as session:
+        return len(session.exec(select(SyncError)).all())
+
+
+def test_purge_submission_counts_again_and_deletes_the_old_entries(harness: Harness) -> None:
+    _error(harness, created_at=utcnow() - timedelta(days=10))
+    _error(harness, created_at=utcnow() - timedelta(days=8))
+    _error(harness)
+    response = harness.submit("purge_confirm_modal", metadata=json.dumps({"older_than_days": 7}), user=ADMIN)
+    assert response.status_code == 200
+    (dm,) = harness.calls("chat.postMessage")
+    assert dm.body["channel"] == ADMIN and "2" in dm.body["text"]
+    assert _count(harness) == 1
+    (entry,) = harness.audit()
+    assert (entry.action, entry.result, entry.actor) == ("purge_older_than", "ok", ADMIN)
+    with Session(harness.db) as session:
+        (line,) = session.exec(select(Notification)).all()
+    assert line.channel == "C1" and "deleted 2" in line.payload["text"]
+
+
+def test_purge_all_submission_deletes_everything(harness: Harness) -> None:
+    for _ in range(3):
+        _error(harness)
+    harness.submit("purge_confirm_modal", metadata=json.dumps({"older_than_days": None}), user=ADMIN)
+    harness.calls("chat.postMessage")
+    assert _count(harness) == 0
+
+
+def test_purge_submission_with_nothing_left_updates_the_modal(harness: Harness) -> None:
+    _error(harness)
+    response = harness.submit("purge_confirm_modal", metadata=json.dumps({"older_than_days": 7}), user=ADMIN)
+    ack = response.json()
+    assert ack["response_action"] == "update" and ack["view"]["callback_id"] == "purge_confirm_modal"
+    assert _count(harness) == 1 and harness.audit() == []
+
+
+def test_purge_submission_by_a_non_admin_deletes_nothing(harness: Harness) -> None:
+    _error(harness)
+    harness.submit("purge_confirm_modal", metadata=json.dumps({"older_than_days": None}), user=USER)
+    (dm,) = harness.calls("chat.postMessage")
+    assert "Only sync admins" in dm.body["text"]
+    assert _count(harness) == 1
+    assert [(a.action, a.result) for a in harness.audit()] == [("purge_all", "refused")]
+
+
+def test_purge_submission_with_unreadable_metadata_deletes_nothing(harness: Harness) -> None:
+    _error(harness)
+    harness.submit("purge_confirm_modal", metadata="garbage", user=ADMIN)
+    harness.calls("chat.postMessage")
+    assert _count(harness) == 1
+
+
+def test_snooze_submission_snoozes_for_the_chosen_time(harness: Harness) -> None:
+    error_id = _error(harness, slack_channel="C1", slack_ts="1.1")
+    values = {"snooze_duration_block": {"snooze_duration": static_select("4h")}}
+    response = harness.submit("snooze_modal", values, metadata=str(error_id))
+    assert response.status_code == 200 and response.text == ""
+    harness.wait(harness.audit, 1)
+    with Session(harness.db) as session:
+        error = session.get(SyncError, error_id)
+        assert error is not None and error.status == ErrorStatus.SNOOZED
+        assert error.snoozed_until is not None and error.snoozed_until > utcnow() + timedelta(hours=3)
+
+
+def test_snooze_submission_with_a_bad_choice_keeps_the_modal_open(harness: Harness) -> None:
+    error_id = _error(harness)
+    values = {"snooze_duration_block": {"snooze_duration": static_select("forever")}}
+    ack = harness.submit("snooze_modal", values, metadata=str(error_id)).json()
+    assert ack["response_action"] == "errors" and "snooze_duration_block" in ack["errors"]
+    assert harness.audit() == []
+
+
+def _couple_values(reference: str, sync: str = "none") -> dict[str, object]:
+    return {
+        "couple_reference_block": {"couple_reference": plain_input(reference)},
+        "couple_sync_block": {"couple_sync": static_select(sync)},
+    }
+
+
+def test_couple_submission_with_a_bad_reference_names_the_problem(harness: Harness) -> None:
+    error_id = _error(harness, source_table="customer", destination_table="account")
+    ack = harness.submit(
+        "couple_modal", _couple_values("nonsense"), metadata=str(error_id), user=ADMIN
+    ).json()
+    assert ack["response_action"] == "errors"
+    assert "couple_reference_block" in ack["errors"]
+    assert harness.work() == []
+
+
+def test_couple_submission_naming_the_same_app_is_refused_in_the_modal(harness: Harness) -> None:
+    error_id = _error(harness, source_table="customer", destination_table="account")
+    ack = harness.submit(
+        "couple_modal", _couple_values("customer:20000"), metadata=str(error_id), user=ADMIN
+    ).json()
+    assert ack["response_action"] == "errors" and "Dataverse" in ack["errors"]["couple_reference_block"]
+
+
+def test_couple_submission_queues_the_coupling(harness: Harness) -> None:
+    error_id = _error(harness, source_table="customer", destination_table="account")
+    response = harness.submit("couple_modal", _couple_values(GUID, "bc"), metadata=str(error_id), user=ADMIN)
+    assert response.status_code == 200 and response.text == ""
+    (dm,) = harness.calls("chat.postMessage")
+    assert "Queued" in dm.body["text"]
+    (item,) = harness.work()
+    assert item.kind == "couple" and item.status == WorkStatus.QUEUED
+    assert item.payload["dataverse_ref"] == f"account:{GUID}"
+    assert item.payload["bc_ref"].startswith("customer:") and item.payload["sync"] == "bc"
+
+
+def test_couple_submission_by_a_non_admin_is_refused(harness: Harness) -> None:
+    error_id = _error(harness, source_table="customer", destination_table="account")
+    harness.submit("couple_modal", _couple_values(GUID), metadata=str(error_id), user=USER)
+    (dm,) = harness.calls("chat.postMessage")
+    assert "Only sync admins" in dm.body["text"]
+    assert harness.work() == []
+    assert [(a.action, a.result) for a in harness.audit()] == [("couple", "refused")]

@@ -1,0 +1,75 @@
+"""A click queues work; run_due_work runs it through the real engine (fake apps); the message is edited."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import delete
+from sqlmodel import Session, select
+
+from bot.blocks import build_error_message
+from bot.notify import OutboxDelivery
+from bot.sync.actions import SyncActions
+from bot.sync.engine import SyncEngine
+from bot.worker import engine_runners, run_due_work
+from storage.models import AuditEntry, ErrorStatus, Notification, SyncError, WorkStatus
+from tests.bot.sync.fakes import FakeClock, make_stores, seed_basics
+from tests.bot.sync.test_engine_failures import privilege_fault
+from tests.handlers.conftest import CHANNEL, USER, Harness
+
+
+def test_resync_click_is_run_by_the_worker_and_edits_the_message(harness: Harness) -> None:
+    bc, dv = make_stores(FakeClock())
+    engine = SyncEngine(db=harness.db, bc=bc, dataverse=dv, channel=CHANNEL)
+    seed_basics(bc, dv)
+    engine.run(full=True)
+    customer = bc.find("customers", number="10000")[0]
+    dv.faults.append(privilege_fault("accounts"))
+    bc.edit("customers", customer.id, city="Brno")
+    engine.run(["CUSTOMER"])
+    slack = harness.services.slack
+    assert slack is not None
+    with Session(harness.db) as session:  # post the error as the delivery loop would, then forget the outbox
+        (error,) = session.exec(select(SyncError)).all()
+        message = build_error_message(error)
+        posted_ts = slack.chat_postMessage(channel=CHANNEL, text=message.text, blocks=message.block_dicts())[
+            "ts"
+        ]
+        error.slack_channel, error.slack_ts = CHANNEL, posted_ts
+        session.add(error)
+        session.execute(delete(Notification))
+        session.commit()
+        session.refresh(error)
+    posted = harness.fake.message(CHANNEL, posted_ts)
+    assert posted is not None and error.id is not None
+    assert "resync" in json.dumps(posted.blocks)
+    delivery = OutboxDelivery(db=harness.db, client=slack)
+
+    path = harness.click("resync", str(error.id), user=USER, message_ts=posted.ts)
+    assert "Queued" in harness.answer_text(path)
+    dv.faults.clear()
+
+    runners = engine_runners(SyncActions(engine), engine)
+    assert run_due_work(harness.services, worker_id="w1", runners=runners) == 1
+    assert run_due_work(harness.services, worker_id="w1", runners=runners) == 0
+    assert "Re-synchronized" in harness.answer_text(path, 2)
+
+    delivery.deliver_due()
+    edited = harness.fake.message(CHANNEL, posted.ts)
+    assert edited is not None and edited.edited
+    shown = json.dumps(edited.blocks, ensure_ascii=False)
+    assert f"<@{USER}>" in shown and '"action_id": "resync"' not in shown
+    assert "prvCreateAccount" in shown or error.message[:20] in shown  # the details stay visible
+
+    (item,) = harness.work()
+    assert item.status == WorkStatus.DONE
+    with Session(harness.db) as session:
+        row = session.get(SyncError, error.id)
+        assert row is not None and row.status == ErrorStatus.RESOLVED and row.resolved_by == USER
+        results = [
+            (a.action, a.result) for a in session.exec(select(AuditEntry).order_by(AuditEntry.id)).all()
+        ]  # type: ignore[arg-type]
+    assert results == [("resync", "queued"), ("resync", "ok")]
+
+    again = harness.answer_text(harness.click("resync", str(error.id), user="U03BOB"))
+    assert f"<@{USER}>" in again and len(harness.work()) == 1
