@@ -28,7 +28,7 @@ from bot.services import Services, build_services
 from bot.store import open_store
 from bot.sync.actions import ActionOutcome, SyncActions
 from storage.db import make_engine
-from storage.models import Door, ErrorStatus, SyncError, SyncJob, Trigger
+from storage.models import Door, ErrorStatus, JobType, SyncError, SyncJob, Trigger
 from storage.schema import SchemaOutdated, schema_state, upgrade
 
 EXIT_FAILED = 1
@@ -44,7 +44,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-out = Console(soft_wrap=True)
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 
 P = ParamSpec("P")
@@ -406,33 +406,28 @@ def _sync_progress() -> Iterator[Callable[[str, int, int | None], None] | None]:
         yield advance
 
 
+_ARROWS = {"to_dataverse": "BC → DV", "from_dataverse": "DV → BC", "bidirectional": "BC ↔ DV"}
+_COUNTERS = (("inserted", "Ins"), ("modified", "Mod"), ("deleted", "Del"), ("unchanged", "Same"),
+             ("skipped", "Skip"), ("failed", "Fail"), ("coupled", "Cpl"), ("uncoupled", "Uncpl"))  # fmt: skip
+
+
 def jobs_table(jobs: Sequence[SyncJob]) -> Table:
-    """The job log as Business Central's Integration Synchronization Jobs page shows it."""
-    table = Table(header_style="bold")
-    columns = ("Mapping", "Type", "Direction", "Start (UTC)", "Inserted", "Modified", "Deleted", "Unchanged",
-               "Skipped", "Failed", "Coupled", "Uncoupled", "Trigger", "Message")  # fmt: skip
-    for column in columns:
-        justify = "right" if column in columns[4:12] else "left"
-        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    """The job log as Business Central's Integration Synchronization Jobs page shows it, compactly."""
+    table = Table(header_style="bold", pad_edge=False)
+    table.add_column("Mapping", no_wrap=True)
+    table.add_column("Dir", no_wrap=True)
+    table.add_column("Started (UTC)", no_wrap=True)
+    for _name, title in _COUNTERS:
+        table.add_column(title, justify="right", no_wrap=True)
+    table.add_column("By", no_wrap=True)
+    table.add_column("Message", overflow="fold", ratio=1)
     for job in jobs:
+        kind = "" if job.type == JobType.SYNC else f" ({job.type})"
         table.add_row(
-            job.mapping,
-            str(job.type),
-            str(job.direction),
-            f"{job.started_at:%Y-%m-%d %H:%M:%S}",
-            *(
-                str(getattr(job, name))
-                for name in (
-                    "inserted",
-                    "modified",
-                    "deleted",
-                    "unchanged",
-                    "skipped",
-                    "failed",
-                    "coupled",
-                    "uncoupled",
-                )
-            ),  # fmt: skip
+            job.mapping + kind,
+            _ARROWS.get(str(job.direction), str(job.direction)),
+            f"{job.started_at:%m-%d %H:%M:%S}",
+            *(str(getattr(job, name)) for name, _title in _COUNTERS),
             str(job.trigger),
             job.message,
         )
