@@ -1,0 +1,1 @@
+"""The scheduled jobs: thin functions the scheduler calls (syncs, cleanup, summary, health, snoozes)."""

@@ -1,0 +1,107 @@
+"""The daily cleanup: error entries and job-log entries older than RETENTION_DAYS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, exists
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from storage.audit import record_audit
+from storage.db import session_scope
+from storage.errors import purge_errors
+from storage.models import (
+    Direction,
+    Door,
+    ErrorStatus,
+    JobType,
+    NotificationKind,
+    SyncError,
+    SyncJob,
+    Trigger,
+)
+from storage.outbox import enqueue
+from storage.types import utcnow
+
+SCHEDULE_ACTOR = "schedule"
+CLEANUP_MAPPING = "*"  # the cleanup's job-log entry is about every mapping
+_LIVE = (ErrorStatus.OPEN, ErrorStatus.SNOOZED)
+
+
+@dataclass(frozen=True)
+class CleanupResult:
+    """What one cleanup deleted and the line it posted (None when nothing was deleted)."""
+
+    errors: int
+    jobs: int
+    job_id: str
+    line: str | None
+
+
+def clean_up(
+    db: Engine, *, retention_days: int, channel: str | None, clock: Callable[[], datetime] = utcnow
+) -> CleanupResult:
+    """Delete error and job-log entries older than `retention_days`; log, audit and tell the channel.
+
+    Job-log entries that open (or snoozed) errors still point at are kept.
+    """
+    started = clock()
+    cutoff = started - timedelta(days=retention_days)
+    purged = purge_errors(db, older_than=cutoff)
+    age = f"older than {retention_days} day{'' if retention_days == 1 else 's'}"
+    with session_scope(db) as session:
+        jobs = delete_old_jobs(session, older_than=cutoff)
+        errors = f"{purged.deleted} error {_entries(purged.deleted)}"
+        summary = f"deleted {errors} and {jobs} job-log {_entries(jobs)} {age}"
+        job = SyncJob(
+            mapping=CLEANUP_MAPPING,
+            type=JobType.CLEANUP,
+            direction=Direction.BIDIRECTIONAL,
+            trigger=Trigger.SCHEDULE,
+            started_at=started,
+            finished_at=clock(),
+            deleted=purged.deleted,
+            message=summary[:250],
+        )
+        session.add(job)
+        record_audit(
+            session,
+            actor=SCHEDULE_ACTOR,
+            door=Door.SCHEDULE,
+            action="cleanup",
+            target="errors",
+            result="ok",
+            detail=summary,
+        )
+        line = None
+        if purged.deleted:
+            line = f"🧹 Deleted {purged.deleted:,} error {_entries(purged.deleted)} {age}."
+            if channel:
+                enqueue(session, kind=NotificationKind.TEXT, channel=channel, payload={"text": line})
+        return CleanupResult(errors=purged.deleted, jobs=jobs, job_id=job.id, line=line)
+
+
+def delete_old_jobs(session: Session, *, older_than: datetime) -> int:
+    """Delete job-log entries started before `older_than` that no open or snoozed error points at."""
+    live_error = exists(
+        select(SyncError.id).where(SyncError.job_id == SyncJob.id, col(SyncError.status).in_(_LIVE))
+    )
+    result = session.exec(delete(SyncJob).where(col(SyncJob.started_at) < older_than, ~live_error))
+    return int(result.rowcount or 0)
+
+
+def last_cleanup_at(session: Session) -> datetime | None:
+    """When the last cleanup ran (None: never, or its entry was cleaned up)."""
+    return session.exec(
+        select(SyncJob.started_at)
+        .where(SyncJob.type == JobType.CLEANUP)
+        .order_by(col(SyncJob.started_at).desc())
+        .limit(1)
+    ).first()
+
+
+def _entries(count: int) -> str:
+    return "entry" if count == 1 else "entries"

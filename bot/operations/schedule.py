@@ -1,0 +1,202 @@
+"""The scheduled syncs as people see and change them: list, interval, pause, resume, run now.
+
+Changes are stored on the Mapping rows; the running scheduler picks them up within its reconcile period
+(about 30 s) without a restart, and next runs are computed from last_run_at + interval, so they survive one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping as MappingABC
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.jobs.health import job_failed, newest_error_messages
+from bot.jobs.timing import interval_of, next_run_at
+from bot.operations import requests
+from bot.operations.base import Actor, InvalidInput, require_admin
+from bot.operations.requests import RequestOutcome
+from storage import mappings as mapping_store
+from storage.audit import record_audit
+from storage.db import session_scope
+from storage.jobs import latest_jobs
+from storage.models import Mapping, SyncJob
+from storage.types import utcnow
+
+MIN_INTERVAL = timedelta(minutes=1)
+MAX_INTERVAL = timedelta(days=7)
+SYNC_PREFIX = "sync:"  # job ids as bot.scheduler names them
+
+
+@dataclass(frozen=True)
+class ScheduleEntry:
+    """One mapping's recurring sync: id, interval, state, last result and next run."""
+
+    id: str
+    mapping: str
+    interval_minutes: int
+    paused: bool
+    enabled: bool
+    last_result: str | None  # "ok", "failed: <message>", "running" or None (never ran)
+    last_run_at: datetime | None
+    next_run_at: datetime | None
+
+
+def list_schedule(
+    db: Engine,
+    scheduler_state: MappingABC[str, datetime | None] | None = None,
+    *,
+    default_minutes: int = 30,
+    clock: Callable[[], datetime] = utcnow,
+) -> list[ScheduleEntry]:
+    """Return the schedule of every mapping in dependency order.
+
+    `scheduler_state` (job id -> next run, from bot.scheduler.scheduler_state) gives the live next runs when
+    the scheduler runs in this process; otherwise they are computed from last_run_at + interval.
+    """
+    now = clock()
+    with Session(db) as session:
+        rows = mapping_store.list_mappings(session)
+        results = _last_results(session)
+    entries = []
+    for mapping in rows:
+        job_id = SYNC_PREFIX + mapping.name
+        if scheduler_state is not None and job_id in scheduler_state:
+            upcoming = scheduler_state[job_id]
+        else:
+            upcoming = next_run_at(mapping, default_minutes=default_minutes, now=now)
+        entries.append(
+            ScheduleEntry(
+                id=job_id,
+                mapping=mapping.name,
+                interval_minutes=_minutes(interval_of(mapping, default_minutes=default_minutes)),
+                paused=mapping.paused,
+                enabled=mapping.enabled,
+                last_result=results.get(mapping.name),
+                last_run_at=mapping.last_run_at,
+                next_run_at=upcoming if mapping.enabled and not mapping.paused else None,
+            )
+        )
+    return entries
+
+
+def set_interval(db: Engine, mapping: str, every: timedelta, actor: Actor) -> Mapping:
+    """Set how often a mapping syncs (whole minutes, 1 minute to 7 days)."""
+    _admin(db, actor, "change schedules", target=mapping.strip().upper(), action="schedule")
+    with session_scope(db) as session:
+        row = _known(session, mapping)
+        if every < MIN_INTERVAL or every > MAX_INTERVAL:
+            raise InvalidInput(
+                f"The interval must be between 1 minute and 7 days; {_words(every)} is "
+                f"{'too short' if every < MIN_INTERVAL else 'too long'}."
+            )
+        if every % timedelta(minutes=1):
+            raise InvalidInput(
+                f"The interval must be whole minutes (e.g. 15m, 2h, 1d); {_words(every)} is not."
+            )
+        was = _words(timedelta(minutes=row.interval_minutes)) if row.interval_minutes else "the default"
+        mapping_store.set_interval(session, name=row.name, minutes=_minutes(every))
+        record_audit(
+            session,
+            actor=actor.id,
+            door=actor.door,
+            action="schedule",
+            target=row.name,
+            result="ok",
+            detail=f"every {_words(every)} (was {was})",
+        )
+        return row
+
+
+def pause(db: Engine, mapping: str, actor: Actor) -> Mapping:
+    """Pause a mapping's scheduled sync (manual runs still work)."""
+    return _set_paused(db, mapping, actor, paused=True)
+
+
+def resume(db: Engine, mapping: str, actor: Actor) -> Mapping:
+    """Resume a mapping's scheduled sync; it runs when last run + interval is reached (at once if overdue)."""
+    return _set_paused(db, mapping, actor, paused=False)
+
+
+def run_now(db: Engine, mapping: str, actor: Actor, *, response_url: str | None = None) -> RequestOutcome:
+    """Queue a sync of one mapping for the worker; one already queued or running is reported, not doubled."""
+    _admin(db, actor, "run syncs", target=mapping.strip().upper(), action=requests.RUN)
+    with Session(db) as session:
+        name = _known(session, mapping).name
+    return requests.request_work(
+        db,
+        kind=requests.RUN,
+        payload={"mappings": [name], "full": False},
+        actor=actor,
+        response_url=response_url,
+        dedupe_key=name,
+    )
+
+
+def _set_paused(db: Engine, mapping: str, actor: Actor, *, paused: bool) -> Mapping:
+    action = "pause" if paused else "resume"
+    _admin(db, actor, "change schedules", target=mapping.strip().upper(), action=action)
+    with session_scope(db) as session:
+        row = _known(session, mapping)
+        already = row.paused == paused
+        mapping_store.set_paused(session, name=row.name, paused=paused)
+        record_audit(
+            session,
+            actor=actor.id,
+            door=actor.door,
+            action=action,
+            target=row.name,
+            result="ok",
+            detail=f"already {'paused' if paused else 'running'}" if already else "",
+        )
+        return row
+
+
+def _admin(db: Engine, actor: Actor, what: str, *, target: str, action: str) -> None:
+    if not actor.is_admin:
+        requests.record_refusal(db, actor=actor, action=action, target=target)
+    require_admin(actor, what)
+
+
+def _known(session: Session, name: str) -> Mapping:
+    row = mapping_store.get_mapping(session, name=name.strip())
+    if row is None:
+        names = [m.name for m in mapping_store.list_mappings(session)]
+        known = ", ".join(names) if names else "none yet"
+        raise InvalidInput(f"There is no mapping named {name.strip()!r}. Known mappings: {known}.")
+    return row
+
+
+def _last_results(session: Session) -> dict[str, str]:
+    jobs: dict[str, list[SyncJob]] = {}
+    for job in latest_jobs(session):
+        jobs.setdefault(job.mapping, []).append(job)
+    messages = newest_error_messages(session, job_ids=[job.id for group in jobs.values() for job in group])
+    results = {}
+    for name, group in jobs.items():
+        if any(job.finished_at is None for job in group):
+            results[name] = "running"
+            continue
+        failed = [job for job in group if job_failed(job, has_errors=job.id in messages)]
+        if failed:
+            reason = failed[-1].message or messages.get(failed[-1].id) or f"{failed[-1].failed} failed"
+            results[name] = f"failed: {reason}"
+        else:
+            results[name] = "ok"
+    return results
+
+
+def _minutes(every: timedelta) -> int:
+    return int(every.total_seconds() // 60)
+
+
+def _words(duration: timedelta) -> str:
+    seconds = int(duration.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} second{'' if seconds == 1 else 's'}"
