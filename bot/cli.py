@@ -601,6 +601,62 @@ def doctor_command(
         raise typer.Exit(EXIT_FAILED)
 
 
+@app.command("serve")
+@friendly
+def serve_command(
+    socket: Annotated[bool, typer.Option("--socket", help="Socket Mode (the default).")] = False,
+    http: Annotated[
+        bool, typer.Option("--http", help="Bolt over HTTP: /slack/events, /healthz, /metrics.")
+    ] = False,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="HTTP port.", envvar="PORT")] = 3000,
+    no_scheduler: Annotated[
+        bool, typer.Option("--no-scheduler", help="Do not run the scheduler here (a `clock` process does).")
+    ] = False,
+) -> None:
+    """Run the Slack app (Socket Mode by default); also runs the scheduler and the work queue."""
+    from bot.processes import run_http, run_socket_mode
+
+    if socket and http:
+        raise UsageError(
+            "choose --socket or --http, not both",
+            "sync-errors serve [--socket | --http --port N] [--no-scheduler]",
+        )
+    settings = load_settings()
+    configure_logging(settings.log_level.value, settings.log_format.value)
+    services = build_services(settings)
+    if services.slack is None:
+        fail(
+            "SLACK_BOT_TOKEN is not set: the Slack app needs it (see README, Connecting Slack).",
+            code=EXIT_USAGE,
+        )
+    try:
+        if http:
+            run_http(settings, services, port=port, scheduler=not no_scheduler)
+        else:
+            run_socket_mode(settings, services, scheduler=not no_scheduler)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        services.close()
+
+
+@app.command("clock")
+@friendly
+def clock_command() -> None:
+    """Run only the scheduler and the work queue (web processes then run `serve --http --no-scheduler`)."""
+    from bot.processes import run_clock_process
+
+    settings = load_settings()
+    configure_logging(settings.log_level.value, settings.log_format.value)
+    services = build_services(settings)
+    try:
+        code = run_clock_process(services)
+    finally:
+        services.close()
+    if code:
+        raise typer.Exit(code)
+
+
 @app.command("sandbox")
 @friendly
 def sandbox_command(

@@ -76,12 +76,17 @@ def build_scheduler(
     work: Callable[[], object] | None,
     clock: Clock = utcnow,
     blocking: bool = False,
+    sync_interval: timedelta | None = None,
 ) -> BaseScheduler:
     """Return a scheduler (not started; UTC, in-memory store) holding every job, built from the database.
 
     `sync(names, trigger)` runs mappings in the given (dependency) order; `deliver` posts due outbox rows;
     `work` runs due work items. Either of the last two may be None when another process does it.
+    `sync_interval` replaces SYNC_INTERVAL_MINUTES as the default interval (the demo syncs every few seconds).
     """
+    default_minutes: float = settings.sync_interval_minutes
+    if sync_interval is not None:
+        default_minutes = sync_interval.total_seconds() / 60
     threads = concurrent.futures.ThreadPoolExecutor(THREADS, thread_name_prefix="scheduler")
     scheduler: BaseScheduler = (_Blocking if blocking else _Background)(
         threads,
@@ -92,13 +97,11 @@ def build_scheduler(
     syncs = ScheduledSyncs(
         db=db,
         sync=sync,
-        default_minutes=settings.sync_interval_minutes,
+        default_minutes=default_minutes,
         channel=settings.slack_channel,
         clock=clock,
     )
-    planner = SyncJobPlanner(
-        scheduler, db=db, syncs=syncs, default_minutes=settings.sync_interval_minutes, clock=clock
-    )
+    planner = SyncJobPlanner(scheduler, db=db, syncs=syncs, default_minutes=default_minutes, clock=clock)
     syncs.after_run = planner.reconcile
     planner.reconcile()
     _add_fixed_jobs(
@@ -234,7 +237,7 @@ class SyncJobPlanner:
         *,
         db: Engine,
         syncs: ScheduledSyncs,
-        default_minutes: int,
+        default_minutes: float,
         clock: Clock,
     ) -> None:
         self._scheduler = scheduler

@@ -33,7 +33,7 @@ class ScheduledSyncs:
         *,
         db: Engine,
         sync: SyncFn,
-        default_minutes: int,
+        default_minutes: float,
         channel: str | None,
         clock: Callable[[], datetime] = utcnow,
         after_run: Callable[[], object] | None = None,

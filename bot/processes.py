@@ -1,0 +1,198 @@
+"""The long-running processes: `serve` (Slack, plus scheduler and work queue) and `clock` (scheduler only).
+
+This module wires things together, like app.py and web.py: settings and services in, a running process out.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from apscheduler.schedulers.base import BaseScheduler
+
+from bot.clock import run_clock, stop_on_signals
+from bot.config import Settings
+from bot.notify import OutboxDelivery
+from bot.scheduler import build_scheduler
+from bot.services import NotConfigured, Services
+from bot.sync.mappings import seed_default_mappings
+from bot.worker import run_due_work
+from storage.db import session_scope
+from storage.models import Trigger
+
+log = logging.getLogger(__name__)
+
+EXIT_LOST_LEADERSHIP = 1
+
+
+def worker_name(role: str) -> str:
+    """A name for this process in claims and logs: role@host:pid."""
+    return f"{role}@{socket.gethostname()}:{os.getpid()}"
+
+
+def seed_mappings(services: Services) -> None:
+    """Create the default mappings on a new store, so the scheduler has jobs from the first start."""
+    with session_scope(services.db) as session:
+        seed_default_mappings(session)
+
+
+def make_sync(services: Services) -> Callable[[Sequence[str], Trigger], object]:
+    """The scheduler's sync callable: run mappings through the engine; say once what is missing."""
+    warned = threading.Event()
+
+    def sync(names: Sequence[str], trigger: Trigger) -> object:
+        try:
+            engine = services.sync_engine()
+        except NotConfigured as missing:
+            if not warned.is_set():
+                log.error("scheduled syncs cannot run: %s", missing)
+                warned.set()
+            return None
+        return engine.run(list(names), trigger=trigger)
+
+    return sync
+
+
+def make_delivery(services: Services, *, role: str) -> OutboxDelivery | None:
+    """The outbox delivery of this process, or None without a Slack client (nothing to deliver to)."""
+    if services.slack is None:
+        return None
+    return OutboxDelivery(
+        db=services.db, client=services.slack, digest=services.settings, worker_id=worker_name(role)
+    )
+
+
+def make_scheduler_factory(
+    services: Services,
+    *,
+    role: str,
+    delivery: OutboxDelivery | None,
+    sync_interval: timedelta | None = None,
+) -> Callable[[], BaseScheduler]:
+    """A factory of the process's (non-blocking) scheduler: syncs, cleanup, outbox delivery, work queue."""
+    worker = worker_name(role)
+
+    def work() -> object:
+        return run_due_work(services, worker_id=worker)
+
+    def make() -> BaseScheduler:
+        return build_scheduler(
+            settings=services.settings,
+            db=services.db,
+            sync=make_sync(services),
+            deliver=delivery.deliver_due if delivery is not None else None,
+            work=work,
+            blocking=False,
+            sync_interval=sync_interval,
+        )
+
+    return make
+
+
+def start_scheduler_thread(
+    services: Services, *, role: str, stop: threading.Event, sync_interval: timedelta | None = None
+) -> threading.Thread:
+    """Run the clock (leader election + scheduler) in a thread of this process until `stop` is set.
+
+    If another process already schedules for this store, this one serves without a scheduler (SQLite) or
+    waits as a hot standby (PostgreSQL). If leadership is lost, the process exits: never two leaders.
+    """
+    factory = make_scheduler_factory(
+        services, role=role, delivery=make_delivery(services, role=role), sync_interval=sync_interval
+    )
+
+    def run() -> None:
+        code = run_clock(services.settings, make_scheduler=factory, stop_event=stop, db=services.db)
+        if code == EXIT_LOST_LEADERSHIP and not stop.is_set():
+            log.critical("lost the scheduler's leader lock; exiting so that a restart can take over cleanly")
+            os._exit(EXIT_LOST_LEADERSHIP)
+        if code not in (0, EXIT_LOST_LEADERSHIP):
+            log.warning("this process serves Slack without a scheduler; another process runs the jobs")
+
+    thread = threading.Thread(target=run, name="clock", daemon=True)
+    thread.start()
+    return thread
+
+
+def run_clock_process(services: Services) -> int:
+    """`sync-errors clock`: the scheduler and the work queue only, until SIGINT/SIGTERM."""
+    seed_mappings(services)
+    stop = threading.Event()
+    stop_on_signals(stop)
+    factory = make_scheduler_factory(services, role="clock", delivery=make_delivery(services, role="clock"))
+    code = run_clock(services.settings, make_scheduler=factory, stop_event=stop, db=services.db)
+    if code == EXIT_LOST_LEADERSHIP:
+        os._exit(EXIT_LOST_LEADERSHIP)  # a running job must not outlive the leadership
+    return code
+
+
+def run_socket_mode(settings: Settings, services: Services, *, scheduler: bool) -> None:
+    """`sync-errors serve` (default): Socket Mode, one process with the scheduler and the work queue."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import build_app
+
+    app_token = settings.secret("slack_app_token")
+    if not app_token:
+        raise NotConfigured("Socket Mode needs SLACK_APP_TOKEN (an xapp- token with connections:write).")
+    app = build_app(settings, services, socket_mode=True)
+    stop = threading.Event()
+    stop_on_signals(stop)
+    if scheduler:
+        seed_mappings(services)
+        start_scheduler_thread(services, role="serve", stop=stop)
+    handler = SocketModeHandler(app, app_token)
+    handler.connect()  # type: ignore[no-untyped-call]
+    log.info("connected to Slack in Socket Mode")
+    try:
+        stop.wait()
+    finally:
+        handler.close()  # type: ignore[no-untyped-call]
+
+
+def run_http(settings: Settings, services: Services, *, port: int, scheduler: bool, workers: int = 2) -> None:
+    """`sync-errors serve --http`: Bolt over WSGI under gunicorn (gthread); the scheduler in the master."""
+    from gunicorn.app.base import BaseApplication
+
+    from bot.app import build_app
+    from bot.web import WebApp
+
+    if not settings.secret("slack_signing_secret"):
+        raise NotConfigured("HTTP mode needs SLACK_SIGNING_SECRET to verify Slack's requests.")
+    stop = threading.Event()
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        """gunicorn with our options; each worker builds its own app (after the fork)."""
+
+        def load_config(self) -> None:
+            options: dict[str, Any] = {
+                "bind": f"0.0.0.0:{port}",
+                "worker_class": "gthread",
+                "workers": workers,
+                "threads": 8,
+                "timeout": 60,
+                "accesslog": None,
+                "when_ready": self._when_ready,
+                "on_exit": lambda _server: stop.set(),
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def _when_ready(self, _server: Any) -> None:
+            # Runs in the master before the workers are forked; forked workers do not get this thread.
+            if scheduler:
+                seed_mappings(services)
+                start_scheduler_thread(services, role="serve", stop=stop)
+
+        def load(self) -> WebApp:
+            from bot.services import build_services
+
+            worker_services = build_services(settings)
+            return WebApp(build_app(settings, worker_services), worker_services)
+
+    Server().run()
