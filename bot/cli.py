@@ -657,6 +657,21 @@ def clock_command() -> None:
         raise typer.Exit(code)
 
 
+@app.command("demo")
+@friendly
+def demo_command(
+    duration: Annotated[
+        float | None, typer.Option(min=5, help="Stop after this many seconds (default: run until Ctrl-C).")
+    ] = None,
+    records: Annotated[int, typer.Option(min=10, max=5000, help="Business Central customers to seed.")] = 150,
+) -> None:
+    """The whole bot on the built-in sandbox and SQLite, its Slack messages shown here; no accounts needed."""
+    from bot.demo import run_demo
+
+    configure_logging("WARNING")
+    raise typer.Exit(run_demo(duration=duration, records=records, console=out))
+
+
 @app.command("sandbox")
 @friendly
 def sandbox_command(

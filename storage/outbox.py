@@ -219,6 +219,11 @@ class OutboxCounts:
     dropped: int
     failed: int
 
+    @property
+    def waiting(self) -> int:
+        """Rows not delivered yet (pending, held in a digest, or being sent)."""
+        return self.pending + self.held + self.sending
+
 
 def outbox_counts(session: Session) -> OutboxCounts:
     """Count outbox rows per status (digest windows that hold nothing yet are not counted as held)."""

@@ -95,11 +95,12 @@ def _opening(session: Session, ctx: Context, group: Notification, now: datetime)
         finish(session, group, status=NotificationStatus.DROPPED, now=now, reason="nothing left to post")
         return None
     errors = [error for _, error in kept]
+    if len(kept) == 1:
+        # One error is shown as its own message, with the buttons of its category, burst or cause alike.
+        member_id = kept[0][0].id
+        assert member_id is not None
+        return _Single(member_id, ctx.render.build_error_message(errors[0], locale=ctx.locale))
     if containers.kind_of(group) == containers.BURST:
-        if len(kept) == 1:
-            member_id = kept[0][0].id
-            assert member_id is not None
-            return _Single(member_id, ctx.render.build_error_message(errors[0], locale=ctx.locale))
         message = ctx.render.build_digest_message(errors, locale=ctx.locale)
     else:
         message = ctx.render.build_cause_message(errors[0], len(errors), locale=ctx.locale)

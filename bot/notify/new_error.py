@@ -10,8 +10,22 @@ from bot.notify import containers
 from bot.notify.context import Context
 from bot.notify.slack import Post
 from storage.db import session_scope
-from storage.models import ErrorStatus, Notification, NotificationStatus, SyncError
+from storage.models import Category, ErrorStatus, Notification, NotificationStatus, SyncError
 from storage.outbox import Claim, finish
+
+# Causes that break many records at once: their errors fold into one message with the count.
+SETUP_CAUSES = frozenset(
+    {
+        Category.PERMISSIONS,
+        Category.CREDENTIALS,
+        Category.EXCHANGE_RATE,
+        Category.ADMIN_INTEGRATION_USER,
+        Category.ADMIN_MODE,
+        Category.THROTTLED,
+        Category.CONNECTION,
+        Category.DEPENDENCY_NOT_COUPLED,
+    }
+)
 
 
 def deliver_new_error(ctx: Context, claim: Claim) -> None:
@@ -29,7 +43,7 @@ def deliver_new_error(ctx: Context, claim: Claim) -> None:
             return
         assert error is not None
         cause = row.payload.get("cause_key")
-        if isinstance(cause, str) and cause:
+        if isinstance(cause, str) and cause and error.category in SETUP_CAUSES:
             containers.join_cause(session, member=row, cause=cause, now=now, timing=ctx.timing)
             ctx.report.held += 1
             return

@@ -286,7 +286,11 @@ def _connector_error(err: ConnectorError, context: ClassifyContext) -> _Draft:
     aadsts = _aadsts(err, text)
     if isinstance(err, AuthenticationFailed) or aadsts or status == 401:
         meaning = aadsts_meaning(aadsts)
-        message = text if not meaning or meaning in text else f"{text} ({meaning})"
+        if aadsts and meaning:
+            # Entra's own text carries trace and correlation ids; those stay in the detail.
+            message = f"Sign-in refused ({aadsts}): {meaning}."
+        else:
+            message = text if not meaning or meaning in text else f"{text} ({meaning})"
         return _Draft(
             Category.CREDENTIALS,
             message,
@@ -320,9 +324,13 @@ def _connector_error(err: ConnectorError, context: ClassifyContext) -> _Draft:
             cause = f"permissions:{privilege}:{entity or ''}"
         else:
             cause = f"permissions:{system_key}:{code or status or context.destination_table}"
+        # Dataverse's text starts with the principal's ids and counts; the detail keeps all of it.
+        short = (
+            f"Principal user is missing {privilege} privilege for entity '{entity}'." if privilege else text
+        )
         return _Draft(
             Category.PERMISSIONS,
-            text,
+            short if entity else text,
             cause,
             code=code,
             detail=detail,

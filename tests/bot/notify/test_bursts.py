@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from bot.notify import OutboxDelivery, pending_count
 from storage.db import session_scope
-from storage.models import Notification, NotificationKind, NotificationStatus, SyncError
+from storage.models import Category, Notification, NotificationKind, NotificationStatus, SyncError
 from storage.outbox import enqueue
 from tests.bot.notify.helpers import (
     CHANNEL,
@@ -212,3 +212,39 @@ def test_update_of_an_error_listed_in_a_digest_replies_one_line_in_the_digest_th
     with Session(engine) as session:
         repeat = session.exec(select(Notification).where(Notification.kind == NotificationKind.REPEAT)).one()
         assert repeat.status == NotificationStatus.DROPPED
+
+
+def test_a_record_level_cause_posts_the_errors_own_card_with_its_fix_buttons(
+    engine: Engine, delivery: OutboxDelivery, slack: FakeSlack, clock: FakeClock
+) -> None:
+    error_id = new_error(
+        engine, clock, cause="deleted-record:customers:10000", category=Category.DELETED_RECORD
+    )
+    drive(delivery, engine, clock)
+
+    [post] = posts(slack)
+    action_ids = {
+        element["action_id"]
+        for block in post.body["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    }
+    assert {"restore_record", "delete_record", "uncouple"} <= action_ids
+    with Session(engine) as session:
+        error = session.get(SyncError, error_id)
+        assert error is not None and error.slack_ts == post.response["ts"]
+
+
+def test_a_setup_cause_met_by_one_record_only_is_shown_as_that_errors_own_message(
+    engine: Engine, delivery: OutboxDelivery, slack: FakeSlack, clock: FakeClock
+) -> None:
+    new_error(engine, clock)  # opens the channel's burst window
+    lone = new_error(engine, clock, cause="permissions:prvCreateAccount:account")
+    drive(delivery, engine, clock)
+
+    texts = [post.body["text"] for post in posts(slack)]
+    assert len(texts) == 2
+    assert not any("records failed" in text for text in texts)
+    with Session(engine) as session:
+        error = session.get(SyncError, lone)
+        assert error is not None and error.slack_ts is not None
