@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storage.models import AuditEntry, SyncError, SyncJob
+
+if TYPE_CHECKING:
+    from bot.operations.schedule import ScheduleEntry
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -66,6 +69,20 @@ def job_json(job: SyncJob) -> dict[str, Any]:
         "uncoupled": job.uncoupled,
         "message": job.message,
         "trigger": str(job.trigger),
+    }
+
+
+def schedule_json(entry: ScheduleEntry) -> dict[str, Any]:
+    """One scheduled job for `schedule --json`."""
+    return {
+        "id": entry.id,
+        "mapping": entry.mapping,
+        "interval_minutes": entry.interval_minutes,
+        "paused": entry.paused,
+        "enabled": entry.enabled,
+        "last_result": entry.last_result,
+        "last_run_at": iso(entry.last_run_at),
+        "next_run_at": iso(entry.next_run_at),
     }
 
 
