@@ -540,10 +540,9 @@ def delete_record_command(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete the surviving side of a coupled record deleted on the other side, then the coupling."""
-    if not yes and (
-        not sys.stdin.isatty() or not typer.confirm(f"Delete the surviving record of #{error_id}?")
-    ):
-        fail("nothing deleted: confirm at the prompt or add --yes.")
+    # At a terminal it asks first; scripts and cron jobs (no terminal) run it as written.
+    if not yes and sys.stdin.isatty() and not typer.confirm(f"Delete the surviving record of #{error_id}?"):
+        fail("nothing deleted.")
     _act("delete_record", f"error:{error_id}", lambda a: a.delete_record(error_id, actor=terminal_actor().id))
 
 
