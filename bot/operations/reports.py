@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.doctor import CheckResult, run_doctor
+from bot.doctor import CheckResult
+from bot.operations.diagnose import diagnose
 from bot.operations.errorlog import find_errors
 from bot.operations.schedule import list_schedule
 from bot.services import Services
@@ -86,15 +87,7 @@ def error_page(
 
 def check_setup(services: Services) -> list[CheckResult]:
     """Run the doctor's checks against both business apps (NotConfigured when they are not set up)."""
-    connectors = services.connectors
-    with Session(services.db) as session:
-        return run_doctor(
-            settings=services.settings,
-            bc=connectors.bc,
-            dataverse=connectors.dataverse,
-            tokens=connectors.tokens,
-            session=session,
-        )
+    return diagnose(services.settings, services.db)
 
 
 def last_done(db: Engine, *, target: str, actions: tuple[str, ...]) -> AuditEntry | None:
