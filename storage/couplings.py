@@ -8,10 +8,11 @@ from datetime import datetime
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from storage.models import Coupling, Direction, SyncResult
+from storage.models import Coupling, Direction, SyncResult, System
 from storage.types import utcnow
 
 IN_CHUNK = 500
+ETAG_LENGTH = 100  # Coupling.bc_etag / dataverse_etag; a longer ETag is not kept (modified-on decides)
 
 
 def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
@@ -165,6 +166,8 @@ def reset_sync_state(coupling: Coupling) -> None:
     """Forget the last-sync times, results, failures and Skipped (as when a coupling is re-pointed)."""
     coupling.last_synced_bc_modified_at = None
     coupling.last_synced_dataverse_modified_at = None
+    coupling.bc_etag = None
+    coupling.dataverse_etag = None
     coupling.last_result_to_dataverse = SyncResult.NONE
     coupling.last_result_from_dataverse = SyncResult.NONE
     coupling.skipped = False
@@ -223,6 +226,15 @@ def clear_skipped(
     return len(rows)
 
 
+def note_version(coupling: Coupling, *, system: System, modified_at: datetime, etag: str | None) -> None:
+    """Remember one side's record as synced: its modified-on and ETag (None when unknown or too long)."""
+    kept = etag if etag and len(etag) <= ETAG_LENGTH else None
+    if system is System.BUSINESS_CENTRAL:
+        coupling.last_synced_bc_modified_at, coupling.bc_etag = modified_at, kept
+    else:
+        coupling.last_synced_dataverse_modified_at, coupling.dataverse_etag = modified_at, kept
+
+
 def mark_synced(
     session: Session,
     *,
@@ -231,12 +243,16 @@ def mark_synced(
     job_id: str | None,
     bc_modified_at: datetime | None,
     dataverse_modified_at: datetime | None,
+    bc_etag: str | None = None,
+    dataverse_etag: str | None = None,
 ) -> Coupling:
-    """Record a successful sync of a coupling in a one-way direction, with both sides' modified-on."""
+    """Record a successful one-way sync with both sides' modified-on and ETag (a side without one is kept)."""
     if bc_modified_at is not None:
-        coupling.last_synced_bc_modified_at = bc_modified_at
+        note_version(coupling, system=System.BUSINESS_CENTRAL, modified_at=bc_modified_at, etag=bc_etag)
     if dataverse_modified_at is not None:
-        coupling.last_synced_dataverse_modified_at = dataverse_modified_at
+        note_version(
+            coupling, system=System.DATAVERSE, modified_at=dataverse_modified_at, etag=dataverse_etag
+        )
     if direction is Direction.TO_DATAVERSE:
         coupling.last_result_to_dataverse = SyncResult.SUCCESS
         coupling.last_job_to_dataverse = job_id

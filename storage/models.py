@@ -205,6 +205,8 @@ class Coupling(SQLModel, table=True):
     name: str | None = Field(default=None, max_length=250)
     last_synced_bc_modified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_synced_dataverse_modified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    bc_etag: str | None = Field(default=None, max_length=100)  # the BC record's ETag after the last sync
+    dataverse_etag: str | None = Field(default=None, max_length=100)  # the Dataverse row's ETag then
     last_result_to_dataverse: SyncResult = Field(default=SyncResult.NONE, sa_type=enum_type(SyncResult))
     last_result_from_dataverse: SyncResult = Field(default=SyncResult.NONE, sa_type=enum_type(SyncResult))
     last_job_to_dataverse: str | None = Field(default=None, max_length=36)

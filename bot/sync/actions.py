@@ -26,6 +26,7 @@ from storage.couplings import (
     get_by_bc,
     get_by_dataverse,
     list_skipped,
+    note_version,
     uncouple,
     upsert_coupling,
 )
@@ -206,9 +207,16 @@ class SyncActions:
                 name=spec.bc.name_of(bc_record.fields),
             )
             if sync != "dataverse":
-                coupling.last_synced_dataverse_modified_at = dv_record.modified_at
+                note_version(
+                    coupling, system=System.DATAVERSE, modified_at=dv_record.modified_at, etag=dv_record.etag
+                )
             if sync != "bc":
-                coupling.last_synced_bc_modified_at = bc_record.modified_at
+                note_version(
+                    coupling,
+                    system=System.BUSINESS_CENTRAL,
+                    modified_at=bc_record.modified_at,
+                    etag=bc_record.etag,
+                )
             job.coupled = 1
             finish_job(session, job=job, message=f"Coupled {bc_label} by {actor}.", now=self.engine.clock())
             coupling_id = coupling.id

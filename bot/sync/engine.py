@@ -22,12 +22,19 @@ from bot.sync.fieldmap import MappingSpec
 from bot.sync.mappings import seed_default_mappings, spec_for
 from bot.sync.matching import match_records
 from bot.sync.order import dependency_order
-from bot.sync.passes import DirectionPass, PassAborted, PassSettings
+from bot.sync.passes import DirectionPass, PassAborted, PassSettings, SyncedVersion
 from bot.sync.project import destination_system, source_system
 from bot.sync.rates import ExchangeRates
 from bot.sync.retry import live_record_errors, retry_ids
 from bot.sync.stores import SYSTEM_ADMINISTRATOR, DataverseStore
-from storage.couplings import by_bc_ids, by_dataverse_ids, clear_skipped, for_mapping, upsert_coupling
+from storage.couplings import (
+    by_bc_ids,
+    by_dataverse_ids,
+    clear_skipped,
+    for_mapping,
+    note_version,
+    upsert_coupling,
+)
 from storage.db import session_scope
 from storage.errors import resolve_error
 from storage.jobs import finish_job, previous_job, start_job
@@ -257,10 +264,13 @@ class SyncEngine:
                     name=spec.bc.name_of(bc_record.fields) or spec.dataverse.name_of(dv_record.fields),
                 )
                 # The side the mapping syncs from counts as changed, so the first run carries its values over.
-                if spec.direction is Direction.FROM_DATAVERSE:
-                    coupling.last_synced_bc_modified_at = bc_record.modified_at
-                else:
-                    coupling.last_synced_dataverse_modified_at = dv_record.modified_at
+                kept = bc_record if spec.direction is Direction.FROM_DATAVERSE else dv_record
+                note_version(
+                    coupling,
+                    system=System.BUSINESS_CENTRAL if kept is bc_record else System.DATAVERSE,
+                    modified_at=kept.modified_at,
+                    etag=kept.etag,
+                )
                 session.add(coupling)
             counts = {
                 "coupled": len(outcome.pairs),
@@ -417,6 +427,7 @@ class SyncEngine:
                 source=lambda: dv_all if dv_all is not None else [],
                 known=lambda: bc_all if bc_all is not None else list(first_pass.seen.values()),
                 exclude=first_pass.decided,
+                superseded=first_pass.rewritten,
             )
             jobs.append(second.s.job)
         with session_scope(self.db) as session:
@@ -454,6 +465,7 @@ class SyncEngine:
         prepare: Callable[[], None] | None = None,
         keep_seen: bool = False,
         exclude: set[str] | None = None,
+        superseded: dict[str, SyncedVersion] | None = None,
     ) -> DirectionPass:
         src_system = source_system(direction)
         src, dst = self.store(src_system), self.store(destination_system(direction))
@@ -469,6 +481,7 @@ class SyncEngine:
             integration_user_id=user_id,
             destination_complete=full,
             exclude=exclude or set(),
+            superseded=superseded or {},
         )
         step = self._pass(settings, src, dst)
         try:

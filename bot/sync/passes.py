@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.connectors.errors import ConnectorError, NotFound
+from bot.connectors.errors import ConcurrencyConflict, ConnectorError, NotFound
 from bot.connectors.models import BatchOperation, BatchResult, Record, RecordStore
 from bot.sync.classify import Classification, ClassifyContext, classify
 from bot.sync.conditions import DeletedRecord, EngineCondition, MissingExchangeRate, UpdateConflict
@@ -52,6 +52,14 @@ class PassAborted(Exception):
         self.classification = classification
 
 
+@dataclass(frozen=True)
+class SyncedVersion:
+    """One side's record as of a coupling's last sync: its ETag and modified-on."""
+
+    etag: str | None
+    modified_at: datetime | None
+
+
 @dataclass
 class PassSettings:
     """What one direction of one mapping's run works with."""
@@ -69,6 +77,9 @@ class PassSettings:
     recovery: list[Record] | None = (
         None  # destination rows written by an interrupted job, to adopt, not duplicate
     )
+    # Source ids the other direction rewrote in this run, with the version stored before: the copies read
+    # earlier are older than that write, so they are judged against what was synced before the run.
+    superseded: dict[str, SyncedVersion] = field(default_factory=dict)
 
 
 @dataclass
@@ -111,6 +122,7 @@ class DirectionPass:
         self.max_seen: datetime | None = None
         self.seen: dict[str, Record] = {}
         self.decided: set[str] = set()  # destination ids whose conflict this pass settled
+        self.rewritten: dict[str, SyncedVersion] = {}  # destination ids modified, with the version before
         self.succeeded: set[str] = set()
         self.failed: set[str] = set()
         self.processed = 0
@@ -135,7 +147,7 @@ class DirectionPass:
             resolved = resolve_lookups(session, spec=self.s.spec, direction=self.s.direction, records=records)
         plans = [self._decide(record, couplings.get(record.id), resolved) for record in records]
         try:
-            self._write(plans)
+            self._write(plans, resolved)
         except ConnectorError as exc:
             self.s.job.failed += 1
             self._abort(self._classify(exc, None))
@@ -211,7 +223,7 @@ class DirectionPass:
         if coupling.skipped and not s.force:
             return _Plan(record, coupling, "skipped", dest_id=dest_id)
         dest = s.known_destination.get(dest_id)
-        src_changed = self._changed(record.modified_at, self._last_synced(coupling, self.src_system))
+        src_changed = self._changed(record, self._source_version(record, coupling))
         failed_before = self._last_result(coupling) is SyncResult.FAILURE
         if dest is None and s.destination_complete:
             return self._deleted(record, coupling, dest_id, lookups)
@@ -233,7 +245,7 @@ class DirectionPass:
             ref=record.id,
             id=dest_id,
             body=body,
-            etag=self._etag(coupling, dest),
+            etag=self._if_match(coupling, dest),
         )
         return _Plan(record, coupling, "modify", dest=dest, dest_id=dest_id, op=op)
 
@@ -309,10 +321,15 @@ class DirectionPass:
     def _dest_id(self, coupling: Coupling) -> str:
         return coupling.dataverse_id if self.dst_system is System.DATAVERSE else coupling.bc_id
 
-    def _last_synced(self, coupling: Coupling, system: System) -> datetime | None:
+    @staticmethod
+    def _synced(coupling: Coupling, system: System) -> SyncedVersion:
         if system is System.BUSINESS_CENTRAL:
-            return coupling.last_synced_bc_modified_at
-        return coupling.last_synced_dataverse_modified_at
+            return SyncedVersion(coupling.bc_etag, coupling.last_synced_bc_modified_at)
+        return SyncedVersion(coupling.dataverse_etag, coupling.last_synced_dataverse_modified_at)
+
+    def _source_version(self, record: Record, coupling: Coupling) -> SyncedVersion:
+        superseded = self.s.superseded.get(record.id)
+        return superseded if superseded is not None else self._synced(coupling, self.src_system)
 
     def _last_result(self, coupling: Coupling) -> SyncResult:
         if self.s.direction is Direction.TO_DATAVERSE:
@@ -320,45 +337,79 @@ class DirectionPass:
         return SyncResult(coupling.last_result_from_dataverse)
 
     @staticmethod
-    def _changed(modified_at: datetime, last_synced: datetime | None) -> bool:
-        return last_synced is None or modified_at > last_synced
+    def _changed(record: Record, synced: SyncedVersion) -> bool:
+        """Changed since the last sync: by ETag when both are known, else by modified-on."""
+        if synced.modified_at is None:
+            return True
+        if synced.etag and record.etag:
+            # Every write moves the ETag, also within the whole second Dataverse keeps in modifiedon. A copy
+            # older than the synced version (read before this run's own write) is no change.
+            return record.etag != synced.etag and record.modified_at >= synced.modified_at
+        return record.modified_at > synced.modified_at
 
     def _dest_changed(self, dest: Record, coupling: Coupling) -> bool:
         user = self.s.integration_user_id
         if user and dest.modified_by and dest.modified_by.lower() == user.lower():
             return False
-        return self._changed(dest.modified_at, self._last_synced(coupling, self.dst_system))
+        return self._changed(dest, self._synced(coupling, self.dst_system))
 
-    def _etag(self, coupling: Coupling, dest: Record | None) -> str | None:
+    def _if_match(self, coupling: Coupling, dest: Record | None) -> str | None:
         if self.s.mapping.direction is not Direction.BIDIRECTIONAL:
             return "*"  # one-way mappings overwrite whatever changed in the destination, as BC does
-        # A destination row at hand (changed since the last sync) carries its ETag; else it did not change.
-        return dest.etag if dest is not None and dest.etag else "*"
+        # The row at hand was checked for conflicts; else the row did not show up as changed, so it should
+        # still be the version of the last sync: a stale ETag means it changed meanwhile (412, re-decided).
+        if dest is not None and dest.etag:
+            return dest.etag
+        return self._synced(coupling, self.dst_system).etag or "*"
 
     # ---- writes --------------------------------------------------------------------------------
 
-    def _write(self, plans: list[_Plan]) -> None:
+    def _write(self, plans: list[_Plan], resolved: ResolvedPage) -> None:
         writes = [p for p in plans if p.op is not None]
         if not writes:
             return
         for plan, result in zip(writes, self.dst.batch([p.op for p in writes if p.op]), strict=True):
             plan.result = result
-        restores = []
+        again = []
         for plan in writes:
-            if plan.outcome == "modify" and isinstance(plan.result and plan.result.error, NotFound):
+            error = plan.result.error if plan.result is not None else None
+            if plan.outcome == "modify" and isinstance(error, NotFound):
                 self._on_missing_destination(plan)
-                if plan.outcome == "restore":
-                    restores.append(plan)
-        if restores:
-            for plan, result in zip(restores, self.dst.batch([p.op for p in restores if p.op]), strict=True):
+            elif plan.outcome == "modify" and isinstance(error, ConcurrencyConflict):
+                self._on_stale_destination(plan, resolved)
+            else:
+                continue
+            if plan.op is not None:
+                again.append(plan)
+        if again:
+            for plan, result in zip(again, self.dst.batch([p.op for p in again if p.op]), strict=True):
                 plan.result = result
+
+    def _on_stale_destination(self, plan: _Plan, resolved: ResolvedPage) -> None:
+        """The destination changed since it was read or last synced: read it and decide again (once)."""
+        assert plan.coupling is not None and plan.dest_id is not None
+        try:
+            fresh = self.dst.get(self.dst_side.entity_set, plan.dest_id)
+        except NotFound:
+            self._on_missing_destination(plan)
+            return
+        self.s.known_destination[fresh.id] = fresh
+        replacement = self._decide(plan.record, plan.coupling, resolved)
+        plan.outcome, plan.dest, plan.op, plan.failure, plan.result = (
+            replacement.outcome,
+            replacement.dest,
+            replacement.op,
+            replacement.failure,
+            None,
+        )
 
     def _on_missing_destination(self, plan: _Plan) -> None:
         assert plan.coupling is not None and plan.dest_id is not None
         replacement = self._deleted(plan.record, plan.coupling, plan.dest_id, [])
-        plan.outcome, plan.failure, plan.result, plan.dest = (
+        plan.outcome, plan.failure, plan.result, plan.dest, plan.op = (
             replacement.outcome,
             replacement.failure,
+            None,
             None,
             None,
         )
@@ -411,8 +462,9 @@ class DirectionPass:
             coupling = self._couple(session, plan, written)
             job.inserted += 1
         else:
+            assert coupling is not None
+            self.rewritten.setdefault(plan.dest_id or written.id, self._synced(coupling, self.dst_system))
             job.modified += 1
-        assert coupling is not None
         self._mark(session, coupling, plan.record, written)
         self.succeeded.add(plan.record.id)
 
@@ -444,9 +496,13 @@ class DirectionPass:
 
     def _mark(self, session: Session, coupling: Coupling, source: Record, dest: Record | None) -> None:
         session.add(coupling)
-        bc, dv = (source, dest) if self.src_system is System.BUSINESS_CENTRAL else (dest, source)
-        if bc is not None:
-            coupling.bc_key = self.s.spec.bc.key_of(bc.fields) or coupling.bc_key
+        # A source copy older than this run's own write to it keeps the written version as the synced one.
+        kept: Record | None = None if source.id in self.s.superseded else source
+        bc, dv = (kept, dest) if self.src_system is System.BUSINESS_CENTRAL else (dest, kept)
+        if self.src_system is System.BUSINESS_CENTRAL:
+            coupling.bc_key = self.s.spec.bc.key_of(source.fields) or coupling.bc_key
+        elif dest is not None:
+            coupling.bc_key = self.s.spec.bc.key_of(dest.fields) or coupling.bc_key
         coupling.name = (self.src_side.name_of(source.fields) or coupling.name or "")[:250] or None
         mark_synced(
             session,
@@ -455,6 +511,8 @@ class DirectionPass:
             job_id=self.s.job.id,
             bc_modified_at=bc.modified_at if bc is not None else None,
             dataverse_modified_at=dv.modified_at if dv is not None else None,
+            bc_etag=bc.etag if bc is not None else None,
+            dataverse_etag=dv.etag if dv is not None else None,
         )
 
     def _apply_quiet(self, session: Session, plan: _Plan) -> None:

@@ -1,6 +1,8 @@
-"""Coupling queries: find by either side, re-point, skipped and failed lists, retry."""
+"""Coupling queries: find by either side, re-point, skipped and failed lists, retry, synced versions."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
@@ -14,10 +16,14 @@ from storage.couplings import (
     get_by_bc,
     get_by_dataverse,
     list_skipped,
+    mark_synced,
+    note_version,
     uncouple,
     upsert_coupling,
 )
-from storage.models import Direction, SyncResult
+from storage.models import Direction, SyncResult, System
+
+NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 
 def couple(session: Session, n: int, **state: object) -> None:
@@ -49,7 +55,16 @@ def test_find_by_either_side_key_and_name(session: Session) -> None:
 
 
 def test_repointing_resets_the_sync_state(session: Session) -> None:
-    couple(session, 1, skipped=True, failure_count=2, last_result_to_dataverse=SyncResult.FAILURE)
+    couple(
+        session,
+        1,
+        skipped=True,
+        failure_count=2,
+        last_result_to_dataverse=SyncResult.FAILURE,
+        bc_etag='W/"1"',
+        dataverse_etag='W/"2"',
+        last_synced_bc_modified_at=NOW,
+    )
     coupling = upsert_coupling(
         session,
         mapping="CUSTOMER",
@@ -60,6 +75,11 @@ def test_repointing_resets_the_sync_state(session: Session) -> None:
     )
     assert coupling.dataverse_id == "dv-9" and not coupling.skipped and coupling.failure_count == 0
     assert coupling.bc_key == "1"
+    assert (coupling.bc_etag, coupling.dataverse_etag, coupling.last_synced_bc_modified_at) == (
+        None,
+        None,
+        None,
+    )
 
 
 def test_skipped_failed_and_retry(session: Session) -> None:
@@ -85,3 +105,57 @@ def test_uncouple(session: Session) -> None:
     uncouple(session, coupling=coupling)
     session.commit()
     assert get_by_bc(session, table="customers", record_id="bc-1") is None
+
+
+def test_mark_synced_keeps_both_sides_etags_and_modified_on(session: Session) -> None:
+    couple(session, 1)
+    coupling = get_by_bc(session, table="customers", record_id="bc-1")
+    assert coupling is not None
+    mark_synced(
+        session,
+        coupling=coupling,
+        direction=Direction.TO_DATAVERSE,
+        job_id="job-1",
+        bc_modified_at=NOW,
+        dataverse_modified_at=NOW + timedelta(seconds=1),
+        bc_etag='W/"JzE5OzEn"',
+        dataverse_etag='W/"1000001"',
+    )
+    session.commit()
+    session.expire_all()
+    stored = get_by_bc(session, table="customers", record_id="bc-1")
+    assert stored is not None
+    assert (stored.bc_etag, stored.dataverse_etag) == ('W/"JzE5OzEn"', 'W/"1000001"')
+    assert stored.last_synced_dataverse_modified_at == NOW + timedelta(seconds=1)
+    assert stored.last_result_to_dataverse == SyncResult.SUCCESS
+
+
+def test_a_side_without_modified_on_keeps_its_version_and_one_without_etag_forgets_it(
+    session: Session,
+) -> None:
+    couple(session, 1, bc_etag='W/"1"', last_synced_bc_modified_at=NOW, dataverse_etag='W/"7"')
+    coupling = get_by_bc(session, table="customers", record_id="bc-1")
+    assert coupling is not None
+    mark_synced(
+        session,
+        coupling=coupling,
+        direction=Direction.FROM_DATAVERSE,
+        job_id=None,
+        bc_modified_at=None,
+        dataverse_modified_at=NOW,
+        bc_etag='W/"ignored"',
+    )
+    assert (coupling.bc_etag, coupling.last_synced_bc_modified_at) == ('W/"1"', NOW)
+    assert (coupling.dataverse_etag, coupling.last_synced_dataverse_modified_at) == (None, NOW)
+
+
+def test_an_etag_longer_than_the_column_is_not_kept(session: Session) -> None:
+    couple(session, 1)
+    coupling = get_by_bc(session, table="customers", record_id="bc-1")
+    assert coupling is not None
+    note_version(coupling, system=System.DATAVERSE, modified_at=NOW, etag="W/" + "x" * 120)
+    note_version(coupling, system=System.BUSINESS_CENTRAL, modified_at=NOW, etag='W/"ok"')
+    session.add(coupling)
+    session.commit()
+    assert (coupling.dataverse_etag, coupling.last_synced_dataverse_modified_at) == (None, NOW)
+    assert coupling.bc_etag == 'W/"ok"'

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 02:21:11.833397
+Create Date: 2026-11-22 02:49:27.229560
 """
 
 from collections.abc import Sequence
@@ -55,6 +55,8 @@ def upgrade() -> None:
         sa.Column(
             "last_synced_dataverse_modified_at", storage.types.UTCDateTime(timezone=True), nullable=True
         ),
+        sa.Column("bc_etag", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("dataverse_etag", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
         sa.Column(
             "last_result_to_dataverse",
             sa.Enum("", "success", "failure", name="syncresult", native_enum=False, length=40),

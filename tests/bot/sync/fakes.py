@@ -32,6 +32,14 @@ class FakeClock:
         return self.now
 
 
+class FrozenClock(FakeClock):
+    """A clock that stands still: every write, the engine's and a person's, has the same modified-on."""
+
+    def tick(self) -> datetime:
+        """Return the same time again."""
+        return self.now
+
+
 Fault = Callable[[str, str, dict[str, Any] | None], ConnectorError | None]
 
 

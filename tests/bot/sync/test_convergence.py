@@ -1,4 +1,4 @@
-"""Property: random edits on both sides of a bidirectional mapping converge after two runs."""
+"""Property: random edits on both sides converge after two runs, also all in one second."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from bot.sync.mappings import CUSTOMER
 from bot.sync.project import differences
 from storage.db import make_engine
 from storage.models import Mapping, UpdateConflictResolution
-from tests.bot.sync.fakes import make_stores, seed_basics
+from tests.bot.sync.fakes import FrozenClock, make_stores, seed_basics
 
 NAMES = st.sampled_from(["Alpha", "Beta", "Gamma", "Delta", ""])
 CITIES = st.sampled_from(["Praha", "Brno", "Ostrava", ""])
@@ -27,13 +27,17 @@ EDIT = st.tuples(
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(edits=st.lists(EDIT, max_size=12), winner=st.sampled_from(list(UpdateConflictResolution)[1:]))
+@given(
+    edits=st.lists(EDIT, max_size=12),
+    winner=st.sampled_from(list(UpdateConflictResolution)[1:]),
+    frozen=st.booleans(),
+)
 def test_random_edits_converge(
-    tmp_path: Path, edits: list[tuple[str, int, str, str, str]], winner: str
+    tmp_path: Path, edits: list[tuple[str, int, str, str, str]], winner: str, frozen: bool
 ) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path}/prop-{abs(hash((tuple(edits), winner)))}.db")
+    engine = make_engine(f"sqlite:///{tmp_path}/prop-{abs(hash((tuple(edits), winner, frozen)))}.db")
     SQLModel.metadata.create_all(engine)
-    bc, dv = make_stores()
+    bc, dv = make_stores(FrozenClock() if frozen else None)  # frozen: every write in the same second
     sync = SyncEngine(db=engine, bc=bc, dataverse=dv, channel=None, clock=bc.clock, page_size=3)
     seed_basics(bc, dv, customers=4)
     sync.run(full=True)

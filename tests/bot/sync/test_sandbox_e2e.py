@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -81,27 +81,47 @@ def test_full_sync_of_the_seed_then_nothing_changed(live: SyncEngine, server: Sa
     assert server.request_count() - before <= 4  # WhoAmI, roles, one changes query per side
 
 
-def test_edits_on_each_side_and_a_conflict(live: SyncEngine, server: SandboxServer) -> None:
-    # Dataverse keeps whole seconds; people do not edit in the second a sync wrote: the clock moves on.
-    with time_machine.travel(datetime.now(UTC), tick=True) as clock:
-        live.run(full=True)
-        clock.shift(timedelta(seconds=5))
-        customer = server.state.bc_find("customers", number="10000")
-        other = server.state.bc_find("customers", number="20000")
-        assert customer is not None and other is not None
-        with Session(live.db) as session:
-            coupling = session.exec(select(Coupling).where(Coupling.bc_id == customer["id"])).one()
-            other_coupling = session.exec(select(Coupling).where(Coupling.bc_id == other["id"])).one()
-        server.state.bc_update("customers", customer["id"], {"city": "Brno"})
-        server.state.dv_update("accounts", other_coupling.dataverse_id, {"telephone1": "+420 555"})
-        live.run(["CUSTOMER"])
-        assert server.state.dv_get("accounts", coupling.dataverse_id)["address1_city"] == "Brno"  # type: ignore[index]
-        assert server.state.bc_get("customers", other["id"])["phoneNumber"] == "+420 555"  # type: ignore[index]
-        clock.shift(timedelta(seconds=5))
-        server.state.bc_update("customers", customer["id"], {"displayName": "BC side"})
-        server.state.dv_update("accounts", coupling.dataverse_id, {"name": "DV side"})
-        live.run(["CUSTOMER"])
+def edit_then_sync_both_ways(live: SyncEngine, server: SandboxServer) -> None:
+    """Edit customer 10000 in BC and customer 20000's account in Dataverse, sync, then edit both sides."""
+    customer = server.state.bc_find("customers", number="10000")
+    other = server.state.bc_find("customers", number="20000")
+    assert customer is not None and other is not None
+    with Session(live.db) as session:
+        coupling = session.exec(select(Coupling).where(Coupling.bc_id == customer["id"])).one()
+        other_coupling = session.exec(select(Coupling).where(Coupling.bc_id == other["id"])).one()
+    server.state.bc_update("customers", customer["id"], {"city": "Brno"})
+    server.state.dv_update("accounts", other_coupling.dataverse_id, {"telephone1": "+420 555"})
+    jobs = live.run(["CUSTOMER"])
+    assert [(j.inserted, j.modified, j.failed) for j in jobs] == [(0, 1, 0), (0, 1, 0)]
+    assert server.state.dv_get("accounts", coupling.dataverse_id)["address1_city"] == "Brno"  # type: ignore[index]
+    assert server.state.bc_get("customers", other["id"])["phoneNumber"] == "+420 555"  # type: ignore[index]
+    server.state.bc_update("customers", customer["id"], {"displayName": "BC side"})
+    server.state.dv_update("accounts", coupling.dataverse_id, {"name": "DV side"})
+    live.run(["CUSTOMER"])
     assert categories(live.db) == [Category.UPDATE_CONFLICT]
+    assert server.state.dv_get("accounts", coupling.dataverse_id)["name"] == "DV side"  # type: ignore[index]
+    assert server.state.bc_get("customers", customer["id"])["displayName"] == "BC side"  # type: ignore[index]
+
+
+def test_edits_on_each_side_and_a_conflict(live: SyncEngine, server: SandboxServer) -> None:
+    live.run(full=True)
+    edit_then_sync_both_ways(live, server)  # edits right after each sync, mostly in the second it wrote
+
+
+def test_edits_in_the_instant_of_the_sync_are_not_missed(live: SyncEngine, server: SandboxServer) -> None:
+    # The clock stands still: every write, ours and the person's, has the same modified-on on both sides.
+    with time_machine.travel(datetime.now(UTC), tick=False):
+        live.run(full=True)
+        edit_then_sync_both_ways(live, server)
+        other = server.state.bc_find("customers", number="20000")  # the last run wrote it, in this instant
+        assert other is not None
+        server.state.bc_update("customers", other["id"], {"city": "Ostrava"})
+        jobs = live.run(["CUSTOMER"])
+        assert [(j.inserted, j.modified) for j in jobs] == [(0, 1), (0, 0)]
+        account = server.state.dv_find("accounts", accountnumber="20000")
+        assert account is not None and account["address1_city"] == "Ostrava"
+        jobs = live.run(["CUSTOMER"])
+    assert [(j.inserted, j.modified) for j in jobs] == [(0, 0), (0, 0)]  # re-read own writes are no work
 
 
 @pytest.mark.parametrize(
