@@ -83,11 +83,10 @@ def reset_watermarks(session: Session, *, name: str) -> Mapping:
     return mapping
 
 
-def record_run(session: Session, *, name: str, ok: bool, at: datetime | None = None) -> Mapping:
-    """Note a finished run: last run time and the count of consecutive failed runs."""
+def record_run(session: Session, *, name: str, at: datetime | None = None) -> Mapping:
+    """Note a finished run's time (failed runs in a row are counted by the health job, bot.jobs.health)."""
     mapping = _required(session, name)
     mapping.last_run_at = at or utcnow()
-    mapping.consecutive_failures = 0 if ok else mapping.consecutive_failures + 1
     session.add(mapping)
     session.flush()
     return mapping

@@ -111,16 +111,12 @@ def newest_error_messages(session: Session, *, job_ids: Iterable[str]) -> dict[s
 
 
 def note_outcome(
-    session: Session, *, mapping: Mapping, outcome: RunOutcome, failures_before: int, channel: str | None
+    session: Session, *, mapping: Mapping, outcome: RunOutcome, channel: str | None
 ) -> str | None:
-    """Count the run on the mapping; return (and queue for the channel) the alert or recovery line, if any.
-
-    `failures_before` is the count read before the run: the engine's own bookkeeping (record_run) is
-    overridden so that this module's definition of a failed run decides.
-    """
+    """Count the run on the mapping; return (and queue for the channel) the alert or recovery line, if any."""
     line: str | None = None
     if outcome.failed:
-        mapping.consecutive_failures = failures_before + 1
+        mapping.consecutive_failures += 1
         if mapping.consecutive_failures >= ALERT_AFTER_FAILURES and not mapping.health_alerted:
             mapping.health_alerted = True
             line = alert_text(mapping.name, mapping.consecutive_failures, outcome.message)

@@ -91,7 +91,6 @@ class ScheduledSyncs:
         if not due:
             return []
         names = [m.name for m in due]
-        failures_before = {m.name: m.consecutive_failures for m in due}
         log.info("scheduled sync: %s", ", ".join(names))
         crash: str | None = None
         try:
@@ -99,7 +98,7 @@ class ScheduledSyncs:
         except Exception as error:  # the engine records its own errors; this is what escaped it
             log.exception("scheduled sync of %s failed", ", ".join(names))
             crash = str(error).strip() or type(error).__name__
-        self.note_runs(names, since=now, failures_before=failures_before, crash=crash)
+        self.note_runs(names, since=now, crash=crash)
         return names
 
     def note_runs(
@@ -107,7 +106,6 @@ class ScheduledSyncs:
         names: Sequence[str],
         *,
         since: datetime,
-        failures_before: dict[str, int],
         crash: str | None = None,
     ) -> list[RunOutcome]:
         """Stamp last_run_at on the mappings run and count their failed runs (alert / recovery lines)."""
@@ -125,7 +123,6 @@ class ScheduledSyncs:
                         session,
                         mapping=mapping,
                         outcome=outcomes[name],
-                        failures_before=failures_before.get(name, mapping.consecutive_failures),
                         channel=self._channel,
                     )
             return list(outcomes.values())

@@ -344,7 +344,7 @@ class SyncEngine:
         with session_scope(self.db) as session:
             session.add(job)
             finish_job(session, job=job, message=classification.message, now=self.clock())
-            record_run(session, name=mapping.name, ok=False, at=self.clock())
+            record_run(session, name=mapping.name, at=self.clock())
         return job
 
     def _record_job_error(
@@ -431,7 +431,7 @@ class SyncEngine:
             )
             jobs.append(second.s.job)
         with session_scope(self.db) as session:
-            record_run(session, name=mapping.name, ok=True, at=self.clock())
+            record_run(session, name=mapping.name, at=self.clock())
         return jobs
 
     def _read_since(self, store: RecordStore, table: str, watermark: datetime | None) -> list[Record]:
@@ -611,5 +611,5 @@ class SyncEngine:
             session.add(job)
             finish_job(session, job=job, message=message or job.message, now=self.clock())
             if failed_run is not None:
-                record_run(session, name=failed_run, ok=False, at=self.clock())
+                record_run(session, name=failed_run, at=self.clock())
         return job

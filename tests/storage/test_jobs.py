@@ -52,12 +52,10 @@ def test_mappings_settings_and_watermarks(session: Session) -> None:
     assert "CURRENCY" not in [m.name for m in list_mappings(session, enabled_only=True)]
     advance_watermarks(session, name="CUSTOMER", bc=T0, dataverse=T0)
     advance_watermarks(session, name="CUSTOMER", bc=T0 - timedelta(days=1))
-    record_run(session, name="CUSTOMER", ok=False)
+    record_run(session, name="CUSTOMER", at=T0)
     session.commit()
     customer = get_mapping(session, name="customer")
     assert customer is not None
-    assert (
-        customer.bc_watermark == T0 and customer.interval_minutes == 15 and customer.consecutive_failures == 1
-    )
+    assert customer.bc_watermark == T0 and customer.interval_minutes == 15 and customer.last_run_at == T0
     reset_watermarks(session, name="CUSTOMER")
     assert customer.bc_watermark is None

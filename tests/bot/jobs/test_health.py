@@ -65,13 +65,12 @@ def test_one_alert_per_change_of_state(engine: Engine, session: Session) -> None
                 session,
                 mapping=mapping,
                 outcome=failing,
-                failures_before=mapping.consecutive_failures,
                 channel=CHANNEL,
             )
         )
     ok = RunOutcome("CUSTOMER", False)
     for _ in range(2):
-        lines.append(note_outcome(session, mapping=mapping, outcome=ok, failures_before=0, channel=CHANNEL))
+        lines.append(note_outcome(session, mapping=mapping, outcome=ok, channel=CHANNEL))
     session.commit()
     assert lines == [
         None,
