@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import String, and_, cast, delete, exists, func, literal, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from storage.models import Notification, NotificationKind, NotificationStatus
+from storage.models import ErrorStatus, Notification, NotificationKind, NotificationStatus, SyncError
 from storage.types import utcnow
 
 SINCE_KEY = "_since"
@@ -261,3 +262,36 @@ def open_kinds(
             )
         ).all()
     )
+
+
+_FINISHED = (NotificationStatus.SENT, NotificationStatus.DROPPED, NotificationStatus.FAILED)
+_LIVE_ERROR = (ErrorStatus.OPEN, ErrorStatus.SNOOZED)
+
+
+def delete_finished(session: Session, *, older_than: datetime) -> int:
+    """Delete delivered, dropped and failed outbox rows created before `older_than`; return how many.
+
+    Rows about an error that is still open or snoozed are kept, and so is a digest whose thread still lists
+    one (later edits of those errors find their message through them).
+    """
+    member = aliased(Notification)
+    live_member = exists(
+        select(member.id)
+        .join(SyncError, col(SyncError.id) == member.error_id)
+        .where(
+            member.digest_key == literal("n") + cast(Notification.id, String),
+            col(SyncError.status).in_(_LIVE_ERROR),
+        )
+    )
+    live_error = exists(
+        select(SyncError.id).where(
+            col(SyncError.id) == Notification.error_id, col(SyncError.status).in_(_LIVE_ERROR)
+        )
+    )
+    statement = delete(Notification).where(
+        col(Notification.status).in_(_FINISHED),
+        col(Notification.created_at) < older_than,
+        ~live_error,
+        ~and_(col(Notification.kind) == NotificationKind.DIGEST, live_member),
+    )
+    return int(session.exec(statement).rowcount or 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, delete, func, or_
 from sqlmodel import Session, col, select
 
 from storage.models import Door, WorkItem, WorkStatus
@@ -102,3 +102,12 @@ def count_work(session: Session, *, status: WorkStatus) -> int:
 def get_work(session: Session, *, item_id: int) -> WorkItem | None:
     """Return one work item."""
     return session.get(WorkItem, item_id)
+
+
+def delete_finished_work(session: Session, *, older_than: datetime) -> int:
+    """Delete done and failed work items finished before `older_than`; return how many."""
+    statement = delete(WorkItem).where(
+        col(WorkItem.status).in_((WorkStatus.DONE, WorkStatus.FAILED)),
+        col(WorkItem.finished_at) < older_than,
+    )
+    return int(session.exec(statement).rowcount or 0)

@@ -1,4 +1,4 @@
-"""The daily cleanup: error entries and job-log entries older than RETENTION_DAYS."""
+"""The daily cleanup: error entries, job-log entries, old notifications and work older than RETENTION_DAYS."""
 
 from __future__ import annotations
 
@@ -23,8 +23,9 @@ from storage.models import (
     SyncJob,
     Trigger,
 )
-from storage.outbox import enqueue
+from storage.outbox import delete_finished, enqueue
 from storage.types import utcnow
+from storage.work import delete_finished_work
 
 SCHEDULE_ACTOR = "schedule"
 CLEANUP_MAPPING = "*"  # the cleanup's job-log entry is about every mapping
@@ -46,7 +47,8 @@ def clean_up(
 ) -> CleanupResult:
     """Delete error and job-log entries older than `retention_days`; log, audit and tell the channel.
 
-    Job-log entries that open (or snoozed) errors still point at are kept.
+    Job-log entries that open (or snoozed) errors still point at are kept; delivered notifications and
+    finished work items of the same age go too, so neither table grows without end.
     """
     started = clock()
     cutoff = started - timedelta(days=retention_days)
@@ -54,8 +56,13 @@ def clean_up(
     age = f"older than {retention_days} day{'' if retention_days == 1 else 's'}"
     with session_scope(db) as session:
         jobs = delete_old_jobs(session, older_than=cutoff)
+        notifications = delete_finished(session, older_than=cutoff)
+        work = delete_finished_work(session, older_than=cutoff)
         errors = f"{purged.deleted} error {_entries(purged.deleted)}"
-        summary = f"deleted {errors} and {jobs} job-log {_entries(jobs)} {age}"
+        summary = (
+            f"deleted {errors}, {jobs} job-log {_entries(jobs)}, {notifications} delivered notifications "
+            f"and {work} finished work items {age}"
+        )
         job = SyncJob(
             mapping=CLEANUP_MAPPING,
             type=JobType.CLEANUP,

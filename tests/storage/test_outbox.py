@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from storage.models import Notification, NotificationKind, NotificationStatus
+from storage.models import ErrorStatus, Notification, NotificationKind, NotificationStatus, SyncError
 from storage.outbox import (
     claim_due,
+    delete_finished,
     enqueue,
     finish,
     outbox_counts,
@@ -19,6 +20,8 @@ from storage.outbox import (
     requeue,
     since_of,
 )
+from storage.types import utcnow
+from tests.factories import make_error
 
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
@@ -144,3 +147,32 @@ def test_parallel_claims_never_share_a_row(engine: Engine) -> None:
 
     assert len(mine) == 4 and len(theirs) == 2
     assert not {c.id for c in mine} & {c.id for c in theirs}
+
+
+def _row(kind: NotificationKind, status: NotificationStatus, **fields: object) -> Notification:
+    return Notification(kind=kind, channel="C1", status=status, **fields)
+
+
+def test_cleanup_of_finished_rows_keeps_what_live_errors_still_need(session: Session) -> None:
+    old = utcnow() - timedelta(days=10)
+    sent, dropped = NotificationStatus.SENT, NotificationStatus.DROPPED
+    resolved = make_error(session, status=ErrorStatus.RESOLVED)
+    live = make_error(session)
+    done = _row(NotificationKind.NEW_ERROR, sent, error_id=resolved.id, created_at=old)
+    kept_for_live = _row(NotificationKind.NEW_ERROR, sent, error_id=live.id, created_at=old)
+    pending = _row(NotificationKind.TEXT, NotificationStatus.PENDING, created_at=old)
+    digest = _row(NotificationKind.DIGEST, sent, created_at=old)
+    empty_digest = _row(NotificationKind.DIGEST, dropped, created_at=old)
+    recent = _row(NotificationKind.TEXT, sent)
+    session.add_all([done, kept_for_live, pending, digest, empty_digest, recent])
+    session.flush()
+    member = _row(
+        NotificationKind.NEW_ERROR, sent, error_id=live.id, digest_key=f"n{digest.id}", created_at=old
+    )
+    session.add(member)
+    session.flush()
+
+    assert delete_finished(session, older_than=utcnow() - timedelta(days=7)) == 2
+    left = {row.id for row in session.exec(select(Notification)).all()}
+    assert left == {kept_for_live.id, pending.id, digest.id, recent.id, member.id}
+    assert session.get(SyncError, resolved.id) is not None

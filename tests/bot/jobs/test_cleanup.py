@@ -9,7 +9,19 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.jobs.cleanup import CLEANUP_MAPPING, clean_up
-from storage.models import AuditEntry, Door, ErrorStatus, JobType, Notification, SyncError, SyncJob
+from storage.db import session_scope
+from storage.models import (
+    AuditEntry,
+    Door,
+    ErrorStatus,
+    JobType,
+    Notification,
+    SyncError,
+    SyncJob,
+    WorkItem,
+    WorkStatus,
+)
+from storage.types import utcnow
 from tests.bot.jobs.builders import CHANNEL, texts
 from tests.factories import make_error, make_job
 
@@ -46,7 +58,10 @@ def test_cleanup_deletes_exactly_the_expired_entries_and_posts_one_line(
     log = session.get(SyncJob, result.job_id)
     assert log is not None
     assert (log.type, log.mapping, log.deleted) == (JobType.CLEANUP, CLEANUP_MAPPING, 2)
-    assert log.message == "deleted 2 error entries and 1 job-log entry older than 7 days"
+    assert (
+        log.message == "deleted 2 error entries, 1 job-log entry, 0 delivered notifications "
+        "and 0 finished work items older than 7 days"
+    )
     audit = session.exec(select(AuditEntry)).one()
     assert (audit.actor, audit.door, audit.action, audit.result) == (
         "schedule",
@@ -75,3 +90,16 @@ def test_large_counts_are_grouped_and_one_entry_is_singular(engine: Engine, sess
     result = clean_up(engine, retention_days=1, channel=None)
     assert result.line == "🧹 Deleted 1 error entry older than 1 day."
     assert texts(engine) == []  # no channel configured: nothing queued
+
+
+def test_cleanup_also_deletes_old_finished_work_items(engine: Engine) -> None:
+    old = utcnow() - timedelta(days=9)
+    with session_scope(engine) as session:
+        session.add(WorkItem(kind="resync", status=WorkStatus.DONE, finished_at=old, door=Door.SLACK))
+        session.add(WorkItem(kind="resync", status=WorkStatus.FAILED, finished_at=old, door=Door.SLACK))
+        session.add(WorkItem(kind="resync", status=WorkStatus.QUEUED, door=Door.SLACK, created_at=old))
+        session.add(WorkItem(kind="resync", status=WorkStatus.DONE, finished_at=utcnow(), door=Door.SLACK))
+    clean_up(engine, retention_days=7, channel=None)
+    with Session(engine) as session:
+        left = sorted(str(item.status) for item in session.exec(select(WorkItem)).all())
+    assert left == ["done", "queued"]
