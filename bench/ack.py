@@ -1,0 +1,471 @@
+"""Benchmark: time to ack commands and buttons of `serve --http` against a bare Bolt app in the same run.
+
+Run: `python bench/ack.py [--requests 300] [--concurrency 10] [--warmup 50] [--errors 300] [--rate R]`.
+
+Starts the loopback Slack stand-in and a fresh migrated SQLite store holding `--errors` errors, then two
+servers as production runs them: `sync-errors serve --http --no-scheduler` (gunicorn gthread) and
+bench/bare_bolt.py under gunicorn gthread with the same workers and threads. Each kind of request is fired
+`--warmup` times (not counted; its work is let finish) and then `--requests` times by `--concurrency` client
+threads, every request signed with a fresh timestamp; the time to the HTTP response is the ack. By default
+each client sends again as soon as it is answered (closed loop); `--rate` paces the requests instead.
+After each kind the script waits until our app has answered every request on its response_url, so one
+kind's work does not spill into the next, and reports the servers' CPU per request (ack and work, Linux).
+(That wait is not an ack figure: the stand-in's listen backlog is 5, so a burst of answers can wait ~1 s
+for a TCP retry there.)
+Prints p50 / p99 / max per kind and our p99 against the bare app's (target: <= 1.5x, and < 3000 ms);
+exits 1 when a kind misses it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from gunicorn.config import Config
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = REPO / "bench"
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from sqlmodel import Session  # noqa: E402
+
+from bot.ids import ActionId  # noqa: E402
+from storage.db import make_engine  # noqa: E402
+from storage.models import Category, Direction, ErrorStatus  # noqa: E402
+from storage.schema import upgrade  # noqa: E402
+from storage.types import utcnow  # noqa: E402
+from tests.factories import make_error, make_job  # noqa: E402
+from tests.fakes.slack_api import FakeSlack  # noqa: E402
+from tests.fakes.slack_payloads import block_actions_body, signed_headers, slash_command_body  # noqa: E402
+
+SECRET = "bench-signing-secret"
+BOT_TOKEN = "xoxb-bench"
+# As bot.processes.run_http configures gunicorn for `serve --http`.
+WORKERS = 2
+THREADS = 8
+GUNICORN_TIMEOUT = 60
+TARGET_RATIO = 1.5
+SLACK_LIMIT_MS = 3000.0
+REQUEST_TIMEOUT = 10.0
+START_TIMEOUT = 60.0
+DRAIN_TIMEOUT = 120.0
+MAPPINGS = ("CUSTOMER", "CONTACT", "CURRENCY", "SALESPEOPLE", "ITEM-PRODUCT")
+SLACK_PATH = "/slack/events"
+# How our app answers each button: Details replies on the response_url, Snooze… opens a modal.
+BUTTON_ANSWERS = {ActionId.SHOW_DETAILS.value: "response_url", ActionId.SNOOZE.value: "views.open"}
+
+
+# ---- the store -------------------------------------------------------------------------------------
+
+
+def build_store(path: Path, errors: int) -> list[int]:
+    """A migrated SQLite store with `errors` errors (mixed mappings, categories, statuses) and some jobs."""
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    categories = list(Category)
+    now = utcnow()
+    ids: list[int] = []
+    with Session(engine) as session:
+        for number in range(errors):
+            created = now - timedelta(minutes=7 * number)
+            error = make_error(
+                session,
+                mapping=MAPPINGS[number % len(MAPPINGS)],
+                category=categories[number % len(categories)],
+                direction=Direction.TO_DATAVERSE if number % 3 else Direction.FROM_DATAVERSE,
+                status=ErrorStatus.RESOLVED if number % 10 == 9 else ErrorStatus.OPEN,
+                occurrences=1 + number % 4,
+                created_at=created,
+                last_seen_at=created,
+            )
+            if error.status == ErrorStatus.OPEN and error.id is not None:
+                ids.append(error.id)
+        for number, mapping in enumerate(MAPPINGS * 4):
+            make_job(session, mapping=mapping, inserted=number, modified=2 * number, failed=number % 3)
+        session.commit()
+    engine.dispose()
+    return ids
+
+
+# ---- the servers -----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def base_environment(slack: FakeSlack) -> dict[str, str]:
+    """This environment without proxies, plus Slack settings pointing at the stand-in."""
+    keep = {k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY")}
+    return {
+        **keep,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.api_url.rstrip("/"),
+    }
+
+
+@dataclass
+class Server:
+    """One server subprocess, its base URL and its output file."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    def stop(self) -> int:
+        """SIGTERM (gunicorn stops its workers), then kill after 30 s."""
+        if self.process.poll() is not None:
+            return self.process.returncode
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait(timeout=10)
+
+    def problems(self) -> list[str]:
+        """Lines of its output that speak of failures."""
+        text = self.log.read_text(errors="replace")
+        words = ("Traceback", "listener failed", "could not answer", "[ERROR]", "[error", "[critical")
+        return [line for line in text.splitlines() if any(word in line for word in words)]
+
+
+def start(name: str, command: Sequence[str], env: dict[str, str], folder: Path, port: int) -> Server:
+    """Start one server with its output in `folder/<name>.log`."""
+    log = folder / f"{name}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            list(command), env=env, cwd=folder, stdout=output, stderr=subprocess.STDOUT
+        )
+    return Server(name=name, process=process, url=f"http://127.0.0.1:{port}", log=log)
+
+
+def start_ours(slack: FakeSlack, database: Path, folder: Path) -> Server:
+    """`sync-errors serve --http --port N --no-scheduler`, exactly as the Procfile's web process."""
+    port = free_port()
+    env = {
+        **base_environment(slack),
+        "DATABASE_URL": f"sqlite:///{database}",
+        "SLACK_CHANNEL": "C0BENCH",
+    }
+    command = [sys.executable, "-m", "bot", "serve", "--http", "--port", str(port), "--no-scheduler"]
+    return start("ours", command, env, folder, port)
+
+
+def start_bare(slack: FakeSlack, folder: Path) -> Server:
+    """bench/bare_bolt.py under gunicorn gthread with our workers, threads and timeout."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--worker-class",
+        "gthread",
+        "--workers",
+        str(WORKERS),
+        "--threads",
+        str(THREADS),
+        "--timeout",
+        str(GUNICORN_TIMEOUT),
+        "--pythonpath",
+        str(BENCH),
+    ]
+    if "control_socket_disable" in Config().settings:
+        # gunicorn >= 27: leave the default control socket (~/.gunicorn/gunicorn.ctl) to our server.
+        command.append("--no-control-socket")
+    command.append("bare_bolt:app")
+    return start("bare", command, base_environment(slack), folder, port)
+
+
+def wait_until_up(server: Server, path: str) -> None:
+    """Poll `path` until the server answers at all (any status); fail if it dies or takes too long."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            code = server.process.returncode
+            raise SystemExit(f"{server.name} exited with {code}:\n{server.log.read_text()}")
+        try:
+            httpx.get(server.url + path, timeout=1, trust_env=False)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise SystemExit(f"{server.name} did not answer within {START_TIMEOUT:.0f} s:\n{server.log.read_text()}")
+
+
+# ---- the load ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of request: a label, the server it goes to, and its body for the i-th request."""
+
+    label: str
+    server: Server
+    body: Callable[[int], str]
+    answer: str | None  # the Slack method each request is answered with, if any ("response_url", ...)
+
+
+@dataclass
+class Result:
+    """The measured acks of one kind."""
+
+    kind: Kind
+    seconds: list[float]
+    failures: dict[str, int]
+    wall: float
+    drained: float | None  # seconds from the last ack until the app's last answer to Slack
+    cpu: float | None  # CPU seconds the server's processes spent on the measured requests (ack + work)
+
+
+def process_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of a process and its direct children (gunicorn's workers); None off Linux."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        total = 0
+        for member in [str(pid), *children]:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    except (OSError, ValueError, IndexError):
+        return None
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def fire(
+    url: str, kind: Kind, numbers: range, concurrency: int, rate: float | None
+) -> tuple[list[float], list[str]]:
+    """Send one signed request per number with `concurrency` threads; return the ack times and failures.
+
+    Without `rate` every client sends its next request as soon as its last one is answered (closed loop);
+    with `rate` the i-th request is not sent before start + i / rate (at most `concurrency` in flight).
+    """
+    seconds: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    begin = time.perf_counter()
+    with httpx.Client(timeout=REQUEST_TIMEOUT, limits=limits, trust_env=False) as client:
+
+        def one(number: int) -> None:
+            if rate is not None:
+                time.sleep(max(0.0, begin + (number - numbers.start) / rate - time.perf_counter()))
+            body = kind.body(number)
+            headers = signed_headers(body, SECRET)  # a fresh timestamp for every request
+            started = time.perf_counter()
+            try:
+                answer = client.post(url, content=body, headers=headers)
+                elapsed = time.perf_counter() - started
+                outcome = None if answer.status_code == 200 else f"HTTP {answer.status_code}"
+            except httpx.HTTPError as error:
+                elapsed = time.perf_counter() - started
+                outcome = type(error).__name__
+            with lock:
+                seconds.append(elapsed)
+                if outcome is not None:
+                    failures.append(outcome)
+
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="client") as pool:
+            list(pool.map(one, numbers))
+    return seconds, failures
+
+
+def drain(kind: Kind, slack: FakeSlack, expected: int, failures: list[str]) -> None:
+    """Wait until the app has answered `expected` requests (response_url, views.open; a bounded wait)."""
+    if kind.answer is None:
+        return
+    try:
+        slack.wait_for(kind.answer, count=expected, timeout=DRAIN_TIMEOUT)
+    except AssertionError as missing:
+        failures.append(f"replies: {missing}")
+
+
+def run_kind(
+    kind: Kind, slack: FakeSlack, *, requests: int, warmup: int, concurrency: int, rate: float | None
+) -> Result:
+    """Warm up and let that work finish; measure; wait until the app has answered every request."""
+    slack.reset()
+    url = kind.server.url + SLACK_PATH
+    failures: list[str] = []
+    if warmup:
+        fire(url, kind, range(warmup), concurrency, rate)
+        drain(kind, slack, warmup, failures)
+        failures.clear()  # the warm-up does not count, its failures neither
+    cpu_before = process_cpu(kind.server.process.pid)
+    started = time.perf_counter()
+    seconds, failed = fire(url, kind, range(warmup, warmup + requests), concurrency, rate)
+    acked = time.perf_counter()
+    failures += failed
+    drain(kind, slack, warmup + requests, failures)
+    drained = time.perf_counter() - acked if kind.answer and not failures else None
+    cpu_after = process_cpu(kind.server.process.pid)
+    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    counted: dict[str, int] = {}
+    for failure in failures:
+        counted[failure] = counted.get(failure, 0) + 1
+    return Result(
+        kind=kind, seconds=seconds, failures=counted, wall=acked - started, drained=drained, cpu=cpu
+    )
+
+
+# ---- the figures -----------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """The nearest-rank percentile (`share` in 0..100) of `values`."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(share / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def report(results: Sequence[Result], bare: Result, args: argparse.Namespace) -> bool:
+    """Print the table; True when every kind of ours meets the target."""
+    bare_p99 = percentile(bare.seconds, 99) * 1000
+    print()
+    load = "closed loop" if args.rate is None else f"paced at {args.rate:g} req/s"
+    print(
+        f"acks measured: {args.requests} per kind after {args.warmup} warm-up, {args.concurrency} concurrent "
+        f"clients ({load}); gunicorn gthread {WORKERS} workers x {THREADS} threads; {os.cpu_count()} CPUs"
+    )
+    header = f"{'kind':32}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'req/s':>7}"
+    header += f"{'cpu ms/req':>11}{'p99/bare':>10}  target"
+    print(header)
+    print("-" * (len(header) + 24))
+    met = True
+    for result in results:
+        p50 = percentile(result.seconds, 50) * 1000
+        p99 = percentile(result.seconds, 99) * 1000
+        top = max(result.seconds) * 1000
+        rate = len(result.seconds) / result.wall
+        if result is bare:
+            verdict, ratio = "(baseline)", "1.00x"
+        else:
+            ok = p99 <= TARGET_RATIO * bare_p99 and p99 < SLACK_LIMIT_MS and not result.failures
+            met = met and ok
+            verdict = f"{'MET' if ok else 'MISSED'} (<= {TARGET_RATIO}x, < {SLACK_LIMIT_MS:.0f} ms)"
+            ratio = f"{p99 / bare_p99:.2f}x"
+        cpu = "n/a" if result.cpu is None else f"{result.cpu * 1000 / len(result.seconds):.1f}"
+        figures = f"{p50:>8.1f}{p99:>8.1f}{top:>8.1f}{rate:>7.0f}{cpu:>11}{ratio:>10}"
+        print(f"{result.kind.label:32}{figures}  {verdict}")
+    print()
+    for result in results:
+        extras = []
+        if result.drained is not None:
+            answer = result.kind.answer
+            extras.append(f"every {answer} answer in {result.drained * 1000:.0f} ms after the last ack")
+        if result.failures:
+            extras.append(f"FAILURES {result.failures}")
+        if extras:
+            print(f"{result.kind.label}: {'; '.join(extras)}")
+    return met
+
+
+def main() -> None:
+    """Start the stand-in, the store and both servers; fire every kind; print the table; stop everything."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300, help="measured requests per kind")
+    parser.add_argument("--concurrency", type=int, default=10, help="concurrent clients")
+    parser.add_argument("--warmup", type=int, default=50, help="requests per kind sent first, not counted")
+    parser.add_argument("--errors", type=int, default=300, help="errors in the store")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="pace requests at this many per second (default: closed loop)",
+    )
+    parser.add_argument(
+        "--button",
+        choices=list(BUTTON_ANSWERS),
+        default=ActionId.SHOW_DETAILS.value,
+        help="the button clicked",
+    )
+    args = parser.parse_args()
+    positive = min(args.requests, args.concurrency, args.errors) >= 1 and (args.rate is None or args.rate > 0)
+    if not positive or args.warmup < 0:
+        parser.error("--requests, --concurrency, --errors and --rate must be positive, --warmup not negative")
+
+    with tempfile.TemporaryDirectory(prefix="bench-ack-") as tmp, FakeSlack() as slack:
+        folder = Path(tmp)
+        database = folder / "bench.db"
+        print(f"building a store with {args.errors} errors ...", flush=True)
+        open_ids = build_store(database, args.errors)
+        servers: list[Server] = []
+        try:
+            ours = start_ours(slack, database, folder)
+            servers.append(ours)
+            bare = start_bare(slack, folder)
+            servers.append(bare)
+            wait_until_up(ours, "/healthz")
+            wait_until_up(bare, SLACK_PATH)
+            print(f"serving: ours at {ours.url}, bare Bolt at {bare.url}", flush=True)
+
+            def command(prefix: str, words: str) -> Callable[[int], str]:
+                def body(number: int) -> str:
+                    return slash_command_body(
+                        words, response_url=slack.response_url(f"{prefix}-{number}"), trigger_id=f"{number}.t"
+                    )
+
+                return body
+
+            def button(number: int) -> str:
+                error_id = open_ids[number % len(open_ids)]
+                return block_actions_body(
+                    args.button,
+                    str(error_id),
+                    response_url=slack.response_url(f"button-{number}"),
+                    trigger_id=f"{number}.t",
+                )
+
+            kinds = [
+                Kind("bare Bolt: /sync-errors", bare, command("bare", ""), answer=None),
+                Kind("ours: /sync-errors (summary)", ours, command("summary", ""), answer="response_url"),
+                Kind("ours: /sync-errors list", ours, command("list", "list"), answer="response_url"),
+                Kind(f"ours: button {args.button}", ours, button, answer=BUTTON_ANSWERS[args.button]),
+            ]
+            results = []
+            for kind in kinds:
+                print(f"firing {kind.label} ...", flush=True)
+                results.append(
+                    run_kind(
+                        kind,
+                        slack,
+                        requests=args.requests,
+                        warmup=args.warmup,
+                        concurrency=args.concurrency,
+                        rate=args.rate,
+                    )
+                )
+        finally:
+            codes = {server.name: server.stop() for server in servers}
+        met = report(results, results[0], args)
+        for server in servers:
+            problems = server.problems()
+            if problems or codes[server.name] != 0:
+                print(f"\n{server.name} exited with {codes[server.name]}; {len(problems)} problem line(s):")
+                print("\n".join(problems[:10]))
+    print("\ntarget: ack p99 <= 1.5 x the bare Bolt app's in the same run, far inside Slack's 3 s")
+    sys.exit(0 if met else 1)
+
+
+if __name__ == "__main__":
+    main()

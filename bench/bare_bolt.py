@@ -1,0 +1,39 @@
+"""The bare Bolt app of bench/ack.py: one `/sync-errors` listener that only acks, served by gunicorn (WSGI).
+
+gunicorn loads `bare_bolt:app` (with this folder on its --pythonpath). Read from the environment:
+SLACK_SIGNING_SECRET (requests are verified with it), SLACK_BOT_TOKEN and SLACK_API_URL (the WebClient's
+base URL: the loopback Slack stand-in; the token is never checked).
+"""
+
+from __future__ import annotations
+
+import os
+
+from slack_bolt import Ack, App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+
+
+def build_bare_app() -> App:
+    """A sync Bolt App with request verification on, our stand-in as its API, and one ack-only command."""
+    api_url = os.environ.get("SLACK_API_URL", "").rstrip("/")
+    client = WebClient(
+        token=os.environ.get("SLACK_BOT_TOKEN", "xoxb-bench"),
+        base_url=(api_url + "/") if api_url else WebClient.BASE_URL,
+    )
+    bolt = App(
+        client=client,
+        signing_secret=os.environ["SLACK_SIGNING_SECRET"],
+        request_verification_enabled=True,
+        token_verification_enabled=False,
+    )
+
+    @bolt.command("/sync-errors")
+    def ack_only(ack: Ack) -> None:
+        """Acknowledge and do nothing else."""
+        ack()
+
+    return bolt
+
+
+app = SlackRequestHandler(build_bare_app(), path="/slack/events")
