@@ -12,22 +12,44 @@ from slack_sdk import WebClient
 from slack_sdk.models.views import View
 from sqlalchemy.engine import Engine
 
-from bot.blocks import Message, build_already_done, build_refusal
+from bot.blocks import (
+    AdminAction,
+    Message,
+    build_already_done,
+    build_already_queued,
+    build_failure,
+    build_queued,
+    build_refusal,
+)
 from bot.operations.base import Actor, NotAllowed, OperationError
 from bot.operations.requests import AlreadyDone, AlreadyQueued, Queued, RequestOutcome, record_refusal
 from bot.services import Services
-from handlers import texts
 from handlers.people import actor_for, locale_for
 
 log = logging.getLogger(__name__)
 
-# NotAllowed.action phrases of other services -> the refusal keys build_refusal words.
-_REFUSAL_KEYS = {
-    "change schedules": "schedule",
-    "run syncs": "schedule",
-    "delete error entries": "purge",
-    "delete all entries": "purge",
+# NotAllowed.action phrases of other services -> the refusal keys build_refusal words (the work queue's
+# refusals already carry a key: bot.operations.requests.ADMIN_KINDS).
+_REFUSAL_KEYS: dict[str, str] = {
+    "change schedules": AdminAction.SCHEDULE,
+    "run syncs": AdminAction.RUN,
+    "delete error entries": AdminAction.PURGE,
+    "delete all entries": AdminAction.PURGE,
+    "couple records": AdminAction.COUPLE,
+    "remove couplings": AdminAction.UNCOUPLE,
+    "restore records": AdminAction.RESTORE_RECORD,
+    "delete records": AdminAction.DELETE_RECORD,
+    "synchronize every mapping": AdminAction.SYNC,
 }
+# bot.operations.errorlog.purge refuses with "delete entries older than 7 days" and the like.
+_PURGE_PHRASE = "delete entries older than "
+
+
+def refusal_key(action: str) -> str:
+    """The build_refusal key of a NotAllowed's action (a key already, or another service's phrase)."""
+    if action.startswith(_PURGE_PHRASE):
+        return AdminAction.PURGE
+    return _REFUSAL_KEYS.get(action, action)
 
 
 @dataclass(frozen=True)
@@ -102,19 +124,29 @@ class SlackRequest:
     def answer_request(self, outcome: RequestOutcome, *, answer_later: bool = True) -> None:
         """ "Queued …", "already queued by @x", or "already done by @x at …"."""
         if isinstance(outcome, Queued):
-            self.reply(texts.queued(outcome, locale=self.locale, answer_later=answer_later))
+            self.reply(
+                build_queued(outcome.kind, outcome.target, answer_later=answer_later, locale=self.locale)
+            )
         elif isinstance(outcome, AlreadyQueued):
-            self.reply(texts.already_queued(outcome, locale=self.locale))
+            self.reply(
+                build_already_queued(
+                    outcome.kind,
+                    outcome.target,
+                    by=outcome.requested_by,
+                    at=outcome.requested_at,
+                    running=outcome.running,
+                    locale=self.locale,
+                )
+            )
         elif isinstance(outcome, AlreadyDone):
             self.reply(build_already_done(outcome.done, locale=self.locale))
 
     def answer_failure(self, exc: OperationError) -> None:
         """A refusal (already audited by the service) or what went wrong, ephemerally."""
         if isinstance(exc, NotAllowed):
-            key = _REFUSAL_KEYS.get(exc.action, exc.action)
-            self.reply(build_refusal(key, admins=self.admins(), locale=self.locale))
+            self.reply(build_refusal(refusal_key(exc.action), admins=self.admins(), locale=self.locale))
         else:
-            self.reply(texts.failed(str(exc), locale=self.locale))
+            self.reply(build_failure(str(exc), locale=self.locale))
 
     def attempt(self, work: Callable[[], None]) -> None:
         """Run `work`; an OperationError becomes an ephemeral answer instead of a stack trace."""

@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.blocks import mrkdwn
-from bot.blocks.message import MAX_MESSAGE_BLOCKS, MAX_MESSAGE_CHARS
+from bot.blocks.message import MAX_MESSAGE_BLOCKS, MAX_MESSAGE_CHARS, block_dict
 
 SECTION_CHARS = 3000
 HEADER_CHARS = 150
@@ -102,7 +102,7 @@ def pack_lines(lines: Iterable[str], *, limit: int = SECTION_CHARS - 100) -> lis
 
 def size(blocks: Sequence[Block]) -> int:
     """Characters the blocks take as JSON (an upper bound of what Slack counts)."""
-    return sum(len(json.dumps(block.to_dict(), ensure_ascii=False)) for block in blocks)
+    return sum(len(json.dumps(block_dict(block), ensure_ascii=False)) for block in blocks)
 
 
 def fits(

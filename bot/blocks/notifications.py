@@ -281,6 +281,13 @@ def build_digest_page(errors: Sequence[SyncError], *, page: int, pages: int, loc
     return Message(text=f"{w.page(page, pages)}: {w.new_errors(len(errors))}", blocks=blocks)
 
 
+def build_state_reply(error: SyncError, *, locale: str = "en") -> Message:
+    """ "`#17` <record>: ✅ Resolved by @x at <date>" for an error listed in a digest thread."""
+    w = Wording(locale)
+    text = f"`#{error.id}` {source_link(error, w)}: {state_line(error, w) or w.status(error.status)}"
+    return Message(text=text, blocks=[kit.section(text)])
+
+
 def build_text(text: str) -> Message:
     """A plain line from the bot (cleanup count, health alert, recovery); `text` is mrkdwn written by us."""
     lines = [line for line in text.splitlines() if line.strip()] or ["…"]

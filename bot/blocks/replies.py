@@ -10,20 +10,21 @@ from bot.blocks import kit, mrkdwn
 from bot.blocks.jobs import job_line, last_job_per_mapping, purge_buttons
 from bot.blocks.message import Message
 from bot.blocks.notifications import count_lines, state_line
-from bot.blocks.wording import Wording
+from bot.blocks.wording import Problem, Wording
 from bot.ids import COMMAND, BlockId
 from storage.models import AuditEntry, ErrorStatus, SyncError, SyncJob
 
 MAX_LINES = 40
 AUDIT_DETAIL_CHARS = 150
+MAX_ADMINS_NAMED = 10
 
 
-def _lines_blocks(lines: list[str], w: Wording, *, head: list[Block]) -> list[Block]:
+def lines_blocks(lines: Sequence[str], w: Wording, *, head: Sequence[Block]) -> list[Block]:
     """Head blocks plus the lines packed into sections, dropping lines from the end until they fit."""
     shown = min(len(lines), MAX_LINES)
     while True:
         rest = len(lines) - shown
-        blocks = head + list(kit.pack_lines(lines[:shown] + ([w.and_more(rest)] if rest else [])))
+        blocks = [*head, *kit.pack_lines([*lines[:shown], *([w.and_more(rest)] if rest else [])])]
         if kit.fits(blocks) or shown == 0:
             return blocks
         shown -= 1
@@ -69,10 +70,10 @@ def build_help(*, locale: str = "en", unknown_word: str | None = None, topic: st
     return Message(text=w.help_title(COMMAND), blocks=blocks)
 
 
-def build_usage_error(problem: str, usage: str, *, locale: str = "en") -> Message:
-    """What was wrong with the words, and the usage line of that subcommand."""
+def build_usage_error(problem: str | Problem, usage: str, *, locale: str = "en") -> Message:
+    """What was wrong with the words (the parser's text, or one of ours), and the subcommand's usage line."""
     w = Wording(locale)
-    text = f"⚠️ {mrkdwn.escape(problem)}"
+    text = f"⚠️ {w.problem(problem) if isinstance(problem, Problem) else mrkdwn.escape(problem)}"
     usage_line = w.usage(mrkdwn.escape(usage))
     return Message(text=f"{text} — {usage_line}", blocks=[kit.section(f"{text}\n{usage_line}")])
 
@@ -82,7 +83,7 @@ def build_status(jobs: Sequence[SyncJob], *, locale: str = "en") -> Message:
     w = Wording(locale)
     ordered = sorted(jobs, key=lambda job: job.started_at, reverse=True)
     lines = [job_line(job, w) for job in ordered] or [w.no_jobs()]
-    return Message(text=w.jobs_title(), blocks=_lines_blocks(lines, w, head=[kit.header(w.jobs_title())]))
+    return Message(text=w.jobs_title(), blocks=lines_blocks(lines, w, head=[kit.header(w.jobs_title())]))
 
 
 def audit_line(entry: AuditEntry, w: Wording) -> str:
@@ -102,14 +103,13 @@ def build_audit(entries: Sequence[AuditEntry], *, locale: str = "en") -> Message
     w = Wording(locale)
     ordered = sorted(entries, key=lambda entry: entry.at, reverse=True)
     lines = [audit_line(entry, w) for entry in ordered] or [w.nothing_recorded()]
-    return Message(text=w.audit_title(), blocks=_lines_blocks(lines, w, head=[kit.header(w.audit_title())]))
+    return Message(text=w.audit_title(), blocks=lines_blocks(lines, w, head=[kit.header(w.audit_title())]))
 
 
 def build_refusal(action: str, *, admins: Sequence[str], locale: str = "en") -> Message:
-    """ "Only sync admins may purge … — ask one of @a, @b" (action: purge, couple, uncouple, schedule)."""
+    """ "⛔ Only sync admins may restore records. Ask @a or @b." (action: an AdminAction)."""
     w = Wording(locale)
-    names = ", ".join(mrkdwn.user(admin) for admin in admins[:10]) or None
-    text = w.refusal(action, names)
+    text = w.refusal(action, [mrkdwn.user(admin) for admin in admins[:MAX_ADMINS_NAMED]])
     return Message(text=text, blocks=[kit.section(text)])
 
 

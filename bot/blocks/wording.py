@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
+from functools import lru_cache
 
+from babel import Locale
+from babel.lists import format_list
 from babel.numbers import format_decimal
 
 from bot.blocks import mrkdwn
@@ -24,6 +29,34 @@ CATEGORY_EMOJI: dict[str, str] = {
     Category.ADMIN_MODE: "🚧",
     Category.OTHER: "❌",
 }
+
+
+class AdminAction(StrEnum):
+    """What only sync admins may do: the keys of build_refusal (ADMIN_KINDS' values among them)."""
+
+    PURGE = "purge"
+    COUPLE = "couple"
+    UNCOUPLE = "uncouple"
+    RESTORE_RECORD = "restore_record"
+    DELETE_RECORD = "delete_record"
+    DELETE_ERROR = "delete_error"
+    SYNC = "sync"  # everything at once; named mappings are anyone's
+    SCHEDULE = "schedule"
+    RUN = "run"
+
+
+class Problem(StrEnum):
+    """Why a click or command could not be answered as asked (our wording, never an exception's)."""
+
+    NO_ERROR = "no_error"
+    NO_DAYS = "no_days"
+    LIST_UNREADABLE = "list_unreadable"
+    DIALOG_NOT_OPENED = "dialog_not_opened"
+    CONFIRMATION_NOT_OPENED = "confirmation_not_opened"
+    CONFIRMATION_UNREADABLE = "confirmation_unreadable"
+    WHOLE_DAYS = "whole_days"
+    DIALOG_NAMES_NO_ERROR = "dialog_names_no_error"
+
 
 SYSTEM_NAMES: dict[str, str] = {System.BUSINESS_CENTRAL: "Business Central", System.DATAVERSE: "Dataverse"}
 
@@ -50,6 +83,12 @@ _TABLE_NOUNS: dict[str, str] = {
 }
 
 
+@lru_cache(maxsize=8)
+def _babel_locale(locale: str) -> Locale:
+    """Babel's Locale, parsed once (parsing per number took a global lock on every message)."""
+    return Locale.parse(locale)
+
+
 class Wording:
     """The words of one locale; builders take one and never spell a sentence themselves."""
 
@@ -58,12 +97,13 @@ class Wording:
         translations = gettext_for(self.locale)
         self._ = translations.gettext
         self._n = translations.ngettext
+        self._p = translations.pgettext
 
     # ---- numbers, dates, names --------------------------------------------------------------------
 
     def number(self, value: int) -> str:
         """A count with the locale's digit grouping."""
-        return str(format_decimal(value, locale=self.locale))
+        return str(format_decimal(value, locale=_babel_locale(self.locale)))
 
     def date(self, moment: datetime) -> str:
         """A date token readers see in their own time zone."""
@@ -536,23 +576,32 @@ class Wording:
         """Empty audit log."""
         return self._("Nothing recorded yet.")
 
-    def refusal(self, action: str, admins: str | None) -> str:
-        """Only admins may; ask one of them (or nobody is set up)."""
+    def refusal(self, action: str, admins: Sequence[str]) -> str:
+        """ "⛔ Only sync admins may restore records. Ask @a or @b." (or: nobody is set up yet)."""
         _ = self._
-        verbs = {
-            "purge": _("delete error entries"),
-            "couple": _("couple records"),
-            "uncouple": _("remove couplings"),
-            "schedule": _("change schedules"),
+        verbs: dict[str, str] = {
+            AdminAction.PURGE: _("delete error entries"),
+            AdminAction.COUPLE: _("couple records"),
+            AdminAction.UNCOUPLE: _("remove couplings"),
+            AdminAction.RESTORE_RECORD: _("restore records"),
+            AdminAction.DELETE_RECORD: _("delete records"),
+            AdminAction.DELETE_ERROR: _("delete entries from the error log"),
+            AdminAction.SYNC: _("synchronize every mapping at once"),
+            AdminAction.SCHEDULE: _("change schedules"),
+            AdminAction.RUN: _("start a scheduled sync by hand"),
         }
         verb = verbs.get(action, _("do this"))
         if admins:
-            return _("⛔ Only sync admins may {action}. Ask one of {admins}.").format(
-                action=verb, admins=admins
+            return _("⛔ Only sync admins may {action}. Ask {admins}.").format(
+                action=verb, admins=self.either(admins)
             )
         return _(
             "⛔ Only sync admins may {action}, and none is set up yet: ask whoever runs the bot."
         ).format(action=verb)
+
+    def either(self, items: Sequence[str]) -> str:
+        """ "a, b or c" in the locale's words."""
+        return str(format_list(list(items), style="or", locale=_babel_locale(self.locale)))
 
     def already(self, action: str, by: str, at: datetime | None) -> str:
         """ "Already re-synced by @x at <date>."."""
@@ -586,6 +635,169 @@ class Wording:
     def already_open(self) -> str:
         """Nothing was done to the error yet."""
         return self._("This error is still open.")
+
+    # ---- queued work and answers done at once ------------------------------------------------------
+
+    def work(self, kind: str) -> str:
+        """What a work kind is, as a noun phrase ("Re-sync")."""
+        _p = self._p
+        nouns = {
+            "resync": _p("work", "Re-sync"),
+            "resync_failed": _p("work", "Re-sync of failed records"),
+            "couple": _p("work", "Coupling"),
+            "couple_match": _p("work", "Coupling by match"),
+            "couple_dependency": _p("work", "Coupling of the missing dependency"),
+            "uncouple": _p("work", "Removing the coupling"),
+            "restore_record": _p("work", "Restoring the record"),
+            "delete_record": _p("work", "Deleting the record"),
+            "keep_bc": _p("work", "Keeping Business Central's values"),
+            "keep_dataverse": _p("work", "Keeping Dataverse's values"),
+            "sync": _p("work", "Synchronization"),
+            "run": _p("work", "Synchronization"),
+        }
+        return nouns.get(kind) or mrkdwn.escape(kind)
+
+    def queued(self, work: str, target: str) -> str:
+        """ "⏳ Queued: Re-sync of #17."."""
+        return self._("⏳ Queued: {work} of {target}.").format(work=work, target=target)
+
+    def answer_later(self) -> str:
+        """The asker hears back in this conversation."""
+        return self._("I will answer here when it is done.")
+
+    def answer_on_messages(self) -> str:
+        """Many errors at once: their channel messages tell."""
+        return self._("Each error's message changes when its work is done.")
+
+    def already_queued(self, work: str, target: str, by: str, at: datetime, running: bool) -> str:
+        """ "⏳ Re-sync of #17 is already queued by @x (<date>)."."""
+        template = (
+            self._("⏳ {work} of {target} is already running, asked for by {user} ({date}).")
+            if running
+            else self._("⏳ {work} of {target} is already queued by {user} ({date}).")
+        )
+        return template.format(work=work, target=target, user=by, date=self.date(at))
+
+    def entry_deleted(self, error_id: int) -> str:
+        """ "Entry #17 deleted (the records stay as they are)."."""
+        return self._("Entry #{id} deleted (the records stay as they are).").format(id=error_id)
+
+    def purged(self, count: int) -> str:
+        """ "Deleted 1,234 error entries."."""
+        return self._n("Deleted {n} error entry.", "Deleted {n} error entries.", count).format(
+            n=self.number(count)
+        )
+
+    def problem(self, problem: Problem) -> str:
+        """What stopped a click or command, and what to do about it."""
+        _ = self._
+        words: dict[Problem, str] = {
+            Problem.NO_ERROR: _("This button does not name an error."),
+            Problem.NO_DAYS: _("This button does not say how many days."),
+            Problem.LIST_UNREADABLE: _("This button's list cannot be read any more; ask for it again."),
+            Problem.DIALOG_NOT_OPENED: _("Slack did not open the dialog (it was too late); click again."),
+            Problem.CONFIRMATION_NOT_OPENED: _("Slack did not open the confirmation; try again."),
+            Problem.CONFIRMATION_UNREADABLE: _("The confirmation could not be read; nothing was deleted."),
+            Problem.WHOLE_DAYS: _(
+                "In Slack, --older-than takes whole days (like 7d); the terminal takes hours too."
+            ),
+            Problem.DIALOG_NAMES_NO_ERROR: _("This dialog names no error; close it."),
+        }
+        return words[problem]
+
+    # ---- doctor -----------------------------------------------------------------------------------
+
+    def doctor_working(self) -> str:
+        """The checks started."""
+        return self._("🩺 Checking the integration setup… I will answer here.")
+
+    def doctor_title(self) -> str:
+        """Title of the doctor report."""
+        return self._("Integration setup")
+
+    def check_title(self, check: str) -> str:
+        """The title of a doctor check (bot.doctor's ids), the id itself when unknown."""
+        _ = self._
+        titles = {
+            "bc-sign-in": _("Sign-in to Business Central"),
+            "dataverse-sign-in": _("Sign-in to Dataverse"),
+            "bc-api": _("Business Central API and company"),
+            "dataverse-api": _("Dataverse API (not in administration mode)"),
+            "integration-user-not-admin": _("Integration user is not a System Administrator"),
+            "integration-user-role": _("Integration user holds the integration role"),
+            "integration-user-enabled": _("Integration user is enabled"),
+            "integration-user-non-interactive": _("Integration user is non-interactive"),
+            "currencies": _("Customers' currencies are coupled and have exchange rates"),
+            "mapping-dependencies": _("Mapping dependencies are enabled"),
+            "throttling": _("No throttling"),
+        }
+        return titles.get(check, check)
+
+    def fix(self, fix: str) -> str:
+        """ "Fix: …"."""
+        return self._("Fix: {fix}").format(fix=fix)
+
+    def checks_passed(self) -> str:
+        """Every check passed."""
+        return self._("All checks passed.")
+
+    def checks_failing(self, count: int) -> str:
+        """ "2 checks need attention."."""
+        return self._n("{n} check needs attention.", "{n} checks need attention.", count).format(
+            n=self.number(count)
+        )
+
+    # ---- schedule ---------------------------------------------------------------------------------
+
+    def schedule_title(self) -> str:
+        """Title of the schedule reply."""
+        return self._("Scheduled syncs")
+
+    def every(self, interval: str) -> str:
+        """ "every 30m"."""
+        return self._("every {interval}").format(interval=interval)
+
+    def schedule_disabled(self) -> str:
+        """The mapping is switched off."""
+        return self._("disabled")
+
+    def schedule_paused(self) -> str:
+        """The mapping's schedule is paused."""
+        return self._("⏸ paused")
+
+    def last_run_ok(self) -> str:
+        """The last scheduled run worked."""
+        return self._("last run ok")
+
+    def last_run_failed(self, reason: str) -> str:
+        """ "last run failed: …"."""
+        return self._("last run failed: {reason}").format(reason=reason)
+
+    def running_now(self) -> str:
+        """A scheduled run is going on."""
+        return self._("running now")
+
+    def last_run(self, result: str) -> str:
+        """ "last: …" for any other result."""
+        return self._("last: {result}").format(result=result)
+
+    def next_at(self, moment: datetime) -> str:
+        """ "next <date>"."""
+        return self._("next {date}").format(date=self.date(moment))
+
+    def interval_set(self, mapping: str, interval: str) -> str:
+        """ "*CUSTOMER* now syncs every 1h."."""
+        return self._("*{mapping}* now syncs every {interval}.").format(mapping=mapping, interval=interval)
+
+    def paused_now(self, mapping: str) -> str:
+        """The schedule of a mapping was paused."""
+        return self._("⏸ *{mapping}* is paused: it does not sync on its schedule until resumed.").format(
+            mapping=mapping
+        )
+
+    def resumed_now(self, mapping: str) -> str:
+        """The schedule of a mapping was resumed."""
+        return self._("▶️ *{mapping}* syncs on its schedule again.").format(mapping=mapping)
 
     # ---- modals and App Home ----------------------------------------------------------------------
 

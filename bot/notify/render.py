@@ -8,9 +8,6 @@ from typing import Any, Protocol
 from slack_sdk.models.blocks import Block
 
 import bot.blocks
-from bot.blocks.notifications import state_line
-from bot.blocks.records import source_link
-from bot.blocks.wording import Wording
 from storage.models import SyncError
 
 
@@ -50,6 +47,5 @@ def default_renderer() -> Renderer:
 
 
 def state_text(error: SyncError, *, locale: str) -> str:
-    """One line saying what happened to an error listed in a digest thread ("Resolved by ...")."""
-    words = Wording(locale)
-    return f"`#{error.id}` {source_link(error, words)}: {state_line(error, words) or error.status}"
+    """One line saying what happened to an error listed in a digest thread (bot.blocks.build_state_reply)."""
+    return bot.blocks.build_state_reply(error, locale=locale).text

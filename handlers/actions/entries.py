@@ -7,12 +7,19 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.blocks import build_already_done, build_error_details, read_more_value
+from bot.blocks import (
+    AdminAction,
+    Problem,
+    build_already_done,
+    build_entry_deleted,
+    build_error_details,
+    build_problem,
+    read_more_value,
+)
 from bot.commands import ListErrors, UsageError, parse
 from bot.operations import errorlog, reports
 from bot.operations.base import NotFound
 from bot.operations.requests import error_target
-from handlers import texts
 from handlers.actions.clicked import clicked_number, clicked_value
 from handlers.commands.reading import error_list
 from handlers.home.publish import publish_home
@@ -20,7 +27,7 @@ from handlers.request import SlackRequest, slack_request
 
 
 def _delete(request: SlackRequest, error_id: int) -> None:
-    if not request.allowed("delete_error", action="delete_error", target=error_target(error_id)):
+    if not request.allowed(AdminAction.DELETE_ERROR, action="delete_error", target=error_target(error_id)):
         return
     try:
         errorlog.delete_entry(request.db, error_id=error_id, actor=request.actor)
@@ -30,7 +37,7 @@ def _delete(request: SlackRequest, error_id: int) -> None:
             raise
         request.reply(build_already_done(done, locale=request.locale))
         return
-    request.reply(texts.entry_deleted(error_id, locale=request.locale))
+    request.reply(build_entry_deleted(error_id, locale=request.locale))
 
 
 def handle_delete_error(
@@ -41,7 +48,7 @@ def handle_delete_error(
     request = slack_request(context, client, body)
     error_id = clicked_number(action)
     if error_id is None:
-        request.reply(texts.failed("This button does not name an error.", locale=request.locale))
+        request.reply(build_problem(Problem.NO_ERROR, locale=request.locale))
         return
     request.attempt(lambda: _delete(request, error_id))
 
@@ -54,7 +61,7 @@ def handle_show_details(
     request = slack_request(context, client, body)
     error_id = clicked_number(action)
     if error_id is None:
-        request.reply(texts.failed("This button does not name an error.", locale=request.locale))
+        request.reply(build_problem(Problem.NO_ERROR, locale=request.locale))
         return
     request.attempt(
         lambda: request.reply(
@@ -73,11 +80,7 @@ def handle_list_more(
         before_id, words = read_more_value(clicked_value(action))
         command = parse(words or "list")
     except (ValueError, UsageError):
-        request.reply(
-            texts.failed(
-                "This button's list cannot be read any more; ask for it again.", locale=request.locale
-            )
-        )
+        request.reply(build_problem(Problem.LIST_UNREADABLE, locale=request.locale))
         return
     if not isinstance(command, ListErrors):
         command = ListErrors()

@@ -9,27 +9,32 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
-from bot.blocks import build_already_done, build_couple_modal, build_purge_modal, build_snooze_modal
+from bot.blocks import (
+    AdminAction,
+    Problem,
+    build_already_done,
+    build_couple_modal,
+    build_problem,
+    build_purge_modal,
+    build_snooze_modal,
+)
 from bot.operations import errorlog
 from bot.operations.requests import error_target
-from handlers import texts
 from handlers.actions.clicked import clicked_number
 from handlers.request import SlackRequest, slack_request
 from storage.models import ErrorStatus, SyncError
 
-_UNOPENED = "Slack did not open the dialog (it was too late); click again."
-
 
 def _open(request: SlackRequest, view: View) -> None:
     if not request.open_modal(view):
-        request.reply(texts.failed(_UNOPENED, locale=request.locale))
+        request.reply(build_problem(Problem.DIALOG_NOT_OPENED, locale=request.locale))
 
 
 def _open_error(request: SlackRequest, action: dict[str, Any]) -> SyncError | None:
     """The clicked error while it is open; otherwise answer why not (gone, already resolved or snoozed)."""
     error_id = clicked_number(action)
     if error_id is None:
-        request.reply(texts.failed("This button does not name an error.", locale=request.locale))
+        request.reply(build_problem(Problem.NO_ERROR, locale=request.locale))
         return None
     error = errorlog.load_error(request.db, error_id=error_id)
     if error.status != ErrorStatus.OPEN:
@@ -47,7 +52,7 @@ def handle_couple(
 
     def open_couple() -> None:
         target = error_target(clicked_number(action) or 0)
-        if not request.allowed("couple", action="couple", target=target):
+        if not request.allowed(AdminAction.COUPLE, action="couple", target=target):
             return
         error = _open_error(request, action)
         if error is not None:
@@ -73,7 +78,7 @@ def handle_snooze(
 
 def _open_purge(request: SlackRequest, days: int | None) -> None:
     action = "purge_all" if days is None else "purge_older_than"
-    if not request.allowed("purge", action=action, target="errors"):
+    if not request.allowed(AdminAction.PURGE, action=action, target="errors"):
         return
     older_than = None if days is None else timedelta(days=days)
     count = errorlog.count_purgeable(request.db, older_than=older_than)
@@ -88,7 +93,7 @@ def handle_purge_older_than(
     request = slack_request(context, client, body)
     days = clicked_number(action)
     if days is None:
-        request.reply(texts.failed("This button does not say how many days.", locale=request.locale))
+        request.reply(build_problem(Problem.NO_DAYS, locale=request.locale))
         return
     request.attempt(lambda: _open_purge(request, days))
 

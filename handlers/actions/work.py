@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
+from bot.blocks import Problem, build_problem
 from bot.operations import requests
-from handlers import texts
 from handlers.actions.clicked import clicked_number
 from handlers.request import slack_request
 
@@ -20,7 +20,7 @@ def _queue(
     request = slack_request(context, client, body)
     error_id = clicked_number(action)
     if error_id is None:
-        request.reply(texts.failed("This button does not name an error.", locale=request.locale))
+        request.reply(build_problem(Problem.NO_ERROR, locale=request.locale))
         return
 
     def ask() -> None:

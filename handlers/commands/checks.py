@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from bot.blocks import build_doctor_report, build_doctor_working
 from bot.commands import Doctor
-from bot.doctor import CHECK_TITLES
 from bot.operations import reports
-from handlers import texts
 from handlers.request import SlackRequest
 
 
 def doctor(_command: Doctor, request: SlackRequest) -> None:
     """Say the checks started, run them, answer with one line per check."""
-    request.reply(texts.doctor_working(locale=request.locale))
+    request.reply(build_doctor_working(locale=request.locale))
     results = reports.check_setup(request.services)
-    request.reply(texts.doctor_results(results, CHECK_TITLES, locale=request.locale))
+    request.reply(build_doctor_report(results, locale=request.locale))

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.blocks import build_purge_modal, build_usage_error
+from bot.blocks import (
+    AdminAction,
+    Problem,
+    build_problem,
+    build_purge_modal,
+    build_snoozed,
+    build_usage_error,
+)
 from bot.commands import USAGE, Purge, Snooze
 from bot.ids import COMMAND
 from bot.operations import errorlog
-from handlers import texts
 from handlers.request import SlackRequest
 
 DAY = timedelta(days=1)
@@ -17,18 +23,18 @@ DAY = timedelta(days=1)
 def purge(command: Purge, request: SlackRequest) -> None:
     """Open the purge modal saying how many entries would go (admins); nothing is deleted before submit."""
     action = "purge_all" if command.older_than is None else "purge_older_than"
-    if not request.allowed("purge", action=action, target="errors"):
+    if not request.allowed(AdminAction.PURGE, action=action, target="errors"):
         return
     days: int | None = None
     if command.older_than is not None:
         if command.older_than % DAY:
-            problem = "in Slack, --older-than takes whole days (like 7d); the terminal takes hours too"
-            request.reply(build_usage_error(problem, f"{COMMAND} {USAGE['purge']}", locale=request.locale))
+            usage = f"{COMMAND} {USAGE['purge']}"
+            request.reply(build_usage_error(Problem.WHOLE_DAYS, usage, locale=request.locale))
             return
         days = command.older_than // DAY
     count = errorlog.count_purgeable(request.db, older_than=command.older_than)
     if not request.open_modal(build_purge_modal(count, days, locale=request.locale)):
-        request.reply(texts.failed("Slack did not open the confirmation; try again.", locale=request.locale))
+        request.reply(build_problem(Problem.CONFIRMATION_NOT_OPENED, locale=request.locale))
 
 
 def snooze(command: Snooze, request: SlackRequest) -> None:
@@ -36,4 +42,4 @@ def snooze(command: Snooze, request: SlackRequest) -> None:
     error = errorlog.snooze(
         request.db, error_id=command.error_id, duration=command.duration, actor=request.actor
     )
-    request.reply(texts.snoozed(command.error_id, error.snoozed_until, locale=request.locale))
+    request.reply(build_snoozed(command.error_id, error.snoozed_until, locale=request.locale))

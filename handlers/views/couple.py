@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
+from bot.blocks import Problem, build_input_error
 from bot.ids import ActionId, BlockId
 from bot.operations import requests
 from bot.operations.base import InvalidInput, NotFound
@@ -24,17 +25,16 @@ def handle_couple_submission(
     reference = input_value(view, BlockId.COUPLE_REFERENCE, ActionId.COUPLE_REFERENCE) or ""
     sync = input_value(view, BlockId.COUPLE_SYNC, ActionId.COUPLE_SYNC) or "none"
     if error_id is None:
-        ack(
-            response_action="errors",
-            errors={BlockId.COUPLE_REFERENCE: "This dialog names no error; close it."},
-        )
+        locale = slack_request(context, client, body).locale
+        unnamed = build_input_error(BlockId.COUPLE_REFERENCE, Problem.DIALOG_NAMES_NO_ERROR, locale=locale)
+        ack(response_action="errors", errors=unnamed)
         return
     try:
         bc_ref, dataverse_ref = requests.couple_references(
             context["services"].db, error_id=error_id, reference=reference
         )
     except (InvalidInput, NotFound) as problem:
-        ack(response_action="errors", errors={BlockId.COUPLE_REFERENCE: str(problem)[:300]})
+        ack(response_action="errors", errors=build_input_error(BlockId.COUPLE_REFERENCE, str(problem)))
         return
     ack()
     request = slack_request(context, client, body)

@@ -8,9 +8,8 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.blocks import build_purge_modal
+from bot.blocks import AdminAction, Problem, build_problem, build_purge_modal, build_purged
 from bot.operations import errorlog
-from handlers import texts
 from handlers.request import slack_request
 from handlers.views.submitted import metadata_days
 
@@ -31,17 +30,15 @@ def handle_purge_submission(
         return
     ack()
     if not readable:
-        request.reply(
-            texts.failed("The confirmation could not be read; nothing was deleted.", locale=request.locale)
-        )
+        request.reply(build_problem(Problem.CONFIRMATION_UNREADABLE, locale=request.locale))
         return
     action = "purge_all" if days is None else "purge_older_than"
-    if not request.allowed("purge", action=action, target="errors"):
+    if not request.allowed(AdminAction.PURGE, action=action, target="errors"):
         return
     channel = request.services.settings.slack_channel
 
     def delete() -> None:
         result = errorlog.purge(request.db, older_than=older_than, actor=request.actor, channel=channel)
-        request.reply(texts.purged(result.deleted, locale=request.locale))
+        request.reply(build_purged(result.deleted, locale=request.locale))
 
     request.attempt(delete)

@@ -7,11 +7,14 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
+from bot.blocks import Problem, build_input_error
 from bot.commands import parse_duration
 from bot.ids import ActionId, BlockId
 from bot.operations import errorlog
 from handlers.request import slack_request
 from handlers.views.submitted import input_value, metadata_error_id
+
+SNOOZE_ERROR_CHARS = 150
 
 
 def handle_snooze_submission(
@@ -23,13 +26,15 @@ def handle_snooze_submission(
     try:
         duration = parse_duration(choice)
     except ValueError as problem:
-        ack(response_action="errors", errors={BlockId.SNOOZE_DURATION: str(problem)[:150]})
-        return
-    if error_id is None:
         ack(
             response_action="errors",
-            errors={BlockId.SNOOZE_DURATION: "This dialog names no error; close it."},
+            errors=build_input_error(BlockId.SNOOZE_DURATION, str(problem), limit=SNOOZE_ERROR_CHARS),
         )
+        return
+    if error_id is None:
+        locale = slack_request(context, client, body).locale
+        unnamed = build_input_error(BlockId.SNOOZE_DURATION, Problem.DIALOG_NAMES_NO_ERROR, locale=locale)
+        ack(response_action="errors", errors=unnamed)
         return
     ack()
     request = slack_request(context, client, body)

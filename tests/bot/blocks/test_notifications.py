@@ -16,6 +16,7 @@ from bot.blocks import (
     build_digest_page,
     build_error_message,
     build_repeat_reply,
+    build_state_reply,
     build_text,
     digest_pages,
 )
@@ -226,3 +227,23 @@ def test_build_text() -> None:
 
 def test_to_dict_is_json() -> None:
     json.dumps(build_error_message(error()).to_dict())
+
+
+def test_state_reply_for_a_digest_thread() -> None:
+    resolved = error(
+        status=ErrorStatus.RESOLVED, resolved_by="U0123ABC", resolved_at=T0, resolution="coupled"
+    )
+    payload = valid_message(build_state_reply(resolved))
+    line = payload["text"]
+    assert payload["blocks"] == [{"type": "section", "text": {"type": "mrkdwn", "text": line}}]
+    assert line.startswith("`#17` <https://businesscentral.dynamics.com/")
+    assert (
+        "|Business Central customer 10000 Adatum Corporation>: ✅ Resolved by <@U0123ABC> at <!date^" in line
+    )
+    assert line.endswith("— coupled")
+    snoozed = all_text(valid_message(build_state_reply(error(status=ErrorStatus.SNOOZED, snoozed_until=T0))))
+    assert ": 😴 Snoozed until <!date^" in snoozed
+    assert all_text(valid_message(build_state_reply(error(), locale="cs"))).endswith(": otevřená")
+    assert ": ✅ Vyřešil(a) <@U0123ABC> <!date^" in all_text(
+        valid_message(build_state_reply(resolved, locale="cs"))
+    )

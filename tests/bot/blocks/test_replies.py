@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
+
 from bot.blocks import (
+    AdminAction,
     build_action_result,
     build_already_done,
     build_audit,
@@ -145,11 +148,56 @@ def test_audit_lines() -> None:
 
 def test_refusal_names_the_admins() -> None:
     payload = valid_message(build_refusal("purge", admins=["U01AAAA", "U02BBBB"]))
-    assert (
-        all_text(payload)
-        == "⛔ Only sync admins may delete error entries. Ask one of <@U01AAAA>, <@U02BBBB>."
-    )
+    assert all_text(payload) == "⛔ Only sync admins may delete error entries. Ask <@U01AAAA> or <@U02BBBB>."
+    assert payload["text"] == all_text(payload)
     assert "none is set up yet" in all_text(valid_message(build_refusal("couple", admins=[])))
+
+
+@pytest.mark.parametrize(
+    ("action", "sentence"),
+    [
+        (AdminAction.PURGE, "⛔ Only sync admins may delete error entries."),
+        (AdminAction.COUPLE, "⛔ Only sync admins may couple records."),
+        (AdminAction.UNCOUPLE, "⛔ Only sync admins may remove couplings."),
+        (AdminAction.RESTORE_RECORD, "⛔ Only sync admins may restore records."),
+        (AdminAction.DELETE_RECORD, "⛔ Only sync admins may delete records."),
+        (AdminAction.DELETE_ERROR, "⛔ Only sync admins may delete entries from the error log."),
+        (AdminAction.SYNC, "⛔ Only sync admins may synchronize every mapping at once."),
+        (AdminAction.SCHEDULE, "⛔ Only sync admins may change schedules."),
+        (AdminAction.RUN, "⛔ Only sync admins may start a scheduled sync by hand."),
+    ],
+)
+def test_refusal_says_what_only_admins_may_do(action: AdminAction, sentence: str) -> None:
+    text = all_text(valid_message(build_refusal(action, admins=["U01ADMIN", "U02ADMIN", "U03ADMIN"])))
+    assert text == f"{sentence} Ask <@U01ADMIN>, <@U02ADMIN>, or <@U03ADMIN>."
+    assert (
+        all_text(valid_message(build_refusal(action.value, admins=["U01ADMIN"])))
+        == f"{sentence} Ask <@U01ADMIN>."
+    )
+    assert "do this" not in all_text(valid_message(build_refusal(action, admins=[])))
+
+
+def test_refusal_in_czech_and_dutch() -> None:
+    cs = all_text(
+        valid_message(build_refusal("restore_record", admins=["U01ADMIN", "U02ADMIN"], locale="cs"))
+    )
+    nl = all_text(
+        valid_message(build_refusal("restore_record", admins=["U01ADMIN", "U02ADMIN"], locale="nl"))
+    )
+    assert (
+        cs == "⛔ Jen správci synchronizace smějí obnovovat záznamy. Požádejte <@U01ADMIN> nebo <@U02ADMIN>."
+    )
+    assert nl == (
+        "⛔ Alleen synchronisatiebeheerders mogen records herstellen. "
+        "Vraag het aan <@U01ADMIN> of <@U02ADMIN>."
+    )
+
+
+def test_refusal_names_at_most_ten_admins_and_words_unknown_actions() -> None:
+    admins = [f"U{n:02d}AAA" for n in range(15)]
+    text = all_text(valid_message(build_refusal("purge", admins=admins)))
+    assert "<@U09AAA>" in text and "<@U10AAA>" not in text
+    assert "may do this." in all_text(valid_message(build_refusal("something-new", admins=["U01ADMIN"])))
 
 
 def test_already_done() -> None:
