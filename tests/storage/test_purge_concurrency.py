@@ -40,28 +40,42 @@ def test_purge_of_200000_entries_completes_while_another_connection_reads(
 ) -> None:
     _fill(engine, ROWS)
     reader = make_engine(database_url)
+    started = threading.Event()
     done = threading.Event()
-    reads: list[int] = []
     failures: list[BaseException] = []
+    seen_between_chunks: list[int] = []
+
+    def read_once() -> int:
+        with Session(reader) as session:
+            return len(list_errors(session, status=ErrorStatus.OPEN, limit=20))
 
     def keep_reading() -> None:
         try:
+            read_once()
+            started.set()
             while not done.is_set():
-                with Session(reader) as session:
-                    reads.append(len(list_errors(session, status=ErrorStatus.OPEN, limit=20)))
+                read_once()
         except BaseException as error:  # noqa: BLE001 - reported below
             failures.append(error)
+            started.set()
+
+    def between_chunks(deleted: int, _total: int) -> None:
+        # Another connection answers in the middle of the purge, not only after it.
+        with Session(reader) as session:
+            seen_between_chunks.append(count_errors(session))
+        assert seen_between_chunks[-1] == ROWS - deleted
 
     thread = threading.Thread(target=keep_reading)
     thread.start()
+    started.wait(timeout=60)
     try:
-        result = purge_errors(engine, older_than=None)
+        result = purge_errors(engine, older_than=None, on_progress=between_chunks)
     finally:
         done.set()
         thread.join()
         reader.dispose()
     assert not failures
-    assert result.deleted == ROWS and result.chunks >= ROWS // 10_000
-    assert len(reads) > result.chunks // 4, "the reader kept getting answers during the purge"
+    assert result.deleted == ROWS and result.chunks == len(seen_between_chunks) >= ROWS // 10_000
+    assert seen_between_chunks[0] < ROWS and seen_between_chunks[-1] == 0
     with Session(engine) as session:
         assert count_errors(session) == 0
