@@ -1,0 +1,229 @@
+"""Terminal commands of the error log: list, show, purge, snooze, audit."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bot.cli.common import (
+    app,
+    duration_option,
+    fail,
+    friendly,
+    out,
+    print_json,
+    store,
+    terminal_actor,
+    usage,
+)
+from bot.commands import UsageError
+from bot.jsonshapes import audit_json, error_json
+from bot.operations import errorlog
+from storage.models import ErrorStatus, SyncError
+
+PANEL = "Error log"
+
+
+def _status_filter(status: str) -> ErrorStatus | None:
+    if status == "all":
+        return None
+    try:
+        return ErrorStatus(status)
+    except ValueError:
+        raise UsageError(
+            f"unknown status {status!r}; use open, resolved, snoozed or all", usage("list")
+        ) from None
+
+
+def _record_label(error: SyncError, side: str) -> str:
+    table = getattr(error, f"{side}_table")
+    key = getattr(error, f"{side}_key") or getattr(error, f"{side}_id") or "—"
+    name = getattr(error, f"{side}_name")
+    return f"{table} {key}" + (f" ({name})" if name else "")
+
+
+# ---- error log ------------------------------------------------------------------------------------
+
+
+@app.command("list", rich_help_panel=PANEL)
+@friendly
+def list_command(
+    mapping: Annotated[str | None, typer.Option(help="Only this mapping, e.g. CUSTOMER.")] = None,
+    category: Annotated[str | None, typer.Option(help="Only this category, e.g. permissions.")] = None,
+    status: Annotated[str, typer.Option(help="open, resolved, snoozed or all.")] = "open",
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many errors.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List synchronization errors, newest first."""
+    wanted = _status_filter(status)
+    with store() as (_settings, engine):
+        errors = errorlog.find_errors(
+            engine,
+            status=wanted,
+            mapping=mapping.upper() if mapping else None,
+            category=category,
+            limit=limit,
+        )
+    if as_json:
+        print_json([error_json(error) for error in errors])
+        return
+    if not errors:
+        out.print(f"No {status if status != 'all' else ''} errors.".replace("  ", " "))
+        return
+    table = Table(show_lines=False, header_style="bold")
+    for column in ("ID", "Last seen", "Status", "Mapping", "Category", "Source", "Message"):
+        table.add_column(column, overflow="fold")
+    for error in errors:
+        table.add_row(
+            str(error.id),
+            error.last_seen_at.strftime("%Y-%m-%d %H:%M"),
+            str(error.status),
+            error.mapping,
+            str(error.category),
+            _record_label(error, "source"),
+            error.message,
+        )
+    out.print(table)
+
+
+@app.command("show", rich_help_panel=PANEL)
+@friendly
+def show_command(
+    error_id: Annotated[int, typer.Argument(metavar="ID", help="The error's id (see `list`).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+) -> None:
+    """Show one error with its full text, details and both record links."""
+    with store() as (_settings, engine):
+        error = errorlog.load_error(engine, error_id=error_id)
+    if as_json:
+        print_json(error_json(error))
+        return
+    out.print(f"[bold]#{error.id} {error.category}[/] · {error.mapping} · {error.direction} · {error.status}")
+    out.print(f"Message:     {error.message}", highlight=False)
+    for side in ("source", "destination"):
+        url = getattr(error, f"{side}_url")
+        out.print(
+            f"{side.title():<12} {_record_label(error, side)}" + (f"  {url}" if url else ""), highlight=False
+        )
+    out.print(
+        f"Seen:        {error.occurrences}× · first {error.created_at:%Y-%m-%d %H:%M} UTC · "
+        f"last {error.last_seen_at:%Y-%m-%d %H:%M} UTC"
+    )
+    if error.code:
+        out.print(f"Code:        {error.code}", highlight=False)
+    if error.hint:
+        out.print(f"What to do:  {error.hint}", highlight=False)
+    if error.resolution:
+        out.print(f"Resolved:    by {error.resolved_by}: {error.resolution}", highlight=False)
+    if error.detail and error.detail != error.message:
+        out.print("\n[bold]Full text[/]")
+        out.print(error.detail, highlight=False, markup=False)
+
+
+@app.command("purge", rich_help_panel=PANEL)
+@friendly
+def purge_command(
+    older_than: Annotated[
+        str | None, typer.Option("--older-than", metavar="DURATION", help="e.g. 7d, 12h or 30m.")
+    ] = None,
+    purge_all: Annotated[bool, typer.Option("--all", help="Delete every entry.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete error entries older than DURATION, or all of them."""
+    if purge_all == (older_than is not None):
+        raise UsageError("give either --older-than DURATION or --all", usage("purge"))
+    age: timedelta | None = None if purge_all else duration_option(older_than or "", usage=usage("purge"))
+    with store() as (settings, engine):
+        count = errorlog.count_purgeable(engine, older_than=age)
+        what = "every error entry" if age is None else f"error entries older than {older_than}"
+        if count == 0:
+            out.print(
+                f"Nothing to delete: there are no {what.replace('every error entry', 'error entries')}."
+            )
+            return
+        if not yes:
+            prompt = f"This deletes {count:,} {what}. Continue?"
+            if not sys.stdin.isatty() or not typer.confirm(prompt, default=False):
+                fail(f"nothing deleted: {count:,} {what} would go; confirm at the prompt or add --yes.")
+        with _progress("Deleting", total=count) as advance:
+            result = errorlog.purge(
+                engine,
+                older_than=age,
+                actor=terminal_actor(),
+                channel=settings.slack_channel,
+                on_progress=advance,
+            )
+    out.print(f"Deleted {result.deleted:,} error {'entry' if result.deleted == 1 else 'entries'}.")
+
+
+@contextmanager
+def _progress(label: str, *, total: int) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on a terminal; silent when stdout is not one."""
+    if not out.is_terminal:
+        yield lambda _done, _total: None
+        return
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"),
+        TimeElapsedColumn(),
+        console=out,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda done, _total: progress.update(task, completed=done)
+
+
+@app.command("snooze", rich_help_panel=PANEL)
+@friendly
+def snooze_command(
+    error_id: Annotated[int, typer.Argument(metavar="ID", help="The error's id.")],
+    duration: Annotated[str, typer.Argument(metavar="DURATION", help="e.g. 4h, 1d or 1w.")],
+) -> None:
+    """Hide an error's notifications until DURATION from now."""
+    length = duration_option(duration, usage=usage("snooze"))
+    with store() as (_settings, engine):
+        error = errorlog.snooze(engine, error_id=error_id, duration=length, actor=terminal_actor())
+    until = error.snoozed_until
+    out.print(f"Snoozed #{error_id} until {until:%Y-%m-%d %H:%M} UTC." if until else f"Snoozed #{error_id}.")
+
+
+@app.command("audit", rich_help_panel=PANEL)
+@friendly
+def audit_command(
+    error_id: Annotated[
+        int | None, typer.Argument(metavar="[ID]", help="Only actions on this error.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many entries.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """Who did what, when, through which door, with which result."""
+    with store() as (_settings, engine):
+        entries = errorlog.audit_trail(engine, error_id=error_id, limit=limit)
+    if as_json:
+        print_json([audit_json(entry) for entry in entries])
+        return
+    if not entries:
+        out.print("No actions recorded" + (f" for #{error_id}." if error_id else "."))
+        return
+    table = Table(header_style="bold")
+    for column in ("When (UTC)", "Who", "Door", "Action", "Target", "Result", "Detail"):
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        table.add_row(
+            f"{entry.at:%Y-%m-%d %H:%M:%S}",
+            entry.actor,
+            str(entry.door),
+            entry.action,
+            entry.target or "",
+            entry.result,
+            entry.detail,
+        )
+    out.print(table)

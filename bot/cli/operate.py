@@ -1,0 +1,172 @@
+"""Terminal commands that run, check and maintain the bot: serve, clock, demo, sandbox, doctor, db."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bot.cli.common import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    app,
+    db_app,
+    fail,
+    friendly,
+    out,
+    print_json,
+    store,
+)
+from bot.commands import UsageError
+from bot.config import load_settings
+from bot.logs import configure_logging
+from bot.services import build_services
+from storage.db import make_engine
+from storage.schema import schema_state, upgrade
+
+PANEL = "Running the bot"
+
+
+@app.command("doctor", rich_help_panel=PANEL)
+@friendly
+def doctor_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of checks.")] = False,
+) -> None:
+    """Check the integration setup (sign-in, integration user, currencies, mappings) and say what to fix."""
+    from bot.doctor import CHECK_TITLES, format_checks_json
+    from bot.operations.diagnose import diagnose
+
+    with store() as (settings, engine):
+        results = diagnose(settings, engine)
+    if as_json:
+        print_json(format_checks_json(results))
+    else:
+        for result in results:
+            mark = "[green]✔[/]" if result.ok else "[red]✘[/]"
+            out.print(f"{mark} [bold]{CHECK_TITLES.get(result.check, result.check)}[/]: {result.detail}")
+            if result.fix:
+                out.print(f"    [yellow]Fix:[/] {result.fix}", highlight=False)
+    if not all(result.ok for result in results):
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command("serve", rich_help_panel=PANEL)
+@friendly
+def serve_command(
+    socket: Annotated[bool, typer.Option("--socket", help="Socket Mode (the default).")] = False,
+    http: Annotated[
+        bool, typer.Option("--http", help="Bolt over HTTP: /slack/events, /healthz, /metrics.")
+    ] = False,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="HTTP port.", envvar="PORT")] = 3000,
+    no_scheduler: Annotated[
+        bool, typer.Option("--no-scheduler", help="Do not run the scheduler here (a `clock` process does).")
+    ] = False,
+) -> None:
+    """Run the Slack app (Socket Mode by default); also runs the scheduler and the work queue."""
+    from bot.processes import run_http, run_socket_mode
+
+    if socket and http:
+        raise UsageError(
+            "choose --socket or --http, not both",
+            "sync-errors serve [--socket | --http --port N] [--no-scheduler]",
+        )
+    settings = load_settings()
+    configure_logging(settings.log_level.value, settings.log_format.value)
+    services = build_services(settings)
+    if services.slack is None:
+        fail(
+            "SLACK_BOT_TOKEN is not set: the Slack app needs it (see README, Connecting Slack).",
+            code=EXIT_USAGE,
+        )
+    try:
+        if http:
+            run_http(settings, services, port=port, scheduler=not no_scheduler)
+        else:
+            run_socket_mode(settings, services, scheduler=not no_scheduler)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        services.close()
+
+
+@app.command("clock", rich_help_panel=PANEL)
+@friendly
+def clock_command() -> None:
+    """Run only the scheduler and the work queue (web processes then run `serve --http --no-scheduler`)."""
+    from bot.processes import run_clock_process
+
+    settings = load_settings()
+    configure_logging(settings.log_level.value, settings.log_format.value)
+    services = build_services(settings)
+    try:
+        code = run_clock_process(services)
+    finally:
+        services.close()
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command("demo", rich_help_panel=PANEL)
+@friendly
+def demo_command(
+    duration: Annotated[
+        float | None, typer.Option(min=5, help="Stop after this many seconds (default: run until Ctrl-C).")
+    ] = None,
+    records: Annotated[int, typer.Option(min=10, max=5000, help="Business Central customers to seed.")] = 150,
+) -> None:
+    """The whole bot on the built-in sandbox and SQLite, its Slack messages shown here; no accounts needed."""
+    from bot.demo import run_demo
+
+    configure_logging("WARNING")
+    raise typer.Exit(run_demo(duration=duration, records=records, console=out))
+
+
+@app.command("sandbox", rich_help_panel=PANEL)
+@friendly
+def sandbox_command(
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")] = 8700,
+    records: Annotated[
+        int, typer.Option(min=1, max=1_000_000, help="Business Central customers to seed.")
+    ] = 300,
+    fault: Annotated[
+        list[str] | None, typer.Option("--fault", metavar="NAME", help="Switch a fault on (repeatable).")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+) -> None:
+    """Serve the stand-in Business Central + Dataverse + token endpoint until stopped (Ctrl-C)."""
+    from bot.sandbox import serve_forever
+    from bot.sandbox.faults import FAULT_NAMES
+
+    unknown = [name for name in fault or [] if name.split(":", 1)[0] not in FAULT_NAMES]
+    if unknown:
+        raise UsageError(
+            f"unknown fault {', '.join(unknown)}; known: {', '.join(FAULT_NAMES)}",
+            "sync-errors sandbox [--port N] [--records N] [--fault NAME ...]",
+        )
+    configure_logging()
+    try:
+        serve_forever(host, port, records, tuple(fault or ()))
+    except KeyboardInterrupt:
+        out.print("Sandbox stopped.")
+    except OSError as error:
+        fail(f"cannot listen on {host}:{port}: {error.strerror or error}")
+
+
+# ---- database ---------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+@friendly
+def db_upgrade_command() -> None:
+    """Apply database migrations (creates the tables on a new database)."""
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        before = schema_state(engine).current
+        after = upgrade(engine)
+    finally:
+        engine.dispose()
+    if before == after.current:
+        out.print(f"The database is up to date (migration {after.current}).")
+    else:
+        out.print(f"Upgraded the database from {before or 'empty'} to migration {after.current}.")

@@ -1,0 +1,293 @@
+"""Terminal commands that run the synchronization and its fixes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bot.cli.common import (
+    EXIT_FAILED,
+    app,
+    fail,
+    friendly,
+    out,
+    print_json,
+    store,
+    terminal_actor,
+    usage,
+)
+from bot.commands import UsageError
+from bot.config import load_settings
+from bot.jsonshapes import job_json
+from bot.logs import configure_logging
+from bot.operations.base import InvalidInput
+from bot.services import Services, build_services
+from bot.sync.actions import ActionOutcome, SyncActions
+from storage.models import JobType, SyncJob, Trigger
+
+# ---- synchronization ------------------------------------------------------------------------------
+
+PANEL = "Synchronization"
+
+
+@contextmanager
+def sync_services() -> Iterator[tuple[Services, SyncActions]]:
+    """Settings, store, connectors and the engine's actions for one command."""
+    from bot.sync.actions import SyncActions
+
+    settings = load_settings()
+    configure_logging(settings.log_level.value, settings.log_format.value)
+    services = build_services(settings, slack=None)
+    try:
+        yield services, SyncActions(services.sync_engine())
+    finally:
+        services.close()
+
+
+def report(outcome: ActionOutcome) -> None:
+    """Print an action's outcome; a refusal by the business app exits 1."""
+    if outcome.ok:
+        out.print(f"[green]✔[/] {outcome.message}", highlight=False)
+        return
+    fail(outcome.message)
+
+
+def _act(action: str, target: str, call: Callable[[SyncActions], ActionOutcome]) -> None:
+    from bot.operations.fixes import perform
+    from bot.sync.refs import BadReference
+
+    with sync_services() as (services, actions):
+        try:
+            outcome = perform(
+                services.db, actor=terminal_actor(), action=action, target=target, call=lambda: call(actions)
+            )
+        except BadReference as error:
+            raise InvalidInput(str(error)) from None
+    report(outcome)
+
+
+@app.command("sync", rich_help_panel=PANEL)
+@friendly
+def sync_command(
+    mappings: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[MAPPING ...]", help="e.g. CUSTOMER CONTACT; all when none."),
+    ] = None,
+    full: Annotated[bool, typer.Option("--full", help="Couple what matches, then create the rest.")] = False,
+) -> None:
+    """Run synchronization now and print the job counters."""
+    names = [name.upper() for name in mappings or []] or None
+    with sync_services() as (services, actions):
+        try:
+            with _sync_progress() as progress:
+                jobs = actions.engine.run(names, full=full, trigger=Trigger.CLI, progress=progress)
+        except ValueError as error:
+            raise InvalidInput(str(error)) from None
+    if not jobs:
+        out.print("No mapping to synchronize (all disabled or paused).")
+        return
+    out.print(jobs_table(jobs))
+    failed = sum(job.failed for job in jobs)
+    if failed or any(job.message and job.finished_at and job.failed for job in jobs):
+        fail(f"{failed} record(s) failed; see `sync-errors list`.")
+
+
+@contextmanager
+def _sync_progress() -> Iterator[Callable[[str, int, int | None], None] | None]:
+    """A rich progress bar per mapping on a terminal (hidden when stdout is not one)."""
+    if not out.is_terminal:
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description:<14}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} records"),
+        TimeElapsedColumn(),
+        console=out,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(mapping: str, processed: int, total: int | None) -> None:
+            if mapping not in tasks:
+                tasks[mapping] = bar.add_task(mapping, total=total)
+            bar.update(tasks[mapping], completed=processed, total=total)
+
+        yield advance
+
+
+_ARROWS = {"to_dataverse": "BC → DV", "from_dataverse": "DV → BC", "bidirectional": "BC ↔ DV"}
+_COUNTERS = (("inserted", "Ins"), ("modified", "Mod"), ("deleted", "Del"), ("unchanged", "Same"),
+             ("skipped", "Skip"), ("failed", "Fail"), ("coupled", "Cpl"), ("uncoupled", "Uncpl"))  # fmt: skip
+
+
+def jobs_table(jobs: Sequence[SyncJob]) -> Table:
+    """The job log as Business Central's Integration Synchronization Jobs page shows it, compactly."""
+    table = Table(header_style="bold", pad_edge=False)
+    table.add_column("Mapping", no_wrap=True)
+    table.add_column("Dir", no_wrap=True)
+    table.add_column("Started (UTC)", no_wrap=True)
+    for _name, title in _COUNTERS:
+        table.add_column(title, justify="right", no_wrap=True)
+    table.add_column("By", no_wrap=True)
+    table.add_column("Message", overflow="fold", ratio=1)
+    for job in jobs:
+        kind = "" if job.type == JobType.SYNC else f" ({job.type})"
+        table.add_row(
+            job.mapping + kind,
+            _ARROWS.get(str(job.direction), str(job.direction)),
+            f"{job.started_at:%m-%d %H:%M:%S}",
+            *(str(getattr(job, name)) for name, _title in _COUNTERS),
+            str(job.trigger),
+            job.message,
+        )
+    return table
+
+
+@app.command("status", rich_help_panel=PANEL)
+@friendly
+def status_command(
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many jobs.")] = 40,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of jobs.")] = False,
+) -> None:
+    """The synchronization jobs log: latest jobs per mapping with their counters."""
+    from bot.operations.reports import recent_jobs
+
+    with store() as (_settings, engine):
+        jobs = recent_jobs(engine, limit=limit)
+    if as_json:
+        print_json([job_json(job) for job in jobs])
+        return
+    if not jobs:
+        out.print("No synchronization jobs yet. Run `sync-errors sync`.")
+        return
+    out.print(jobs_table(jobs))
+
+
+@app.command("resync", rich_help_panel=PANEL)
+@friendly
+def resync_command(
+    error_ids: Annotated[
+        list[int] | None, typer.Argument(metavar="ID ...", help="Errors to re-sync.")
+    ] = None,
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Re-sync every failed and skipped record.")
+    ] = False,
+    mapping: Annotated[str | None, typer.Option(help="With --failed: only this mapping.")] = None,
+) -> None:
+    """Re-synchronize the records behind errors."""
+    if bool(error_ids) == failed or (mapping and not failed):
+        raise UsageError("give error ids, or --failed [--mapping M]", usage("resync"))
+    if failed:
+        name = mapping.upper() if mapping else None
+        _act("resync_failed", name or "all", lambda a: a.resync_failed(name, actor=terminal_actor().id))
+        return
+    problems = 0
+    for error_id in error_ids or []:
+        try:
+            _act("resync", f"error:{error_id}", _resync_one(error_id))
+        except typer.Exit:
+            problems += 1
+    if problems:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _resync_one(error_id: int) -> Callable[[SyncActions], ActionOutcome]:
+    return lambda actions: actions.resync(error_id, actor=terminal_actor().id)
+
+
+@app.command("couple", rich_help_panel=PANEL)
+@friendly
+def couple_command(
+    bc_ref: Annotated[str | None, typer.Argument(metavar="BC_REF", help="e.g. customer:10000")] = None,
+    dataverse_ref: Annotated[str | None, typer.Argument(metavar="DV_REF", help="e.g. account:6f1c…")] = None,
+    sync: Annotated[str, typer.Option(help="After coupling: none, bc (use its data) or dataverse.")] = "none",
+    match: Annotated[
+        str | None, typer.Option("--match", metavar="MAPPING", help="Couple by matching.")
+    ] = None,
+) -> None:
+    """Couple a Business Central record to a Dataverse row, or couple a mapping's records by matching."""
+    if match is not None:
+        if bc_ref or dataverse_ref:
+            raise UsageError("give either two references or --match MAPPING", usage("couple"))
+        name = match.upper()
+        _act("couple_match", name, lambda a: a.couple_match(name, actor=terminal_actor().id))
+        return
+    if not bc_ref or not dataverse_ref:
+        raise UsageError("give a Business Central and a Dataverse reference", usage("couple"))
+    if sync not in ("none", "bc", "dataverse"):
+        raise UsageError(f"--sync must be none, bc or dataverse, not {sync!r}", usage("couple"))
+    choice: Any = sync
+    _act(
+        "couple",
+        f"{bc_ref}↔{dataverse_ref}",
+        lambda a: a.couple(bc_ref, dataverse_ref, sync=choice, actor=terminal_actor().id),
+    )
+
+
+@app.command("uncouple", rich_help_panel=PANEL)
+@friendly
+def uncouple_command(
+    ref: Annotated[str, typer.Argument(metavar="REF", help="customer:10000, account:<guid> or a GUID")],
+) -> None:
+    """Remove a coupling (both records stay; they no longer synchronize)."""
+    _act("uncouple", ref, lambda a: a.uncouple(ref, actor=terminal_actor().id))
+
+
+@app.command("restore", rich_help_panel=PANEL)
+@friendly
+def restore_command(error_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
+    """Recreate the deleted side of a coupled record and keep the coupling."""
+    _act(
+        "restore_record", f"error:{error_id}", lambda a: a.restore_record(error_id, actor=terminal_actor().id)
+    )
+
+
+@app.command("delete-record", rich_help_panel=PANEL)
+@friendly
+def delete_record_command(
+    error_id: Annotated[int, typer.Argument(metavar="ID")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete the surviving side of a coupled record deleted on the other side, then the coupling."""
+    # At a terminal it asks first; scripts and cron jobs (no terminal) run it as written.
+    if not yes and sys.stdin.isatty() and not typer.confirm(f"Delete the surviving record of #{error_id}?"):
+        fail("nothing deleted.")
+    _act("delete_record", f"error:{error_id}", lambda a: a.delete_record(error_id, actor=terminal_actor().id))
+
+
+@app.command("keep", rich_help_panel=PANEL)
+@friendly
+def keep_command(
+    error_id: Annotated[int, typer.Argument(metavar="ID")],
+    side: Annotated[
+        str, typer.Argument(metavar="bc|dataverse", help="Whose values win the update conflict.")
+    ],
+) -> None:
+    """Resolve an update conflict: keep Business Central's or Sales' values."""
+    sides: dict[str, Any] = {"bc": "business_central", "business_central": "business_central",
+                             "dataverse": "dataverse", "sales": "dataverse"}  # fmt: skip
+    if side.lower() not in sides:
+        raise UsageError(
+            f"say whose values win: bc or dataverse, not {side!r}", "sync-errors keep ID bc|dataverse"
+        )
+    chosen = sides[side.lower()]
+    action = "keep_bc" if chosen == "business_central" else "keep_dataverse"
+    _act(action, f"error:{error_id}", lambda a: a.take_side(error_id, chosen, actor=terminal_actor().id))
+
+
+@app.command("couple-dependency", rich_help_panel=PANEL)
+@friendly
+def couple_dependency_command(error_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
+    """Couple the record an error's record depends on (e.g. its currency), then re-sync it."""
+    _act(
+        "couple_dependency",
+        f"error:{error_id}",
+        lambda a: a.couple_dependency(error_id, actor=terminal_actor().id),
+    )
