@@ -725,6 +725,7 @@ class Wording:
             "dataverse-api": _("Dataverse API (not in administration mode)"),
             "integration-user-not-admin": _("Integration user is not a System Administrator"),
             "integration-user-role": _("Integration user holds the integration role"),
+            "integration-user-privileges": _("Integration user holds the privileges the mappings need"),
             "integration-user-enabled": _("Integration user is enabled"),
             "integration-user-non-interactive": _("Integration user is non-interactive"),
             "currencies": _("Customers' currencies are coupled and have exchange rates"),

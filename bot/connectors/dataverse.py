@@ -1,4 +1,4 @@
-"""Dataverse Web API v9.2 as a RecordStore, plus WhoAmI and the security roles of a user."""
+"""Dataverse Web API v9.2 as a RecordStore, plus WhoAmI and the security roles and privileges of a user."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ MODIFIED_FIELD = "modifiedon"
 MODIFIED_BY_FIELD = "_modifiedby_value"
 USER_COLUMNS = "systemuserid,fullname,accessmode,isdisabled,applicationid"
 USER_ROLES = "systemuserroles_association($select=name,roleid)"
+USER_PRIVILEGES = "Microsoft.Dynamics.CRM.RetrieveUserPrivileges()"
 RETURN_REPRESENTATION = {"Prefer": "return=representation"}
 # Dataverse serves cached answers to GETs unless told not to.
 NO_CACHE = {"If-None-Match": "null"}
@@ -96,6 +97,17 @@ class DataverseClient:
         answer = self._session.get_json(self.entity_url("systemusers"), params=params, headers=NO_CACHE)
         users = answer.get("value") or []
         return _system_user(users[0]) if users else None
+
+    def user_privileges(self, user_id: str) -> list[str]:
+        """Names of the privileges a user holds through its roles and teams (RetrieveUserPrivileges)."""
+        url = f"{self.entity_url('systemusers', user_id)}/{USER_PRIVILEGES}"
+        answer = self._session.get_json(url, headers=NO_CACHE)
+        names = (
+            str(entry.get("PrivilegeName") or "")
+            for entry in answer.get("RolePrivileges") or []
+            if isinstance(entry, dict)
+        )
+        return list(dict.fromkeys(name for name in names if name))
 
     # -- reads ---------------------------------------------------------------------------------------
 

@@ -54,3 +54,7 @@ class DataverseApi(RecordReader, Protocol):
     def find_application_user(self, client_id: str) -> SystemUser | None:
         """The application user of an Entra client id, or None."""
         ...
+
+    def user_privileges(self, user_id: str) -> list[str]:
+        """Names of the privileges a user holds (e.g. "prvCreateAccount")."""
+        ...

@@ -12,6 +12,7 @@ BC_API = "bc-api"
 DATAVERSE_API = "dataverse-api"
 USER_NOT_ADMIN = "integration-user-not-admin"
 USER_ROLE = "integration-user-role"
+USER_PRIVILEGES = "integration-user-privileges"
 USER_ENABLED = "integration-user-enabled"
 USER_NON_INTERACTIVE = "integration-user-non-interactive"
 CURRENCIES = "currencies"
@@ -26,6 +27,7 @@ CHECK_TITLES: dict[str, str] = {
     DATAVERSE_API: "Dataverse API (not in administration mode)",
     USER_NOT_ADMIN: "Integration user is not a System Administrator",
     USER_ROLE: "Integration user holds the integration role",
+    USER_PRIVILEGES: "Integration user holds the privileges the mappings need",
     USER_ENABLED: "Integration user is enabled",
     USER_NON_INTERACTIVE: "Integration user is non-interactive",
     CURRENCIES: "Customers' currencies are coupled and have exchange rates",

@@ -18,6 +18,7 @@ from bot.doctor.context import DoctorRun
 from bot.doctor.currencies import check_currencies
 from bot.doctor.mappings import check_mapping_dependencies
 from bot.doctor.ports import BusinessCentralApi, DataverseApi, TokenSource
+from bot.doctor.privileges import check_user_privileges
 from bot.doctor.result import (
     BC_API,
     BC_SIGN_IN,
@@ -29,6 +30,7 @@ from bot.doctor.result import (
     USER_ENABLED,
     USER_NON_INTERACTIVE,
     USER_NOT_ADMIN,
+    USER_PRIVILEGES,
     USER_ROLE,
     CheckResult,
 )
@@ -47,6 +49,7 @@ CHECKS: tuple[tuple[str, Callable[[DoctorRun], CheckResult]], ...] = (
     (DATAVERSE_API, check_dataverse_api),
     (USER_NOT_ADMIN, check_user_not_admin),
     (USER_ROLE, check_user_role),
+    (USER_PRIVILEGES, check_user_privileges),
     (USER_ENABLED, check_user_enabled),
     (USER_NON_INTERACTIVE, check_user_non_interactive),
     (CURRENCIES, check_currencies),

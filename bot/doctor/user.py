@@ -28,7 +28,7 @@ ACCESS_MODES = {
 }
 
 
-def _user(run: DoctorRun, check: str) -> SystemUser | CheckResult:
+def integration_user(run: DoctorRun, check: str) -> SystemUser | CheckResult:
     """The integration user (WhoAmI + roles), loaded once; a failed result when it cannot be read."""
     if run.user is not None:
         return run.user
@@ -51,14 +51,15 @@ def _user(run: DoctorRun, check: str) -> SystemUser | CheckResult:
     return run.user
 
 
-def _name(run: DoctorRun, user: SystemUser) -> str:
+def user_label(run: DoctorRun, user: SystemUser) -> str:
+    """The user's name with a link to its Dataverse record (where its security roles are)."""
     link = run.links.dataverse_user(user.id)
     return f"{user.fullname or user.id} ({link})" if link else user.fullname or user.id
 
 
 def check_user_not_admin(run: DoctorRun) -> CheckResult:
     """Business Central refuses an integration user with the System Administrator role."""
-    user = _user(run, USER_NOT_ADMIN)
+    user = integration_user(run, USER_NOT_ADMIN)
     if isinstance(user, CheckResult):
         return user
     if any(role.lower() == SYSTEM_ADMINISTRATOR_ROLE.lower() for role in user.roles):
@@ -76,7 +77,7 @@ def check_user_not_admin(run: DoctorRun) -> CheckResult:
 
 def check_user_role(run: DoctorRun) -> CheckResult:
     """The integration user holds "Business Central Dataverse Integration" (or its older CDS name)."""
-    user = _user(run, USER_ROLE)
+    user = integration_user(run, USER_ROLE)
     if isinstance(user, CheckResult):
         return user
     held = [role for role in user.roles if role.lower() in INTEGRATION_ROLES]
@@ -88,14 +89,14 @@ def check_user_role(run: DoctorRun) -> CheckResult:
         False,
         f"User {user.fullname} does not have the required roles on server {run.dataverse_url or 'Dataverse'} "
         f"(has: {roles}). You must choose a user that has the role {INTEGRATION_ROLE}.",
-        f"An admin must give {_name(run, user)} the {INTEGRATION_ROLE} security role in Dataverse "
+        f"An admin must give {user_label(run, user)} the {INTEGRATION_ROLE} security role in Dataverse "
         "(Business Central's Redeploy Integration Solution recreates the role if it is missing).",
     )
 
 
 def check_user_enabled(run: DoctorRun) -> CheckResult:
     """The integration user is not disabled."""
-    user = _user(run, USER_ENABLED)
+    user = integration_user(run, USER_ENABLED)
     if isinstance(user, CheckResult):
         return user
     if user.is_disabled:
@@ -103,7 +104,7 @@ def check_user_enabled(run: DoctorRun) -> CheckResult:
             USER_ENABLED,
             False,
             f"User {user.fullname} is disabled on server {run.dataverse_url or 'Dataverse'}.",
-            f"An admin must enable the application user {_name(run, user)} in the Power Platform admin "
+            f"An admin must enable the application user {user_label(run, user)} in the Power Platform admin "
             f"centre ({POWER_PLATFORM_ADMIN_URL}, environment > Settings > Application users).",
         )
     return CheckResult(USER_ENABLED, True, f"{user.fullname} is enabled.")
@@ -111,7 +112,7 @@ def check_user_enabled(run: DoctorRun) -> CheckResult:
 
 def check_user_non_interactive(run: DoctorRun) -> CheckResult:
     """The integration user has access mode Non-interactive (4), so it needs no licence and cannot sign in."""
-    user = _user(run, USER_NON_INTERACTIVE)
+    user = integration_user(run, USER_NON_INTERACTIVE)
     if isinstance(user, CheckResult):
         return user
     mode = ACCESS_MODES.get(user.access_mode, str(user.access_mode))
@@ -122,7 +123,7 @@ def check_user_non_interactive(run: DoctorRun) -> CheckResult:
             f"User {user.fullname} has invalid access mode {mode} on server "
             f"{run.dataverse_url or 'Dataverse'}. Valid access mode is Non-Interactive.",
             "An admin must use an application user (created for AZURE_CLIENT_ID in the Power Platform admin "
-            f"centre, {POWER_PLATFORM_ADMIN_URL}) or set the access mode of {_name(run, user)} to "
+            f"centre, {POWER_PLATFORM_ADMIN_URL}) or set the access mode of {user_label(run, user)} to "
             "Non-interactive.",
         )
     return CheckResult(USER_NON_INTERACTIVE, True, f"{user.fullname} has access mode {mode}.")

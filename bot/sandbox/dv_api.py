@@ -1,4 +1,4 @@
-"""Dataverse Web API v9.2: entity sets, WhoAmI, user roles, and the multipart `$batch` (see dv_batch)."""
+"""Dataverse Web API v9.2: entity sets, WhoAmI, a user's roles and privileges, `$batch` (see dv_batch)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from bot.sandbox.gate import Gate
 from bot.sandbox.http_types import Request, Response, empty_response, json_response
 from bot.sandbox.listing import ListingRules, list_rows, next_link
 from bot.sandbox.odata_query import QueryError, decode_token, parse_select, project
+from bot.sandbox.privileges import held_privileges, privilege_id
 from bot.sandbox.schema import DV_ENTITIES, Entity
 from bot.sandbox.state import SandboxState
 from bot.sandbox.store import Row
@@ -25,7 +26,7 @@ _SEGMENT = re.compile(r"^(?P<name>[A-Za-z_$]+)(?:\((?P<key>[^()]*)\))?$")
 _EXPAND_ROLES = re.compile(r"^systemuserroles_association(?:\(\$select=(?P<select>[\w,]+)\))?$")
 _COOKIE = re.compile(r'pagingcookie="(?P<token>[^"]+)"')
 _RULES = ListingRules(TYPE_PREFIX, DATAVERSE_MAX_PAGE_SIZE, DATAVERSE_MAX_PAGE_SIZE, top_disables_paging=True)
-_PRIVILEGE_GUIDS = "886b280c-6396-4d56-a0a3-2c1b0a50ceb0"
+_USER_PRIVILEGES = f"{TYPE_PREFIX}.RetrieveUserPrivileges()"
 
 
 class DataverseApi:
@@ -86,6 +87,9 @@ class DataverseApi:
             if segments[0] in ("WhoAmI", "WhoAmI()") and len(segments) == 1:
                 return self._who_am_i(request, actor)
             match = _SEGMENT.match(segments[0])
+            if match is not None and len(segments) == 2 and segments[1] == _USER_PRIVILEGES:
+                if match.group("name") == "systemusers" and match.group("key") is not None:
+                    return self._user_privileges(request, match.group("key").strip("'"), actor)
             if match is None or len(segments) > 1:
                 raise ApiError(404, "0x8006088a", f"Resource not found for the segment '{segments[-1]}'.")
             entity = self.state.dataverse.entity(match.group("name"))
@@ -107,7 +111,7 @@ class DataverseApi:
             return dataverse_error(error)
 
     def _check_privilege(self, method: str, entity: Entity, actor: str) -> None:
-        privilege = self.faults.missing_privilege(method, entity.type_name)
+        privilege = self.faults.missing_privilege(method, entity)
         if privilege is None:
             return
         identities = self.state.identities
@@ -117,9 +121,9 @@ class DataverseApi:
             "0x80040220",
             f"Principal user (Id={actor}, type=8, roleCount={roles}, privilegeCount=412, accessMode='4', "
             f"MetadataCachePrivilegesCount=4352, businessUnitId={identities.business_unit_id}), is missing "
-            f"{privilege} privilege (Id={_PRIVILEGE_GUIDS}) on OTC={entity.object_type_code} for entity "
-            f"'{entity.type_name}'. context: Method={method}. Consider adding missed privilege to one of the "
-            "principal (user/team) roles.",
+            f"{privilege} privilege (Id={privilege_id(privilege)}) on OTC={entity.object_type_code} for "
+            f"entity '{entity.type_name}'. context: Method={method}. Consider adding missed privilege to one "
+            "of the principal (user/team) roles.",
         )
 
     def _who_am_i(self, request: Request, actor: str) -> Response:
@@ -133,6 +137,35 @@ class DataverseApi:
                 "BusinessUnitId": identities.business_unit_id,
                 "UserId": actor,
                 "OrganizationId": identities.organization_id,
+            },
+        )
+
+    def _user_privileges(self, request: Request, user_id: str, actor: str) -> Response:
+        """`RetrieveUserPrivileges`: what the user's roles grant (the caller loses what a fault withholds)."""
+        if request.method != "GET":
+            raise ApiError(405, "0x80060888", "RetrieveUserPrivileges is a function and only supports GET.")
+        users = DV_ENTITIES["systemusers"]
+        if not is_guid(user_id):
+            raise bad_request(f"Bad Request - Error in query syntax. The key '{user_id}' is not a valid id.")
+        self._check_privilege("GET", users, actor)
+        user = self.state.dataverse.get(users.entity_set, user_id.lower())
+        withheld = self.faults.withheld_privileges() if user["systemuserid"] == actor else frozenset()
+        business_unit = user.get("_businessunitid_value") or self.state.identities.business_unit_id
+        roles = self.state.roles_of(user["systemuserid"])
+        privileges = [
+            {
+                "Depth": depth,
+                "PrivilegeId": privilege_id(name),
+                "BusinessUnitId": business_unit,
+                "PrivilegeName": name,
+            }
+            for name, depth in held_privileges(roles, withheld)
+        ]
+        return json_response(
+            200,
+            {
+                "@odata.context": f"{self.api_url}/$metadata#{TYPE_PREFIX}.RetrieveUserPrivilegesResponse",
+                "RolePrivileges": privileges,
             },
         )
 

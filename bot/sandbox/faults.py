@@ -8,6 +8,7 @@ from collections import deque
 from typing import Any, Literal
 
 from bot.sandbox.api_error import ApiError
+from bot.sandbox.schema import DV_BY_LOGICAL_NAME, Entity
 
 ApiSide = Literal["bc", "dataverse"]
 
@@ -25,6 +26,7 @@ FAULT_DEFAULTS: dict[str, dict[str, Any]] = {
 FAULT_NAMES = tuple(FAULT_DEFAULTS)
 
 _ACTIONS = {"GET": "Read", "POST": "Create", "PATCH": "Write", "PUT": "Write", "DELETE": "Delete"}
+_WRITE_ACTIONS = ("Create", "Write", "Delete")
 
 
 class UnknownFault(ValueError):
@@ -168,17 +170,27 @@ class FaultBoard:
             "Only mode.",
         )
 
-    def missing_privilege(self, method: str, logical_name: str) -> str | None:
-        """The privilege (e.g. prvCreateAccount) the integration user lacks for this call, or None."""
+    def withheld_privileges(self) -> frozenset[str]:
+        """Privileges (lower case) `missing-privilege` takes: `privilege`, else writes to `entity`."""
         params = self.params("missing-privilege")
+        if params is None:
+            return frozenset()
+        if params.get("privilege"):
+            return frozenset({str(params["privilege"]).lower()})
+        logical_name = str(params["entity"]).lower()
+        entity = DV_BY_LOGICAL_NAME.get(logical_name)
+        names = (
+            entity.privilege(action) if entity else f"prv{action}{logical_name}" for action in _WRITE_ACTIONS
+        )
+        return frozenset(name.lower() for name in names)
+
+    def missing_privilege(self, method: str, entity: Entity) -> str | None:
+        """The privilege (e.g. prvCreateAccount) the integration user lacks for this call, or None."""
         action = _ACTIONS.get(method.upper())
-        if params is None or action is None or str(params["entity"]).lower() != logical_name:
+        if action is None:
             return None
-        needed = f"prv{action}{logical_name[0].upper()}{logical_name[1:]}"
-        wanted = params.get("privilege")
-        if wanted is None:
-            return needed if action != "Read" else None
-        return needed if str(wanted).lower() == needed.lower() else None
+        needed = entity.privilege(action)
+        return needed if needed.lower() in self.withheld_privileges() else None
 
     def password_expired(self) -> bool:
         """True while the token endpoint answers AADSTS50055."""

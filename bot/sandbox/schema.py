@@ -53,6 +53,7 @@ class Entity:
     lookups: tuple[Lookup, ...] = ()
     object_type_code: int = 0
     writable: bool = True
+    privilege_entity: str = ""  # the schema name privileges use when it differs ("User" for systemuser)
     _index: dict[str, Field] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -65,6 +66,11 @@ class Entity:
     def lookup(self, name: str) -> Lookup | None:
         """The lookup (navigation property) with this name, or None."""
         return next((lookup for lookup in self.lookups if lookup.name == name), None)
+
+    def privilege(self, action: str) -> str:
+        """Dataverse's name of the privilege for an action on this entity: "Create" -> "prvCreateAccount"."""
+        entity = self.privilege_entity or self.type_name[:1].upper() + self.type_name[1:]
+        return f"prv{action}{entity}"
 
     @property
     def field_names(self) -> list[str]:
@@ -318,6 +324,7 @@ DV_ENTITIES: dict[str, Entity] = {
             ),
             ("transactioncurrencyid",),
             object_type_code=9105,
+            privilege_entity="TransactionCurrency",
         ),
         Entity(
             "systemusers",
@@ -341,6 +348,7 @@ DV_ENTITIES: dict[str, Entity] = {
             ("systemuserid",),
             object_type_code=8,
             writable=False,
+            privilege_entity="User",
         ),
         Entity(
             "products",

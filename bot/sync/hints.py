@@ -174,7 +174,8 @@ def _at(label: str, url: str | None) -> str:
     return f"{label} ({url})" if url else label
 
 
-def _privilege_words(privilege: str) -> str:
+def privilege_words(privilege: str) -> str:
+    """A privilege with its action and table in words, e.g. "prvCreateAccount (Create on Account)"."""
     match = re.fullmatch(r"prv(Create|Read|Write|Delete|AppendTo|Append|Assign|Share)(\w+)", privilege)
     if not match:
         return privilege
@@ -192,7 +193,7 @@ def _permissions(facts: Mapping[str, Any], links: Links) -> str:
     privilege = facts.get("privilege")
     user = _at("the integration user", links.dataverse_user(facts.get("user_id")))
     if privilege:
-        what = _privilege_words(str(privilege))
+        what = privilege_words(str(privilege))
         return (
             f"An admin must add {what} to a security role of {user} in Dataverse "
             f"(the {INTEGRATION_ROLE} role normally has it; custom tables need it added), then Re-sync."

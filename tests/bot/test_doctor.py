@@ -104,6 +104,13 @@ class FakeDataverse(FakeReader):
         super().__init__("dataverse")
         self.who_error: Exception | None = None
         self.user_error: Exception | None = None
+        self.privileges_error: Exception | None = None
+        self.privileges = [
+            f"prv{action}{entity}"
+            for entity in ("Account", "Contact", "TransactionCurrency", "Product")
+            for action in ("Create", "Read", "Write", "Delete", "Append", "AppendTo")
+        ] + ["prvReadUser"]
+        self.privileges_asked: list[str] = []
         self.user = SystemUser(
             id=USER_ID,
             fullname="# Business Central Integration",
@@ -131,6 +138,12 @@ class FakeDataverse(FakeReader):
 
     def find_application_user(self, client_id: str) -> SystemUser | None:
         return self.user if client_id == CLIENT_ID else None
+
+    def user_privileges(self, user_id: str) -> list[str]:
+        self.privileges_asked.append(user_id)
+        if self.privileges_error:
+            raise self.privileges_error
+        return self.privileges
 
 
 def _mappings(**overrides: dict[str, Any]) -> list[Mapping]:
@@ -426,6 +439,75 @@ def test_missing_dataverse_url(session: Session) -> None:
     assert not result.ok and "DATAVERSE_URL" in result.fix
 
 
+def test_integration_user_privileges_pass_with_the_integration_role(doctor: Doctor) -> None:
+    result = doctor.run()["integration-user-privileges"]
+    assert result.ok and result.fix == ""
+    # CURRENCY writes currencies (3), SALESPEOPLE reads users (1), CUSTOMER writes accounts (6).
+    assert "holds the 10 privileges" in result.detail
+    assert "transactioncurrencies, systemusers, accounts" in result.detail
+    assert doctor.dataverse.privileges_asked == [USER_ID]
+
+
+def test_missing_privilege_is_named_with_its_fix(doctor: Doctor) -> None:
+    doctor.dataverse.privileges = [
+        p for p in doctor.dataverse.privileges if p not in ("prvCreateAccount", "prvAppendToAccount")
+    ]
+    results = doctor.run()
+    assert _failed(results) == {"integration-user-privileges"}
+    result = results["integration-user-privileges"]
+    assert "lacks 2 of the 10 privileges" in result.detail
+    assert "prvCreateAccount, prvAppendToAccount (accounts, for CUSTOMER)" in result.detail
+    assert "0x80040220" in result.detail
+    assert result.fix.startswith(
+        "An admin must add prvCreateAccount (Create on Account) and prvAppendToAccount (AppendTo on Account) "
+        "to a security role of # Business Central Integration ("
+    )
+    assert f"{DV}/main.aspx?pagetype=entityrecord&etn=systemuser&id={USER_ID}" in result.fix
+    assert "Business Central Dataverse Integration" in result.fix
+
+
+def test_privileges_follow_the_mappings_directions(doctor: Doctor) -> None:
+    doctor.dataverse.privileges = ["prvReadUser", "prvReadAccount", "prvReadTransactionCurrency"]
+    doctor.mappings = _mappings(CUSTOMER={"direction": Direction.FROM_DATAVERSE}, CURRENCY={"enabled": False})
+    assert doctor.run()["integration-user-privileges"].ok  # reading users and accounts only needs Read
+    doctor.mappings = _mappings(CUSTOMER={"enabled": False})
+    result = doctor.run()["integration-user-privileges"]
+    assert not result.ok
+    currencies = (
+        "prvCreateTransactionCurrency, prvWriteTransactionCurrency (transactioncurrencies, for CURRENCY)"
+    )
+    assert currencies in result.detail
+    assert "prvReadUser" not in result.detail and "Account" not in result.detail
+
+
+def test_privileges_without_mappings(doctor: Doctor) -> None:
+    doctor.mappings = []
+    assert doctor.run()["integration-user-privileges"].ok
+    assert doctor.dataverse.privileges_asked == []
+    doctor.mappings = None
+    doctor.session = None
+    doctor.dataverse.privileges = ["prvReadUser"]
+    result = doctor.run()["integration-user-privileges"]
+    assert not result.ok
+    assert "checked against the default mappings" in result.detail
+    assert "prvCreateProduct" in result.detail and "prvDeleteContact" in result.detail
+
+
+def test_privileges_not_checked_or_refused(doctor: Doctor) -> None:
+    doctor.dataverse.privileges_error = InvalidData(
+        message="Principal user is missing prvReadRole privilege.", status=403, code="0x80040220",
+        system="dataverse",
+    )  # fmt: skip
+    result = doctor.run()["integration-user-privileges"]
+    assert not result.ok
+    assert result.detail.startswith("Could not read the privileges of # Business Central Integration")
+    doctor.dataverse.who_error = ConnectionFailed(
+        message="Dataverse could not be reached.", system="dataverse"
+    )
+    result = doctor.run()["integration-user-privileges"]
+    assert result.detail == "Not checked: 'Dataverse API (not in administration mode)' failed."
+
+
 # ---- against the sandbox (skipped until bot.sandbox provides SandboxServer) -----------------------
 
 
@@ -489,6 +571,7 @@ def test_sandbox_all_green(sandbox: Any, session: Session) -> None:
         ("password-change-required", {}, "bc-sign-in", "set a new password"),
         ("missing-exchange-rate", {}, "currencies", "exchange rate for DKK"),
         ("admin-mode", {}, "dataverse-api", "Administration mode off"),
+        ("missing-privilege", {}, "integration-user-privileges", "prvCreateAccount (Create on Account)"),
         # A sync running at the same time has used up most of the budget: two requests a minute left.
         ("throttle", {"limit": 2, "window_seconds": 60}, "throttling", "limiting the bot's requests"),
     ],
@@ -505,3 +588,29 @@ def test_sandbox_faults_are_reported_with_a_fix(
     result = results[check]
     assert not result.ok, result
     assert in_fix in result.fix, result
+
+
+@pytest.mark.parametrize(
+    ("params", "lacking"),
+    [
+        # By default the fault refuses every write to accounts: Create, Write and Delete.
+        ({}, "lacks 3 of the 10 privileges: prvCreateAccount, prvWriteAccount, prvDeleteAccount (accounts"),
+        ({"privilege": "prvCreateAccount"}, "lacks 1 of the 10 privileges: prvCreateAccount (accounts"),
+    ],
+)
+def test_sandbox_missing_privilege_is_reported_before_a_sync_hits_it(
+    sandbox: Any, session: Session, params: dict[str, Any], lacking: str
+) -> None:
+    sandbox.clear_faults()
+    sandbox.set_fault("missing-privilege", **params)
+    try:
+        results = _sandbox_run(sandbox, session)
+    finally:
+        sandbox.clear_faults()
+    assert _failed(results) == {"integration-user-privileges"}, {n: r.detail for n, r in results.items()}
+    result = results["integration-user-privileges"]
+    assert lacking in result.detail.replace(" the enabled mappings need", "")
+    assert ", for CUSTOMER)" in result.detail
+    assert result.fix.startswith("An admin must add prvCreateAccount (Create on Account)")
+    assert f"to a security role of # Business Central Integration ({sandbox.dataverse_url}" in result.fix
+    assert f"id={sandbox.integration_user_id}" in result.fix

@@ -185,3 +185,58 @@ def test_who_am_i_and_the_application_user_with_roles(sandbox: SandboxServer, dv
     assert [row["systemuserid"] for row in by_app] == [sandbox.integration_user_id]
     roles = {row["name"] for row in dv.get("roles").json()["value"]}
     assert "System Administrator" in roles
+
+
+def _privileges(dv: httpx.Client, user_id: str) -> httpx.Response:
+    return dv.get(f"systemusers({user_id})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()")
+
+
+def test_retrieve_user_privileges_lists_what_the_integration_role_grants(
+    sandbox: SandboxServer, dv: httpx.Client
+) -> None:
+    response = _privileges(dv, sandbox.integration_user_id)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["@odata.context"].endswith("$metadata#Microsoft.Dynamics.CRM.RetrieveUserPrivilegesResponse")
+    privileges = body["RolePrivileges"]
+    expected = {
+        f"prv{action}{entity}"
+        for entity in ("Account", "Contact", "TransactionCurrency", "Product")
+        for action in ("Create", "Read", "Write", "Delete", "Append", "AppendTo")
+    } | {"prvReadUser"}
+    assert {p["PrivilegeName"] for p in privileges} == expected
+    assert len(privileges) == len(expected)
+    business_unit = dv.get("WhoAmI").json()["BusinessUnitId"]
+    for privilege in privileges:
+        assert set(privilege) == {"Depth", "PrivilegeId", "BusinessUnitId", "PrivilegeName"}
+        assert privilege["Depth"] == "Global" and privilege["BusinessUnitId"] == business_unit
+    ids = {p["PrivilegeId"] for p in privileges}
+    assert len(ids) == len(privileges)
+    again = _privileges(dv, sandbox.integration_user_id).json()["RolePrivileges"]
+    assert {p["PrivilegeId"] for p in again} == ids  # stable ids
+
+
+def test_retrieve_user_privileges_of_other_users_and_refusals(
+    sandbox: SandboxServer, dv: httpx.Client
+) -> None:
+    editor = sandbox.state.identities.editor_user_id  # Salesperson, Sales Manager and Basic User
+    held = {p["PrivilegeName"]: p["Depth"] for p in _privileges(dv, editor).json()["RolePrivileges"]}
+    assert held["prvDeleteAccount"] == "Local" and held["prvCreateAccount"] == "Local"  # widest depth wins
+    assert "prvCreateProduct" not in held and held["prvReadProduct"] == "Global"
+    sandbox.set_fault("admin-integration-user")
+    admin = {
+        p["PrivilegeName"] for p in _privileges(dv, sandbox.integration_user_id).json()["RolePrivileges"]
+    }
+    assert {"prvDeleteTransactionCurrency", "prvAssignAccount", "prvWriteUser", "prvReadRole"} <= admin
+    sandbox.clear_faults()
+    missing = _privileges(dv, "00000000-0000-4000-8000-000000000000")
+    assert missing.status_code == 404
+    assert _error(missing)[0] == "0x80040217"
+    url = f"systemusers({sandbox.integration_user_id})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()"
+    assert dv.post(url, json={}).status_code == 405
+    on_account = dv.get(
+        f"accounts({sandbox.integration_user_id})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()"
+    )
+    assert on_account.status_code == 404
+    unknown = dv.get(f"systemusers({sandbox.integration_user_id})/Microsoft.Dynamics.CRM.Unknown()")
+    assert unknown.status_code == 404 and _error(unknown)[0] == "0x8006088a"

@@ -172,3 +172,35 @@ def test_faults_over_http_and_at_start(http: httpx.Client, sandbox: SandboxServe
 def test_unknown_fault_parameter_is_refused(sandbox: SandboxServer) -> None:
     with pytest.raises(UnknownFault):
         sandbox.set_fault("throttle", speed=3)
+
+
+def _privileges(sandbox: SandboxServer, dv: httpx.Client) -> set[str]:
+    url = f"systemusers({sandbox.integration_user_id})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()"
+    return {privilege["PrivilegeName"] for privilege in dv.get(url).json()["RolePrivileges"]}
+
+
+def test_missing_privilege_is_withheld_from_retrieve_user_privileges_as_the_403_says(
+    sandbox: SandboxServer, dv: httpx.Client
+) -> None:
+    everything = _privileges(sandbox, dv)
+    account = sandbox.state.dv_rows("accounts")[0]["accountid"]
+    sandbox.set_fault("missing-privilege")  # by default every write to accounts is refused
+    assert everything - _privileges(sandbox, dv) == {
+        "prvCreateAccount",
+        "prvWriteAccount",
+        "prvDeleteAccount",
+    }
+    for method, url, privilege in (
+        ("POST", "accounts", "prvCreateAccount"),
+        ("PATCH", f"accounts({account})", "prvWriteAccount"),
+        ("DELETE", f"accounts({account})", "prvDeleteAccount"),
+    ):
+        response = dv.request(method, url, json={"name": "Refused"} if method != "DELETE" else None)
+        assert response.status_code == 403
+        assert f"is missing {privilege} privilege" in response.json()["error"]["message"]
+    sandbox.set_fault("missing-privilege", privilege="prvCreateTransactionCurrency")
+    assert everything - _privileges(sandbox, dv) == {"prvCreateTransactionCurrency"}
+    refused = dv.post("transactioncurrencies", json={"isocurrencycode": "XTS", "exchangerate": 1.0})
+    assert "is missing prvCreateTransactionCurrency privilege" in refused.json()["error"]["message"]
+    sandbox.clear_faults()
+    assert _privileges(sandbox, dv) == everything

@@ -35,6 +35,18 @@ def test_identity_of_the_integration_user(dv: DataverseClient, sandbox: SandboxS
     assert dv.find_application_user("00000000-0000-0000-0000-000000000000") is None
 
 
+def test_privileges_of_the_integration_user(dv: DataverseClient, sandbox: SandboxServer) -> None:
+    privileges = dv.user_privileges(dv.who_am_i().user_id)
+    assert {"prvCreateAccount", "prvWriteContact", "prvReadTransactionCurrency", "prvReadUser"} <= set(
+        privileges
+    )
+    assert len(privileges) == len(set(privileges))
+    sandbox.set_fault("missing-privilege", privilege="prvCreateAccount")
+    assert set(privileges) - set(dv.user_privileges(sandbox.integration_user_id)) == {"prvCreateAccount"}
+    with pytest.raises(NotFound):
+        dv.user_privileges("00000000-0000-4000-8000-000000000000")
+
+
 def test_pages_stream_across_next_links(dv: DataverseClient, sandbox: SandboxServer) -> None:
     pages = list(dv.iter_changed("accounts", page_size=6))
     total = sandbox.state.counts()["dataverse"]["accounts"]

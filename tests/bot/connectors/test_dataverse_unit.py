@@ -42,6 +42,15 @@ USER = {
         {"name": "System Administrator", "roleid": "r2"},
     ],
 }
+PRIVILEGES = {
+    "@odata.context": f"{API}/$metadata#Microsoft.Dynamics.CRM.RetrieveUserPrivilegesResponse",
+    "RolePrivileges": [
+        {"Depth": "Global", "PrivilegeId": "p1", "BusinessUnitId": "b1", "PrivilegeName": "prvReadAccount"},
+        {"Depth": "Global", "PrivilegeId": "p2", "BusinessUnitId": "b1", "PrivilegeName": "prvCreateAccount"},
+        {"Depth": "Basic", "PrivilegeId": "p1", "BusinessUnitId": "b2", "PrivilegeName": "prvReadAccount"},
+        {"Depth": "Global", "PrivilegeId": "p3", "BusinessUnitId": "b1"},
+    ],
+}
 PRIVILEGE = (
     "Principal user (Id=u9, type=8), is missing prvWriteAccount privilege on OTC=1 for entity 'account'."
 )
@@ -101,6 +110,8 @@ def dataverse_answer(request: httpx.Request) -> httpx.Response:
         return json_response(
             200, {"UserId": USER["systemuserid"], "BusinessUnitId": "b1", "OrganizationId": "o1"}
         )
+    if path.endswith("/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()"):
+        return json_response(200, PRIVILEGES)
     if "systemusers" in path:
         if path.endswith(")"):
             return json_response(200, USER)
@@ -227,6 +238,17 @@ def test_identity(client: DataverseClient, api: ScriptedApi) -> None:
         in api.requests[-1].url.query.decode()
     )
     assert client.find_application_user("00000000-0000-0000-0000-000000000000") is None
+
+
+def test_user_privileges(client: DataverseClient, api: ScriptedApi) -> None:
+    # Duplicates (one privilege through two roles) collapse; entries without a name are skipped.
+    assert client.user_privileges(str(USER["systemuserid"])) == ["prvReadAccount", "prvCreateAccount"]
+    request = api.requests[-1]
+    assert request.method == "GET"
+    assert request.url.path == (
+        f"/api/data/v9.2/systemusers({USER['systemuserid']})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()"
+    )
+    assert request.headers["If-None-Match"] == "null"
 
 
 def test_batch_runs_independent_requests_and_continues_on_error(
