@@ -23,7 +23,7 @@ from bot.services import NotConfigured, Services
 from bot.sync.mappings import seed_default_mappings
 from bot.worker import run_due_work
 from storage.db import session_scope
-from storage.models import Trigger
+from storage.models import SyncJob, Trigger
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,23 @@ def make_sync(services: Services) -> Callable[[Sequence[str], Trigger], object]:
     return sync
 
 
+def make_find_deleted(services: Services) -> Callable[[Trigger], Sequence[SyncJob] | None]:
+    """The nightly Find for Deleted on this process's connectors; says once what is missing."""
+    warned = threading.Event()
+
+    def find_deleted(trigger: Trigger) -> Sequence[SyncJob] | None:
+        try:
+            engine = services.sync_engine()
+        except NotConfigured as missing:
+            if not warned.is_set():
+                log.error("the nightly find-deleted scan cannot run: %s", missing)
+                warned.set()
+            return None
+        return engine.find_deleted(trigger=trigger)
+
+    return find_deleted
+
+
 def make_delivery(services: Services, *, role: str) -> OutboxDelivery | None:
     """The outbox delivery of this process, or None without a Slack client (nothing to deliver to)."""
     if services.slack is None:
@@ -89,6 +106,7 @@ def make_scheduler_factory(
             work=work,
             blocking=False,
             sync_interval=sync_interval,
+            find_deleted=make_find_deleted(services),
         )
 
     return make

@@ -1,4 +1,4 @@
-"""build_scheduler(...): recurring syncs per mapping, cleanup, summary, outbox delivery, work queue, snoozes.
+"""build_scheduler(...): syncs per mapping, cleanup, find deleted, summary, outbox, work queue, snoozes.
 
 One scheduler only (see bot.clock). The job store is in memory and the jobs are rebuilt from the Mapping rows
 at start; a reconcile job keeps them in step with the rows every 30 s, so `schedule`/`pause`/`resume` from
@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from bot.config import Settings
 from bot.jobs.cleanup import clean_up, last_cleanup_at
+from bot.jobs.find_deleted import FindDeletedFn, engine_find_deleted, find_deleted_nightly
 from bot.jobs.guard import guarded
 from bot.jobs.snoozed import wake_snoozed_errors
 from bot.jobs.summary import post_daily_summary
@@ -36,6 +37,7 @@ from storage.types import utcnow
 
 SYNC_PREFIX = "sync:"
 CLEANUP_JOB = "cleanup"
+FIND_DELETED_JOB = "find_deleted"
 SUMMARY_JOB = "summary"
 DELIVER_JOB = "outbox"
 WORK_JOB = "work"
@@ -47,6 +49,7 @@ WORK_EVERY = timedelta(seconds=2)
 SNOOZE_EVERY = timedelta(minutes=1)
 RECONCILE_EVERY = timedelta(seconds=30)
 CLEANUP_AT = {"hour": 2, "minute": 30}  # UTC, daily
+FIND_DELETED_AT = {"hour": 3, "minute": 0}  # UTC, daily
 SUMMARY_AT = {"hour": 8, "minute": 0}  # UTC, daily
 CLEANUP_CATCH_UP = timedelta(minutes=1)  # after a start that finds no cleanup in the last day
 
@@ -77,12 +80,14 @@ def build_scheduler(
     clock: Clock = utcnow,
     blocking: bool = False,
     sync_interval: timedelta | None = None,
+    find_deleted: FindDeletedFn | None = None,
 ) -> BaseScheduler:
     """Return a scheduler (not started; UTC, in-memory store) holding every job, built from the database.
 
     `sync(names, trigger)` runs mappings in the given (dependency) order; `deliver` posts due outbox rows;
     `work` runs due work items. Either of the last two may be None when another process does it.
     `sync_interval` replaces SYNC_INTERVAL_MINUTES as the default interval (the demo syncs every few seconds).
+    `find_deleted(trigger)` runs Find for Deleted every night (default: on a sync engine built from settings).
     """
     default_minutes: float = settings.sync_interval_minutes
     if sync_interval is not None:
@@ -105,7 +110,14 @@ def build_scheduler(
     syncs.after_run = planner.reconcile
     planner.reconcile()
     _add_fixed_jobs(
-        scheduler, settings=settings, db=db, deliver=deliver, work=work, clock=clock, planner=planner
+        scheduler,
+        settings=settings,
+        db=db,
+        deliver=deliver,
+        work=work,
+        clock=clock,
+        planner=planner,
+        find_deleted=find_deleted or engine_find_deleted(settings, db),
     )
     return scheduler
 
@@ -119,6 +131,7 @@ def _add_fixed_jobs(
     work: Callable[[], object] | None,
     clock: Clock,
     planner: SyncJobPlanner,
+    find_deleted: FindDeletedFn,
 ) -> None:
     now = clock()
 
@@ -126,6 +139,9 @@ def _add_fixed_jobs(
         return clean_up(
             db, retention_days=settings.retention_days, channel=settings.slack_channel, clock=clock
         )
+
+    def deleted() -> object:
+        return find_deleted_nightly(db, find=find_deleted)
 
     def summary() -> object:
         return post_daily_summary(db, channel=settings.slack_channel, clock=clock)
@@ -144,6 +160,14 @@ def _add_fixed_jobs(
         replace_existing=True,
         misfire_grace_time=DAILY_GRACE_SECONDS,
         **({"next_run_time": now + CLEANUP_CATCH_UP} if catch_up else {}),
+    )
+    scheduler.add_job(
+        guarded(db, FIND_DELETED_JOB, deleted),
+        CronTrigger(**FIND_DELETED_AT, timezone=UTC),
+        id=FIND_DELETED_JOB,
+        name="Find coupled records deleted on one side",
+        replace_existing=True,
+        misfire_grace_time=DAILY_GRACE_SECONDS,
     )
     scheduler.add_job(
         guarded(db, SUMMARY_JOB, summary),

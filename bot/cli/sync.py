@@ -29,11 +29,13 @@ from bot.logs import configure_logging
 from bot.operations.base import InvalidInput
 from bot.services import Services, build_services
 from bot.sync.actions import ActionOutcome, SyncActions
+from bot.sync.deleted import MESSAGE_PREFIX
 from storage.models import JobType, SyncJob, Trigger
 
 # ---- synchronization ------------------------------------------------------------------------------
 
 PANEL = "Synchronization"
+FIND_DELETED_USAGE = "sync-errors sync [MAPPING ...] [--full | --find-deleted]"
 
 
 @contextmanager
@@ -80,22 +82,50 @@ def sync_command(
         typer.Argument(metavar="[MAPPING ...]", help="e.g. CUSTOMER CONTACT; all when none."),
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Couple what matches, then create the rest.")] = False,
+    find_deleted: Annotated[
+        bool,
+        typer.Option(
+            "--find-deleted",
+            help="Instead of syncing, find coupled records deleted on one side (or both) and settle them.",
+        ),
+    ] = False,
 ) -> None:
     """Run synchronization now and print the job counters."""
+    if full and find_deleted:
+        raise UsageError("give --full or --find-deleted, not both", FIND_DELETED_USAGE)
     names = [name.upper() for name in mappings or []] or None
     with sync_services() as (services, actions):
         try:
-            with _sync_progress() as progress:
-                jobs = actions.engine.run(names, full=full, trigger=Trigger.CLI, progress=progress)
+            if find_deleted:
+                jobs = actions.engine.find_deleted(names, trigger=Trigger.CLI)
+            else:
+                with _sync_progress() as progress:
+                    jobs = actions.engine.run(names, full=full, trigger=Trigger.CLI, progress=progress)
         except ValueError as error:
             raise InvalidInput(str(error)) from None
     if not jobs:
         out.print("No mapping to synchronize (all disabled or paused).")
         return
     out.print(jobs_table(jobs))
+    if find_deleted:
+        _found_deleted(jobs)
+        return
     failed = sum(job.failed for job in jobs)
     if failed or any(job.message and job.finished_at and job.failed for job in jobs):
         fail(f"{failed} record(s) failed; see `sync-errors list`.")
+
+
+def _found_deleted(jobs: Sequence[SyncJob]) -> None:
+    """Exit 1 when the scan stopped (sign-in, admin user, throttling) or left deletions for people."""
+    stopped = [job for job in jobs if not job.message.startswith(MESSAGE_PREFIX)]
+    if stopped:
+        fail(f"find deleted stopped at {stopped[0].mapping}: {stopped[0].message}")
+    waiting = sum(job.failed for job in jobs)
+    if waiting:
+        fail(
+            f"{waiting} coupled record(s) deleted on one side need a decision (restore, delete-record or "
+            "uncouple); see `sync-errors list --category deleted-record`."
+        )
 
 
 @contextmanager

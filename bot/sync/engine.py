@@ -1,7 +1,8 @@
 """The sync engine: runs mappings in dependency order, incrementally or in full, and logs jobs and errors.
 
 One SyncJob per direction run (as Business Central logs a bidirectional mapping: To then From), plus a
-coupling job when a full sync couples records by match before creating anything.
+coupling job when a full sync couples records by match before creating anything. `find_deleted` looks for
+couplings whose record was deleted (bot.sync.deleted), one job per mapping.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from bot.connectors.errors import ConnectorError, NotFound
 from bot.connectors.models import Record, RecordStore
 from bot.sync.classify import Classification, ClassifyContext, classify
 from bot.sync.conditions import AdminIntegrationUser
+from bot.sync.deleted import ID_PAGE_SIZE, DeletedFinder
 from bot.sync.errorlog import RecordRef, record_error
 from bot.sync.fieldmap import MappingSpec
 from bot.sync.mappings import seed_default_mappings, spec_for
@@ -97,6 +99,7 @@ class SyncEngine:
         channel: str | None,
         clock: Callable[[], datetime] = utcnow,
         page_size: int = DEFAULT_PAGE_SIZE,
+        scan_page_size: int = ID_PAGE_SIZE,
     ) -> None:
         self.db = db
         self.bc = bc
@@ -104,6 +107,7 @@ class SyncEngine:
         self.channel = channel
         self.clock = clock
         self.page_size = page_size
+        self.scan_page_size = scan_page_size  # pages of ids only (find_deleted)
 
     # ---- public --------------------------------------------------------------------------------
 
@@ -150,6 +154,24 @@ class SyncEngine:
                 )
         except _RunStopped as stopped:
             jobs.append(stopped.job)
+        return jobs
+
+    def find_deleted(self, mapping_names: Sequence[str] | None = None, *, trigger: Trigger) -> list[SyncJob]:
+        """Find for Deleted: settle couplings whose record is gone on one side or both; return the jobs."""
+        mappings = self.mappings(mapping_names)
+        if not mappings:
+            return []
+        try:
+            self._preflight(mappings[0], trigger)
+        except _RunStopped as stopped:
+            return [stopped.job]
+        finder = DeletedFinder(self)
+        jobs: list[SyncJob] = []
+        for mapping in mappings:
+            job, stopped_run = finder.run_mapping(mapping, trigger=trigger)
+            jobs.append(job)
+            if stopped_run:
+                break
         return jobs
 
     def sync_records(
@@ -204,7 +226,7 @@ class SyncEngine:
                 force=True,
                 overwrite=overwrite,
             )
-            step = self._pass(settings, src, dst)
+            step = self.direction_pass(settings, src, dst)
             step.run_page(records)
             result.succeeded, result.failed = step.succeeded, step.failed
             message = ""
@@ -347,6 +369,14 @@ class SyncEngine:
             record_run(session, name=mapping.name, at=self.clock())
         return job
 
+    def record_job_failure(
+        self, job: SyncJob, spec: MappingSpec, direction: Direction, failure: object
+    ) -> Classification:
+        """Classify a failure that ended a job and record it as the job's one job-level error."""
+        classification = self._job_level(failure, spec, direction)
+        self._record_job_error(job, spec, direction, classification)
+        return classification
+
     def _record_job_error(
         self,
         job: SyncJob,
@@ -438,7 +468,8 @@ class SyncEngine:
         since = watermark - WATERMARK_OVERLAP if watermark is not None else None
         return [r for page in store.iter_changed(table, since=since, page_size=self.page_size) for r in page]
 
-    def _pass(self, settings: PassSettings, src: RecordStore, dst: RecordStore) -> DirectionPass:
+    def direction_pass(self, settings: PassSettings, src: RecordStore, dst: RecordStore) -> DirectionPass:
+        """A pass of one mapping in one direction with this engine's store, channel and clock."""
         rates = ExchangeRates(self.bc) if settings.spec.needs_exchange_rate else None
         return DirectionPass(
             db=self.db,
@@ -483,7 +514,7 @@ class SyncEngine:
             exclude=exclude or set(),
             superseded=superseded or {},
         )
-        step = self._pass(settings, src, dst)
+        step = self.direction_pass(settings, src, dst)
         try:
             settings.recovery = self._recovery(mapping, direction, job, dst, spec)
             if prepare is not None:

@@ -79,6 +79,28 @@ def test_a_missing_privilege_fails_the_sync_and_resync_resolves_it_once_fixed(
     assert [entry["action"] for entry in trail] == ["resync"]  # type: ignore[union-attr]
 
 
+def test_sync_find_deleted_reports_a_deleted_coupled_record(run: CliRunner, sandbox: SandboxServer) -> None:
+    assert run.invoke(app, ["sync", "--full"]).exit_code == 0
+    clean = run.invoke(app, ["sync", "--find-deleted", "customer"])
+    assert clean.exit_code == 0, clean.output
+    assert "CUSTOMER" in clean.stdout and "no deleted record" in clean.stdout
+    customer = sandbox.state.bc_create("customers", {"displayName": "Gone Tomorrow", "type": "Company"})
+    assert run.invoke(app, ["sync", "CUSTOMER"]).exit_code == 0
+    sandbox.state.bc_delete("customers", str(customer["id"]))
+    found = run.invoke(app, ["sync", "--find-deleted", "CUSTOMER"])
+    assert found.exit_code == 1 and "need a decision" in found.output
+    assert "point at a deleted record" in found.stdout
+    [error] = _json(run, "list", "--category", "deleted-record")  # type: ignore[misc]
+    assert error["destination"]["id"] == customer["id"]
+    jobs = _json(run, "status")
+    assert any(job["deleted"] == 1 and job["failed"] == 1 for job in jobs)  # type: ignore[union-attr]
+
+
+def test_sync_find_deleted_does_not_go_with_full(run: CliRunner) -> None:
+    result = run.invoke(app, ["sync", "--full", "--find-deleted"])
+    assert result.exit_code == 2 and "--find-deleted" in result.output
+
+
 def test_schedule_pause_resume_from_the_terminal(run: CliRunner) -> None:
     assert run.invoke(app, ["schedule", "CUSTOMER", "every", "15m"]).exit_code == 0
     assert run.invoke(app, ["pause", "contact"]).exit_code == 0

@@ -16,6 +16,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from bot import scheduler as sched
 from bot.jobs.cleanup import CLEANUP_MAPPING
@@ -23,7 +24,7 @@ from bot.operations import schedule as ops
 from bot.operations.base import Actor
 from bot.scheduler import build_scheduler, next_runs, scheduler_state, sync_job_id
 from storage.db import session_scope
-from storage.models import Door, JobType, SyncJob
+from storage.models import AuditEntry, Direction, Door, JobType, SyncJob, Trigger
 from tests.bot.jobs.builders import (
     FakeEngine,
     add_mapping,
@@ -91,6 +92,7 @@ def test_jobs_are_built_from_the_mappings(database_url: str, engine: Engine) -> 
         "sync:CONTACT",
         "sync:SALESPEOPLE",
         sched.CLEANUP_JOB,
+        sched.FIND_DELETED_JOB,
         sched.SUMMARY_JOB,
         sched.SNOOZE_JOB,
         sched.RECONCILE_JOB,
@@ -111,6 +113,8 @@ def test_jobs_are_built_from_the_mappings(database_url: str, engine: Engine) -> 
     assert isinstance(cleanup.trigger, CronTrigger)
     assert next_run(scheduler, sched.CLEANUP_JOB) == T0 + sched.CLEANUP_CATCH_UP  # never cleaned: soon
     assert next_run(scheduler, sched.SUMMARY_JOB) == datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+    assert next_run(scheduler, sched.FIND_DELETED_JOB) == datetime(2026, 3, 3, 3, 0, tzinfo=UTC)
+    assert scheduler.get_job(sched.FIND_DELETED_JOB).misfire_grace_time == sched.DAILY_GRACE_SECONDS
     assert next_run(scheduler, sched.SNOOZE_JOB) == T0 + timedelta(minutes=1)
     assert next_runs(scheduler_state(scheduler))["CUSTOMER"] == T0 + timedelta(minutes=10)
 
@@ -133,6 +137,39 @@ def test_outbox_and_work_loops_run_every_few_seconds_when_given(database_url: st
         assert isinstance(trigger, IntervalTrigger) and trigger.interval <= timedelta(seconds=5)
         fire(scheduler, job_id)
     assert calls == ["deliver", "work"]
+
+
+@pytest.mark.usefixtures("clock")
+def test_find_deleted_runs_nightly_through_the_given_function_and_is_audited(
+    database_url: str, engine: Engine
+) -> None:
+    triggers: list[Trigger] = []
+
+    def find(trigger: Trigger) -> list[SyncJob]:
+        triggers.append(trigger)
+        job = SyncJob(
+            mapping="CUSTOMER",
+            direction=Direction.BIDIRECTIONAL,
+            trigger=trigger,
+            deleted=2,
+            failed=1,
+            uncoupled=1,
+            finished_at=T0,
+            message="Find deleted: 2 of 9 couplings point at a deleted record.",
+        )
+        return [job]
+
+    scheduler = build(database_url, engine, FakeEngine(engine), find_deleted=find)
+    assert isinstance(scheduler.get_job(sched.FIND_DELETED_JOB).trigger, CronTrigger)
+    detail = fire(scheduler, sched.FIND_DELETED_JOB)
+    assert triggers == [Trigger.SCHEDULE]
+    assert (
+        detail
+        == "2 coupled records deleted in 1 mapping(s): CUSTOMER: deleted 2, restored 0, uncoupled 1, failed 1"
+    )
+    with Session(engine) as session:
+        [entry] = session.exec(select(AuditEntry).where(AuditEntry.action == "find_deleted")).all()
+    assert (entry.actor, entry.door, entry.result, entry.detail) == ("schedule", Door.SCHEDULE, "ok", detail)
 
 
 @pytest.mark.usefixtures("clock")

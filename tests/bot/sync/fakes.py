@@ -65,6 +65,7 @@ class FakeStore:
     batch_error: ConnectorError | None = None  # raised by the next batch() as a whole
     after_batch: Callable[[int], None] | None = None  # called with the number of batch() calls so far
     batch_calls: int = 0
+    selects: list[tuple[str, list[str] | None]] = field(default_factory=list)  # (table, $select) per read
 
     @property
     def batch_limit(self) -> int:
@@ -118,6 +119,7 @@ class FakeStore:
         page_size: int | None = None,
     ) -> Iterator[list[Record]]:
         """Pages of rows modified after `since`, oldest first; one request per page."""
+        self.selects.append((table, select))
         rows = self.tables.get(table, {})
         chosen = sorted(
             (rid for rid, row in rows.items() if since is None or row.modified_at > since),

@@ -15,7 +15,7 @@ from bot.connectors import BusinessCentralClient, DataverseClient, RetryPolicy, 
 from bot.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SandboxServer
 from bot.sync.actions import SyncActions
 from bot.sync.engine import SyncEngine
-from storage.models import Category, Coupling, SyncError, SyncJob
+from storage.models import Category, Coupling, SyncError, SyncJob, Trigger
 
 RECORDS = 12
 
@@ -157,3 +157,36 @@ def test_throttling_exhausted_is_throttled(live: SyncEngine, server: SandboxServ
     server.set_fault("throttle", limit=1, window_seconds=60, retry_after=30, side="both")
     live.run(full=True)
     assert Category.THROTTLED in categories(live.db)
+
+
+def test_find_deleted_reads_ids_only_and_finds_each_kind_of_deletion(
+    live: SyncEngine, server: SandboxServer
+) -> None:
+    live.run(full=True)
+    with Session(live.db) as session:
+        query = select(Coupling).where(Coupling.mapping == "CUSTOMER").order_by(Coupling.id)  # type: ignore[arg-type]
+        rows = session.exec(query).all()
+        gone_in_dv, gone_in_bc, gone_in_both = rows[:3]
+    server.state.dv_delete("accounts", gone_in_dv.dataverse_id)
+    server.state.bc_delete("customers", gone_in_bc.bc_id)
+    server.state.dv_delete("accounts", gone_in_both.dataverse_id)
+    server.state.bc_delete("customers", gone_in_both.bc_id)
+    bc_before, dv_before = server.request_count("/bc"), server.request_count("/dataverse")
+    [found] = live.find_deleted(["CUSTOMER"], trigger=Trigger.CLI)
+    assert (found.deleted, found.failed, found.uncoupled, found.inserted) == (3, 2, 1, 0)
+    # One page of ids per table, plus a GET of each surviving record; WhoAmI and roles first; the BC
+    # company's name for the error's link, once per client.
+    assert server.request_count("/bc") - bc_before == 1 + 1 + 1
+    assert server.request_count("/dataverse") - dv_before == 2 + 1 + 1
+    with Session(live.db) as session:
+        found_errors = session.exec(select(SyncError).order_by(SyncError.id)).all()
+        assert session.get(Coupling, gone_in_both.id) is None
+    assert [(e.category, e.source_id) for e in found_errors] == [
+        (Category.DELETED_RECORD, gone_in_dv.bc_id),
+        (Category.DELETED_RECORD, gone_in_bc.dataverse_id),
+    ]
+    assert found_errors[0].id is not None
+    outcome = SyncActions(live).restore_record(found_errors[0].id, actor="U1")
+    assert outcome.ok, outcome.message
+    [again] = live.find_deleted(["CUSTOMER"], trigger=Trigger.CLI)
+    assert (again.deleted, again.failed) == (1, 1)  # the customer deleted in BC is still waiting for people
