@@ -11,14 +11,12 @@ from sqlalchemy import delete, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from storage.models import ErrorStatus, SyncError
+from storage.models import LIVE_ERROR_STATUSES, ErrorStatus, SyncError
 from storage.types import utcnow
 
 PURGE_CHUNK_ROWS = 10_000
 PURGE_CACHE_KIB = 65_536
 CHECKPOINT_EVERY_CHUNKS = 25  # index pages change in many chunks; copy them back once per 25
-
-_LIVE = (ErrorStatus.OPEN, ErrorStatus.SNOOZED)
 
 
 def upsert_error(
@@ -28,7 +26,7 @@ def upsert_error(
     now = now or utcnow()
     existing = session.exec(
         select(SyncError)
-        .where(SyncError.fingerprint == draft.fingerprint, col(SyncError.status).in_(_LIVE))
+        .where(SyncError.fingerprint == draft.fingerprint, col(SyncError.status).in_(LIVE_ERROR_STATUSES))
         .order_by(col(SyncError.id).desc())
         .limit(1)
     ).first()

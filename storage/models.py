@@ -98,6 +98,10 @@ class ErrorStatus(StrEnum):
     SNOOZED = "snoozed"
 
 
+# Errors that still matter: shown, counted, and kept by the cleanups.
+LIVE_ERROR_STATUSES = (ErrorStatus.OPEN, ErrorStatus.SNOOZED)
+
+
 class Category(StrEnum):
     """Error categories of CONTRACT.md."""
 

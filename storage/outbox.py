@@ -15,7 +15,13 @@ from sqlalchemy import String, and_, cast, delete, exists, func, literal, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from storage.models import ErrorStatus, Notification, NotificationKind, NotificationStatus, SyncError
+from storage.models import (
+    LIVE_ERROR_STATUSES,
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    SyncError,
+)
 from storage.types import utcnow
 
 SINCE_KEY = "_since"
@@ -265,7 +271,6 @@ def open_kinds(
 
 
 _FINISHED = (NotificationStatus.SENT, NotificationStatus.DROPPED, NotificationStatus.FAILED)
-_LIVE_ERROR = (ErrorStatus.OPEN, ErrorStatus.SNOOZED)
 
 
 def delete_finished(session: Session, *, older_than: datetime) -> int:
@@ -280,12 +285,12 @@ def delete_finished(session: Session, *, older_than: datetime) -> int:
         .join(SyncError, col(SyncError.id) == member.error_id)
         .where(
             member.digest_key == literal("n") + cast(Notification.id, String),
-            col(SyncError.status).in_(_LIVE_ERROR),
+            col(SyncError.status).in_(LIVE_ERROR_STATUSES),
         )
     )
     live_error = exists(
         select(SyncError.id).where(
-            col(SyncError.id) == Notification.error_id, col(SyncError.status).in_(_LIVE_ERROR)
+            col(SyncError.id) == Notification.error_id, col(SyncError.status).in_(LIVE_ERROR_STATUSES)
         )
     )
     statement = delete(Notification).where(

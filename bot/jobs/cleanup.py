@@ -14,9 +14,9 @@ from storage.audit import record_audit
 from storage.db import session_scope
 from storage.errors import purge_errors
 from storage.models import (
+    LIVE_ERROR_STATUSES,
     Direction,
     Door,
-    ErrorStatus,
     JobType,
     NotificationKind,
     SyncError,
@@ -29,7 +29,6 @@ from storage.work import delete_finished_work
 
 SCHEDULE_ACTOR = "schedule"
 CLEANUP_MAPPING = "*"  # the cleanup's job-log entry is about every mapping
-_LIVE = (ErrorStatus.OPEN, ErrorStatus.SNOOZED)
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,9 @@ def clean_up(
 def delete_old_jobs(session: Session, *, older_than: datetime) -> int:
     """Delete job-log entries started before `older_than` that no open or snoozed error points at."""
     live_error = exists(
-        select(SyncError.id).where(SyncError.job_id == SyncJob.id, col(SyncError.status).in_(_LIVE))
+        select(SyncError.id).where(
+            SyncError.job_id == SyncJob.id, col(SyncError.status).in_(LIVE_ERROR_STATUSES)
+        )
     )
     result = session.exec(delete(SyncJob).where(col(SyncJob.started_at) < older_than, ~live_error))
     return int(result.rowcount or 0)

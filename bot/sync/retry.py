@@ -8,9 +8,7 @@ from bot.sync.errorlog import SKIP_AFTER_IDENTICAL_FAILURES
 from bot.sync.fieldmap import MappingSpec
 from bot.sync.project import source_system
 from storage.couplings import by_bc_ids, by_dataverse_ids, failed_not_skipped
-from storage.models import Direction, ErrorStatus, SyncError, System
-
-_LIVE = (ErrorStatus.OPEN, ErrorStatus.SNOOZED)
+from storage.models import LIVE_ERROR_STATUSES, Direction, SyncError, System
 
 
 def live_record_errors(
@@ -27,7 +25,7 @@ def live_record_errors(
         SyncError.direction == direction,
         SyncError.source_table == source_table,
         col(SyncError.source_id).is_not(None),
-        col(SyncError.status).in_(_LIVE),
+        col(SyncError.status).in_(LIVE_ERROR_STATUSES),
     )
     if source_ids is not None:
         query = query.where(col(SyncError.source_id).in_(source_ids))
