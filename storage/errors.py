@@ -200,3 +200,17 @@ def purge_errors(
                 connection.exec_driver_sql("PRAGMA cache_size=-2000")
                 connection.commit()
     return PurgeResult(deleted=deleted, chunks=chunks, longest_transaction=longest)
+
+
+def live_job_errors(
+    session: Session, *, mapping: str | None = None, categories: tuple[str, ...] | None = None
+) -> list[SyncError]:
+    """Open or snoozed job-level errors (no source record): setup problems that ended a run."""
+    query = select(SyncError).where(
+        col(SyncError.source_id).is_(None), col(SyncError.status).in_(LIVE_ERROR_STATUSES)
+    )
+    if mapping is not None:
+        query = query.where(SyncError.mapping == mapping)
+    if categories is not None:
+        query = query.where(col(SyncError.category).in_(categories))
+    return list(session.exec(query.order_by(col(SyncError.id))).all())

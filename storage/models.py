@@ -116,6 +116,7 @@ class Category(StrEnum):
     CONNECTION = "connection"
     VALIDATION = "validation"
     ADMIN_MODE = "admin-mode"
+    SEVERAL_MATCHES = "several-matches"
     OTHER = "other"
 
 
@@ -218,8 +219,35 @@ class Coupling(SQLModel, table=True):
     skipped: bool = Field(default=False, index=True)
     failure_fingerprint: str | None = Field(default=None, max_length=64)
     failure_count: int = 0
+    # A create was sent with this identity and its answer is not in yet: the next run finds the record by
+    # that id instead of creating it again (Dataverse accepts the primary key on create).
+    pending: bool = Field(default=False, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class UncoupledRecord(SQLModel, table=True):
+    """A record whose coupling a person removed: never synced or given a new partner until coupled again."""
+
+    __table_args__ = (UniqueConstraint("system", "table_name", "record_id", name="uq_uncoupled_record"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mapping: str = Field(max_length=20, index=True)
+    system: System = Field(sa_type=enum_type(System))
+    table_name: str = Field(max_length=60)  # the API's entity set, e.g. "customers", "accounts"
+    record_id: str = Field(max_length=64)
+    by: str = Field(default="", max_length=100)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SyncLease(SQLModel, table=True):
+    """Who is running a mapping's synchronization now: one run per mapping across every process."""
+
+    mapping: str = Field(primary_key=True, max_length=20)
+    holder: str = Field(max_length=36)
+    trigger: Trigger = Field(default=Trigger.SCHEDULE, sa_type=enum_type(Trigger))
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class SyncJob(SQLModel, table=True):

@@ -79,7 +79,7 @@ def category_buttons(error: SyncError, w: Wording) -> list[ButtonElement]:
         buttons.append(kit.button(w.button_resync_once_fixed(), ActionId.RESYNC, value, style="primary"))
     else:
         buttons.append(kit.button(w.button_resync(), ActionId.RESYNC, value, style="primary"))
-        if error.category == Category.VALIDATION and not error.destination_id:
+        if error.category in (Category.VALIDATION, Category.SEVERAL_MATCHES) and not error.destination_id:
             buttons.append(kit.button(w.button_couple(), ActionId.COUPLE, value))
     buttons += [
         kit.button(w.button_snooze(), ActionId.SNOOZE, value),

@@ -27,6 +27,7 @@ CATEGORY_EMOJI: dict[str, str] = {
     Category.CONNECTION: "🔌",
     Category.VALIDATION: "⚠️",
     Category.ADMIN_MODE: "🚧",
+    Category.SEVERAL_MATCHES: "👥",
     Category.OTHER: "❌",
 }
 
@@ -156,6 +157,7 @@ class Wording:
             Category.CONNECTION: _("Connection failed"),
             Category.VALIDATION: _("Record refused"),
             Category.ADMIN_MODE: _("Environment in administration mode"),
+            Category.SEVERAL_MATCHES: _("Several records match"),
         }
         return titles.get(category, _("Sync failed"))
 

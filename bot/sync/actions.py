@@ -281,7 +281,7 @@ class SyncActions:
                 now=self.engine.clock(),
             )
             session.add(coupling)
-            uncouple(session, coupling=coupling)
+            uncouple(session, coupling=coupling, by=actor)
             job.uncoupled = 1
             finish_job(session, job=job, message=f"Uncoupled {label} by {actor}.", now=self.engine.clock())
         return ActionOutcome(True, f"Uncoupled {label}.", data={"job_id": job.id})

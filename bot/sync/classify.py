@@ -31,6 +31,7 @@ from bot.sync.conditions import (
     DependencyNotCoupled,
     EngineCondition,
     MissingExchangeRate,
+    SeveralMatches,
     UpdateConflict,
 )
 from bot.sync.hints import Links, aadsts_meaning, field_caption, hint_for, system_label, table_caption
@@ -240,6 +241,30 @@ def _condition(cond: EngineCondition, context: ClassifyContext) -> _Draft:
             f"update-conflict:{context.mapping}:{context.source_key or context.source_name or ''}",
             detail=message + "\nDiffering fields: " + "; ".join(cond.fields),
             facts={"fields": list(cond.fields)},
+        )
+    if isinstance(cond, SeveralMatches):
+        caption = table_caption(cond.table)
+        listed = "; ".join(
+            " ".join(part for part in (c.key, c.name) if part) or c.id for c in cond.candidates[:10]
+        )
+        message = (
+            f"{len(cond.candidates)} {caption} records match ({cond.criteria}); nothing was created. "
+            f"Couple the right one: {listed}."
+        )
+        return _Draft(
+            Category.SEVERAL_MATCHES,
+            message[:500],
+            f"several-matches:{context.mapping}:{context.source_key or context.source_name or ''}",
+            detail=message
+            + "\n"
+            + "\n".join(f"- {c.key or ''} {c.name or ''} ({c.id}) {c.url or ''}" for c in cond.candidates),
+            facts={
+                "candidate_table": cond.table,
+                "criteria": cond.criteria,
+                "candidates": [
+                    {"id": c.id, "key": c.key, "name": c.name, "url": c.url} for c in cond.candidates
+                ],
+            },
         )
     if isinstance(cond, CouplingRefused):
         return _Draft(

@@ -362,6 +362,12 @@ def hint_for(category: Category, facts: Mapping[str, Any], *, links: Links | Non
         return _admin_mode()
     if category is Category.VALIDATION:
         return _validation(facts, links)
+    if category is Category.SEVERAL_MATCHES:
+        return (
+            f"Several {table_caption(str(facts.get('candidate_table') or ''))} records match this one, so "
+            "nothing was created. Someone who knows both apps should couple it to the right one (Couple…, or "
+            "`couple REF OTHER_REF` in a terminal), or make the duplicates differ, then Re-sync."
+        )
     page = _at("Integration Synchronization Errors", links.bc_page(PAGE_SYNC_ERRORS))
     return (
         "Unexpected error. Re-sync once; if it repeats, an admin should open Details and check the "
