@@ -234,6 +234,8 @@ class DirectionPass:
 
     def _reserve(self, plans: list[_Plan]) -> None:
         """Commit each create's chosen identity as a pending coupling before the create is sent."""
+        if self.dst_system is not System.DATAVERSE:  # Business Central picks its own ids: matching finds them
+            return
         reserving = [
             p for p in plans if p.outcome in ("insert", "restore") and p.dest_id and p.op is not None
         ]
