@@ -23,7 +23,8 @@ from bot.demo.terminal_slack import TerminalSlack
 from bot.processes import seed_mappings, start_scheduler_thread
 from bot.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SandboxServer
 from bot.services import Services
-from storage.db import make_engine
+from storage.db import make_engine, session_scope
+from storage.mappings import set_sync_only_coupled
 from storage.models import ErrorStatus, SyncError, SyncJob, Trigger
 from storage.outbox import outbox_counts
 from storage.schema import upgrade
@@ -148,6 +149,14 @@ class Demo:
         self.console.print(
             f"✔ First full synchronization: {len(jobs)} jobs, {coupled} records coupled by matching, "
             f"{inserted} created, {modified} updated, {sum(job.failed for job in jobs)} failed.\n"
+        )
+        # Business Central syncs only coupled records by default; the demo lets new customers and contacts
+        # flow, as an admin who cleared "Synch. Only Coupled Records" after the full synchronization would.
+        with session_scope(services.db) as session:
+            for name in ("CUSTOMER", "CONTACT"):
+                set_sync_only_coupled(session, name=name, only_coupled=False)
+        self.console.print(
+            "✔ CUSTOMER and CONTACT: Synch. Only Coupled Records cleared, so new records get a partner.\n"
         )
 
     def _play(
