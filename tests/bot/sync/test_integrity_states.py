@@ -198,9 +198,10 @@ class SyncIntegrity(RuleBasedStateMachine):
             if account.get("statecode") not in (None, 0):
                 continue
             bc_fields = dict(customer)
-            assert (
-                differences(CUSTOMER, Direction.TO_DATAVERSE, bc_fields, [], account, bidirectional_only=True) == []
-            ), coupling.bc_key
+            differing = differences(
+                CUSTOMER, Direction.TO_DATAVERSE, bc_fields, [], account, bidirectional_only=True
+            )
+            assert differing == [], coupling.bc_key
 
     # ---- invariants ---------------------------------------------------------------------------
 
