@@ -15,7 +15,7 @@ from bot.sandbox.fault_effects import FaultEffects
 from bot.sandbox.faults import ApiSide, FaultBoard, UnknownFault
 from bot.sandbox.gate import Gate
 from bot.sandbox.http_types import Request, Response, json_response
-from bot.sandbox.latency import LatencyModel
+from bot.sandbox.latency import BadLatency, LatencyModel
 from bot.sandbox.limits import ServiceProtection
 from bot.sandbox.person_edits import PersonEdits
 from bot.sandbox.state import SandboxState
@@ -125,6 +125,8 @@ class SandboxApp:
         path = request.path.rstrip("/")
         if path.startswith("/_sandbox/records/"):
             return self.person_edits.handle(request, path[len("/_sandbox/records/") :])
+        if path == "/_sandbox/latency":
+            return self._latency(request)
         if path == "/_sandbox/state" and request.method == "GET":
             return json_response(200, self.snapshot())
         if path == "/_sandbox/faults" and request.method == "GET":
@@ -145,6 +147,20 @@ class SandboxApp:
         return json_response(
             404, {"error": {"code": "NotFound", "message": f"No resource at '{request.path}'."}}
         )
+
+    def _latency(self, request: Request) -> Response:
+        """`GET /_sandbox/latency`, `PUT /_sandbox/latency` with `{"latency": "none|realistic|MS"}`."""
+        if request.method == "PUT":
+            try:
+                payload = request.json_body()
+                if not isinstance(payload, dict) or "latency" not in payload:
+                    raise BadLatency('expected {"latency": "none" | "realistic" | milliseconds}')
+                self.latency.change_to(payload["latency"])
+            except ValueError as error:
+                return json_response(400, {"error": {"code": "BadLatency", "message": str(error)}})
+        elif request.method != "GET":
+            return json_response(405, {"error": {"code": "MethodNotAllowed", "message": "Use GET or PUT."}})
+        return json_response(200, {"latency": self.latency.name})
 
     def snapshot(self) -> dict[str, object]:
         """Record counts per table per side, active faults and request counts."""

@@ -62,6 +62,12 @@ class LatencyModel:
         flat = ServiceCost(request_ms=0.0, write_ms=milliseconds, read_ms=milliseconds, row_ms=0.0)
         return cls(f"{milliseconds:g}", {"dataverse": flat, "bc": flat})
 
+    def change_to(self, spec: str | float | int | None) -> None:
+        """Switch this model (shared by the running server) to another setting."""
+        other = LatencyModel.parse(spec)
+        with self._lock:
+            self.name, self.costs, self.jitter = other.name, other.costs, other.jitter
+
     def seconds(self, side: ApiSide, method: str, operations: int, rows: int) -> float:
         """How long one request with this many operations and returned rows takes on `side`."""
         cost = self.costs.get(side)

@@ -200,6 +200,12 @@ def test_latency_can_change_while_serving(make_server: Callable[..., SandboxServ
     server.set_latency("none")
     with _dv(server) as dv:
         assert dv.get("WhoAmI").status_code == 200
+    with httpx.Client(base_url=server.url) as http:
+        assert http.put("/_sandbox/latency", json={"latency": 15}).json() == {"latency": "15"}
+        assert http.get("/_sandbox/latency").json() == {"latency": "15"}
+        refused = http.put("/_sandbox/latency", json={"latency": "warp"})
+        assert refused.status_code == 400 and "not valid" in refused.json()["error"]["message"]
+        assert http.get("/_sandbox/state").json()["latency"] == "15"
 
 
 def test_cli_refuses_a_bad_latency() -> None:
