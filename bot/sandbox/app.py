@@ -172,6 +172,7 @@ class SandboxApp:
             "requests": self.state.request_counts(),
             "latency": self.latency.name,
             "peak_concurrent_requests": dict(self.protection.peak_in_flight) if self.protection else {},
+            "protection": self.protection.report() if self.protection else {},
             "company_id": self.state.identities.company_id,
             "integration_user_id": self.state.identities.integration_user_id,
         }

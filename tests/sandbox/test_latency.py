@@ -129,6 +129,9 @@ def test_parallel_batches_overlap(make_server: Callable[..., SandboxServer]) -> 
     with httpx.Client() as http:
         state = http.get(f"{server.url}/_sandbox/state").json()
     assert state["latency"] == "25" and state["peak_concurrent_requests"]["dataverse"] == 4
+    assert state["protection"]["dataverse"]["peak_concurrent"] == 4
+    assert state["protection"]["dataverse"]["peak_requests_per_window"] >= 4
+    assert state["protection"]["dataverse"]["refused"] == 0
 
 
 def test_dataverse_refuses_more_concurrent_requests_than_its_limit(
@@ -144,6 +147,7 @@ def test_dataverse_refuses_more_concurrent_requests_than_its_limit(
         "message": "Number of concurrent requests exceeded the limit of 2.",
     }
     assert int(refused[0].headers["Retry-After"]) >= 1
+    assert server.protection is not None and server.protection.report()["dataverse"]["refused"] == 1
 
 
 def test_dataverse_request_budget_per_window(make_server: Callable[..., SandboxServer]) -> None:
