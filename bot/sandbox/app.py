@@ -85,7 +85,8 @@ class SandboxApp:
         user = grant.client_id if grant is not None and self.protection is not None else None
         started = time.monotonic()
         try:
-            with self.protection.admit(side, user) if self.protection else nullcontext():
+            limits = self.protection.admit(side, user) if self.protection else nullcontext()
+            with limits, self.latency.pacing(side, request.method):
                 response = handler(request)
                 cost = self.latency.seconds(side, request.method, response.operations, response.rows)
                 remaining = cost - (time.monotonic() - started)

@@ -13,6 +13,7 @@ from bot.sandbox.bc_records import TYPE_PREFIX
 from bot.sandbox.constants import BC_BATCH_LIMIT, BC_MAX_PAGE_SIZE, SANDBOX_ENVIRONMENT, SANDBOX_TENANT
 from bot.sandbox.gate import Gate
 from bot.sandbox.http_types import Request, Response, empty_response, json_response, parse_query
+from bot.sandbox.latency import pace
 from bot.sandbox.listing import ListingRules, list_rows, next_link
 from bot.sandbox.metadata import business_central_csdl
 from bot.sandbox.metadata_api import xml_response
@@ -222,12 +223,18 @@ class BusinessCentralApi:
                 f"{BC_BATCH_LIMIT} operations per batch request."
             )
         atomic = (request.header("isolation") or "").lower() == "snapshot"
-        with self.state.store.journal():
-            mark = self.state.store.mark()
-            responses = [self._run_operation(operation) for operation in operations]
-            if atomic and any(response["status"] >= 400 for response in responses):
-                self.state.store.rollback_to(mark)
-                responses = [self._rolled_back(response) for response in responses]
+        if atomic:  # one transaction: committed (or rolled back) as a whole at the end
+            with self.state.store.journal():
+                mark = self.state.store.mark()
+                responses = [self._run_operation(operation) for operation in operations]
+                if any(response["status"] >= 400 for response in responses):
+                    self.state.store.rollback_to(mark)
+                    responses = [self._rolled_back(response) for response in responses]
+        else:  # each operation commits on its own, one after the other
+            responses = []
+            for operation in operations:
+                responses.append(self._run_operation(operation))
+                pace()
         response = json_response(200, {"responses": responses})
         response.operations = len(operations)
         return response
