@@ -222,6 +222,7 @@ def test_cli_refuses_a_bad_latency() -> None:
 @pytest.mark.slow
 def test_a_realistic_thousand_create_batch_takes_seconds(make_server: Callable[..., SandboxServer]) -> None:
     server = make_server(latency="realistic")
+
     def created() -> int:
         return sum(1 for row in server.state.dv_rows("accounts") if row["name"].startswith("Realistic"))
 
