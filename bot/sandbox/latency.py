@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 from bot.sandbox.faults import ApiSide
 
-LATENCY_CHOICES = ("none", "realistic")
 _current = threading.local()
 
 
