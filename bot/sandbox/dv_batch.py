@@ -10,6 +10,7 @@ from collections.abc import Callable
 from bot.sandbox.api_error import ApiError, dataverse_error
 from bot.sandbox.constants import DATAVERSE_BATCH_LIMIT
 from bot.sandbox.http_types import Request, Response, parse_query
+from bot.sandbox.latency import pace
 from bot.sandbox.multipart import (
     EmbeddedRequest,
     MultipartError,
@@ -86,8 +87,8 @@ def run_batch(request: Request, route: Route, store: DataStore, api_url: str) ->
                 f"The current change set contains too many operations. A maximum number of "
                 f"'{DATAVERSE_BATCH_LIMIT}' operations are allowed in a change set."
             )
-        with store.journal():
-            answer = _Batch(route, store, api_url, continue_on_error).run(parts)
+        batch = _Batch(route, store, api_url, continue_on_error)
+        answer = batch.run(parts)
     except MultipartError as error:
         return dataverse_error(_bad(str(error)))
     except ApiError as error:
@@ -97,6 +98,7 @@ def run_batch(request: Request, route: Route, store: DataStore, api_url: str) ->
         200,
         [("Content-Type", f"multipart/mixed; boundary={response_boundary}"), ("OData-Version", "4.0")],
         write_multipart(response_boundary, answer),
+        operations=batch.executed,
     )
 
 
@@ -109,22 +111,28 @@ class _Batch:
         self.api_url = api_url
         self.continue_on_error = continue_on_error
         self.references: dict[str, str] = {}
+        self.executed = 0
 
     def run(self, parts: list[Part]) -> list[bytes]:
         answer: list[bytes] = []
         for part in parts:
             inner = boundary_of(part.content_type)
-            if inner is not None:
-                ok, encoded = self._change_set(split_parts(part.body, inner))
-            else:
-                response = self._execute(read_request(part), in_change_set=False)
-                ok, encoded = response.status < 400, write_response(response, part.headers.get("content-id"))
+            done = self.executed
+            with self.store.journal():  # a change set commits as one; other requests run in between parts
+                if inner is not None:
+                    ok, encoded = self._change_set(split_parts(part.body, inner))
+                else:
+                    response = self._execute(read_request(part), in_change_set=False)
+                    ok = response.status < 400
+                    encoded = write_response(response, part.headers.get("content-id"))
+            pace(self.executed - done)
             answer.append(encoded)
             if not ok and not self.continue_on_error:
                 break
         return answer
 
     def _execute(self, embedded: EmbeddedRequest, *, in_change_set: bool) -> Response:
+        self.executed += 1
         try:
             if embedded.method == "GET" and in_change_set:
                 raise _bad("A change set must not contain a GET request.")
