@@ -11,6 +11,7 @@ from bot.connectors.errors import ConnectorError
 
 SystemName = Literal["business_central", "dataverse"]
 Method = Literal["POST", "PATCH", "DELETE"]
+Outcome = Literal["written", "refused", "unknown"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +34,11 @@ class Record:
 
 @dataclass(frozen=True, slots=True)
 class BatchOperation:
-    """One write inside a `$batch`; `ref` is the caller's key to find its result again."""
+    """One write inside a `$batch`; `ref` is the caller's key to find its result again.
+
+    For a POST, `id` is the primary key the caller chose for the new record (Dataverse accepts it in the
+    body; the connector puts it there): after a lost answer, the record can be looked up by that id.
+    """
 
     method: Method
     table: str
@@ -51,11 +56,19 @@ class BatchResult:
     status: int
     record: Record | None = None
     error: ConnectorError | None = None
+    unknown: bool = False  # sent, but the answer was lost: the write may or may not have been applied
 
     @property
     def ok(self) -> bool:
         """True when the operation succeeded."""
         return self.error is None
+
+    @property
+    def outcome(self) -> Outcome:
+        """ "written", "refused" (certainly not applied) or "unknown" (answer lost: look the record up)."""
+        if self.error is None:
+            return "written"
+        return "unknown" if self.unknown else "refused"
 
 
 @dataclass(frozen=True, slots=True)
