@@ -83,7 +83,7 @@ def test_a_lost_create_answer_is_unknown_and_the_records_are_found_by_their_ids_
         dv.close()
 
 
-def test_business_central_finds_records_by_number(bc: BusinessCentralClient, sandbox: SandboxServer) -> None:
+def test_business_central_finds_records_by_number(bc: BusinessCentralClient) -> None:
     customers = [record for page in bc.iter_changed("customers") for record in page][:3]
     numbers = [str(record.fields["number"]) for record in customers]
     found = bc.find_by_numbers("customers", [*numbers, "NO-SUCH-NUMBER"])
