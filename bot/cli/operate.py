@@ -132,20 +132,30 @@ def sandbox_command(
         list[str] | None, typer.Option("--fault", metavar="NAME", help="Switch a fault on (repeatable).")
     ] = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    latency: Annotated[
+        str,
+        typer.Option(
+            metavar="none|realistic|MS",
+            help="Time per request and per $batch operation: none, realistic, or ms per operation.",
+        ),
+    ] = "none",
 ) -> None:
     """Serve the stand-in Business Central + Dataverse + token endpoint until stopped (Ctrl-C)."""
     from bot.sandbox import serve_forever
     from bot.sandbox.faults import FAULT_NAMES
+    from bot.sandbox.latency import BadLatency, LatencyModel
 
+    usage = "sync-errors sandbox [--port N] [--records N] [--fault NAME ...] [--latency none|realistic|MS]"
     unknown = [name for name in fault or [] if name.split(":", 1)[0] not in FAULT_NAMES]
     if unknown:
-        raise UsageError(
-            f"unknown fault {', '.join(unknown)}; known: {', '.join(FAULT_NAMES)}",
-            "sync-errors sandbox [--port N] [--records N] [--fault NAME ...]",
-        )
+        raise UsageError(f"unknown fault {', '.join(unknown)}; known: {', '.join(FAULT_NAMES)}", usage)
+    try:
+        LatencyModel.parse(latency)
+    except BadLatency as error:
+        raise UsageError(str(error), usage) from None
     configure_logging()
     try:
-        serve_forever(host, port, records, tuple(fault or ()))
+        serve_forever(host, port, records, tuple(fault or ()), latency)
     except KeyboardInterrupt:
         out.print("Sandbox stopped.")
     except OSError as error:

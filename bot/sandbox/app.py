@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
+from contextlib import nullcontext
 
+from bot.sandbox.api_error import ApiError, business_central_error, dataverse_error
 from bot.sandbox.bc_api import BusinessCentralApi
 from bot.sandbox.constants import DATAVERSE_API_PREFIX
 from bot.sandbox.dv_api import DataverseApi
 from bot.sandbox.fault_effects import FaultEffects
-from bot.sandbox.faults import FaultBoard, UnknownFault
+from bot.sandbox.faults import ApiSide, FaultBoard, UnknownFault
 from bot.sandbox.gate import Gate
 from bot.sandbox.http_types import Request, Response, json_response
+from bot.sandbox.latency import LatencyModel
+from bot.sandbox.limits import ServiceProtection
+from bot.sandbox.person_edits import PersonEdits
 from bot.sandbox.state import SandboxState
 from bot.sandbox.tokens import TokenIssuer
 from bot.sandbox.web_pages import business_central_page, dataverse_page
@@ -27,15 +33,20 @@ class SandboxApp:
         faults: FaultBoard,
         effects: FaultEffects,
         base_url: Callable[[], str],
+        latency: LatencyModel,
+        protection: ServiceProtection | None,
     ) -> None:
         self.state = state
         self.tokens = tokens
         self.faults = faults
         self.effects = effects
         self.base_url = base_url
+        self.latency = latency
+        self.protection = protection
         gate = Gate(tokens, faults, token_url=self._token_url(), dataverse_url=self._dataverse_url())
         self.business_central = BusinessCentralApi(state, gate, self._bc_api_url)
         self.dataverse = DataverseApi(state, gate, faults, self._dataverse_url)
+        self.person_edits = PersonEdits(state)
 
     def _token_url(self) -> str:
         return "/token"
@@ -55,11 +66,11 @@ class SandboxApp:
         if first == "token":
             return self._token(request)
         if first == "bc":
-            return self.business_central.handle(request)
+            return self._served("bc", request, self.business_central.handle)
         if first == "bc-web":
             return business_central_page(self.state, request)
         if request.path.startswith(DATAVERSE_API_PREFIX):
-            return self.dataverse.handle(request)
+            return self._served("dataverse", request, self.dataverse.handle)
         if request.path.rstrip("/") == "/dataverse/main.aspx":
             return dataverse_page(self.state, request)
         if first == "_sandbox":
@@ -67,6 +78,39 @@ class SandboxApp:
         return json_response(
             404, {"error": {"code": "NotFound", "message": f"No resource at '{request.path}'."}}
         )
+
+    def _served(self, side: ApiSide, request: Request, handler: Callable[[Request], Response]) -> Response:
+        """Under the user's protection limits: answer, then take as long as the latency model says."""
+        grant = self.tokens.check(request.header("authorization"), side)
+        user = grant.client_id if grant is not None and self.protection is not None else None
+        started = time.monotonic()
+        try:
+            with self.protection.admit(side, user) if self.protection else nullcontext():
+                response = handler(request)
+                cost = self.latency.seconds(side, request.method, response.operations, response.rows)
+                remaining = cost - (time.monotonic() - started)
+                if remaining > 0:
+                    time.sleep(remaining)
+                if _is_batch(request) and response.status < 400:
+                    response = self._lost_answer(side, response)
+        except ApiError as refusal:
+            return business_central_error(refusal) if side == "bc" else dataverse_error(refusal)
+        return response
+
+    def _lost_answer(self, side: ApiSide, response: Response) -> Response:
+        """`lost-batch-answer`: the batch is committed; its answer comes too late, never, or as a 5xx."""
+        fate = self.faults.lost_answer(side)
+        if fate is None:
+            return response
+        mode, seconds = fate
+        if mode == "drop":
+            response.drop_connection = True
+        elif mode == "delay":
+            time.sleep(seconds)
+        else:
+            code = "Internal_ServerError" if side == "bc" else "0x80040216"
+            raise ApiError(500, code, "An unexpected error occurred.")
+        return response
 
     def _token(self, request: Request) -> Response:
         parts = request.path.strip("/").split("/")
@@ -79,6 +123,8 @@ class SandboxApp:
     def _control(self, request: Request) -> Response:
         """`GET /_sandbox/state`, `POST /_sandbox/faults`, `DELETE /_sandbox/faults`."""
         path = request.path.rstrip("/")
+        if path.startswith("/_sandbox/records/"):
+            return self.person_edits.handle(request, path[len("/_sandbox/records/") :])
         if path == "/_sandbox/state" and request.method == "GET":
             return json_response(200, self.snapshot())
         if path == "/_sandbox/faults" and request.method == "GET":
@@ -108,9 +154,15 @@ class SandboxApp:
             "dataverse": counts["dataverse"],
             "faults": self.faults.active(),
             "requests": self.state.request_counts(),
+            "latency": self.latency.name,
+            "peak_concurrent_requests": dict(self.protection.peak_in_flight) if self.protection else {},
             "company_id": self.state.identities.company_id,
             "integration_user_id": self.state.identities.integration_user_id,
         }
+
+
+def _is_batch(request: Request) -> bool:
+    return request.method == "POST" and request.path.rstrip("/").endswith("/$batch")
 
 
 def dumps(payload: object) -> str:

@@ -172,7 +172,9 @@ class BusinessCentralApi:
         extra = []
         if listing.applied_page_size is not None:
             extra.append(("Preference-Applied", f"odata.maxpagesize={listing.applied_page_size}"))
-        return json_response(200, payload, extra)
+        response = json_response(200, payload, extra)
+        response.rows = len(listing.rows)
+        return response
 
     def _entity_response(
         self, status: int, context: str, row: dict[str, Any], query: dict[str, str], entity: Entity
@@ -207,7 +209,9 @@ class BusinessCentralApi:
             if atomic and any(response["status"] >= 400 for response in responses):
                 self.state.store.rollback_to(mark)
                 responses = [self._rolled_back(response) for response in responses]
-        return json_response(200, {"responses": responses})
+        response = json_response(200, {"responses": responses})
+        response.operations = len(operations)
+        return response
 
     def _run_operation(self, operation: dict[str, Any]) -> dict[str, Any]:
         op_id = str(operation.get("id", ""))

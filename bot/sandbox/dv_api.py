@@ -262,7 +262,9 @@ class DataverseApi:
         headers = []
         if listing.applied_page_size is not None:
             headers.append(("Preference-Applied", f"odata.maxpagesize={listing.applied_page_size}"))
-        return json_response(200, payload, headers)
+        response = json_response(200, payload, headers)
+        response.rows = len(rows)
+        return response
 
     def _expand(self, row: Row, entity: Entity, expand: str | None) -> Row:
         if expand is None or expand.strip() == "":

@@ -86,8 +86,9 @@ def run_batch(request: Request, route: Route, store: DataStore, api_url: str) ->
                 f"The current change set contains too many operations. A maximum number of "
                 f"'{DATAVERSE_BATCH_LIMIT}' operations are allowed in a change set."
             )
+        batch = _Batch(route, store, api_url, continue_on_error)
         with store.journal():
-            answer = _Batch(route, store, api_url, continue_on_error).run(parts)
+            answer = batch.run(parts)
     except MultipartError as error:
         return dataverse_error(_bad(str(error)))
     except ApiError as error:
@@ -97,6 +98,7 @@ def run_batch(request: Request, route: Route, store: DataStore, api_url: str) ->
         200,
         [("Content-Type", f"multipart/mixed; boundary={response_boundary}"), ("OData-Version", "4.0")],
         write_multipart(response_boundary, answer),
+        operations=batch.executed,
     )
 
 
@@ -109,6 +111,7 @@ class _Batch:
         self.api_url = api_url
         self.continue_on_error = continue_on_error
         self.references: dict[str, str] = {}
+        self.executed = 0
 
     def run(self, parts: list[Part]) -> list[bytes]:
         answer: list[bytes] = []
@@ -125,6 +128,7 @@ class _Batch:
         return answer
 
     def _execute(self, embedded: EmbeddedRequest, *, in_change_set: bool) -> Response:
+        self.executed += 1
         try:
             if embedded.method == "GET" and in_change_set:
                 raise _bad("A change set must not contain a GET request.")

@@ -16,8 +16,18 @@ _BIND_TARGET = re.compile(r"(?:^|/)(?P<set>[A-Za-z_]+)\((?P<id>[0-9a-fA-F-]{36})
 
 
 def not_found(entity: Entity, record_id: str) -> ApiError:
-    """Dataverse's answer for a missing row."""
-    return ApiError(404, "0x80040217", f"{entity.type_name} With Id = {record_id} Does Not Exist")
+    """Dataverse's answer when the row addressed by the request is missing (read, update, delete)."""
+    return ApiError(404, "0x80040217", f"Entity '{entity.type_name}' With Id = {record_id} Does Not Exist")
+
+
+def missing_reference(target: Entity, record_id: str) -> ApiError:
+    """Dataverse's answer when a lookup (`…@odata.bind`) points at a missing row, naming its table."""
+    return ApiError(404, "0x80040217", f"{target.type_name} With Id = {record_id} Does Not Exist")
+
+
+def duplicate_key() -> ApiError:
+    """Dataverse's answer to a create whose primary key is already taken (DuplicateRecord)."""
+    return ApiError(412, "0x80040237", "Cannot insert duplicate key.")
 
 
 def bad_request(message: str) -> ApiError:
@@ -82,7 +92,7 @@ class DataverseRecords:
                 )
             record_id = (record_id or self.store.new_id()).lower()
             if record_id in self.store.table("dataverse", table):
-                raise ApiError(412, "0x80040237", "A record with matching key values already exists.")
+                raise duplicate_key()
             return self._insert(entity, record_id, values, actor)
 
     def update(
@@ -257,5 +267,5 @@ class DataverseRecords:
         target_entity = DV_ENTITIES[match.group("set")]
         target_id = match.group("id").lower()
         if target_id not in self.store.table("dataverse", target_entity.entity_set):
-            raise not_found(target_entity, target_id)
+            raise missing_reference(target_entity, target_id)
         return {lookup.value_field: target_id}

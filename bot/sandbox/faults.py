@@ -11,6 +11,8 @@ from bot.sandbox.api_error import ApiError
 from bot.sandbox.schema import DV_BY_LOGICAL_NAME, Entity
 
 ApiSide = Literal["bc", "dataverse"]
+LostAnswerMode = Literal["delay", "drop", "error"]
+_LOST_ANSWER_MODES = ("delay", "drop", "error")
 
 FAULT_DEFAULTS: dict[str, dict[str, Any]] = {
     "missing-privilege": {"entity": "account", "privilege": None},
@@ -22,6 +24,10 @@ FAULT_DEFAULTS: dict[str, dict[str, Any]] = {
     "server-error": {"count": 3, "status": 500, "side": "both"},
     "slow": {"seconds": 0.5, "side": "both"},
     "admin-mode": {},
+    # A `$batch` is committed, then its answer is lost: held past the client's read timeout (`delay`),
+    # the connection closed without an answer (`drop`), or a 5xx after the commit (`error`).
+    # `request`: the first hit `$batch` (1 = the next one on that side), `count`: how many in a row.
+    "lost-batch-answer": {"side": "both", "mode": "delay", "seconds": 35.0, "request": 1, "count": 1},
 }
 FAULT_NAMES = tuple(FAULT_DEFAULTS)
 
@@ -65,6 +71,7 @@ class FaultBoard:
         self._lock = threading.Lock()
         self._active: dict[str, dict[str, Any]] = {}
         self._hits: dict[ApiSide, deque[float]] = {"bc": deque(), "dataverse": deque()}
+        self._batches: dict[ApiSide, int] = {"bc": 0, "dataverse": 0}
 
     def set(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
         """Turn a fault on (replacing the same fault's earlier parameters); returns the full parameters."""
@@ -74,11 +81,15 @@ class FaultBoard:
         if unknown:
             raise UnknownFault(f"Fault '{name}' has no parameter {', '.join(sorted(unknown))}.")
         merged = {**FAULT_DEFAULTS[name], **params}
+        if name == "lost-batch-answer" and merged["mode"] not in _LOST_ANSWER_MODES:
+            raise UnknownFault(f"lost-batch-answer: mode must be one of {', '.join(_LOST_ANSWER_MODES)}.")
         with self._lock:
             self._active[name] = merged
             if name == "throttle":
                 for hits in self._hits.values():
                     hits.clear()
+            if name == "lost-batch-answer":
+                self._batches = {"bc": 0, "dataverse": 0}
         return merged
 
     def update(self, name: str, params: dict[str, Any]) -> None:
@@ -191,6 +202,18 @@ class FaultBoard:
             return None
         needed = entity.privilege(action)
         return needed if needed.lower() in self.withheld_privileges() else None
+
+    def lost_answer(self, side: ApiSide) -> tuple[LostAnswerMode, float] | None:
+        """Count a committed `$batch` on this side; (mode, seconds) when `lost-batch-answer` hits it."""
+        with self._lock:
+            params = self._active.get("lost-batch-answer")
+            if params is None or not _applies(params, side):
+                return None
+            self._batches[side] += 1
+            first = int(params["request"])
+            if not first <= self._batches[side] < first + int(params["count"]):
+                return None
+            return params["mode"], float(params["seconds"])
 
     def password_expired(self) -> bool:
         """True while the token endpoint answers AADSTS50055."""

@@ -41,11 +41,14 @@ class Request:
 
 @dataclass
 class Response:
-    """One HTTP response."""
+    """One HTTP response, with what the latency model charges for it and whether its answer is lost."""
 
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+    operations: int = 1  # writes (and reads) executed; a `$batch` counts each of its operations
+    rows: int = 0  # rows read and returned
+    drop_connection: bool = False  # close the socket instead of answering (the answer is lost)
 
     def header(self, name: str) -> str | None:
         """Return the first header value by case-insensitive name."""

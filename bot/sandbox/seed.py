@@ -224,6 +224,26 @@ _DATAVERSE_ONLY_HEADS = (
 )
 
 
+# Dataverse's relationship types (`customertypecode`). The accounts only Dataverse has cover every type
+# once, then active and inactive (`statecode` 1, `statuscode` 2) customers.
+RELATIONSHIP_TYPES = {
+    1: "Competitor",
+    2: "Consultant",
+    3: "Customer",
+    4: "Investor",
+    5: "Partner",
+    6: "Influencer",
+    7: "Press",
+    8: "Prospect",
+    9: "Reseller",
+    10: "Supplier",
+    11: "Vendor",
+    12: "Other",
+}
+_OWN_ACCOUNT_KINDS = [(code, 0) for code in RELATIONSHIP_TYPES] + [(3, 0), (3, 0), (3, 1), (3, 1)]
+_LONE_PERSONS = (("Quentin", "Lowe"), ("Renata", "Kowalski"), ("Sven", "Ostberg"))
+
+
 @dataclass(frozen=True)
 class SeedIdentities:
     """Ids the server hands out: the company, the integration user, a person who edits, the org."""
@@ -317,6 +337,7 @@ class _Seeder:
         base_currency_id = self.seed_dv_currencies(users["editor"])
         self.seed_dv_accounts(customers, persons, names[self.records :], users, base_currency_id)
         self.seed_dv_products(users["editor"], base_currency_id)
+        self.seed_lone_contacts(users["editor"], base_currency_id)
         return SeedIdentities(
             company_id=company_id,
             integration_user_id=users["integration"],
@@ -619,8 +640,10 @@ class _Seeder:
                     },
                     by=users["editor"],
                 )
-        for name in own:
-            self.account(name, users["admin"], base_currency_id)
+        for index, name in enumerate(own):
+            account = self.account(name, users["admin"], base_currency_id)
+            relationship, state = _OWN_ACCOUNT_KINDS[index % len(_OWN_ACCOUNT_KINDS)]
+            account.update({"customertypecode": relationship, "statecode": state, "statuscode": state + 1})
 
     def account(self, name: str, owner: str, base_currency_id: str) -> dict[str, Any]:
         return self.dv(
@@ -664,6 +687,59 @@ class _Seeder:
                     "producttypecode": 1,
                     "statecode": 0,
                     "_transactioncurrencyid_value": base_currency_id,
+                },
+                by=editor,
+            )
+
+    def seed_lone_contacts(self, editor: str, base_currency_id: str) -> None:
+        """Business Central persons without a company, Dataverse contacts without a parent account."""
+        numbers = [int(str(row["number"])[2:]) for row in self.store.table("bc", "contacts").values()]
+        following = max(numbers, default=0)
+        for first, last in _LONE_PERSONS:
+            following += 10
+            email = f"{first.lower()}.{last.lower()}@example.net"
+            self.bc(
+                "contacts",
+                {
+                    "id": self.guid(),
+                    "number": f"CT{following:06d}",
+                    "type": "Person",
+                    "displayName": f"{first} {last}",
+                    "companyNumber": "",
+                    "companyName": "",
+                    "addressLine1": "",
+                    "city": "",
+                    "postalCode": "",
+                    "country": "",
+                    "phoneNumber": "",
+                    "mobilePhoneNumber": "",
+                    "email": email,
+                    "website": "",
+                },
+            )
+        for first, last in _LONE_PERSONS:
+            self.dv(
+                "contacts",
+                "contactid",
+                {
+                    "contactid": self.guid(),
+                    "firstname": first,
+                    "lastname": f"{last} (Sales)",
+                    "fullname": f"{first} {last} (Sales)",
+                    "emailaddress1": f"{first.lower()}@sales-only.example.org",
+                    "telephone1": None,
+                    "mobilephone": None,
+                    "jobtitle": None,
+                    "address1_line1": None,
+                    "address1_line2": None,
+                    "address1_city": None,
+                    "address1_postalcode": None,
+                    "address1_stateorprovince": None,
+                    "address1_country": None,
+                    "statecode": 0,
+                    "_parentcustomerid_value": None,
+                    "_transactioncurrencyid_value": base_currency_id,
+                    "_ownerid_value": editor,
                 },
                 by=editor,
             )

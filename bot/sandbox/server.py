@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
 import threading
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,16 +19,30 @@ from bot.sandbox.constants import (
     TOKEN_LIFETIME_SECONDS,
 )
 from bot.sandbox.fault_effects import FaultEffects
-from bot.sandbox.faults import FaultBoard, parse_fault_spec
+from bot.sandbox.faults import ApiSide, FaultBoard, parse_fault_spec
 from bot.sandbox.http_types import Request
+from bot.sandbox.latency import LatencyModel
+from bot.sandbox.limits import ProtectionLimits, ServiceProtection
 from bot.sandbox.state import SandboxState
 from bot.sandbox.tokens import TokenIssuer
 
+REAL_LIMITS = ProtectionLimits()
+
 
 class _HttpServer(ThreadingHTTPServer):
+    """One thread per connection, so parallel requests (and batches) overlap as on the real services."""
+
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128
     app: SandboxApp
+    tls: ssl.SSLContext | None = None
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        connection, address = super().get_request()
+        if self.tls is not None:
+            connection = self.tls.wrap_socket(connection, server_side=True, do_handshake_on_connect=False)
+        return connection, address
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -39,13 +55,29 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length > 0 else b""
         request = Request.from_target(self.command, self.path, dict(self.headers.items()), body)
         response = self.server.app.handle(request)
-        self.send_response(response.status)
-        for name, value in response.headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
+        if response.drop_connection:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        try:
+            self.send_response(response.status)
+            for name, value in response.headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            self.close_connection = True  # the client gave up waiting (a read timeout): the answer is lost
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ConnectionResetError, BrokenPipeError, ssl.SSLError, TimeoutError):
+            self.close_connection = True
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = _serve
 
@@ -64,13 +96,28 @@ class SandboxServer:
         faults: Sequence[str] = (),
         seed: int = 7,
         token_lifetime: int = TOKEN_LIFETIME_SECONDS,
+        latency: str | float | LatencyModel | None = None,
+        limits: ProtectionLimits | None = REAL_LIMITS,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
+        """`latency`: none (default), realistic or ms per operation; `limits`: None switches them off."""
         self.state = SandboxState(seed=seed, records=records)
         self.tokens = TokenIssuer(token_lifetime)
         self.faults = FaultBoard()
         self.effects = FaultEffects(self.state, self.tokens, self.faults)
+        self.latency = latency if isinstance(latency, LatencyModel) else LatencyModel.parse(latency)
+        self.protection = ServiceProtection(limits) if limits is not None else None
         self._http = _HttpServer((host, port), _Handler)
-        self._http.app = SandboxApp(self.state, self.tokens, self.faults, self.effects, lambda: self.url)
+        self._http.tls = tls
+        self._http.app = SandboxApp(
+            self.state,
+            self.tokens,
+            self.faults,
+            self.effects,
+            lambda: self.url,
+            self.latency,
+            self.protection,
+        )
         self._thread: threading.Thread | None = None
         for spec in faults:
             name, params = parse_fault_spec(spec)
@@ -80,7 +127,8 @@ class SandboxServer:
     def url(self) -> str:
         """`http://HOST:PORT` as bound."""
         host, port = self._http.server_address[:2]
-        return f"http://{host!s}:{port}"
+        scheme = "https" if self._http.tls is not None else "http"
+        return f"{scheme}://{host!s}:{port}"
 
     @property
     def bc_api_url(self) -> str:
@@ -135,6 +183,15 @@ class SandboxServer:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
+    def set_latency(self, latency: str | float) -> None:
+        """Change the latency model while serving: none, realistic or ms per operation."""
+        model = LatencyModel.parse(latency)
+        self.latency.name, self.latency.costs, self.latency.jitter = model.name, model.costs, model.jitter
+
+    def peak_concurrency(self) -> dict[ApiSide, int]:
+        """The most requests one user had in flight at once, per API, since the start."""
+        return dict(self.protection.peak_in_flight) if self.protection else {}
+
     def set_fault(self, name: str, **params: Any) -> None:
         """Switch a fault on (see FAULT_DEFAULTS for names and parameters); raises UnknownFault."""
         self.effects.switch_on(name, params)
@@ -156,20 +213,26 @@ class SandboxServer:
         self._http.serve_forever()
 
 
-def serve_forever(host: str, port: int, records: int, faults: Sequence[str]) -> None:
+def serve_forever(
+    host: str, port: int, records: int, faults: Sequence[str], latency: str | float | None = None
+) -> None:
     """Run the sandbox in the foreground (for `sync-errors sandbox`), printing where everything is."""
-    server = SandboxServer(host=host, port=port, records=records, faults=faults)
-    print(f"Sandbox listening on {server.url}")
-    print(f"  BC_API_URL={server.bc_api_url}")
-    print(f"  BC_COMPANY_ID={server.company_id}")
-    print(f"  BC_WEB_URL={server.bc_web_url}")
-    print(f"  DATAVERSE_URL={server.dataverse_url}")
-    print(f"  AUTH_TOKEN_URL={server.token_url}")
-    print(f"  AZURE_TENANT_ID={SANDBOX_TENANT}")
-    print(f"  AZURE_CLIENT_ID={SANDBOX_CLIENT_ID}")
-    print(f"  AZURE_CLIENT_SECRET={SANDBOX_CLIENT_SECRET}")
+    server = SandboxServer(host=host, port=port, records=records, faults=faults, latency=latency)
+    print(f"# Sandbox listening on {server.url} (latency: {server.latency.name})")
+    for name, value in (
+        ("BC_API_URL", server.bc_api_url),
+        ("BC_COMPANY_ID", server.company_id),
+        ("BC_WEB_URL", server.bc_web_url),
+        ("DATAVERSE_URL", server.dataverse_url),
+        ("AUTH_TOKEN_URL", server.token_url),
+        ("AZURE_TENANT_ID", SANDBOX_TENANT),
+        ("AZURE_CLIENT_ID", SANDBOX_CLIENT_ID),
+        ("AZURE_CLIENT_SECRET", SANDBOX_CLIENT_SECRET),
+    ):
+        print(f"export {name}={value}")
     if faults:
-        print(f"  faults: {', '.join(faults)}")
+        print(f"# faults: {', '.join(faults)}")
+    print("", end="", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

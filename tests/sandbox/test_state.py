@@ -27,11 +27,18 @@ def test_seeded_data_has_what_the_sync_needs(sandbox: SandboxServer) -> None:
     assert {row["code"] for row in state.bc_rows("currencies")} == {"EUR", "USD", "GBP", "DKK", "CZK"}
     assert any(row["currencyCode"] == "" for row in customers)
     persons = [row for row in state.bc_rows("contacts") if row["type"] == "Person"]
-    assert persons and all(row["companyNumber"] for row in persons)
+    assert any(row["companyNumber"] for row in persons)
+    assert any(not row["companyNumber"] and not row["companyName"] for row in persons)
+    assert any(row["type"] == "Company" for row in state.bc_rows("contacts"))
     names = {row["displayName"] for row in customers}
     accounts = state.dv_rows("accounts")
     assert any(row["name"] in names for row in accounts)
     assert any(row["name"] not in names for row in accounts)
+    assert {row["customertypecode"] for row in accounts} == set(range(1, 13))
+    assert any(row["statecode"] == 1 and row["statuscode"] == 2 for row in accounts)
+    contacts = state.dv_rows("contacts")
+    assert any(row["_parentcustomerid_value"] for row in contacts)
+    assert any(row["_parentcustomerid_value"] is None for row in contacts)
     assert {row["isocurrencycode"] for row in state.dv_rows("transactioncurrencies")} >= {"USD"}
     salespeople = {row["displayName"] for row in state.bc_rows("salespeople")}
     assert salespeople <= {row["fullname"] for row in state.dv_rows("systemusers")}
