@@ -120,6 +120,7 @@ class Pacer:
         self._busy: deque[tuple[float, float]] = deque()
         self._busy_seconds = 0.0
         self._latency: dict[str, _LatencyTrack] = {}
+        self._mean_elapsed = 0.0  # what a request in flight will probably add to the execution time
         self._peak_in_flight = 0
         self._peak_window = 0
         self._peak_busy = 0.0
@@ -169,10 +170,12 @@ class Pacer:
             while True:
                 now = self._clock()
                 self._expire(now)
-                wait_for = self._must_wait(now)
+                wait_for, for_budget = self._must_wait(now)
                 if wait_for == 0.0:
                     break
                 self._wait(self._condition, wait_for)
+                if for_budget:
+                    self._waited += self._clock() - now
             self._in_flight += 1
             self._requests += 1
             self._sent.append(now)
@@ -188,6 +191,7 @@ class Pacer:
             self._in_flight -= 1
             self._busy.append((now, elapsed))
             self._busy_seconds += elapsed
+            self._mean_elapsed += (elapsed - self._mean_elapsed) * LATENCY_SMOOTHING
             self._expire(now)
             self._peak_busy = max(self._peak_busy, self._busy_seconds)
             if ticket.throttled_for is not None:
@@ -205,27 +209,25 @@ class Pacer:
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _must_wait(self, now: float) -> float | None:
-        """0.0 when a request may go now; else seconds to wait (None: until a request finishes)."""
+    def _must_wait(self, now: float) -> tuple[float | None, bool]:
+        """(0.0, _) when a request may go now; else seconds to wait (None: until a request finishes), and
+        whether it is the 5-minute budget that makes it wait."""
         if now < self._paused_until:
             if self._honoured.get(threading.get_ident(), 0.0) < self._paused_until:
-                return self._paused_until - now
+                return self._paused_until - now, False
         elif self._honoured:
             self._honoured.clear()
         if self._in_flight >= int(self._limit):
-            return None
+            return None, False
         window = self.limits.window_seconds
         if len(self._sent) >= self.limits.requests_per_window:
-            return self._waited_for(self._sent[0] + window - now)
+            return max(self._sent[0] + window - now, 0.001), True
         budget = self.limits.execution_seconds_per_window
-        if budget is not None and self._busy_seconds >= budget and self._busy:
-            return self._waited_for(self._busy[0][0] + window - now)
-        return 0.0
-
-    def _waited_for(self, seconds: float) -> float:
-        seconds = max(seconds, 0.001)
-        self._waited += seconds
-        return seconds
+        if budget is not None and self._busy_seconds + self._in_flight * self._mean_elapsed >= budget:
+            if not self._busy:
+                return None, True  # the requests in flight alone would use it up: wait for one of them
+            return max(self._busy[0][0] + window - now, 0.001), True
+        return 0.0, False
 
     def _expire(self, now: float) -> None:
         horizon = now - self.limits.window_seconds
