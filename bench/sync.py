@@ -1,7 +1,8 @@
 """Benchmark a full CUSTOMER sync into an empty Dataverse: batches in flight at once against one at a time.
 
-Usage: python bench/sync.py [--records 10000] [--latency realistic|none|MS] [--only both|concurrent|baseline]
-                            [--concurrency 8] [--bc-concurrency 4] [--batch-size 100] [--baseline-batch-size 1000]
+Usage: python bench/sync.py [--records 10000] [--latency realistic|none|MS]
+                            [--only both|concurrent|baseline] [--concurrency 8] [--bc-concurrency 4]
+                            [--batch-size 100] [--baseline-batch-size 1000]
 
 Each run gets its own sandbox process (real HTTP, the services' latency and protection limits) and its own
 bot process (so peak memory is that run's). Printed side by side: full sync time, records/s, peak
@@ -175,7 +176,8 @@ def table(runs: list[Run], results: list[dict[str, Any]]) -> None:
     def row(label: str, values: list[str]) -> None:
         print(f"{label:40}" + "".join(f"{value:>{width}}" for value in values))
 
-    row("batches in flight at most (DV / BC)", [f"{r.dataverse_concurrency} / {r.bc_concurrency}" for r in runs])
+    bounds = [f"{r.dataverse_concurrency} / {r.bc_concurrency}" for r in runs]
+    row("batches in flight at most (DV / BC)", bounds)
     row("operations per Dataverse $batch", [str(r.batch_size) for r in runs])
     row("customers", [str(f["customers"]) for f in results])
     row("inserted / failed", [f"{f['inserted']} / {f['failed']}" for f in results])
@@ -198,9 +200,9 @@ def main() -> None:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000)
-    parser.add_argument("--latency", default="realistic", help="none, realistic or milliseconds per operation")
+    parser.add_argument("--latency", default="realistic", help="none, realistic or ms per operation")
     parser.add_argument("--only", choices=("both", "concurrent", "baseline"), default="both")
-    parser.add_argument("--concurrency", type=int, default=8, help="Dataverse batches in flight (1: baseline)")
+    parser.add_argument("--concurrency", type=int, default=8, help="DV batches in flight")
     parser.add_argument("--bc-concurrency", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--baseline-batch-size", type=int, default=1000, help="what the bot sent before")
