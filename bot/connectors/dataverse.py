@@ -12,6 +12,7 @@ import httpx
 
 from bot.connectors.auth import TokenProvider, dataverse_scope
 from bot.connectors.batching import BatchRunner, has_create, not_answered
+from bot.connectors.errors import ConnectorError
 from bot.connectors.failures import error_from_answer, json_body, parse_json_object
 from bot.connectors.links import dataverse_logical_name, dataverse_record_url
 from bot.connectors.models import BatchOperation, BatchResult, Record, SystemName, SystemUser, WhoAmI
@@ -262,9 +263,39 @@ class DataverseClient:
 
         One result per operation, in order. No change set: with `Prefer: odata.continue-on-error` one
         refused row does not stop the others. A sub-batch holding creates is never repeated after it may
-        have reached the service; its creates then come back with outcome "unknown" (see `get_many`).
+        have reached the service; creates with a chosen id (`BatchOperation.id`) are then looked up at once
+        (the ones found are written), the others come back with outcome "unknown" (see `get_many`).
         """
-        return self._runner.run(operations, self.batch_size, self._run_batch)
+        results = self._runner.run(operations, self.batch_size, self._run_batch)
+        return self._settle_lost_creates(operations, results)
+
+    def _settle_lost_creates(
+        self, operations: list[BatchOperation], results: list[BatchResult]
+    ) -> list[BatchResult]:
+        """Creates with a chosen id whose answer was lost: the ones that exist now were written.
+
+        The rest stay "unknown" (a `$batch` may still be running after the client gave up on it).
+        """
+        lost = [
+            position
+            for position, (operation, result) in enumerate(zip(operations, results, strict=True))
+            if result.outcome == "unknown" and operation.method == "POST" and operation.id
+        ]
+        by_table: dict[str, list[str]] = {}
+        for position in lost:
+            by_table.setdefault(operations[position].table, []).append(str(operations[position].id))
+        found: dict[str, Record] = {}
+        for table, record_ids in by_table.items():
+            try:
+                found.update((record.id.lower(), record) for record in self.get_many(table, record_ids))
+            except ConnectorError:
+                return results
+        settled = list(results)
+        for position in lost:
+            record = found.get(str(operations[position].id).lower())
+            if record is not None:
+                settled[position] = BatchResult(ref=results[position].ref, status=201, record=record)
+        return settled
 
     # -- links ---------------------------------------------------------------------------------------
 

@@ -6,11 +6,14 @@ import time
 import uuid
 
 import httpx
+import pytest
 
 from bot.connectors import BatchOperation, BusinessCentralClient, DataverseClient, RetryPolicy, TokenProvider
 from bot.connectors.dataverse import new_record_id
 from bot.connectors.pacing import PacingLimits
 from bot.sandbox import SandboxServer
+
+BATCH_PATH = "/dataverse/api/data/v9.2/$batch"
 
 
 def dataverse(
@@ -67,9 +70,9 @@ def test_a_lost_create_answer_is_unknown_and_the_records_are_found_by_their_ids_
     with httpx.Client(timeout=httpx.Timeout(0.3, connect=2.0)) as impatient:
         dv = dataverse(sandbox, impatient, sandbox_tokens, concurrency=2, retry=retry)
         sandbox.set_fault("slow", seconds=1.0, side="dataverse")
-        before = sandbox.request_count("/dataverse")
+        before = sandbox.request_count(BATCH_PATH)
         results = dv.batch(operations)
-        sent = sandbox.request_count("/dataverse") - before
+        sent = sandbox.request_count(BATCH_PATH) - before
         time.sleep(1.2)  # the service commits the batch after the client gave up on it
         sandbox.clear_faults()
         dv.close()
@@ -81,6 +84,55 @@ def test_a_lost_create_answer_is_unknown_and_the_records_are_found_by_their_ids_
         assert sorted(record.id for record in found) == sorted(ids)
         assert contacts_named(dv, tag) == 10
         dv.close()
+
+
+@pytest.mark.parametrize("mode", ["drop", "error"])
+def test_creates_committed_before_the_answer_was_lost_are_found_and_reported_written(
+    sandbox: SandboxServer, http: httpx.Client, sandbox_tokens: TokenProvider, retry: RetryPolicy, mode: str
+) -> None:
+    dv = dataverse(sandbox, http, sandbox_tokens, concurrency=3, retry=retry)
+    tag = f"Drop{uuid.uuid4().hex[:8]}"
+    operations = [
+        BatchOperation(
+            "POST", "contacts", ref=str(n), id=new_record_id(), body={"firstname": "D", "lastname": tag}
+        )
+        for n in range(30)
+    ]
+    sandbox.set_fault("lost-batch-answer", mode=mode, side="dataverse", request=2, count=1)
+    before = sandbox.request_count(BATCH_PATH)
+    results = dv.batch(operations)
+    sent = sandbox.request_count(BATCH_PATH) - before
+    sandbox.clear_faults()
+    assert all(result.outcome == "written" for result in results)
+    assert [result.record.id for result in results if result.record] == [op.id for op in operations]
+    assert sent == 3  # the lost one was looked up, not sent again
+    assert contacts_named(dv, tag) == 30
+    dv.close()
+
+
+def test_business_central_creates_whose_answer_was_lost_stay_unknown(
+    sandbox: SandboxServer, http: httpx.Client, sandbox_tokens: TokenProvider, retry: RetryPolicy
+) -> None:
+    bc = BusinessCentralClient(
+        http, api_url=sandbox.bc_api_url, tokens=sandbox_tokens, retry=retry, batch_size=5
+    )
+    tag = f"Lost {uuid.uuid4().hex[:8]}"
+    operations = [
+        BatchOperation("POST", "contacts", ref=str(n), body={"displayName": f"{tag} {n}", "type": "Person"})
+        for n in range(5)
+    ]
+    sandbox.set_fault("lost-batch-answer", mode="drop", side="bc")
+    results = bc.batch(operations)
+    sandbox.clear_faults()
+    assert [result.outcome for result in results] == ["unknown"] * 5
+    created = [
+        r
+        for page in bc.iter_changed("contacts")
+        for r in page
+        if str(r.fields["displayName"]).startswith(tag)
+    ]
+    assert len(created) == 5  # committed once, never sent twice
+    bc.close()
 
 
 def test_business_central_finds_records_by_number(bc: BusinessCentralClient) -> None:
