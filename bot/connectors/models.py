@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -141,7 +141,7 @@ class RecordStore(Protocol):
 
 
 class KeyedRecordStore(RecordStore, Protocol):
-    """A RecordStore that also finds records by an exact key and reports its batch limit and request count."""
+    """A RecordStore that also finds records by exact keys or ids and reports its batch limit and requests."""
 
     BATCH_LIMIT: int
 
@@ -152,4 +152,12 @@ class KeyedRecordStore(RecordStore, Protocol):
 
     def find(self, table: str, field: str, value: Any) -> list[Record]:
         """Records whose `field` equals `value` exactly."""
+        ...
+
+    def find_many(self, table: str, field: str, values: Sequence[Any]) -> list[Record]:
+        """Records whose `field` equals one of `values` (a few requests, not one per value)."""
+        ...
+
+    def get_many(self, table: str, record_ids: Sequence[str]) -> list[Record]:
+        """The records with these ids that exist (after a lost create answer: the ones that were created)."""
         ...
