@@ -33,10 +33,24 @@ def not_answered(operation: BatchOperation, *, system: str, url: str) -> BatchRe
     return failed(operation, error)
 
 
-def split(operations: list[BatchOperation], size: int) -> list[list[BatchOperation]]:
-    """Consecutive sub-batches of at most `size` operations."""
+MIN_SUB_BATCH = 10  # smaller sub-batches would spend the 5-minute request budget for little gain
+
+
+def split(operations: list[BatchOperation], size: int, *, parallel: int = 1) -> list[list[BatchOperation]]:
+    """Consecutive sub-batches of at most `size` operations.
+
+    With `parallel` batches in flight they are as even as possible and their count is rounded up to a
+    multiple of it (sub-batches of at least MIN_SUB_BATCH), so that the last wave is not a lone straggler:
+    1,000 operations by 8 are 16 × 63, two full waves, rather than 10 × 100, a full wave and a wave of two.
+    """
     size = max(1, size)
-    return [operations[start : start + size] for start in range(0, len(operations), size)]
+    if parallel <= 1 or not operations:
+        return [operations[start : start + size] for start in range(0, len(operations), size)]
+    count = -(-len(operations) // size)
+    waves = -(-count // parallel)
+    count = max(count, min(waves * parallel, -(-len(operations) // MIN_SUB_BATCH)))
+    even = -(-len(operations) // count)
+    return [operations[start : start + even] for start in range(0, len(operations), even)]
 
 
 def run_in_chunks(operations: list[BatchOperation], limit: int, run_chunk: RunChunk) -> list[BatchResult]:
@@ -61,7 +75,7 @@ class BatchRunner:
 
     def run(self, operations: list[BatchOperation], size: int, run_chunk: RunChunk) -> list[BatchResult]:
         """One result per operation, in the operations' order."""
-        chunks = split(operations, size)
+        chunks = split(operations, size, parallel=self.workers)
         if self.workers == 1 or len(chunks) <= 1:
             return self._one_after_another(chunks, run_chunk)
         pool = self._executor()

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from bot.connectors import BatchOperation, BusinessCentralClient, RetryPolicy, TokenProvider
+from bot.connectors.batching import split
 from bot.connectors.errors import InvalidData, Timeout
 from bot.connectors.pacing import PacingLimits
 from tests.bot.connectors.scripted import BC_API_URL, ScriptedApi, json_response
@@ -152,3 +153,18 @@ def test_a_5xx_after_sending_creates_is_unknown(
     assert results[0].outcome == "unknown"
     assert len(api.requests) == 1  # a create is not repeated after a 5xx
     client.close()
+
+
+def test_split_makes_even_waves_for_the_batches_in_flight() -> None:
+    def sizes(count: int, size: int, parallel: int) -> list[int]:
+        operations = [BatchOperation("DELETE", "customers", ref=str(n), id=str(n)) for n in range(count)]
+        chunks = split(operations, size, parallel=parallel)
+        assert [op for chunk in chunks for op in chunk] == operations
+        return [len(chunk) for chunk in chunks]
+
+    assert sizes(1000, 100, 1) == [100] * 10
+    assert sizes(1000, 100, 8) == [63] * 15 + [55]
+    assert sizes(120, 100, 8) == [15] * 8
+    assert sizes(30, 100, 8) == [10] * 3  # never below ten operations a request
+    assert sizes(5, 100, 8) == [5]
+    assert sizes(0, 100, 8) == []
