@@ -1,100 +1,224 @@
-"""Benchmark the sync engine on the sandbox: a full CUSTOMER sync, then a run with nothing changed.
+"""Benchmark a full CUSTOMER sync into an empty Dataverse: batches in flight at once against one at a time.
 
-Usage: python bench/sync.py [--records 10000] [--page-size 1000]
+Usage: python bench/sync.py [--records 10000] [--latency realistic|none|MS]
+                            [--only both|concurrent|baseline] [--concurrency 8] [--bc-concurrency 4]
+                            [--batch-size 100] [--baseline-batch-size 1000]
 
-Prints records/s, HTTP requests next to the minimum possible (records / batch size + pages), and peak memory.
+Each run gets its own sandbox process (real HTTP, the services' latency and protection limits) and its own
+bot process (so peak memory is that run's). Printed side by side: full sync time, records/s, peak
+concurrency (as the sandbox saw it), the busiest 5 minutes against the request and execution-time budgets,
+429s, peak memory, and duplicates (Dataverse accounts sharing an account number).
 """
 
 from __future__ import annotations
 
 import argparse
-import math
+import multiprocessing
+import resource
+import sys
 import tempfile
 import time
-import tracemalloc
+from collections import Counter
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
-import httpx
-from sqlmodel import SQLModel
+ROOT = Path(__file__).resolve().parent.parent
+REQUESTS_PER_5_MIN = 6000
+DATAVERSE_EXECUTION_SECONDS_PER_5_MIN = 1200.0
 
-import storage.models  # noqa: F401  (registers the tables)
-from bot.connectors import BusinessCentralClient, DataverseClient, TokenProvider
-from bot.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SandboxServer
-from bot.sync.engine import SyncEngine
-from storage.db import make_engine
 
-DATAVERSE_BATCH = 1000
-DATAVERSE_LIMIT_PER_5_MIN = 6000
+@dataclass(frozen=True)
+class Run:
+    """One configuration: batches in flight per service and operations per Dataverse `$batch`."""
+
+    label: str
+    dataverse_concurrency: int
+    bc_concurrency: int
+    batch_size: int
+
+
+def serve_sandbox(records: int, latency: str, pipe: Connection) -> None:
+    """Child process: a sandbox with `records` customers and no accounts or contacts in Dataverse."""
+    sys.path.insert(0, str(ROOT))
+    from bot.sandbox import SandboxServer
+
+    server = SandboxServer(port=0, records=records, seed=7)
+    for table, key in (("accounts", "accountid"), ("contacts", "contactid")):
+        for row in list(server.state.dv_rows(table)):
+            server.state.dv_delete(table, str(row[key]))
+    server.set_latency(latency)
+    server.start()
+    pipe.send(
+        {
+            "token_url": server.token_url,
+            "bc_api_url": server.bc_api_url,
+            "bc_web_url": server.bc_web_url,
+            "dataverse_url": server.dataverse_url,
+            "company_id": server.company_id,
+            "customers": len(server.state.bc_rows("customers")),
+        }
+    )
+    pipe.recv()  # until the run is over
+    pipe.send(server._http.app.snapshot())  # noqa: SLF001 (the sandbox's own counters)
+    server.stop()
+
+
+def run_sync(urls: dict[str, Any], run: Run, page_size: int, pipe: Connection) -> None:
+    """Child process: the bot's full CUSTOMER sync against the sandbox; sends its figures back."""
+    sys.path.insert(0, str(ROOT))
+    import httpx
+    from sqlmodel import SQLModel
+
+    import storage.models  # noqa: F401  (registers the tables)
+    from bot.connectors import BusinessCentralClient, DataverseClient, TokenProvider
+    from bot.connectors.pacing import BUSINESS_CENTRAL_LIMITS, DATAVERSE_LIMITS, ONE_AT_A_TIME
+    from bot.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+    from bot.services import HTTP_TIMEOUT
+    from bot.sync.columns import columns_by_table
+    from bot.sync.engine import SyncEngine
+    from storage.db import make_engine
+    from storage.models import System
+
+    def limits(defaults: Any, concurrency: int) -> Any:
+        if concurrency == 1:
+            return ONE_AT_A_TIME
+        from dataclasses import replace
+
+        return replace(defaults, max_concurrency=concurrency)
+
+    columns = columns_by_table()
+    with tempfile.TemporaryDirectory() as folder, httpx.Client(timeout=HTTP_TIMEOUT) as http:
+        db = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
+        SQLModel.metadata.create_all(db)
+        tokens = TokenProvider(urls["token_url"], SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET)
+        bc = BusinessCentralClient(
+            http,
+            api_url=urls["bc_api_url"],
+            tokens=tokens,
+            company_id=urls["company_id"],
+            web_url=urls["bc_web_url"],
+            pacing=limits(BUSINESS_CENTRAL_LIMITS, run.bc_concurrency),
+            columns=columns[System.BUSINESS_CENTRAL],
+        )
+        dv = DataverseClient(
+            http,
+            environment_url=urls["dataverse_url"],
+            tokens=tokens,
+            pacing=limits(DATAVERSE_LIMITS, run.dataverse_concurrency),
+            batch_size=run.batch_size,
+            columns=columns[System.DATAVERSE],
+        )
+        engine = SyncEngine(db=db, bc=bc, dataverse=dv, channel=None, page_size=page_size)
+        engine.run(["SALESPEOPLE", "CURRENCY"], full=True)  # the dependencies, not measured
+        started = time.perf_counter()
+        jobs = engine.run(["CUSTOMER"], full=True)
+        elapsed = time.perf_counter() - started
+        out = next(j for j in jobs if str(j.direction) == "to_dataverse" and str(j.type) == "sync")
+        numbers = Counter(
+            record.fields.get("accountnumber")
+            for page in dv.iter_changed("accounts", select=["accountnumber"], page_size=5000)
+            for record in page
+        )
+        dv_stats, bc_stats = dv.pacing_stats(), bc.pacing_stats()
+        bc.close()
+        dv.close()
+        tokens.close()
+        db.dispose()
+    pipe.send(
+        {
+            "seconds": elapsed,
+            "inserted": out.inserted,
+            "failed": out.failed,
+            "accounts": sum(numbers.values()),
+            "duplicates": sum(count - 1 for count in numbers.values() if count > 1),
+            "dv_requests_5min": dv_stats.peak_requests_per_window,
+            "dv_execution_5min": dv_stats.peak_execution_seconds_per_window,
+            "bc_requests_5min": bc_stats.peak_requests_per_window,
+            "throttled": dv_stats.throttled + bc_stats.throttled,
+            "budget_wait": dv_stats.waited_for_budget_seconds + bc_stats.waited_for_budget_seconds,
+            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
+    )
+
+
+def measure(run: Run, records: int, latency: str, page_size: int) -> dict[str, Any]:
+    """One run: a fresh sandbox process, a fresh bot process."""
+    context = multiprocessing.get_context("spawn")
+    sandbox_end, sandbox_pipe = context.Pipe()
+    sandbox = context.Process(target=serve_sandbox, args=(records, latency, sandbox_pipe), daemon=True)
+    sandbox.start()
+    urls = sandbox_end.recv()
+    bot_end, bot_pipe = context.Pipe()
+    bot = context.Process(target=run_sync, args=(urls, run, page_size, bot_pipe))
+    bot.start()
+    figures: dict[str, Any] = bot_end.recv()
+    bot.join()
+    sandbox_end.send("stop")
+    snapshot = sandbox_end.recv()
+    sandbox.join()
+    peaks = snapshot.get("peak_concurrent_requests") or {}
+    return {
+        **figures,
+        "customers": urls["customers"],
+        "dv_peak": peaks.get("dataverse", 0),
+        "bc_peak": peaks.get("bc", 0),
+    }
+
+
+def table(runs: list[Run], results: list[dict[str, Any]]) -> None:
+    """Print the figures of each run side by side."""
+    width = 22
+    print()
+    print(f"{'':40}" + "".join(f"{run.label:>{width}}" for run in runs))
+
+    def row(label: str, values: list[str]) -> None:
+        print(f"{label:40}" + "".join(f"{value:>{width}}" for value in values))
+
+    bounds = [f"{r.dataverse_concurrency} / {r.bc_concurrency}" for r in runs]
+    row("batches in flight at most (DV / BC)", bounds)
+    row("operations per Dataverse $batch", [str(r.batch_size) for r in runs])
+    row("customers", [str(f["customers"]) for f in results])
+    row("inserted / failed", [f"{f['inserted']} / {f['failed']}" for f in results])
+    row("full sync seconds", [f"{f['seconds']:.1f}" for f in results])
+    row("records/s", [f"{f['customers'] / f['seconds']:.0f}" for f in results])
+    row("peak concurrent requests DV (limit 52)", [str(f["dv_peak"]) for f in results])
+    row("peak concurrent requests BC (limit 5)", [str(f["bc_peak"]) for f in results])
+    row("DV requests in busiest 5 min (6,000)", [str(f["dv_requests_5min"]) for f in results])
+    row("DV execution s in busiest 5 min (1,200)", [f"{f['dv_execution_5min']:.0f}" for f in results])
+    row("BC requests in busiest 5 min (6,000)", [str(f["bc_requests_5min"]) for f in results])
+    row("429 answers", [str(f["throttled"]) for f in results])
+    row("seconds waited for the budget", [f"{f['budget_wait']:.0f}" for f in results])
+    row("Dataverse accounts / duplicates", [f"{f['accounts']} / {f['duplicates']}" for f in results])
+    row("peak memory of the bot (MiB)", [f"{f['peak_rss_mib']:.0f}" for f in results])
+    if len(results) == 2:
+        print(f"\nspeed-up: {results[1]['seconds'] / results[0]['seconds']:.1f}x")
 
 
 def main() -> None:
     """Run the benchmark and print the figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--latency", default="realistic", help="none, realistic or ms per operation")
+    parser.add_argument("--only", choices=("both", "concurrent", "baseline"), default="both")
+    parser.add_argument("--concurrency", type=int, default=8, help="DV batches in flight")
+    parser.add_argument("--bc-concurrency", type=int, default=4)
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--baseline-batch-size", type=int, default=1000, help="what the bot sent before")
     parser.add_argument("--page-size", type=int, default=1000)
-    parser.add_argument("--no-trace", action="store_true", help="skip tracemalloc (it slows Python down)")
     args = parser.parse_args()
 
-    print(f"seeding the sandbox with {args.records} customers ...", flush=True)
-    server = SandboxServer(port=0, records=args.records, seed=7).start()
-    try:
-        for account in list(server.state.dv_rows("accounts")):  # an empty Dataverse side for accounts
-            server.state.dv_delete("accounts", str(account["accountid"]))
-        for contact in list(server.state.dv_rows("contacts")):
-            server.state.dv_delete("contacts", str(contact["contactid"]))
-        customers = len(server.state.bc_rows("customers"))
-        with tempfile.TemporaryDirectory() as folder, httpx.Client(timeout=60.0) as http:
-            db = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
-            SQLModel.metadata.create_all(db)
-            tokens = TokenProvider(server.token_url, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET)
-            bc = BusinessCentralClient(
-                http,
-                api_url=server.bc_api_url,
-                tokens=tokens,
-                company_id=server.company_id,
-                web_url=server.bc_web_url,
-            )
-            dv = DataverseClient(http, environment_url=server.dataverse_url, tokens=tokens)
-            engine = SyncEngine(db=db, bc=bc, dataverse=dv, channel=None, page_size=args.page_size)
-            engine.run(["SALESPEOPLE", "CURRENCY"], full=True)  # the dependencies, not measured
-
-            before = server.request_count()
-            if not args.no_trace:
-                tracemalloc.start()
-            started = time.perf_counter()
-            jobs = engine.run(["CUSTOMER"], full=True)
-            elapsed = time.perf_counter() - started
-            _, peak = tracemalloc.get_traced_memory() if tracemalloc.is_tracing() else (0, 0)
-            tracemalloc.stop()
-            full_requests = server.request_count() - before
-            out = next(j for j in jobs if str(j.direction) == "to_dataverse" and str(j.type) == "sync")
-
-            engine.run(["CUSTOMER"])  # reads back its own writes once
-            before = server.request_count()
-            started = time.perf_counter()
-            engine.run(["CUSTOMER"])
-            idle_elapsed = time.perf_counter() - started
-            idle_requests = server.request_count() - before
-            tokens.close()
-            db.dispose()
-    finally:
-        server.stop()
-
-    pages = math.ceil(customers / args.page_size) + 1  # BC customers + the (empty) Dataverse accounts
-    minimum = math.ceil(customers / DATAVERSE_BATCH) + pages + 2  # + WhoAmI and the user's roles
-    print()
-    print(f"{'':34}{'figure':>14}{'baseline':>14}")
-    print(f"{'customers':34}{customers:>14}")
-    print(f"{'inserted / failed':34}{f'{out.inserted} / {out.failed}':>14}")
-    print(f"{'full sync seconds':34}{elapsed:>14.2f}")
-    print(f"{'full sync records/s':34}{customers / elapsed:>14.0f}")
-    print(
-        f"{'full sync HTTP requests':34}{full_requests:>14}{minimum:>14}  (records/batch + pages + preflight)"
-    )
-    print(f"{'  share of 6,000 per 5 min':34}{full_requests / DATAVERSE_LIMIT_PER_5_MIN:>14.1%}")
-    print(f"{'full sync peak memory (MiB)':34}{peak / 2**20:>14.1f}")
-    print(f"{'nothing-changed HTTP requests':34}{idle_requests:>14}{4:>14}  (one query per side + preflight)")
-    print(f"{'nothing-changed seconds':34}{idle_elapsed:>14.2f}")
+    runs: list[Run] = []
+    if args.only in ("both", "concurrent"):
+        runs.append(Run("in flight at once", args.concurrency, args.bc_concurrency, args.batch_size))
+    if args.only in ("both", "baseline"):
+        runs.append(Run("one at a time", 1, 1, args.baseline_batch_size))
+    results = []
+    for run in runs:
+        print(f"{run.label}: {args.records} customers, latency {args.latency} ...", flush=True)
+        results.append(measure(run, args.records, args.latency, args.page_size))
+    table(runs, results)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import httpx
@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.connectors import BusinessCentralClient, DataverseClient, RetryPolicy, TokenProvider
+from bot.connectors.pacing import BUSINESS_CENTRAL_LIMITS, DATAVERSE_LIMITS, PacingLimits
 from bot.operations.base import OperationError
 from bot.store import open_store
 
@@ -58,6 +59,8 @@ class Connectors:
 
     def close(self) -> None:
         """Close the connections."""
+        self.bc.close()
+        self.dataverse.close()
         self.tokens.close()
         self.http.close()
 
@@ -86,6 +89,10 @@ def build_connectors(settings: Settings, *, retry: RetryPolicy | None = None) ->
         and settings.auth_token_url
         and settings.azure_client_id
     )
+    from bot.sync.columns import columns_by_table
+    from storage.models import System
+
+    columns = columns_by_table()
     http = httpx.Client(timeout=HTTP_TIMEOUT)
     tokens = TokenProvider(
         settings.auth_token_url, settings.azure_client_id, settings.secret("azure_client_secret") or ""
@@ -97,9 +104,38 @@ def build_connectors(settings: Settings, *, retry: RetryPolicy | None = None) ->
         company_id=settings.bc_company_id,
         web_url=settings.bc_web_url,
         retry=retry,
+        pacing=bc_pacing(settings),
+        batch_size=settings.bc_batch_size,
+        columns=columns[System.BUSINESS_CENTRAL],
     )
-    dataverse = DataverseClient(http, environment_url=settings.dataverse_url, tokens=tokens, retry=retry)
+    dataverse = DataverseClient(
+        http,
+        environment_url=settings.dataverse_url,
+        tokens=tokens,
+        retry=retry,
+        pacing=dataverse_pacing(settings),
+        batch_size=settings.dataverse_batch_size,
+        columns=columns[System.DATAVERSE],
+    )
     return Connectors(http=http, tokens=tokens, bc=bc, dataverse=dataverse)
+
+
+def dataverse_pacing(settings: Settings) -> PacingLimits:
+    """Dataverse's limits for this bot: DATAVERSE_MAX_CONCURRENCY and DATAVERSE_REQUESTS_PER_5_MINUTES."""
+    return replace(
+        DATAVERSE_LIMITS,
+        max_concurrency=settings.dataverse_max_concurrency,
+        requests_per_window=settings.dataverse_requests_per_5_minutes,
+    )
+
+
+def bc_pacing(settings: Settings) -> PacingLimits:
+    """Business Central's limits for this bot: BC_MAX_CONCURRENCY and BC_REQUESTS_PER_5_MINUTES."""
+    return replace(
+        BUSINESS_CENTRAL_LIMITS,
+        max_concurrency=settings.bc_max_concurrency,
+        requests_per_window=settings.bc_requests_per_5_minutes,
+    )
 
 
 @dataclass

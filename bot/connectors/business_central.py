@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import httpx
 
 from bot.connectors.auth import BUSINESS_CENTRAL_SCOPE, TokenProvider
-from bot.connectors.batching import has_create, not_answered, run_in_chunks
+from bot.connectors.batching import BatchRunner, has_create, not_answered
 from bot.connectors.errors import ConnectorError, NotFound
 from bot.connectors.failures import error_from_answer, json_body
 from bot.connectors.links import (
@@ -18,16 +19,33 @@ from bot.connectors.links import (
     business_central_web_url_from_api,
 )
 from bot.connectors.models import BatchOperation, BatchResult, Record, SystemName
-from bot.connectors.odata import format_timestamp, literal, max_page_size, row_fields, select_with, to_record
+from bot.connectors.odata import (
+    any_of,
+    format_timestamp,
+    literal,
+    max_page_size,
+    row_fields,
+    select_with,
+    table_select,
+    to_record,
+)
+from bot.connectors.pacing import BUSINESS_CENTRAL_LIMITS, Pacer, PacingLimits, PacingStats
 from bot.connectors.retry import RetryPolicy
 from bot.connectors.transport import ApiSession
 
 ID_FIELD = "id"
+CODE_KEYED = frozenset({"currencies", "salespeople", "paymentTerms", "shipmentMethods"})
 MODIFIED_FIELD = "lastModifiedDateTime"
+DEFAULT_BATCH_SIZE = 100
+VALUES_PER_LOOKUP = 100  # `number eq '…' or …` terms per request
 
 
 class BusinessCentralClient:
-    """Reads and writes one Business Central company's entities ("customers", "contacts", "currencies", …)."""
+    """Reads and writes one Business Central company's entities ("customers", "contacts", "currencies", …).
+
+    Thread-safe. `batch` sends sub-batches of `batch_size` (≤ 100) several at once within `pacing`;
+    `columns` is the `$select` per entity set for reads that name no columns.
+    """
 
     system: SystemName = "business_central"
     BATCH_LIMIT = 100
@@ -41,8 +59,15 @@ class BusinessCentralClient:
         company_id: str | None = None,
         web_url: str | None = None,
         retry: RetryPolicy | None = None,
+        pacing: PacingLimits | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        columns: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
+        self.limits = pacing or BUSINESS_CENTRAL_LIMITS
+        self.batch_size = max(1, min(batch_size, self.BATCH_LIMIT))
+        self.columns = {table: tuple(names) for table, names in (columns or {}).items()}
+        self.pacer = Pacer(self.limits)
         self.web_url = web_url.rstrip("/") if web_url else business_central_web_url_from_api(self.api_url)
         self._session = ApiSession(
             http,
@@ -51,7 +76,9 @@ class BusinessCentralClient:
             scope=BUSINESS_CENTRAL_SCOPE,
             retry=retry,
             headers={"Accept": "application/json"},
+            pacing=self.pacer,
         )
+        self._runner = BatchRunner(workers=self.limits.max_concurrency, name="bc-batch")
         self._company_id = company_id
         self._companies: list[dict[str, Any]] | None = None
 
@@ -59,6 +86,14 @@ class BusinessCentralClient:
     def requests_made(self) -> int:
         """HTTP requests sent to the API so far (retries included, token requests not)."""
         return self._session.requests_made
+
+    def pacing_stats(self) -> PacingStats:
+        """Peak concurrency, the busiest 5-minute window and the throttling seen so far."""
+        return self.pacer.stats()
+
+    def close(self) -> None:
+        """Stop the batch threads (the HTTP client belongs to the caller)."""
+        self._runner.close()
 
     # -- company -------------------------------------------------------------------------------------
 
@@ -115,7 +150,7 @@ class BusinessCentralClient:
         params: dict[str, str] = {}
         if since is not None:
             params["$filter"] = f"{MODIFIED_FIELD} gt {format_timestamp(since)}"
-        columns = select_with(select, ID_FIELD, MODIFIED_FIELD)
+        columns = select_with(table_select(select, self.columns.get(table)), ID_FIELD, MODIFIED_FIELD)
         if columns:
             params["$select"] = columns
         pages = self._session.iter_pages(
@@ -133,6 +168,29 @@ class BusinessCentralClient:
         params = {"$filter": f"{field} eq {literal(value)}"}
         pages = self._session.iter_pages(self.entity_url(table), params=params)
         return [self._record(table, row) for rows in pages for row in rows]
+
+    def find_many(self, table: str, field: str, values: Sequence[Any]) -> list[Record]:
+        """Records whose `field` equals one of `values` (e.g. customers by number), a hundred per request."""
+        records: list[Record] = []
+        unique = list(dict.fromkeys(values))
+        for start in range(0, len(unique), VALUES_PER_LOOKUP):
+            params = {"$filter": any_of(field, unique[start : start + VALUES_PER_LOOKUP])}
+            columns = select_with(
+                list(self.columns[table]) if table in self.columns else None, ID_FIELD, MODIFIED_FIELD
+            )
+            if columns:
+                params["$select"] = columns
+            pages = self._session.iter_pages(self.entity_url(table), params=params)
+            records += [self._record(table, row) for rows in pages for row in rows]
+        return records
+
+    def find_by_numbers(self, table: str, numbers: Sequence[str]) -> list[Record]:
+        """Records by their No. (`number`; `code` for currencies and salespeople)."""
+        return self.find_many(table, "code" if table in CODE_KEYED else "number", list(numbers))
+
+    def get_many(self, table: str, record_ids: Sequence[str]) -> list[Record]:
+        """The records with these ids (SystemId) that exist."""
+        return self.find_many(table, ID_FIELD, [uuid.UUID(str(value)) for value in record_ids])
 
     # -- writes --------------------------------------------------------------------------------------
 
@@ -153,8 +211,12 @@ class BusinessCentralClient:
         self._session.send("DELETE", self.entity_url(table, record_id), headers={"If-Match": etag or "*"})
 
     def batch(self, operations: list[BatchOperation]) -> list[BatchResult]:
-        """Run writes as JSON `$batch` requests of at most 100 independent operations; one result each."""
-        return run_in_chunks(operations, self.BATCH_LIMIT, self._run_batch)
+        """Run writes as JSON `$batch` requests of `batch_size` (≤ 100) operations, several at once.
+
+        One result per operation, in order; a sub-batch holding creates is never repeated after it may
+        have reached the service (its creates come back "unknown": find them by number, `find_by_numbers`).
+        """
+        return self._runner.run(operations, self.batch_size, self._run_batch)
 
     # -- links ---------------------------------------------------------------------------------------
 
@@ -198,6 +260,7 @@ class BusinessCentralClient:
             json={"requests": requests},
             headers={"Content-Type": "application/json"},
             idempotent=not has_create(chunk),
+            cost=len(chunk),
         )
         answers = {
             str(answer.get("id")): answer for answer in (json_body(response) or {}).get("responses", [])

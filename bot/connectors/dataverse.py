@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import httpx
 
 from bot.connectors.auth import TokenProvider, dataverse_scope
-from bot.connectors.batching import has_create, not_answered, run_in_chunks
+from bot.connectors.batching import BatchRunner, has_create, not_answered
+from bot.connectors.errors import ConnectorError
 from bot.connectors.failures import error_from_answer, json_body, parse_json_object
 from bot.connectors.links import dataverse_logical_name, dataverse_record_url
 from bot.connectors.models import BatchOperation, BatchResult, Record, SystemName, SystemUser, WhoAmI
 from bot.connectors.multipart import PartRequest, PartResponse, decode_batch, encode_batch, new_boundary
-from bot.connectors.odata import format_timestamp, literal, max_page_size, select_with, to_record
+from bot.connectors.odata import (
+    any_of,
+    format_timestamp,
+    literal,
+    max_page_size,
+    select_with,
+    table_select,
+    to_record,
+)
+from bot.connectors.pacing import DATAVERSE_LIMITS, Pacer, PacingLimits, PacingStats
 from bot.connectors.retry import RetryPolicy
 from bot.connectors.transport import ApiSession
 
@@ -29,6 +40,27 @@ RETURN_REPRESENTATION = {"Prefer": "return=representation"}
 # Dataverse serves cached answers to GETs unless told not to.
 NO_CACHE = {"If-None-Match": "null"}
 _ENTITY_ID = re.compile(r"\(([0-9A-Fa-f-]{36})\)\s*$")
+DEFAULT_BATCH_SIZE = 100
+# Ids per `$filter=… or …` lookup: about 6 KB of URL, far below the Web API's limit on a GET's length.
+IDS_PER_LOOKUP = 100
+# Business Central's SALESPEOPLE table filter: users that are enabled and licensed people, not application
+# users (the integration user among them) nor non-interactive accounts.
+USABLE_USERS = "isdisabled eq false and islicensed eq true and applicationid eq null and accessmode ne 4"
+DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "systemusers": (
+        "systemuserid",
+        "fullname",
+        "firstname",
+        "lastname",
+        "internalemailaddress",
+        "mobilephone",
+        "isdisabled",
+        "islicensed",
+        "accessmode",
+        "applicationid",
+    ),
+}
+DEFAULT_FILTERS: dict[str, str] = {"systemusers": USABLE_USERS}
 
 
 def id_field(table: str) -> str:
@@ -36,8 +68,17 @@ def id_field(table: str) -> str:
     return dataverse_logical_name(table) + "id"
 
 
+def new_record_id() -> str:
+    """A fresh primary key for a record this client will create (Dataverse accepts it on create)."""
+    return str(uuid.uuid4())
+
+
 class DataverseClient:
-    """Reads and writes Dataverse tables ("accounts", "contacts", "transactioncurrencies", …)."""
+    """Reads and writes Dataverse tables ("accounts", "contacts", "transactioncurrencies", …).
+
+    Thread-safe. `batch` sends sub-batches of `batch_size` several at once within `pacing`; `columns` is
+    the `$select` per table for reads that name no columns (the tables' own defaults otherwise).
+    """
 
     system: SystemName = "dataverse"
     BATCH_LIMIT = 1000
@@ -49,9 +90,16 @@ class DataverseClient:
         environment_url: str,
         tokens: TokenProvider,
         retry: RetryPolicy | None = None,
+        pacing: PacingLimits | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        columns: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.environment_url = environment_url.rstrip("/")
         self.api_url = self.environment_url + API_PATH
+        self.limits = pacing or DATAVERSE_LIMITS
+        self.batch_size = max(1, min(batch_size, self.BATCH_LIMIT))
+        self.columns = _merged(DEFAULT_COLUMNS, columns or {})
+        self.pacer = Pacer(self.limits)
         self._session = ApiSession(
             http,
             system=self.system,
@@ -59,7 +107,17 @@ class DataverseClient:
             scope=dataverse_scope(self.environment_url),
             retry=retry,
             headers={"Accept": "application/json", "OData-MaxVersion": "4.0", "OData-Version": "4.0"},
+            pacing=self.pacer,
         )
+        self._runner = BatchRunner(workers=self.limits.max_concurrency, name="dataverse-batch")
+
+    def pacing_stats(self) -> PacingStats:
+        """Peak concurrency, the busiest 5-minute window and the throttling seen so far."""
+        return self.pacer.stats()
+
+    def close(self) -> None:
+        """Stop the batch threads (the HTTP client belongs to the caller)."""
+        self._runner.close()
 
     @property
     def requests_made(self) -> int:
@@ -119,11 +177,20 @@ class DataverseClient:
         select: list[str] | None = None,
         page_size: int | None = None,
     ) -> Iterator[list[Record]]:
-        """Yield pages of records modified after `since` (all records when None), following nextLink."""
+        """Yield pages of records modified after `since` (all records when None), following nextLink.
+
+        Without `select`, the table's configured columns are read. The table's default filter (systemusers:
+        the users the SALESPEOPLE mapping can use) applies, except to an id-only scan (`select=[]`), which
+        must see every row to tell a deleted record from one outside the filter.
+        """
         params: dict[str, str] = {}
+        clauses = [] if select == [] or table not in DEFAULT_FILTERS else [DEFAULT_FILTERS[table]]
         if since is not None:
-            params["$filter"] = f"{MODIFIED_FIELD} gt {format_timestamp(since)}"
-        columns = select_with(select, id_field(table), MODIFIED_FIELD, MODIFIED_BY_FIELD)
+            clauses.append(f"{MODIFIED_FIELD} gt {format_timestamp(since)}")
+        if clauses:
+            params["$filter"] = " and ".join(clauses)
+        wanted = table_select(select, self.columns.get(table))
+        columns = select_with(wanted, id_field(table), MODIFIED_FIELD, MODIFIED_BY_FIELD)
         if columns:
             params["$select"] = columns
         headers = {**NO_CACHE, **max_page_size(page_size)}
@@ -142,14 +209,43 @@ class DataverseClient:
         pages = self._session.iter_pages(self.entity_url(table), params=params, headers=NO_CACHE)
         return [self._record(table, row) for rows in pages for row in rows]
 
+    def find_many(self, table: str, field: str, values: Sequence[Any]) -> list[Record]:
+        """Rows whose `field` equals one of `values`, in one request per hundred values."""
+        records: list[Record] = []
+        unique = list(dict.fromkeys(values))
+        for start in range(0, len(unique), IDS_PER_LOOKUP):
+            params = {"$filter": any_of(field, unique[start : start + IDS_PER_LOOKUP])}
+            columns = select_with(
+                list(self.columns[table]) if table in self.columns else None,
+                id_field(table),
+                MODIFIED_FIELD,
+                MODIFIED_BY_FIELD,
+            )
+            if columns:
+                params["$select"] = columns
+            pages = self._session.iter_pages(self.entity_url(table), params=params, headers=NO_CACHE)
+            records += [self._record(table, row) for rows in pages for row in rows]
+        return records
+
+    def get_many(self, table: str, record_ids: Sequence[str]) -> list[Record]:
+        """The rows with these ids that exist (after a lost create answer: which ones were created)."""
+        return self.find_many(table, id_field(table), [uuid.UUID(str(value)) for value in record_ids])
+
     # -- writes --------------------------------------------------------------------------------------
 
-    def create(self, table: str, body: dict[str, Any]) -> Record:
-        """Create a row (lookups as `…@odata.bind` keys) and return it as stored."""
+    def create(self, table: str, body: dict[str, Any], *, record_id: str | None = None) -> Record:
+        """Create a row (lookups as `…@odata.bind` keys) and return it as stored.
+
+        `record_id` is the primary key chosen by the caller (see `new_record_id`), so that a create whose
+        answer was lost can be found with `get` instead of being sent again.
+        """
         response = self._session.send(
-            "POST", self.entity_url(table), json=body, headers=RETURN_REPRESENTATION
+            "POST",
+            self.entity_url(table),
+            json=_with_id(table, body, record_id),
+            headers=RETURN_REPRESENTATION,
         )
-        return self._written(table, response)
+        return self._written(table, response, record_id=record_id)
 
     def update(self, table: str, record_id: str, body: dict[str, Any], *, etag: str | None = "*") -> Record:
         """Update a row (If-Match: etag) and return it as stored; raises ConcurrencyConflict."""
@@ -163,11 +259,43 @@ class DataverseClient:
         self._session.send("DELETE", self.entity_url(table, record_id), headers={"If-Match": etag or "*"})
 
     def batch(self, operations: list[BatchOperation]) -> list[BatchResult]:
-        """Run writes as multipart `$batch` requests of at most 1000 independent requests; one result each.
+        """Run writes as multipart `$batch` requests of `batch_size` (≤ 1000) requests, several at once.
 
-        No change set: with `Prefer: odata.continue-on-error` one refused row does not stop the others.
+        One result per operation, in order. No change set: with `Prefer: odata.continue-on-error` one
+        refused row does not stop the others. A sub-batch holding creates is never repeated after it may
+        have reached the service; creates with a chosen id (`BatchOperation.id`) are then looked up at once
+        (the ones found are written), the others come back with outcome "unknown" (see `get_many`).
         """
-        return run_in_chunks(operations, self.BATCH_LIMIT, self._run_batch)
+        results = self._runner.run(operations, self.batch_size, self._run_batch)
+        return self._settle_lost_creates(operations, results)
+
+    def _settle_lost_creates(
+        self, operations: list[BatchOperation], results: list[BatchResult]
+    ) -> list[BatchResult]:
+        """Creates with a chosen id whose answer was lost: the ones that exist now were written.
+
+        The rest stay "unknown" (a `$batch` may still be running after the client gave up on it).
+        """
+        lost = [
+            position
+            for position, (operation, result) in enumerate(zip(operations, results, strict=True))
+            if result.outcome == "unknown" and operation.method == "POST" and operation.id
+        ]
+        by_table: dict[str, list[str]] = {}
+        for position in lost:
+            by_table.setdefault(operations[position].table, []).append(str(operations[position].id))
+        found: dict[str, Record] = {}
+        for table, record_ids in by_table.items():
+            try:
+                found.update((record.id.lower(), record) for record in self.get_many(table, record_ids))
+            except ConnectorError:
+                return results
+        settled = list(results)
+        for position in lost:
+            record = found.get(str(operations[position].id).lower())
+            if record is not None:
+                settled[position] = BatchResult(ref=results[position].ref, status=201, record=record)
+        return settled
 
     # -- links ---------------------------------------------------------------------------------------
 
@@ -216,6 +344,7 @@ class DataverseClient:
                 "Prefer": "odata.continue-on-error",
             },
             idempotent=not has_create(chunk),
+            cost=len(chunk),
         )
         answers = decode_batch(response.headers.get("Content-Type", ""), response.content)
         results: list[BatchResult] = []
@@ -232,6 +361,9 @@ class DataverseClient:
             headers.update(RETURN_REPRESENTATION)
         if operation.method != "POST":
             headers["If-Match"] = operation.etag or "*"
+        if operation.method == "POST":
+            created = _with_id(operation.table, operation.body or {}, operation.id)
+            return PartRequest("POST", self.entity_url(operation.table), headers, created)
         body = operation.body if operation.method != "DELETE" else None
         return PartRequest(operation.method, self.entity_url(operation.table, operation.id), headers, body)
 
@@ -258,6 +390,21 @@ class DataverseClient:
         return self._record(
             operation.table, {id_field(operation.table): written_id, **(operation.body or {})}
         )
+
+
+def _with_id(table: str, body: dict[str, Any], record_id: str | None) -> dict[str, Any]:
+    """The create body carrying the caller's chosen primary key, when there is one."""
+    return {id_field(table): record_id, **body} if record_id else body
+
+
+def _merged(
+    defaults: Mapping[str, Sequence[str]], configured: Mapping[str, Sequence[str]]
+) -> dict[str, tuple[str, ...]]:
+    tables = {*defaults, *configured}
+    return {
+        table: tuple(dict.fromkeys([*defaults.get(table, ()), *configured.get(table, ())]))
+        for table in tables
+    }
 
 
 def _id_from_entity_url(url: str | None) -> str | None:

@@ -29,6 +29,9 @@ class ConnectorError(Exception):
     method: str | None = None
     url: str | None = None
     body: dict[str, Any] | None = field(default=None, repr=False)
+    # The request reached the service but its answer was lost (read timeout, dropped connection, 5xx): it may
+    # have been applied. A create with a lost answer is never repeated blindly; the caller looks it up.
+    answer_lost: bool = False
 
     def __post_init__(self) -> None:
         super().__init__(self.message)

@@ -103,8 +103,8 @@ def api_error(body: dict[str, Any] | None) -> tuple[str | None, str | None]:
 
 
 def error_from_response(response: httpx.Response, *, system: str) -> ConnectorError:
-    """Map a non-2xx answer to its typed error."""
-    return error_from_answer(
+    """Map a non-2xx answer to its typed error (a 5xx or 408 of a whole request: its outcome is unknown)."""
+    error = error_from_answer(
         response.status_code,
         json_body(response),
         response.headers,
@@ -113,6 +113,9 @@ def error_from_response(response: httpx.Response, *, system: str) -> ConnectorEr
         url=str(response.request.url),
         reason=response.reason_phrase,
     )
+    # The service may have committed the request before failing to answer it (e.g. a gateway 504).
+    error.answer_lost = response.status_code >= 500 or response.status_code == 408
+    return error
 
 
 def error_from_answer(
@@ -164,12 +167,21 @@ def error_from_transport(exc: httpx.TransportError, *, system: str, method: str,
     """Map an httpx network failure to Timeout or ConnectionFailed."""
     label = SYSTEM_LABELS.get(system, system)
     detail = str(exc) or type(exc).__name__
+    lost = not never_reached_server(exc)
     if isinstance(exc, httpx.TimeoutException):
         return Timeout(
-            message=f"{label} did not answer in time ({detail}).", system=system, method=method, url=url
+            message=f"{label} did not answer in time ({detail}).",
+            system=system,
+            method=method,
+            url=url,
+            answer_lost=lost,
         )
     return ConnectionFailed(
-        message=f"{label} could not be reached ({detail}).", system=system, method=method, url=url
+        message=f"{label} could not be reached ({detail}).",
+        system=system,
+        method=method,
+        url=url,
+        answer_lost=lost,
     )
 
 

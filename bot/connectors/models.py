@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -11,6 +11,7 @@ from bot.connectors.errors import ConnectorError
 
 SystemName = Literal["business_central", "dataverse"]
 Method = Literal["POST", "PATCH", "DELETE"]
+Outcome = Literal["written", "refused", "unknown"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +34,11 @@ class Record:
 
 @dataclass(frozen=True, slots=True)
 class BatchOperation:
-    """One write inside a `$batch`; `ref` is the caller's key to find its result again."""
+    """One write inside a `$batch`; `ref` is the caller's key to find its result again.
+
+    For a POST, `id` is the primary key the caller chose for the new record (Dataverse accepts it in the
+    body; the connector puts it there): after a lost answer, the record can be looked up by that id.
+    """
 
     method: Method
     table: str
@@ -51,11 +56,19 @@ class BatchResult:
     status: int
     record: Record | None = None
     error: ConnectorError | None = None
+    unknown: bool = False  # sent, but the answer was lost: the write may or may not have been applied
 
     @property
     def ok(self) -> bool:
         """True when the operation succeeded."""
         return self.error is None
+
+    @property
+    def outcome(self) -> Outcome:
+        """ "written", "refused" (certainly not applied) or "unknown" (answer lost: look the record up)."""
+        if self.error is None:
+            return "written"
+        return "unknown" if self.unknown else "refused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +141,7 @@ class RecordStore(Protocol):
 
 
 class KeyedRecordStore(RecordStore, Protocol):
-    """A RecordStore that also finds records by an exact key and reports its batch limit and request count."""
+    """A RecordStore that also finds records by exact keys or ids and reports its batch limit and requests."""
 
     BATCH_LIMIT: int
 
@@ -139,4 +152,12 @@ class KeyedRecordStore(RecordStore, Protocol):
 
     def find(self, table: str, field: str, value: Any) -> list[Record]:
         """Records whose `field` equals `value` exactly."""
+        ...
+
+    def find_many(self, table: str, field: str, values: Sequence[Any]) -> list[Record]:
+        """Records whose `field` equals one of `values` (a few requests, not one per value)."""
+        ...
+
+    def get_many(self, table: str, record_ids: Sequence[str]) -> list[Record]:
+        """The records with these ids that exist (after a lost create answer: the ones that were created)."""
         ...

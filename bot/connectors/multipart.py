@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import email.policy
 import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.parser import BytesHeaderParser, BytesParser
-from typing import Any, cast
+from typing import Any
 
 import httpx
 
@@ -68,23 +65,38 @@ def encode_batch(requests: list[PartRequest], boundary: str) -> bytes:
 
 
 def decode_batch(content_type: str, content: bytes) -> list[PartResponse]:
-    """The responses of a multipart/mixed `$batch` answer in order, change sets flattened."""
-    envelope = f"Content-Type: {content_type}{CRLF}{CRLF}".encode() + content
-    message = BytesParser(policy=email.policy.HTTP).parsebytes(envelope)
-    return _decode_parts(message)
+    """The responses of a multipart/mixed `$batch` answer in order, change sets flattened.
+
+    A plain byte splitter, not the `email` package: a 1,000-part answer is decoded in milliseconds.
+    """
+    boundary = _boundary(content_type)
+    return _decode_parts(content, boundary) if boundary else []
 
 
-def _decode_parts(message: EmailMessage) -> list[PartResponse]:
+def _boundary(content_type: str) -> str | None:
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.strip().partition("=")
+        if name.strip().lower() == "boundary":
+            return value.strip().strip('"') or None
+    return None
+
+
+def _decode_parts(content: bytes, boundary: str) -> list[PartResponse]:
     responses: list[PartResponse] = []
-    if not message.is_multipart():
-        return responses
-    for part in message.iter_parts():
-        if part.is_multipart():
-            responses += _decode_parts(cast(EmailMessage, part))
+    delimiter = b"--" + boundary.encode()
+    for segment in content.split(delimiter)[1:]:
+        if segment.startswith(b"--"):
+            break  # the close delimiter
+        head, body = _split_head(_without_line_break(segment))
+        headers = _headers(head)
+        content_type = headers.get("content-type", "")
+        if content_type.lower().startswith("multipart/"):
+            inner = _boundary(content_type)
+            if inner:
+                responses += _decode_parts(body, inner)
             continue
-        raw = part.get_payload(decode=True)
-        if isinstance(raw, bytes) and raw.strip():
-            responses.append(decode_http_response(raw, content_id=part.get("Content-ID")))
+        if body.strip():
+            responses.append(decode_http_response(body, content_id=headers.get("content-id")))
     return responses
 
 
@@ -95,20 +107,42 @@ def decode_http_response(raw: bytes, *, content_id: str | None = None) -> PartRe
     head, body = _split_head(rest)
     _version, _, status_and_reason = status_line.decode("latin-1").strip().partition(" ")
     status, _, reason = status_and_reason.partition(" ")
-    header_message = BytesHeaderParser(policy=email.policy.HTTP).parsebytes(head + b"\r\n\r\n")
-    headers = httpx.Headers([(name, str(value)) for name, value in header_message.items()])
     return PartResponse(
         status=int(status),
         reason=reason,
-        headers=headers,
+        headers=httpx.Headers(_header_pairs(head)),
         content=body.rstrip(b"\r\n"),
         content_id=str(content_id) if content_id is not None else None,
     )
 
 
+def _without_line_break(segment: bytes) -> bytes:
+    if segment.startswith(b"\r\n"):
+        return segment[2:]
+    return segment[1:] if segment.startswith(b"\n") else segment
+
+
+def _header_pairs(head: bytes) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for line in head.decode("latin-1").splitlines():
+        if line[:1] in (" ", "\t") and pairs:  # a folded header line continues the previous one
+            name, value = pairs[-1]
+            pairs[-1] = (name, f"{value} {line.strip()}")
+            continue
+        name, found, value = line.partition(":")
+        if found and name.strip():
+            pairs.append((name.strip(), value.strip()))
+    return pairs
+
+
+def _headers(head: bytes) -> dict[str, str]:
+    return {name.lower(): value for name, value in _header_pairs(head)}
+
+
 def _split_head(rest: bytes) -> tuple[bytes, bytes]:
-    for separator in (b"\r\n\r\n", b"\n\n"):
-        head, found, body = rest.partition(separator)
-        if found:
-            return head, body
+    crlf, lf = rest.find(b"\r\n\r\n"), rest.find(b"\n\n")
+    if crlf >= 0 and (lf < 0 or crlf <= lf):
+        return rest[:crlf], rest[crlf + 4 :]
+    if lf >= 0:
+        return rest[:lf], rest[lf + 2 :]
     return rest, b""

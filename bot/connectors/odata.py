@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -76,6 +76,18 @@ def select_with(select: list[str] | None, *required: str) -> str | None:
         return None
     columns = list(dict.fromkeys([*required, *select]))
     return ",".join(columns)
+
+
+def table_select(select: list[str] | None, configured: Sequence[str] | None) -> list[str] | None:
+    """The columns to read: the caller's when named, else the table's configured ones (None: every column)."""
+    if select is not None:
+        return select
+    return list(configured) if configured is not None else None
+
+
+def any_of(field: str, values: Sequence[Any]) -> str:
+    """A `$filter` matching any of `values`: `f eq a or f eq b` (both APIs accept it; OData 4.01 `in` not)."""
+    return " or ".join(f"{field} eq {literal(value)}" for value in values)
 
 
 def max_page_size(page_size: int | None) -> dict[str, str]:

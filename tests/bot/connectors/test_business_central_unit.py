@@ -18,6 +18,7 @@ from bot.connectors import (
     ServerError,
     TokenProvider,
 )
+from bot.connectors.pacing import ONE_AT_A_TIME
 from tests.bot.connectors.scripted import BC_API_URL, ScriptedApi, json_response, odata_error
 
 COMPANY = "c0000000-0000-0000-0000-000000000001"
@@ -186,12 +187,28 @@ def test_batch_encodes_independent_requests(client: BusinessCentralClient, api: 
     assert results[2].record is None
 
 
-def test_batch_is_split_at_100(client: BusinessCentralClient, api: ScriptedApi) -> None:
+def test_batch_is_split_into_even_sub_batches_of_at_most_100(
+    client: BusinessCentralClient, api: ScriptedApi
+) -> None:
     operations = [
         BatchOperation("PATCH", "customers", ref=str(n), id=str(n), body={"n": n}) for n in range(250)
     ]
     results = client.batch(operations)
     assert [result.ref for result in results] == [str(n) for n in range(250)]
+    batches = [request for request in api.requests if request.url.path.endswith("$batch")]
+    # Three batches' worth over the 4 in flight: 4 requests of about 63.
+    assert sorted(len(json.loads(request.content)["requests"]) for request in batches) == [61, 63, 63, 63]
+
+
+def test_one_at_a_time_the_batch_is_split_at_100(tokens: TokenProvider) -> None:
+    api = ScriptedApi(bc_answer)
+    client = BusinessCentralClient(
+        api.client(), api_url=BC_API_URL, tokens=tokens, company_id="abc", pacing=ONE_AT_A_TIME
+    )
+    operations = [
+        BatchOperation("PATCH", "customers", ref=str(n), id=str(n), body={"n": n}) for n in range(250)
+    ]
+    client.batch(operations)
     batches = [request for request in api.requests if request.url.path.endswith("$batch")]
     assert [len(json.loads(request.content)["requests"]) for request in batches] == [100, 100, 50]
 
@@ -213,12 +230,15 @@ def test_failed_batch_request_fails_its_chunk_and_the_rest(
         api_url=BC_API_URL,
         tokens=tokens,
         retry=RetryPolicy(max_attempts=2, sleep=sleeps.append),
+        pacing=ONE_AT_A_TIME,
     )
     operations = [BatchOperation("POST", "customers", ref=str(n), body={"n": n}) for n in range(250)]
     results = client.batch(operations)
     assert len(results) == 250
     assert all(result.ok for result in results[:100])
     assert all(isinstance(result.error, ServerError) for result in results[100:])
+    assert {result.outcome for result in results[100:200]} == {"unknown"}  # sent; a 500 may follow a commit
+    assert {result.outcome for result in results[200:]} == {"refused"}  # never sent
     assert len(calls) == 2  # a chunk of creates that may have landed is not sent again
     assert sleeps == []
 

@@ -14,7 +14,9 @@ from bot.connectors import (
     ConcurrencyConflict,
     InvalidData,
     NotFound,
+    TokenProvider,
 )
+from bot.connectors.pacing import ONE_AT_A_TIME
 from bot.sandbox import SandboxServer
 
 
@@ -113,7 +115,12 @@ def test_batch_with_partial_failure(bc: BusinessCentralClient) -> None:
         bc.get("customers", victim.id)
 
 
-def test_batch_is_split_at_the_limit(bc: BusinessCentralClient, sandbox: SandboxServer) -> None:
+def test_batch_is_split_at_the_limit(
+    sandbox: SandboxServer, http: httpx.Client, sandbox_tokens: TokenProvider
+) -> None:
+    bc = BusinessCentralClient(
+        http, api_url=sandbox.bc_api_url, tokens=sandbox_tokens, pacing=ONE_AT_A_TIME, batch_size=500
+    )
     bc.company_id  # noqa: B018
     before = sandbox.request_count("/bc")
     operations = [
@@ -125,6 +132,7 @@ def test_batch_is_split_at_the_limit(bc: BusinessCentralClient, sandbox: Sandbox
     results = bc.batch(operations)
     assert all(result.ok for result in results), [r.error for r in results if r.error][:1]
     assert sandbox.request_count("/bc") - before == 2
+    bc.close()
 
 
 def test_record_url_opens_the_card(

@@ -13,7 +13,9 @@ from bot.connectors import (
     DataverseClient,
     InvalidData,
     NotFound,
+    TokenProvider,
 )
+from bot.connectors.pacing import ONE_AT_A_TIME
 from bot.sandbox import SANDBOX_CLIENT_ID, SandboxServer
 
 
@@ -126,7 +128,17 @@ def test_batch_continues_after_a_refused_row(dv: DataverseClient) -> None:
         dv.get("accounts", victim.id)
 
 
-def test_batch_is_split_at_the_limit(dv: DataverseClient, sandbox: SandboxServer) -> None:
+def test_batch_is_split_at_the_limit(
+    sandbox: SandboxServer, http: httpx.Client, sandbox_tokens: TokenProvider
+) -> None:
+    dv = DataverseClient(
+        http,
+        environment_url=sandbox.dataverse_url,
+        tokens=sandbox_tokens,
+        batch_size=5000,
+        pacing=ONE_AT_A_TIME,
+    )
+    assert dv.batch_size == dv.BATCH_LIMIT
     before = sandbox.request_count("/dataverse")
     operations = [
         BatchOperation("POST", "contacts", ref=str(n), body={"firstname": "Bulk", "lastname": str(n)})
@@ -135,6 +147,25 @@ def test_batch_is_split_at_the_limit(dv: DataverseClient, sandbox: SandboxServer
     results = dv.batch(operations)
     assert len(results) == 1001 and all(result.ok for result in results)
     assert sandbox.request_count("/dataverse") - before == 2
+    dv.close()
+
+
+def test_batch_is_split_into_even_sub_batches_for_the_batches_in_flight(
+    dv: DataverseClient, sandbox: SandboxServer
+) -> None:
+    before = sandbox.request_count("/dataverse")
+    operations = [
+        BatchOperation("POST", "contacts", ref=str(n), body={"firstname": "Sub", "lastname": str(n)})
+        for n in range(250)
+    ]
+    results = dv.batch(operations)
+    assert [result.ref for result in results] == [str(n) for n in range(250)]
+    assert all(result.ok for result in results)
+    assert [result.record.fields["lastname"] for result in results if result.record] == [
+        str(n) for n in range(250)
+    ]
+    # Three sub-batches' worth, spread evenly over the 8 that may be in flight: 8 requests of 32.
+    assert sandbox.request_count("/dataverse") - before == 8
 
 
 def test_record_url_opens_the_row(dv: DataverseClient, sandbox: SandboxServer, http: httpx.Client) -> None:

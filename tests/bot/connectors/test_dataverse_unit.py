@@ -19,6 +19,7 @@ from bot.connectors import (
     RetryPolicy,
     TokenProvider,
 )
+from bot.connectors.dataverse import new_record_id
 from bot.connectors.multipart import PartRequest, decode_batch
 from tests.bot.connectors.scripted import DATAVERSE_URL, ScriptedApi, json_response, odata_error
 
@@ -280,11 +281,12 @@ def test_batch_runs_independent_requests_and_continues_on_error(
     assert error.url == f"{API}/accounts(a2)"
 
 
-def test_batch_is_split_at_1000(client: DataverseClient) -> None:
+def test_batch_is_split_into_even_sub_batches_of_at_most_100(client: DataverseClient) -> None:
     operations = [BatchOperation("DELETE", "accounts", ref=str(n), id=str(n)) for n in range(1001)]
     results = client.batch(operations)
     assert len(results) == 1001 and all(result.ok for result in results)
-    assert client.requests_made == 2
+    assert [result.ref for result in results] == [str(n) for n in range(1001)]
+    assert client.requests_made == 16  # two full waves of 8 (63 each), not 10 × 100 + 1
 
 
 def test_operations_the_batch_did_not_answer(tokens: TokenProvider) -> None:
@@ -315,3 +317,50 @@ def test_record_url(client: DataverseClient) -> None:
 def test_multipart_helpers_are_consistent() -> None:
     assert PartRequest("GET", "u").headers == {}
     assert decode_batch("multipart/mixed; boundary=x", b"--x--\r\n") == []
+
+
+def test_a_create_with_a_chosen_id_posts_to_the_collection_with_the_id_in_its_body(
+    api: ScriptedApi, client: DataverseClient
+) -> None:
+    chosen = new_record_id()
+    results = client.batch([BatchOperation("POST", "accounts", ref="a", id=chosen, body={"name": "A"})])
+    sent = api.requests[-1].content.decode()
+    assert f"POST {API}/accounts HTTP/1.1" in sent
+    assert decode_requests(api.requests[-1])[0] == ("POST", {"accountid": chosen, "name": "A"})
+    assert results[0].ok
+    record = client.create("accounts", {"name": "B"}, record_id=chosen)
+    assert api.body() == {"accountid": chosen, "name": "B"} and record.fields["name"] == "B"
+
+
+def test_get_many_asks_for_every_id_in_one_filter_per_hundred(tokens: TokenProvider) -> None:
+    api = ScriptedApi(dataverse_answer)
+    client = DataverseClient(
+        api.client(), environment_url=DATAVERSE_URL, tokens=tokens, columns={"accounts": ["name"]}
+    )
+    ids = [new_record_id() for _ in range(150)]
+    client.get_many("accounts", ids)
+    assert len(api.requests) == 2
+    first = api.requests[0].url.params
+    assert first["$filter"] == " or ".join(f"accountid eq {value}" for value in ids[:100])
+    assert first["$select"] == "accountid,modifiedon,_modifiedby_value,name"
+
+
+def test_collection_reads_select_the_configured_columns_and_usable_users_only(tokens: TokenProvider) -> None:
+    api = ScriptedApi(dataverse_answer)
+    client = DataverseClient(
+        api.client(),
+        environment_url=DATAVERSE_URL,
+        tokens=tokens,
+        columns={"accounts": ["name", "statecode"]},
+    )
+    list(client.iter_changed("accounts"))
+    assert api.requests[-1].url.params["$select"] == "accountid,modifiedon,_modifiedby_value,name,statecode"
+    list(client.iter_changed("systemusers", since=datetime(2024, 1, 1, tzinfo=UTC)))
+    params = api.requests[-1].url.params
+    assert params["$filter"] == (
+        "isdisabled eq false and islicensed eq true and applicationid eq null and accessmode ne 4"
+        " and modifiedon gt 2024-01-01T00:00:00Z"
+    )
+    assert "internalemailaddress" in params["$select"] and "islicensed" in params["$select"]
+    list(client.iter_changed("systemusers", select=[]))  # an id-only scan sees every user
+    assert "$filter" not in api.requests[-1].url.params

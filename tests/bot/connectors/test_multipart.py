@@ -90,3 +90,26 @@ def test_decode_flattens_change_sets() -> None:
     )
     answers = decode_batch('multipart/mixed; boundary="batchresponse_9"', outer)
     assert [(answer.status, answer.content_id) for answer in answers] == [(204, "1")]
+
+
+def test_decode_accepts_bare_line_feeds_folded_headers_and_content_ids() -> None:
+    answer = (
+        b"--b1\n"
+        b"Content-Type: application/http\n"
+        b"Content-ID: 7\n"
+        b"\n"
+        b"HTTP/1.1 412 Precondition Failed\n"
+        b"Content-Type: application/json;\n"
+        b"  odata.metadata=minimal\n"
+        b"\n"
+        b'{"error":{"code":"0x80060882","message":"stale"}}\n'
+        b"--b1--\n"
+    )
+    (part,) = decode_batch('multipart/mixed; boundary="b1"', answer)
+    assert (part.status, part.reason, part.content_id) == (412, "Precondition Failed", "7")
+    assert part.headers["Content-Type"] == "application/json; odata.metadata=minimal"
+    assert part.content == b'{"error":{"code":"0x80060882","message":"stale"}}'
+
+
+def test_decode_without_a_boundary_is_empty() -> None:
+    assert decode_batch("application/json", b'{"value": []}') == []
