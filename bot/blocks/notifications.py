@@ -44,7 +44,10 @@ def _value(error: SyncError) -> str:
 
 
 def category_buttons(error: SyncError, w: Wording) -> list[ButtonElement]:
-    """The buttons that fit the error's category, then Snooze…, Details and Delete entry."""
+    """The buttons that fit the error's category, then Snooze…, Details and Delete entry.
+
+    Every message keeps a Re-sync: the fix a wrong guess about the cause can never make worse.
+    """
     value = _value(error)
     buttons: list[ButtonElement] = []
     if error.category == Category.DELETED_RECORD:
@@ -64,6 +67,7 @@ def category_buttons(error: SyncError, w: Wording) -> list[ButtonElement]:
                 value,
                 confirm_with=kit.confirm(*w.confirm_uncouple(source, destination), w.cancel()),
             ),
+            kit.button(w.button_resync(), ActionId.RESYNC, value),
         ]
     elif error.category == Category.DEPENDENCY_NOT_COUPLED:
         buttons += [
@@ -74,6 +78,7 @@ def category_buttons(error: SyncError, w: Wording) -> list[ButtonElement]:
         buttons += [
             kit.button(w.button_keep_bc(), ActionId.KEEP_BC, value),
             kit.button(w.button_keep_dataverse(), ActionId.KEEP_DATAVERSE, value),
+            kit.button(w.button_resync(), ActionId.RESYNC, value),
         ]
     elif error.category in _SETUP_CATEGORIES:
         buttons.append(kit.button(w.button_resync_once_fixed(), ActionId.RESYNC, value, style="primary"))

@@ -20,6 +20,7 @@ from bot.sync.lookups import ResolvedPage, resolve_lookups
 from bot.sync.matching import match_records
 from bot.sync.project import LookupValue, destination_system, differences, source_system, write_body
 from bot.sync.rates import ExchangeRates
+from bot.sync.references import AppReferences
 from storage.couplings import (
     add_coupling,
     by_bc_ids,
@@ -126,6 +127,8 @@ class DirectionPass:
         self.succeeded: set[str] = set()
         self.failed: set[str] = set()
         self.processed = 0
+        bc, dataverse = (src, dst) if self.src_system is System.BUSINESS_CENTRAL else (dst, src)
+        self.references = AppReferences(bc=bc, dataverse=dataverse)
 
     # ---- per page ------------------------------------------------------------------------------
 
@@ -563,6 +566,8 @@ class DirectionPass:
             destination_table=self.dst_side.entity_set,
             source_key=self.src_side.key_of(record.fields) if record is not None else None,
             source_name=self.src_side.name_of(record.fields) if record is not None else None,
+            source_fields=record.fields if record is not None else None,
+            references=self.references,
         )
 
     def _classify(self, failure: Failure | BaseException, record: Record | None) -> Classification:
