@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.operations.base import Actor, NotFound, require_admin
+from bot.operations.base import Actor, InvalidInput, NotFound, require_admin
 from storage.audit import list_audit, record_audit
 from storage.db import session_scope
 from storage.errors import PurgeResult, count_errors, get_error, list_errors, purge_errors, snooze_error
@@ -95,6 +95,11 @@ def snooze(engine: Engine, *, error_id: int, duration: timedelta, actor: Actor) 
         error = get_error(session, error_id=error_id)
         if error is None:
             raise NotFound(f"There is no error entry #{error_id} (it may have been purged).")
+        if error.status == ErrorStatus.RESOLVED:
+            raise InvalidInput(
+                f"Error #{error_id} is resolved, so there is nothing to snooze; nothing changed. "
+                "Snooze applies to open errors."
+            )
         snooze_error(session, error=error, until=utcnow() + duration, by=actor.id)
         record_audit(
             session,
