@@ -86,11 +86,8 @@ def test_a_missing_business_central_currency_is_named_by_its_code(
     assert bc_currency is not None and dv_currency is not None
     server.state.bc_delete("currencies", str(bc_currency["id"]))
     # In Dataverse someone moves the account to EUR, whose Business Central currency is gone.
-    server.state.dv_update(
-        "accounts",
-        account_id,
-        {"transactioncurrencyid@odata.bind": f"/transactioncurrencies({dv_currency['transactioncurrencyid']})"},
-    )
+    bind = f"/transactioncurrencies({dv_currency['transactioncurrencyid']})"
+    server.state.dv_update("accounts", account_id, {"transactioncurrencyid@odata.bind": bind})
     live.run(["CUSTOMER"])
     [error] = [e for e in errors(live) if e.mapping == "CUSTOMER"]
     assert error.category is Category.DEPENDENCY_NOT_COUPLED, error.message
