@@ -54,6 +54,7 @@ class Problem(StrEnum):
     DIALOG_NOT_OPENED = "dialog_not_opened"
     CONFIRMATION_NOT_OPENED = "confirmation_not_opened"
     CONFIRMATION_UNREADABLE = "confirmation_unreadable"
+    CONFIRMATION_MISMATCH = "confirmation_mismatch"
     WHOLE_DAYS = "whole_days"
     DIALOG_NAMES_NO_ERROR = "dialog_names_no_error"
 
@@ -688,6 +689,16 @@ class Wording:
             n=self.number(count)
         )
 
+    def purge_stayed(self, stayed: int, announced: int) -> str:
+        """Why fewer entries went than the confirmation counted."""
+        return self._n(
+            "{n} of the {announced} counted entries was seen again since the count, or was already deleted, "
+            "and stayed.",
+            "{n} of the {announced} counted entries were seen again since the count, or were already "
+            "deleted, and stayed.",
+            stayed,
+        ).format(n=self.number(stayed), announced=self.number(announced))
+
     def problem(self, problem: Problem) -> str:
         """What stopped a click or command, and what to do about it."""
         _ = self._
@@ -698,6 +709,10 @@ class Wording:
             Problem.DIALOG_NOT_OPENED: _("Slack did not open the dialog (it was too late); click again."),
             Problem.CONFIRMATION_NOT_OPENED: _("Slack did not open the confirmation; try again."),
             Problem.CONFIRMATION_UNREADABLE: _("The confirmation could not be read; nothing was deleted."),
+            Problem.CONFIRMATION_MISMATCH: _(
+                "This confirmation does not match what was shown, or was already used; nothing was deleted. "
+                "Open the purge again."
+            ),
             Problem.WHOLE_DAYS: _(
                 "In Slack, --older-than takes whole days (like 7d); the terminal takes hours too."
             ),
@@ -823,8 +838,8 @@ class Wording:
                 count,
             ).format(n=self.number(count))
         return self._n(
-            "This deletes *{n}* error entry older than {days} days.",
-            "This deletes *{n}* error entries older than {days} days.",
+            "This deletes *{n}* error entry not seen for {days} days.",
+            "This deletes *{n}* error entries not seen for {days} days.",
             count,
         ).format(n=self.number(count), days=self.number(older_than_days))
 

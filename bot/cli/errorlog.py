@@ -141,8 +141,10 @@ def purge_command(
         raise UsageError("give either --older-than DURATION or --all", usage("purge"))
     age: timedelta | None = None if purge_all else duration_option(older_than or "", usage=usage("purge"))
     with store() as (settings, engine):
-        count = errorlog.count_purgeable(engine, older_than=age)
-        what = "every error entry" if age is None else f"error entries older than {older_than}"
+        # One cutoff, fixed now: the number asked about is the number deleted (new errors stay).
+        preview = errorlog.preview_purge(engine, older_than=age)
+        count = preview.count
+        what = "every error entry" if age is None else f"error entries not seen for {older_than}"
         if count == 0:
             out.print(
                 f"Nothing to delete: there are no {what.replace('every error entry', 'error entries')}."
@@ -155,12 +157,17 @@ def purge_command(
         with _progress("Deleting", total=count) as advance:
             result = errorlog.purge(
                 engine,
-                older_than=age,
+                preview=preview,
                 actor=terminal_actor(),
                 channel=settings.slack_channel,
                 on_progress=advance,
             )
     out.print(f"Deleted {result.deleted:,} error {'entry' if result.deleted == 1 else 'entries'}.")
+    if result.stayed:
+        out.print(
+            f"{result.stayed:,} of the {count:,} counted {'was' if result.stayed == 1 else 'were'} "
+            "seen again since the count (or already deleted) and stayed."
+        )
 
 
 @contextmanager
