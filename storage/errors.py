@@ -244,3 +244,29 @@ def purge_errors(
                 connection.exec_driver_sql("PRAGMA cache_size=-2000")
                 connection.commit()
     return PurgeResult(deleted=deleted, chunks=chunks, longest_transaction=longest)
+
+
+def skipped_couplings(
+    session: Session, *, mapping: str | None = None, limit: int = 100
+) -> list[tuple[Coupling, SyncError | None]]:
+    """Skipped couplings by id (Business Central loads 100 at a time), each with its last error entry
+    (None when that entry was deleted)."""
+    query = select(Coupling).where(col(Coupling.skipped).is_(True))
+    if mapping is not None:
+        query = query.where(Coupling.mapping == mapping)
+    couplings = list(session.exec(query.order_by(col(Coupling.id)).limit(limit)).all())
+    fingerprints = {c.failure_fingerprint for c in couplings if c.failure_fingerprint}
+    last: dict[str, SyncError] = {}
+    if fingerprints:
+        rows = session.exec(
+            select(SyncError).where(col(SyncError.fingerprint).in_(fingerprints)).order_by(col(SyncError.id))
+        ).all()
+        last = {row.fingerprint: row for row in rows}  # the newest entry per fingerprint wins
+    return [(c, last.get(c.failure_fingerprint or "")) for c in couplings]
+
+
+def count_skipped(session: Session) -> int:
+    """How many couplings are Skipped (excluded from scheduled runs until retried)."""
+    return int(
+        session.exec(select(func.count()).select_from(Coupling).where(col(Coupling.skipped).is_(True))).one()
+    )

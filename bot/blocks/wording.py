@@ -689,6 +689,40 @@ class Wording:
             n=self.number(count)
         )
 
+    def skipped_title(self) -> str:
+        """Business Central's caption of the Skipped couplings' page."""
+        return self._("Coupled Data Synchronization Errors")
+
+    def skipped_explain(self, count: int) -> str:
+        """What Skipped means, with how many there are."""
+        return self._n(
+            "{n} coupling is Skipped: it failed the same way twice, so scheduled runs leave it out until "
+            "someone re-syncs it or removes the coupling.",
+            "{n} couplings are Skipped: they failed the same way twice, so scheduled runs leave them out "
+            "until someone re-syncs them or removes the coupling.",
+            count,
+        ).format(n=self.number(count))
+
+    def no_skipped(self) -> str:
+        """No Skipped couplings."""
+        return self._("No coupling is Skipped.")
+
+    def skipped_failed_on(self, moment: datetime) -> str:
+        """When a Skipped coupling last failed."""
+        return self._("failed {date}").format(date=self.date(moment))
+
+    def skipped_no_entry(self, resync: str, uncouple: str) -> str:
+        """A Skipped coupling whose error entry was deleted: the terminal commands still work."""
+        return self._("Its error entry was deleted. In the terminal: {resync} or {uncouple}").format(
+            resync=resync, uncouple=uncouple
+        )
+
+    def skipped_shown(self, shown: int, total: int) -> str:
+        """How many of the Skipped couplings are listed."""
+        return self._("Showing {shown} of {total}.").format(
+            shown=self.number(shown), total=self.number(total)
+        )
+
     def purge_stayed(self, stayed: int, announced: int) -> str:
         """Why fewer entries went than the confirmation counted."""
         return self._n(
