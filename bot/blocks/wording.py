@@ -506,12 +506,19 @@ class Wording:
                 "list [--mapping M] [--category C] [--status open|resolved|snoozed|all] [--limit N] [--json]",
                 _("errors, newest first"),
             ),
+            (
+                "skipped [--mapping M] [--json]",
+                _("the Skipped couplings (Coupled Data Synchronization Errors), each with its last error"),
+            ),
             ("show ID [--json]", _("one error with its full text and both record links")),
             ("resync ID ... | --failed [--mapping M]", _("re-synchronizes the records behind errors")),
             ("couple BC_REF DV_REF [--sync none|bc|dataverse]", _("couples two records")),
             ("couple --match MAPPING", _("couples records that match")),
             ("uncouple REF", _("removes a coupling")),
-            ("purge --older-than DURATION | --all [--yes]", _("deletes error entries")),
+            (
+                "purge --older-than DURATION | --all [--yes]",
+                _("deletes error entries not seen for that long"),
+            ),
             ("restore ID", _("recreates the deleted side of a coupled record")),
             ("delete-record ID", _("deletes the surviving side of a coupled record")),
             ("snooze ID DURATION", _("hides an error's notifications until then")),
@@ -780,6 +787,7 @@ class Wording:
             "currencies": _("Customers' currencies are coupled and have exchange rates"),
             "mapping-dependencies": _("Mapping dependencies are enabled"),
             "throttling": _("No throttling"),
+            "skipped-couplings": _("No coupling is Skipped"),
         }
         return titles.get(check, check)
 
