@@ -138,10 +138,20 @@ def error_body(error: SyncError, w: Wording) -> list[Block]:
     ]
     if error.message.strip():
         blocks.append(kit.section(mrkdwn.quote(mrkdwn.escape(mrkdwn.cut(error.message, MESSAGE_CHARS)))))
-    if error.hint.strip():
-        blocks.append(kit.section(f"💡 {mrkdwn.escape(mrkdwn.cut(error.hint, HINT_CHARS))}"))
+    hint = hint_text(error, w)
+    if hint:
+        blocks.append(kit.section(f"💡 {hint}"))
     blocks += error_context(error, w)
     return blocks
+
+
+def hint_text(error: SyncError, w: Wording) -> str:
+    """The hint as mrkdwn: the stored (English) one, or for other readers the same advice in their words."""
+    if w.locale != "en":
+        localized = w.hint(str(error.category), dict(error.facts or {}))
+        if localized:
+            return mrkdwn.cut(localized, HINT_CHARS)
+    return mrkdwn.escape(mrkdwn.cut(error.hint, HINT_CHARS)) if error.hint.strip() else ""
 
 
 def fallback(error: SyncError, w: Wording) -> str:
@@ -192,8 +202,9 @@ def build_cause_message(sample: SyncError, count: int, *, locale: str = "en") ->
     blocks: list[Block] = [kit.section(f"{emoji(sample)} *{mrkdwn.escape(headline)}*")]
     if sample.message.strip():
         blocks.append(kit.section(mrkdwn.quote(mrkdwn.escape(mrkdwn.cut(sample.message, MESSAGE_CHARS)))))
-    if sample.hint.strip():
-        blocks.append(kit.section(f"💡 {mrkdwn.escape(mrkdwn.cut(sample.hint, HINT_CHARS))}"))
+    hint = hint_text(sample, w)
+    if hint:
+        blocks.append(kit.section(f"💡 {hint}"))
     blocks.append(kit.context(w.example(source_link(sample, w)), w.list_in_thread()))
     blocks += error_context(sample, w)
     value = _value(sample)

@@ -696,6 +696,116 @@ class Wording:
             n=self.number(count)
         )
 
+    # ---- hints in the reader's language (the stored hint is English) ----------------------------------
+
+    def hint(self, category: str, facts: dict[str, object]) -> str | None:
+        """What to do about an error, from its category and facts; None when only the stored text fits."""
+        _ = self._
+        code = mrkdwn.escape(str(facts.get("currency_code") or facts.get("dependency_key") or ""))
+        if category == Category.EXCHANGE_RATE:
+            return _(
+                "An admin must add an exchange rate for {code} in Business Central (Currencies page, "
+                "Exch. Rates), then Re-sync the currency and the records that use it."
+            ).format(code=code or "?")
+        if category == Category.PERMISSIONS:
+            if facts.get("system") == "business_central":
+                return _(
+                    "An admin must give the bot's app a permission set that covers this table on Business "
+                    "Central's Microsoft Entra Applications page, then Re-sync."
+                )
+            privilege = mrkdwn.escape(str(facts.get("privilege") or ""))
+            if privilege:
+                return _(
+                    "An admin must add the {privilege} privilege to a security role of the integration user "
+                    "in Dataverse (the Business Central Dataverse Integration role), then Re-sync."
+                ).format(privilege=privilege)
+            return None
+        if category == Category.CREDENTIALS:
+            code = mrkdwn.escape(str(facts.get("aadsts") or ""))
+            return self._credentials_hint(code, str(facts.get("system") or ""))
+        if category == Category.DEPENDENCY_NOT_COUPLED:
+            record = self._dependency(facts)
+            if facts.get("missing_reference"):
+                where = self.system(str(facts.get("dependency_system") or ""))
+                return _(
+                    "This record is fine; {record}, which it refers to, is missing in {app}. Re-create or "
+                    "couple {record} first (Couple dependency below), then Re-sync this record."
+                ).format(record=record, app=where)
+            return _("Couple {record} first (Couple dependency below), then Re-sync this record.").format(
+                record=record
+            )
+        if category == Category.DELETED_RECORD:
+            deleted = self.system(str(facts.get("deleted_side") or ""))
+            return _(
+                "The coupled record was deleted in {app}. Restore it, delete the surviving one, or remove "
+                "the coupling (buttons below, or Coupled Data Synchronization Errors in Business Central)."
+            ).format(app=deleted)
+        if category == Category.UPDATE_CONFLICT:
+            if facts.get("stale_etag"):
+                return _("The record changed while it was being synchronized. Re-sync it.")
+            return _(
+                "Both apps changed this record since the last sync. Whoever edited it decides which side "
+                "is right and keeps those values, or an admin sets Resolve Update Conflicts on the mapping "
+                "(Integration Table Mappings)."
+            )
+        if category == Category.ADMIN_INTEGRATION_USER:
+            return _(
+                "An admin must remove the System Administrator role from the integration user in Dataverse "
+                "and give it the Business Central Dataverse Integration role instead."
+            )
+        if category == Category.ADMIN_MODE:
+            return _(
+                "The Dataverse environment is in administration mode. An admin must turn it off in the Power "
+                "Platform admin centre; the next run retries."
+            )
+        return None
+
+    def _dependency(self, facts: dict[str, object]) -> str:
+        table = self.table(str(facts.get("dependency_table") or ""))
+        key = str(facts.get("dependency_key") or "")
+        label = f"{table} {key}".strip()
+        url = facts.get("dependency_url")
+        return mrkdwn.link(str(url), label) if isinstance(url, str) and url else label
+
+    def _credentials_hint(self, code: str, system: str) -> str:
+        _ = self._
+        if code in ("AADSTS7000215", "AADSTS7000222"):
+            return _(
+                "Sign-in refused ({code}): the client secret is wrong or has expired. An admin must add a "
+                "new client secret to the app registration in Microsoft Entra and put its Value in "
+                "AZURE_CLIENT_SECRET."
+            ).format(code=code)
+        if code == "AADSTS65001":
+            return _(
+                "Sign-in refused ({code}): the app registration has no admin consent. An admin must grant "
+                "admin consent to its API permissions in Microsoft Entra."
+            ).format(code=code)
+        if code in ("AADSTS700016", "AADSTS90002", "AADSTS90072", "AADSTS50034"):
+            return _(
+                "Sign-in refused ({code}): the app or the tenant was not found. An admin must check "
+                "AZURE_TENANT_ID and AZURE_CLIENT_ID against the app registration."
+            ).format(code=code)
+        if code in ("AADSTS50055", "AADSTS50126", "AADSTS50053", "AADSTS50076", "AADSTS50079", "AADSTS50057"):
+            return _(
+                "Sign-in refused ({code}). The bot signs in as an app, not as a user: an admin must set "
+                "AZURE_CLIENT_ID and AZURE_CLIENT_SECRET to the app registration's client id and secret."
+            ).format(code=code)
+        if system == "dataverse":
+            return _(
+                "Dataverse refused the bot's token: the application user for AZURE_CLIENT_ID is missing or "
+                "disabled. An admin must add or enable it in the Power Platform admin centre with the "
+                "Business Central Dataverse Integration role."
+            )
+        if system == "business_central":
+            return _(
+                "Business Central refused the bot's token. An admin must add AZURE_CLIENT_ID on the "
+                "Microsoft Entra Applications page, set it to Enabled and give it permission sets."
+            )
+        return _(
+            "Sign-in refused. An admin must check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET "
+            "against the app registration in Microsoft Entra."
+        )
+
     def skipped_title(self) -> str:
         """Business Central's caption of the Skipped couplings' page."""
         return self._("Coupled Data Synchronization Errors")
