@@ -112,3 +112,29 @@ def test_the_customers_own_404_is_a_deleted_record(live: SyncEngine, server: San
     assert error.category is Category.DELETED_RECORD
     assert error.facts["deleted_side"] == "business_central"
     assert "restore_record" in action_ids(build_error_message(error).to_dict())
+
+
+def test_a_dataverse_dependency_is_named_by_its_code_not_its_guid(
+    live: SyncEngine, server: SandboxServer
+) -> None:
+    live.run(full=True)
+    customer = eur_customer(server)
+    account_id = coupling_of(live, bc_id=str(customer["id"])).dataverse_id
+    # A currency made in Dataverse only, never coupled to Business Central.
+    chf = server.state.dv_create(
+        "transactioncurrencies",
+        {"isocurrencycode": "CHF", "currencyname": "Swiss Franc", "currencysymbol": "Fr.",
+         "exchangerate": 0.95, "currencyprecision": 2},
+    )  # fmt: skip
+    bind = f"/transactioncurrencies({chf['transactioncurrencyid']})"
+    server.state.dv_update("accounts", account_id, {"transactioncurrencyid@odata.bind": bind})
+    live.run(["CUSTOMER"])
+    [error] = [e for e in errors(live) if e.mapping == "CUSTOMER"]
+    assert error.category is Category.DEPENDENCY_NOT_COUPLED
+    assert error.facts["dependency_key"] == "CHF"
+    assert error.facts["dependency_id"] == chf["transactioncurrencyid"]
+    assert error.message == "Currency Code CHF must be coupled to a record in Business Central."
+    assert chf["transactioncurrencyid"] not in error.message
+    link = error.facts["dependency_url"]
+    assert chf["transactioncurrencyid"] in link  # linked to the row in Dataverse
+    assert "currency CHF" in error.hint and chf["transactioncurrencyid"] not in error.hint.replace(link, "")
