@@ -37,10 +37,10 @@ DATAVERSE_DUPLICATE_RECORD = "0x80040237"
 NOT_FOUND_CODES = frozenset({"BadRequest_NotFound", "BadRequest_ResourceNotFound", "Internal_RecordNotFound"})
 CONFLICT_CODES = frozenset({"Request_EntityChanged"})
 
-# Dataverse names the missing row: "transactioncurrency With Id = <guid> Does Not Exist" (code 0x80040217),
-# for the row written to and for a lookup's target alike; the ids tell them apart.
+# Dataverse names the missing row (code 0x80040217): "Entity 'account' With Id = <guid> Does Not Exist" for
+# the row addressed, "transactioncurrency With Id = <guid> Does Not Exist" for a lookup's target; ids tell.
 _DATAVERSE_NO_ROW = re.compile(
-    r"^\s*(?P<table>\w+) With Id = (?P<id>[0-9A-Fa-f-]{36}) Does Not Exist", re.IGNORECASE
+    r"^\s*(?:Entity\s+')?(?P<table>\w+)'?\s+With Id = (?P<id>[0-9A-Fa-f-]{36}) Does Not Exist", re.IGNORECASE
 )
 # Business Central: "The field Currency Code of table Customer contains a value (XYZ) that cannot be found
 # in the related table (Currency)." and "The Currency does not exist. Identification fields and values: …".
