@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from storage.models import AuditEntry, SyncError, SyncJob
+from storage.models import AuditEntry, Coupling, SyncError, SyncJob
 
 if TYPE_CHECKING:
     from bot.operations.schedule import ScheduleEntry
@@ -98,3 +98,18 @@ def audit_json(entry: AuditEntry) -> dict[str, Any]:
         "result": entry.result,
         "detail": entry.detail,
     }
+
+
+def skipped_json(coupling: Coupling, error: SyncError | None) -> dict[str, Any]:
+    """One Skipped coupling (`list --skipped --json`): both records and its last error (null once purged)."""
+    return {
+        "coupling_id": coupling.id,
+        "mapping": coupling.mapping,
+        "skipped": coupling.skipped,
+        "failures": coupling.failure_count,
+        "failed_at": iso(error.last_seen_at if error is not None else coupling.updated_at),
+        "business_central": {"table": coupling.bc_table, "id": coupling.bc_id, "key": coupling.bc_key,
+                             "name": coupling.name},
+        "dataverse": {"table": coupling.dataverse_table, "id": coupling.dataverse_id},
+        "last_error": error_json(error) if error is not None else None,
+    }  # fmt: skip

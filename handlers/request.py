@@ -96,14 +96,19 @@ class SlackRequest:
 
     def open_modal(self, view: View) -> bool:
         """Open a modal with this request's trigger_id (valid ~3 s); False when Slack refused it."""
+        return self.open_modal_id(view) is not None
+
+    def open_modal_id(self, view: View) -> str | None:
+        """Open a modal and return the id Slack gave its view (what server-side state is keyed by)."""
         if not self.trigger_id:
-            return False
+            return None
         try:
-            self.client.views_open(trigger_id=self.trigger_id, view=view)
+            response = self.client.views_open(trigger_id=self.trigger_id, view=view)
         except Exception as exc:  # noqa: BLE001 - expired_trigger_id and the like: tell the user
             log.warning("views.open failed: %s", exc)
-            return False
-        return True
+            return None
+        opened = response.get("view") if hasattr(response, "get") else None
+        return str(opened.get("id") or "") if isinstance(opened, dict) else ""
 
     def admins(self) -> list[str]:
         """SYNC_ADMINS, to name in refusals."""

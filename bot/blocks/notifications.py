@@ -44,7 +44,10 @@ def _value(error: SyncError) -> str:
 
 
 def category_buttons(error: SyncError, w: Wording) -> list[ButtonElement]:
-    """The buttons that fit the error's category, then Snooze…, Details and Delete entry."""
+    """The buttons that fit the error's category, then Snooze…, Details and Delete entry.
+
+    Every message keeps a Re-sync: the fix a wrong guess about the cause can never make worse.
+    """
     value = _value(error)
     buttons: list[ButtonElement] = []
     if error.category == Category.DELETED_RECORD:
@@ -64,6 +67,7 @@ def category_buttons(error: SyncError, w: Wording) -> list[ButtonElement]:
                 value,
                 confirm_with=kit.confirm(*w.confirm_uncouple(source, destination), w.cancel()),
             ),
+            kit.button(w.button_resync(), ActionId.RESYNC, value),
         ]
     elif error.category == Category.DEPENDENCY_NOT_COUPLED:
         buttons += [
@@ -74,6 +78,7 @@ def category_buttons(error: SyncError, w: Wording) -> list[ButtonElement]:
         buttons += [
             kit.button(w.button_keep_bc(), ActionId.KEEP_BC, value),
             kit.button(w.button_keep_dataverse(), ActionId.KEEP_DATAVERSE, value),
+            kit.button(w.button_resync(), ActionId.RESYNC, value),
         ]
     elif error.category in _SETUP_CATEGORIES:
         buttons.append(kit.button(w.button_resync_once_fixed(), ActionId.RESYNC, value, style="primary"))
@@ -133,10 +138,20 @@ def error_body(error: SyncError, w: Wording) -> list[Block]:
     ]
     if error.message.strip():
         blocks.append(kit.section(mrkdwn.quote(mrkdwn.escape(mrkdwn.cut(error.message, MESSAGE_CHARS)))))
-    if error.hint.strip():
-        blocks.append(kit.section(f"💡 {mrkdwn.escape(mrkdwn.cut(error.hint, HINT_CHARS))}"))
+    hint = hint_text(error, w)
+    if hint:
+        blocks.append(kit.section(f"💡 {hint}"))
     blocks += error_context(error, w)
     return blocks
+
+
+def hint_text(error: SyncError, w: Wording) -> str:
+    """The hint as mrkdwn: the stored (English) one, or for other readers the same advice in their words."""
+    if w.locale != "en":
+        localized = w.hint(str(error.category), dict(error.facts or {}))
+        if localized:
+            return mrkdwn.cut(localized, HINT_CHARS)
+    return mrkdwn.escape(mrkdwn.cut(error.hint, HINT_CHARS)) if error.hint.strip() else ""
 
 
 def fallback(error: SyncError, w: Wording) -> str:
@@ -187,8 +202,9 @@ def build_cause_message(sample: SyncError, count: int, *, locale: str = "en") ->
     blocks: list[Block] = [kit.section(f"{emoji(sample)} *{mrkdwn.escape(headline)}*")]
     if sample.message.strip():
         blocks.append(kit.section(mrkdwn.quote(mrkdwn.escape(mrkdwn.cut(sample.message, MESSAGE_CHARS)))))
-    if sample.hint.strip():
-        blocks.append(kit.section(f"💡 {mrkdwn.escape(mrkdwn.cut(sample.hint, HINT_CHARS))}"))
+    hint = hint_text(sample, w)
+    if hint:
+        blocks.append(kit.section(f"💡 {hint}"))
     blocks.append(kit.context(w.example(source_link(sample, w)), w.list_in_thread()))
     blocks += error_context(sample, w)
     value = _value(sample)

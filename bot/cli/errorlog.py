@@ -24,9 +24,9 @@ from bot.cli.common import (
     usage,
 )
 from bot.commands import UsageError
-from bot.jsonshapes import audit_json, error_json
-from bot.operations import errorlog
-from storage.models import ErrorStatus, SyncError
+from bot.jsonshapes import audit_json, error_json, skipped_json
+from bot.operations import errorlog, reports
+from storage.models import Coupling, ErrorStatus, SyncError
 
 PANEL = "Error log"
 
@@ -60,8 +60,16 @@ def list_command(
     status: Annotated[str, typer.Option(help="open, resolved, snoozed or all.")] = "open",
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many errors.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    skipped: Annotated[
+        bool, typer.Option("--skipped", help="The Skipped couplings (Coupled Data Synchronization Errors).")
+    ] = False,
 ) -> None:
-    """List synchronization errors, newest first."""
+    """List synchronization errors, newest first; or, with --skipped, the Skipped couplings."""
+    if skipped:
+        if category or status != "open":
+            raise UsageError("--skipped lists couplings; give it alone or with --mapping", usage("list"))
+        _list_skipped(mapping.upper() if mapping else None, limit=limit, as_json=as_json)
+        return
     wanted = _status_filter(status)
     with store() as (_settings, engine):
         errors = errorlog.find_errors(
@@ -91,6 +99,50 @@ def list_command(
             error.message,
         )
     out.print(table)
+
+
+def _list_skipped(mapping: str | None, *, limit: int, as_json: bool) -> None:
+    """The Skipped couplings, each with its last error and the commands that fix it."""
+    with store() as (_settings, engine):
+        found = reports.skipped(engine, mapping=mapping, limit=limit)
+    if as_json:
+        print_json([skipped_json(coupling, error) for coupling, error in found.items])
+        return
+    if not found.total:
+        out.print("No coupling is Skipped.")
+        return
+    out.print(
+        f"{found.total:,} Skipped coupling{'' if found.total == 1 else 's'} (Coupled Data Synchronization "
+        "Errors): left out of scheduled runs until re-synced.",
+        highlight=False,
+    )
+    table = Table(show_lines=False, header_style="bold")
+    for column in ("Mapping", "Business Central", "Dataverse", "Failed", "Last error", "Fix"):
+        table.add_column(column, overflow="fold")
+    for coupling, error in found.items:
+        fix = (
+            f"resync {error.id} · uncouple {_reference(coupling)}"
+            if error is not None
+            else f"resync --failed --mapping {coupling.mapping} · uncouple {_reference(coupling)}"
+        )
+        failed = error.last_seen_at if error is not None else coupling.updated_at
+        table.add_row(
+            coupling.mapping,
+            f"{coupling.bc_key or coupling.bc_id}" + (f" ({coupling.name})" if coupling.name else ""),
+            f"{coupling.dataverse_table} {coupling.dataverse_id}",
+            failed.strftime("%Y-%m-%d %H:%M"),
+            f"#{error.id} {error.message}" if error is not None else "(entry deleted)",
+            fix,
+        )
+    out.print(table)
+    if found.total > len(found.items):
+        out.print(f"Showing {len(found.items):,} of {found.total:,}; add --limit N for more.")
+
+
+def _reference(coupling: Coupling) -> str:
+    table = {"customers": "customer", "contacts": "contact", "currencies": "currency", "items": "item",
+             "salespeople": "salesperson"}.get(coupling.bc_table, coupling.bc_table)  # fmt: skip
+    return f"{table}:{coupling.bc_key or coupling.bc_id}"
 
 
 @app.command("show", rich_help_panel=PANEL)
@@ -141,8 +193,10 @@ def purge_command(
         raise UsageError("give either --older-than DURATION or --all", usage("purge"))
     age: timedelta | None = None if purge_all else duration_option(older_than or "", usage=usage("purge"))
     with store() as (settings, engine):
-        count = errorlog.count_purgeable(engine, older_than=age)
-        what = "every error entry" if age is None else f"error entries older than {older_than}"
+        # One cutoff, fixed now: the number asked about is the number deleted (new errors stay).
+        preview = errorlog.preview_purge(engine, older_than=age)
+        count = preview.count
+        what = "every error entry" if age is None else f"error entries not seen for {older_than}"
         if count == 0:
             out.print(
                 f"Nothing to delete: there are no {what.replace('every error entry', 'error entries')}."
@@ -155,12 +209,17 @@ def purge_command(
         with _progress("Deleting", total=count) as advance:
             result = errorlog.purge(
                 engine,
-                older_than=age,
+                preview=preview,
                 actor=terminal_actor(),
                 channel=settings.slack_channel,
                 on_progress=advance,
             )
     out.print(f"Deleted {result.deleted:,} error {'entry' if result.deleted == 1 else 'entries'}.")
+    if result.stayed:
+        out.print(
+            f"{result.stayed:,} of the {count:,} counted {'was' if result.stayed == 1 else 'were'} "
+            "seen again since the count (or already deleted) and stayed."
+        )
 
 
 @contextmanager

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from bot.cli.common import (
     EXIT_FAILED,
+    EXIT_USAGE,
     app,
     fail,
     friendly,
@@ -53,11 +54,11 @@ def sync_services() -> Iterator[tuple[Services, SyncActions]]:
 
 
 def report(outcome: ActionOutcome) -> None:
-    """Print an action's outcome; a refusal by the business app exits 1."""
+    """Print an action's outcome; a refusal by the business app exits 1, a fix that does not apply 2."""
     if outcome.ok:
         out.print(f"[green]✔[/] {outcome.message}", highlight=False)
         return
-    fail(outcome.message)
+    fail(outcome.message, code=EXIT_USAGE if outcome.refused else EXIT_FAILED)
 
 
 def _act(action: str, target: str, call: Callable[[SyncActions], ActionOutcome]) -> None:
@@ -218,14 +219,14 @@ def resync_command(
         name = mapping.upper() if mapping else None
         _act("resync_failed", name or "all", lambda a: a.resync_failed(name, actor=terminal_actor().id))
         return
-    problems = 0
+    codes = []
     for error_id in error_ids or []:
         try:
             _act("resync", f"error:{error_id}", _resync_one(error_id))
-        except typer.Exit:
-            problems += 1
-    if problems:
-        raise typer.Exit(EXIT_FAILED)
+        except typer.Exit as stop:
+            codes.append(stop.exit_code)
+    if codes:
+        raise typer.Exit(EXIT_FAILED if EXIT_FAILED in codes else max(codes))
 
 
 def _resync_one(error_id: int) -> Callable[[SyncActions], ActionOutcome]:

@@ -36,6 +36,7 @@ from bot.sync.matching import match_records
 from bot.sync.partners import PartnerSearch, find_partners
 from bot.sync.project import LookupValue, destination_system, differences, source_system, write_body
 from bot.sync.rates import ExchangeRates
+from bot.sync.references import AppReferences
 from storage.couplings import (
     add_coupling,
     by_bc_ids,
@@ -153,6 +154,8 @@ class DirectionPass:
         self.failed: set[str] = set()
         self.processed = 0
         self._targets: list[Record] | None = settings.match_targets
+        bc, dataverse = (src, dst) if self.src_system is System.BUSINESS_CENTRAL else (dst, src)
+        self.references = AppReferences(bc=bc, dataverse=dataverse)
 
     # ---- per page ------------------------------------------------------------------------------
 
@@ -722,6 +725,8 @@ class DirectionPass:
             destination_table=self.dst_side.entity_set,
             source_key=self.src_side.key_of(record.fields) if record is not None else None,
             source_name=self.src_side.name_of(record.fields) if record is not None else None,
+            source_fields=record.fields if record is not None else None,
+            references=self.references,
         )
 
     def _classify(self, failure: Failure | BaseException, record: Record | None) -> Classification:

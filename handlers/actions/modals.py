@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -15,13 +14,13 @@ from bot.blocks import (
     build_already_done,
     build_couple_modal,
     build_problem,
-    build_purge_modal,
     build_snooze_modal,
 )
 from bot.operations import errorlog
 from bot.operations.requests import error_target
 from handlers.actions.clicked import clicked_number
 from handlers.request import SlackRequest, slack_request
+from handlers.views.purge import open_purge_confirmation
 from storage.models import ErrorStatus, SyncError
 
 
@@ -80,9 +79,7 @@ def _open_purge(request: SlackRequest, days: int | None) -> None:
     action = "purge_all" if days is None else "purge_older_than"
     if not request.allowed(AdminAction.PURGE, action=action, target="errors"):
         return
-    older_than = None if days is None else timedelta(days=days)
-    count = errorlog.count_purgeable(request.db, older_than=older_than)
-    _open(request, build_purge_modal(count, days, locale=request.locale))
+    open_purge_confirmation(request, days, not_opened=Problem.DIALOG_NOT_OPENED)
 
 
 def handle_purge_older_than(

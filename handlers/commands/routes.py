@@ -15,6 +15,7 @@ ROUTES: dict[type[Any], Route] = {
     c.Summary: reading.summary,
     c.Help: reading.help_,
     c.ListErrors: reading.list_errors,
+    c.ListSkipped: reading.skipped,
     c.ShowError: reading.show,
     c.Status: reading.status,
     c.Audit: reading.audit,

@@ -29,36 +29,113 @@ def _count(harness: Harness) -> int:
         return len(session.exec(select(SyncError)).all())
 
 
-def test_purge_submission_counts_again_and_deletes_the_old_entries(harness: Harness) -> None:
+def _show_purge(harness: Harness, days: int | None) -> None:
+    """Open the purge modal as an admin (its view is V0001 in the Slack stand-in)."""
+    harness.click("purge_older_than" if days else "purge_all", str(days) if days else "all", user=ADMIN)
+    harness.calls("views.open")
+
+
+def _purge_actions(harness: Harness) -> list[tuple[str, str]]:
+    return [(a.action, a.result) for a in harness.audit() if a.target == "errors"]
+
+
+def test_purge_submission_deletes_what_the_modal_counted(harness: Harness) -> None:
     _error(harness, created_at=utcnow() - timedelta(days=10))
     _error(harness, created_at=utcnow() - timedelta(days=8))
     _error(harness)
+    _show_purge(harness, 7)
     response = harness.submit("purge_confirm_modal", metadata=json.dumps({"older_than_days": 7}), user=ADMIN)
     assert response.status_code == 200
     (dm,) = harness.calls("chat.postMessage")
     assert dm.body["channel"] == ADMIN and "2" in dm.body["text"]
     assert _count(harness) == 1
-    (entry,) = harness.audit()
-    assert (entry.action, entry.result, entry.actor) == ("purge_older_than", "ok", ADMIN)
+    assert _purge_actions(harness) == [("purge_older_than", "ok")]
+    (entry,) = [a for a in harness.audit() if a.target == "errors"]
+    assert entry.actor == ADMIN
     with Session(harness.db) as session:
         (line,) = session.exec(select(Notification)).all()
     assert line.channel == "C1" and "deleted 2" in line.payload["text"]
 
 
-def test_purge_all_submission_deletes_everything(harness: Harness) -> None:
+def test_purge_goes_by_last_seen_and_spares_what_came_after_the_count(harness: Harness) -> None:
+    old = _error(harness, created_at=utcnow() - timedelta(days=10))
+    seen_again = _error(harness, created_at=utcnow() - timedelta(days=10))
+    with Session(harness.db) as session:
+        row = session.get(SyncError, seen_again)
+        assert row is not None
+        row.last_seen_at = utcnow() - timedelta(minutes=5)  # first seen long ago, seen again minutes ago
+        session.add(row)
+        session.commit()
+    counted = _error(harness, created_at=utcnow() - timedelta(days=9))
+    _show_purge(harness, 7)
+    (call,) = harness.fake.calls("views.open")
+    assert "*2*" in str(call.body["view"]["blocks"])  # old and counted; not the one seen again
+    # While the modal is open: a new old-looking entry arrives and a counted one is seen again.
+    _error(harness, created_at=utcnow() - timedelta(days=30))
+    with Session(harness.db) as session:
+        row = session.get(SyncError, counted)
+        assert row is not None
+        row.last_seen_at = utcnow()
+        session.add(row)
+        session.commit()
+    harness.submit("purge_confirm_modal", metadata=json.dumps({"older_than_days": 7}), user=ADMIN)
+    (dm,) = harness.calls("chat.postMessage")
+    assert "Deleted 1 error entry" in dm.body["text"]
+    assert "1 of the 2 counted entries was seen again" in dm.body["text"]
+    with Session(harness.db) as session:
+        left = {e.id for e in session.exec(select(SyncError)).all()}
+    assert old not in left and {seen_again, counted} <= left and len(left) == 3
+
+
+def test_purge_all_submission_deletes_everything_shown(harness: Harness) -> None:
     for _ in range(3):
         _error(harness)
+    _show_purge(harness, None)
+    _error(harness)  # arrived after the count: stays
     harness.submit("purge_confirm_modal", metadata=json.dumps({"older_than_days": None}), user=ADMIN)
-    harness.calls("chat.postMessage")
-    assert _count(harness) == 0
+    (dm,) = harness.calls("chat.postMessage")
+    assert "Deleted 3 error entries" in dm.body["text"]
+    assert _count(harness) == 1
 
 
-def test_purge_submission_with_nothing_left_updates_the_modal(harness: Harness) -> None:
+def test_purge_submission_with_nothing_counted_updates_the_modal(harness: Harness) -> None:
     _error(harness)
+    _show_purge(harness, 7)
     response = harness.submit("purge_confirm_modal", metadata=json.dumps({"older_than_days": 7}), user=ADMIN)
     ack = response.json()
     assert ack["response_action"] == "update" and ack["view"]["callback_id"] == "purge_confirm_modal"
-    assert _count(harness) == 1 and harness.audit() == []
+    assert _count(harness) == 1 and _purge_actions(harness) == []
+
+
+def test_a_submission_that_does_not_match_what_was_shown_changes_nothing(harness: Harness) -> None:
+    for _ in range(3):
+        _error(harness)
+    _show_purge(harness, 7)  # showed "older than 7 days: nothing"
+    harness.submit("purge_confirm_modal", metadata=json.dumps({"older_than_days": None}), user=ADMIN)
+    (dm,) = harness.calls("chat.postMessage")
+    assert "does not match what was shown" in dm.body["text"]
+    assert _count(harness) == 3 and _purge_actions(harness) == []
+
+
+def test_a_submission_of_a_modal_never_shown_changes_nothing(harness: Harness) -> None:
+    _error(harness)
+    harness.submit("purge_confirm_modal", metadata=json.dumps({"older_than_days": None}), user=ADMIN)
+    (dm,) = harness.calls("chat.postMessage")
+    assert "does not match what was shown" in dm.body["text"]
+    assert _count(harness) == 1 and _purge_actions(harness) == []
+
+
+def test_a_confirmation_is_used_once(harness: Harness) -> None:
+    for _ in range(2):
+        _error(harness)
+    _show_purge(harness, None)
+    harness.submit("purge_confirm_modal", metadata=json.dumps({"older_than_days": None}), user=ADMIN)
+    harness.calls("chat.postMessage")
+    _error(harness)
+    harness.submit("purge_confirm_modal", metadata=json.dumps({"older_than_days": None}), user=ADMIN)
+    messages = harness.calls("chat.postMessage", 2)
+    assert "does not match what was shown" in messages[1].body["text"]
+    assert _count(harness) == 1
 
 
 def test_purge_submission_by_a_non_admin_deletes_nothing(harness: Harness) -> None:

@@ -19,7 +19,8 @@ def test_error_message_reads_well_in_a_terminal() -> None:
     assert "  │ a < b & c" in lines
     assert "first seen 2026-11-20 08:15 UTC" in out
     assert (
-        lines[-1] == "[Restore record] [Delete record] [Remove coupling] [Snooze…] [Details] [Delete entry]"
+        lines[-1]
+        == "[Restore record] [Delete record] [Remove coupling] [Re-sync] [Snooze…] [Details] [Delete entry]"
     )
 
 
