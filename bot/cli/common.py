@@ -11,15 +11,16 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
+import httpx
 import typer
 from rich.console import Console
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from bot.commands import UsageError, parse_duration, usage_line
-from bot.config import Settings, SettingsError, load_settings
+from bot.config import SUPPORTED_DATABASES, Settings, SettingsError, load_settings
 from bot.logs import configure_logging
-from bot.operations.base import Actor, InvalidInput, NotAllowed, OperationError
+from bot.operations.base import Actor, InvalidInput, NotAllowed, NotFound, OperationError
 from bot.store import open_store
 from storage.models import Door
 from storage.schema import SchemaOutdated
@@ -63,14 +64,58 @@ def friendly(func: Callable[P, R]) -> Callable[P, R]:
             fail(f"configuration: {error}", code=EXIT_USAGE)
         except UsageError as error:
             fail(error.problem, code=EXIT_USAGE, usage=error.usage)
-        except InvalidInput as error:
+        except (InvalidInput, NotFound) as error:
             fail(str(error), code=EXIT_USAGE)
         except (NotAllowed, OperationError, SchemaOutdated) as error:
             fail(str(error))
+        except (ArgumentError, NoSuchModuleError, ModuleNotFoundError):
+            fail(f"configuration: DATABASE_URL cannot be used; use {SUPPORTED_DATABASES}", code=EXIT_USAGE)
         except OperationalError as error:
-            fail(f"cannot use the database: {str(error.orig).strip().splitlines()[0]}")
+            fail(f"cannot use the database: {_first_line(error.orig)}")
+        except httpx.HTTPError as error:
+            fail(f"cannot reach {_host(error)}: {_first_line(error)}")
 
     return wrapper
+
+
+def _first_line(error: object) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def _host(error: httpx.HTTPError) -> str:
+    try:
+        return str(error.request.url.host) or "the service"
+    except RuntimeError:  # no request attached
+        return "the service"
+
+
+def stdin_is_terminal() -> bool:
+    """True when a person can answer a prompt (stdin open and a terminal)."""
+    try:
+        return sys.stdin is not None and not sys.stdin.closed and sys.stdin.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+def confirm(question: str, *, yes: bool, what: str) -> None:
+    """Ask `question` at a terminal; without one (or on no) refuse, exit 2 and change nothing.
+
+    `what` names the change in a few words ("deleting 664 error entries") for the refusal sentence.
+    """
+    if yes:
+        return
+    if not stdin_is_terminal():
+        fail(
+            f"nothing changed: {what} needs a yes; answer the prompt at a terminal or add --yes.",
+            code=EXIT_USAGE,
+        )
+    try:
+        agreed = typer.confirm(question, default=False)
+    except typer.Abort:
+        agreed = False
+    if not agreed:
+        fail(f"nothing changed: you did not confirm {what}.", code=EXIT_USAGE)
 
 
 def terminal_actor() -> Actor:
@@ -110,3 +155,36 @@ def duration_option(text: str, *, usage: str) -> timedelta:
         return parse_duration(text)
     except ValueError as error:
         raise UsageError(str(error), usage) from None
+
+
+def known_mapping(name: str, *, usage: str) -> str:
+    """The canonical name of a mapping; an unknown one is a usage error listing the known ones."""
+    from bot.sync.mappings import SPECS
+
+    canonical = name.strip().upper()
+    if canonical not in SPECS:
+        raise UsageError(f"there is no mapping {name!r}; known mappings: {', '.join(SPECS)}", usage)
+    return canonical
+
+
+def known_error(error_id: int) -> str:
+    """Check that error #ID exists (NotFound, exit 2, otherwise); return its record in a few words."""
+    from bot.operations.errorlog import load_error
+
+    with store() as (_settings, engine):
+        error = load_error(engine, error_id=error_id)
+    key = error.source_key or error.source_id or "?"
+    return f"{error.mapping} {error.source_table} {key}" + (
+        f" {error.source_name}" if error.source_name else ""
+    )
+
+
+def valid_ref(text: str) -> str:
+    """Check a record reference's form before anything is asked or changed (exit 2 with the forms)."""
+    from bot.sync.refs import BadReference, parse_ref
+
+    try:
+        parse_ref(text)
+    except BadReference as error:
+        raise InvalidInput(str(error)) from None
+    return text

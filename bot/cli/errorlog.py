@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -14,9 +13,10 @@ from rich.table import Table
 
 from bot.cli.common import (
     app,
+    confirm,
     duration_option,
-    fail,
     friendly,
+    known_mapping,
     out,
     print_json,
     store,
@@ -26,7 +26,7 @@ from bot.cli.common import (
 from bot.commands import UsageError
 from bot.jsonshapes import audit_json, error_json
 from bot.operations import errorlog
-from storage.models import ErrorStatus, SyncError
+from storage.models import Category, ErrorStatus, SyncError
 
 PANEL = "Error log"
 
@@ -40,6 +40,14 @@ def _status_filter(status: str) -> ErrorStatus | None:
         raise UsageError(
             f"unknown status {status!r}; use open, resolved, snoozed or all", usage("list")
         ) from None
+
+
+def _category(text: str) -> str:
+    try:
+        return Category(text.strip().lower()).value
+    except ValueError:
+        known = ", ".join(category.value for category in Category)
+        raise UsageError(f"there is no category {text!r}; known categories: {known}", usage("list")) from None
 
 
 def _record_label(error: SyncError, side: str) -> str:
@@ -63,12 +71,13 @@ def list_command(
 ) -> None:
     """List synchronization errors, newest first."""
     wanted = _status_filter(status)
+    name = known_mapping(mapping, usage=usage("list")) if mapping else None
     with store() as (_settings, engine):
         errors = errorlog.find_errors(
             engine,
             status=wanted,
-            mapping=mapping.upper() if mapping else None,
-            category=category,
+            mapping=name,
+            category=_category(category) if category else None,
             limit=limit,
         )
     if as_json:
@@ -142,16 +151,14 @@ def purge_command(
     age: timedelta | None = None if purge_all else duration_option(older_than or "", usage=usage("purge"))
     with store() as (settings, engine):
         count = errorlog.count_purgeable(engine, older_than=age)
-        what = "every error entry" if age is None else f"error entries older than {older_than}"
+        scope = "" if age is None else f" older than {older_than}"
         if count == 0:
-            out.print(
-                f"Nothing to delete: there are no {what.replace('every error entry', 'error entries')}."
-            )
+            out.print(f"Nothing to delete: there are no error entries{scope}.")
             return
-        if not yes:
-            prompt = f"This deletes {count:,} {what}. Continue?"
-            if not sys.stdin.isatty() or not typer.confirm(prompt, default=False):
-                fail(f"nothing deleted: {count:,} {what} would go; confirm at the prompt or add --yes.")
+        entries = f"{count:,} error {'entry' if count == 1 else 'entries'}"
+        confirm(
+            f"Delete {entries}{scope}? This cannot be undone.", yes=yes, what=f"deleting {entries}{scope}"
+        )
         with _progress("Deleting", total=count) as advance:
             result = errorlog.purge(
                 engine,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -14,13 +13,17 @@ from rich.table import Table
 from bot.cli.common import (
     EXIT_FAILED,
     app,
+    confirm,
     fail,
     friendly,
+    known_error,
+    known_mapping,
     out,
     print_json,
     store,
     terminal_actor,
     usage,
+    valid_ref,
 )
 from bot.commands import UsageError
 from bot.config import load_settings
@@ -93,7 +96,7 @@ def sync_command(
     """Run synchronization now and print the job counters."""
     if full and find_deleted:
         raise UsageError("give --full or --find-deleted, not both", FIND_DELETED_USAGE)
-    names = [name.upper() for name in mappings or []] or None
+    names = [known_mapping(name, usage=usage("sync")) for name in mappings or []] or None
     with sync_services() as (services, actions):
         try:
             if find_deleted:
@@ -215,9 +218,11 @@ def resync_command(
     if bool(error_ids) == failed or (mapping and not failed):
         raise UsageError("give error ids, or --failed [--mapping M]", usage("resync"))
     if failed:
-        name = mapping.upper() if mapping else None
+        name = known_mapping(mapping, usage=usage("resync")) if mapping else None
         _act("resync_failed", name or "all", lambda a: a.resync_failed(name, actor=terminal_actor().id))
         return
+    for error_id in error_ids or []:
+        known_error(error_id)
     problems = 0
     for error_id in error_ids or []:
         try:
@@ -241,12 +246,15 @@ def couple_command(
     match: Annotated[
         str | None, typer.Option("--match", metavar="MAPPING", help="Couple by matching.")
     ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="With --sync: do not ask for confirmation.")
+    ] = False,
 ) -> None:
     """Couple a Business Central record to a Dataverse row, or couple a mapping's records by matching."""
     if match is not None:
         if bc_ref or dataverse_ref:
             raise UsageError("give either two references or --match MAPPING", usage("couple"))
-        name = match.upper()
+        name = known_mapping(match, usage=usage("couple"))
         _act("couple_match", name, lambda a: a.couple_match(name, actor=terminal_actor().id))
         return
     if not bc_ref or not dataverse_ref:
@@ -254,6 +262,16 @@ def couple_command(
     if sync not in ("none", "bc", "dataverse"):
         raise UsageError(f"--sync must be none, bc or dataverse, not {sync!r}", usage("couple"))
     choice: Any = sync
+    if sync != "none":
+        valid_ref(bc_ref), valid_ref(dataverse_ref)
+        winner, loser = (
+            ("Business Central", "Dataverse") if sync == "bc" else ("Dataverse", "Business Central")
+        )
+        confirm(
+            f"Couple {bc_ref} and {dataverse_ref}, then overwrite {loser}'s values with {winner}'s?",
+            yes=yes,
+            what=f"overwriting {loser}'s values",
+        )
     _act(
         "couple",
         f"{bc_ref}↔{dataverse_ref}",
@@ -264,16 +282,28 @@ def couple_command(
 @app.command("uncouple", rich_help_panel=PANEL)
 @friendly
 def uncouple_command(
-    ref: Annotated[str, typer.Argument(metavar="REF", help="customer:10000, account:<guid> or a GUID")],
+    ref: Annotated[str, typer.Argument(metavar="REF", help="customer:10000, account:GUID or a GUID")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Remove a coupling (both records stay; they no longer synchronize)."""
+    valid_ref(ref)
+    confirm(f"Uncouple {ref}? Both records stay but stop synchronizing.", yes=yes, what=f"uncoupling {ref}")
     _act("uncouple", ref, lambda a: a.uncouple(ref, actor=terminal_actor().id))
 
 
 @app.command("restore", rich_help_panel=PANEL)
 @friendly
-def restore_command(error_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
+def restore_command(
+    error_id: Annotated[int, typer.Argument(metavar="ID")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
     """Recreate the deleted side of a coupled record and keep the coupling."""
+    label = known_error(error_id)
+    confirm(
+        f"Recreate the deleted side of #{error_id} ({label}) from the surviving record?",
+        yes=yes,
+        what=f"restoring the record of #{error_id}",
+    )
     _act(
         "restore_record", f"error:{error_id}", lambda a: a.restore_record(error_id, actor=terminal_actor().id)
     )
@@ -286,9 +316,12 @@ def delete_record_command(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete the surviving side of a coupled record deleted on the other side, then the coupling."""
-    # At a terminal it asks first; scripts and cron jobs (no terminal) run it as written.
-    if not yes and sys.stdin.isatty() and not typer.confirm(f"Delete the surviving record of #{error_id}?"):
-        fail("nothing deleted.")
+    label = known_error(error_id)
+    confirm(
+        f"Delete the surviving record of #{error_id} ({label}) and its coupling? This cannot be undone.",
+        yes=yes,
+        what=f"deleting the surviving record of #{error_id}",
+    )
     _act("delete_record", f"error:{error_id}", lambda a: a.delete_record(error_id, actor=terminal_actor().id))
 
 
@@ -299,6 +332,7 @@ def keep_command(
     side: Annotated[
         str, typer.Argument(metavar="bc|dataverse", help="Whose values win the update conflict.")
     ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Resolve an update conflict: keep Business Central's or Sales' values."""
     sides: dict[str, Any] = {"bc": "business_central", "business_central": "business_central",
@@ -309,6 +343,15 @@ def keep_command(
         )
     chosen = sides[side.lower()]
     action = "keep_bc" if chosen == "business_central" else "keep_dataverse"
+    label = known_error(error_id)
+    winner, loser = (
+        ("Business Central", "Sales") if chosen == "business_central" else ("Sales", "Business Central")
+    )
+    confirm(
+        f"Overwrite {loser}'s values of #{error_id} ({label}) with {winner}'s?",
+        yes=yes,
+        what=f"overwriting {loser}'s values",
+    )
     _act(action, f"error:{error_id}", lambda a: a.take_side(error_id, chosen, actor=terminal_actor().id))
 
 
@@ -316,6 +359,7 @@ def keep_command(
 @friendly
 def couple_dependency_command(error_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
     """Couple the record an error's record depends on (e.g. its currency), then re-sync it."""
+    known_error(error_id)
     _act(
         "couple_dependency",
         f"error:{error_id}",

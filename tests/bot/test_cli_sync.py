@@ -121,7 +121,7 @@ def test_schedule_pause_resume_from_the_terminal(run: CliRunner) -> None:
         (["couple", "banana", "account:123"], 2, "customer:10000"),
         (["couple", "customer:10000", "account:x", "--sync", "both"], 2, "none, bc or dataverse"),
         (["resync"], 2, "Usage:"),
-        (["resync", "424242"], 1, "#424242"),
+        (["resync", "424242"], 2, "#424242"),
         (["keep", "1", "maybe"], 2, "bc or dataverse"),
         (["sync", "NOPE"], 2, "known mappings"),
         (["uncouple", "not-a-ref"], 2, "customer:10000"),
