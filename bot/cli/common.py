@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,7 +39,9 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db", rich_help_panel="Running the bot")
 
-out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+# Words wrap at the terminal's width (COLUMNS when set); piped output without COLUMNS gets 120 columns.
+PIPE_WIDTH = 120
+out = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else PIPE_WIDTH)
 err = Console(stderr=True, soft_wrap=True)
 
 P = ParamSpec("P")

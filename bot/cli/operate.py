@@ -134,7 +134,8 @@ def sandbox_command(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
 ) -> None:
     """Serve the stand-in Business Central + Dataverse + token endpoint until stopped (Ctrl-C)."""
-    from bot.sandbox import serve_forever
+    from bot.demo.environment import export_lines, sandbox_variables
+    from bot.sandbox import SandboxServer
     from bot.sandbox.faults import FAULT_NAMES
 
     unknown = [name for name in fault or [] if name.split(":", 1)[0] not in FAULT_NAMES]
@@ -145,11 +146,21 @@ def sandbox_command(
         )
     configure_logging()
     try:
-        serve_forever(host, port, records, tuple(fault or ()))
-    except KeyboardInterrupt:
-        out.print("Sandbox stopped.")
+        server = SandboxServer(host=host, port=port, records=records, faults=tuple(fault or ()))
     except OSError as error:
         fail(f"cannot listen on {host}:{port}: {error.strerror or error}")
+    out.print(f"Sandbox listening on {server.url}. In another shell, paste:", highlight=False)
+    for line in export_lines(sandbox_variables(server)):
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
+    if fault:
+        out.print(f"Faults on: {', '.join(fault)}", highlight=False)
+    out.print("Ctrl-C stops the sandbox.", highlight=False)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        out.print("Sandbox stopped.")
+    finally:
+        server.stop()
 
 
 # ---- database ---------------------------------------------------------------------------------------
