@@ -14,7 +14,9 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import httpx
 import typer
+from rich import box
 from rich.console import Console
+from rich.table import Table
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
@@ -140,6 +142,25 @@ def store() -> Iterator[tuple[Settings, Engine]]:
         yield settings, engine
     finally:
         engine.dispose()
+
+
+def new_table(*, caption: str | None = None) -> Table:
+    """A borderless table that fits 80 columns: short columns never wrap, long ones wrap at words."""
+    return Table(
+        box=box.SIMPLE_HEAD,
+        header_style="bold",
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+        caption=caption,
+        caption_justify="left",
+        caption_style="dim",
+    )
+
+
+def is_wide() -> bool:
+    """Whether the output has room for the wide layouts (120 columns or more)."""
+    return out.width >= 120
 
 
 def print_json(data: Any) -> None:

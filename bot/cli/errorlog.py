@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.text import Text
 
 from bot.cli.common import (
     app,
@@ -17,6 +17,7 @@ from bot.cli.common import (
     duration_option,
     friendly,
     known_mapping,
+    new_table,
     out,
     print_json,
     store,
@@ -86,18 +87,18 @@ def list_command(
     if not errors:
         out.print(f"No {status if status != 'all' else ''} errors.".replace("  ", " "))
         return
-    table = Table(show_lines=False, header_style="bold")
-    for column in ("ID", "Last seen", "Status", "Mapping", "Category", "Source", "Message"):
-        table.add_column(column, overflow="fold")
+    table = new_table(caption="Times in UTC. `sync-errors show ID` prints one error in full.")
+    table.add_column("ID", no_wrap=True, justify="right")
+    table.add_column("Last seen", no_wrap=True)
+    table.add_column("Mapping · category", no_wrap=True)
+    table.add_column("Record and message", overflow="fold", ratio=1)
     for error in errors:
+        state = "" if status != "all" else f"\n{error.status}"
         table.add_row(
             str(error.id),
-            error.last_seen_at.strftime("%Y-%m-%d %H:%M"),
-            str(error.status),
-            error.mapping,
-            str(error.category),
-            _record_label(error, "source"),
-            error.message,
+            error.last_seen_at.strftime("%m-%d %H:%M") + state,
+            f"{error.mapping}\n{error.category}",
+            Text.assemble((_record_label(error, "source"), "bold"), "\n", error.message),
         )
     out.print(table)
 
@@ -220,17 +221,17 @@ def audit_command(
     if not entries:
         out.print("No actions recorded" + (f" for #{error_id}." if error_id else "."))
         return
-    table = Table(header_style="bold")
-    for column in ("When (UTC)", "Who", "Door", "Action", "Target", "Result", "Detail"):
-        table.add_column(column, overflow="fold")
+    table = new_table(caption="Times in UTC.")
+    table.add_column("When", no_wrap=True)
+    table.add_column("Who · door", no_wrap=True)
+    table.add_column("Action", no_wrap=True)
+    table.add_column("Target · result · detail", overflow="fold", ratio=1)
     for entry in entries:
+        detail = f" — {entry.detail}" if entry.detail else ""
         table.add_row(
-            f"{entry.at:%Y-%m-%d %H:%M:%S}",
-            entry.actor,
-            str(entry.door),
+            f"{entry.at:%m-%d %H:%M:%S}",
+            f"{entry.actor}\n{entry.door}",
             entry.action,
-            entry.target or "",
-            entry.result,
-            entry.detail,
+            f"{entry.target or '—'} · {entry.result}{detail}",
         )
     out.print(table)

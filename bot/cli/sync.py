@@ -16,8 +16,10 @@ from bot.cli.common import (
     confirm,
     fail,
     friendly,
+    is_wide,
     known_error,
     known_mapping,
+    new_table,
     out,
     print_json,
     store,
@@ -162,21 +164,32 @@ _COUNTERS = (("inserted", "Ins"), ("modified", "Mod"), ("deleted", "Del"), ("unc
 
 def jobs_table(jobs: Sequence[SyncJob]) -> Table:
     """The job log as Business Central's Integration Synchronization Jobs page shows it, compactly."""
-    table = Table(header_style="bold", pad_edge=False)
+    wide = is_wide()
+    table = new_table(caption="Times in UTC." if wide else "Times in UTC. Counters: only those above 0.")
     table.add_column("Mapping", no_wrap=True)
     table.add_column("Dir", no_wrap=True)
-    table.add_column("Started (UTC)", no_wrap=True)
-    for _name, title in _COUNTERS:
-        table.add_column(title, justify="right", no_wrap=True)
+    table.add_column("Started", no_wrap=True)
+    if wide:
+        for _name, title in _COUNTERS:
+            table.add_column(title, justify="right", no_wrap=True)
+    else:
+        table.add_column("Counters", overflow="fold", ratio=1)
     table.add_column("By", no_wrap=True)
-    table.add_column("Message", overflow="fold", ratio=1)
+    table.add_column("Message", overflow="fold", ratio=2)
     for job in jobs:
-        kind = "" if job.type == JobType.SYNC else f" ({job.type})"
+        kind = "" if job.type == JobType.SYNC else f"\n({job.type})"
+        if wide:
+            counters = [str(getattr(job, name)) for name, _title in _COUNTERS]
+        else:
+            shown = [
+                f"{getattr(job, name)} {title.lower()}" for name, title in _COUNTERS if getattr(job, name)
+            ]
+            counters = [" · ".join(shown) or "—"]
         table.add_row(
             job.mapping + kind,
             _ARROWS.get(str(job.direction), str(job.direction)),
             f"{job.started_at:%m-%d %H:%M:%S}",
-            *(str(getattr(job, name)) for name, _title in _COUNTERS),
+            *counters,
             str(job.trigger),
             job.message,
         )
