@@ -100,12 +100,22 @@ def schedule_command(
     out.print(table)
 
 
-def _job_or_mapping(name: str) -> tuple[FixedJob | None, str]:
-    """A fixed job, or the mapping name (also written as `sync:NAME`)."""
+def _job_or_mapping(name: str, subcommand: str) -> tuple[FixedJob | None, str]:
+    """A fixed job, or the mapping's name (also written as `sync:NAME`); anything else lists both."""
+    from bot.jobs.catalogue import FIXED_JOBS
+    from bot.sync.mappings import SPECS
+
     job = fixed_job(name)
     if job is not None:
         return job, job.id
-    return None, name.removeprefix(SYNC_PREFIX).strip()
+    mapping = name.strip().removeprefix(SYNC_PREFIX).upper()
+    if mapping not in SPECS:
+        raise UsageError(
+            f"there is no mapping or job {name!r}. Known mappings: {', '.join(SPECS)}; "
+            f"known jobs: {', '.join(job.id for job in FIXED_JOBS)}",
+            f"sync-errors {subcommand} MAPPING|JOB",
+        )
+    return None, mapping
 
 
 @app.command("pause", rich_help_panel=PANEL)
@@ -114,7 +124,7 @@ def pause_command(mapping: Annotated[str, typer.Argument(metavar="MAPPING|JOB", 
     """Pause a scheduled job: a mapping's sync (it can still be run by hand) or a fixed job."""
     from bot.operations import schedule
 
-    job, name = _job_or_mapping(mapping)
+    job, name = _job_or_mapping(mapping, "pause")
     with store() as (_settings, engine):
         _seeded(engine)
         if job is not None:
@@ -135,7 +145,7 @@ def resume_command(mapping: Annotated[str, typer.Argument(metavar="MAPPING|JOB",
     """Resume a paused scheduled job (a mapping's sync or a fixed job)."""
     from bot.operations import schedule
 
-    job, name = _job_or_mapping(mapping)
+    job, name = _job_or_mapping(mapping, "resume")
     with store() as (_settings, engine):
         _seeded(engine)
         if job is not None:
@@ -150,7 +160,7 @@ def resume_command(mapping: Annotated[str, typer.Argument(metavar="MAPPING|JOB",
 @friendly
 def run_command(mapping: Annotated[str, typer.Argument(metavar="MAPPING|JOB", help=JOB_ARGUMENT)]) -> None:
     """Run a scheduled job now, here: a mapping's sync (same as `sync MAPPING`) or a fixed job."""
-    job, name = _job_or_mapping(mapping)
+    job, name = _job_or_mapping(mapping, "run")
     if job is None:
         sync_command(mappings=[name], full=False)
         return
