@@ -19,8 +19,10 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from typer.core import TyperCommand, TyperGroup
+from typer.models import CommandFunctionType
 
-from bot.commands import UsageError, parse_duration, usage_line
+from bot.commands import USAGE, UsageError, parse_duration, usage_line
 from bot.config import SUPPORTED_DATABASES, Settings, SettingsError, load_settings
 from bot.logs import configure_logging
 from bot.operations.base import Actor, InvalidInput, NotAllowed, NotFound, OperationError
@@ -31,14 +33,63 @@ from storage.schema import SchemaOutdated
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-app = typer.Typer(
+
+def _no_type(**_context: Any) -> None:
+    return None
+
+
+def _tidy_help(params: list[Any]) -> None:
+    """No `<bool>` beside flags, no `<list[str]>` beside arguments: the names and help say it."""
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+        elif getattr(param, "param_type_name", "") == "argument":
+            param.display_type_rich = _no_type  # typer has no switch for the type column
+
+
+class CliCommand(TyperCommand):
+    """A command whose help shows the grammar's usage line (bot/commands.py) and no Python types."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        """The usage line of the shared grammar when it knows the command."""
+        if self.name in USAGE:
+            return [USAGE[self.name].split(" ", 1)[1]] if " " in USAGE[self.name] else []
+        return list(super().collect_usage_pieces(ctx))
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """Typer's rich help, tidied."""
+        _tidy_help(self.get_params(ctx))
+        super().format_help(ctx, formatter)
+
+
+class CliGroup(TyperGroup):
+    """The top-level group, its help tidied the same way."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """Typer's rich help, tidied."""
+        _tidy_help(self.get_params(ctx))
+        super().format_help(ctx, formatter)
+
+
+class CliApp(typer.Typer):
+    """A Typer app whose commands are CliCommands."""
+
+    def command(  # type: ignore[override]
+        self, name: str | None = None, *, cls: type[TyperCommand] | None = None, **options: Any
+    ) -> Callable[[CommandFunctionType], CommandFunctionType]:
+        """Register a command (a CliCommand unless told otherwise)."""
+        return super().command(name, cls=cls or CliCommand, **options)
+
+
+app = CliApp(
     name="sync-errors",
     help="Runs the Business Central <-> Dataverse synchronization and brings its errors to Slack.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=CliGroup,
 )
-db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+db_app = CliApp(help="Database maintenance.", no_args_is_help=True, cls=CliGroup)
 app.add_typer(db_app, name="db", rich_help_panel="Running the bot")
 
 # Words wrap at the terminal's width (COLUMNS when set); piped output without COLUMNS gets 120 columns.

@@ -64,10 +64,16 @@ def _record_label(error: SyncError, side: str) -> str:
 @app.command("list", rich_help_panel=PANEL)
 @friendly
 def list_command(
-    mapping: Annotated[str | None, typer.Option(help="Only this mapping, e.g. CUSTOMER.")] = None,
-    category: Annotated[str | None, typer.Option(help="Only this category, e.g. permissions.")] = None,
-    status: Annotated[str, typer.Option(help="open, resolved, snoozed or all.")] = "open",
-    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many errors.")] = 20,
+    mapping: Annotated[
+        str | None, typer.Option(metavar="M", help="Only this mapping, e.g. CUSTOMER.")
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option(metavar="C", help="Only this category, e.g. permissions.")
+    ] = None,
+    status: Annotated[str, typer.Option(metavar="STATUS", help="open, resolved, snoozed or all.")] = "open",
+    limit: Annotated[
+        int, typer.Option(metavar="N", min=1, max=10_000, help="At most this many errors.")
+    ] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List synchronization errors, newest first."""
