@@ -330,7 +330,8 @@ class SyncJobPlanner:
                 self.intervals[job_id] = int(every.total_seconds())
                 minutes = int(every.total_seconds() // 60)
                 state = (minutes, mapping.paused, mapping.last_run_at)
-                if self._applied.get(job_id) == state and self._scheduler.get_job(job_id) is not None:
+                before = self._applied.get(job_id)
+                if before == state and self._scheduler.get_job(job_id) is not None:
                     continue
                 first = next_run_at(mapping, default_minutes=self._default_minutes, now=now)
                 self._scheduler.add_job(
@@ -344,6 +345,8 @@ class SyncJobPlanner:
                     next_run_time=first,  # None: paused
                 )
                 self._applied[job_id] = state
+                if before is not None and before[:2] == state[:2]:
+                    continue  # only the last run moved: rescheduled, nothing to tell
                 changes.append(f"{'paused' if first is None else 'scheduled'} {job_id} every {minutes} min")
             if self._first and changes:
                 log.debug("schedule: %s", "; ".join(changes))
