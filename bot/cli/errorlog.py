@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from bot.blocks.terminal import mrkdwn_to_rich
 from bot.cli.common import (
     app,
     confirm,
@@ -41,6 +42,24 @@ def _status_filter(status: str) -> ErrorStatus | None:
         raise UsageError(
             f"unknown status {status!r}; use open, resolved, snoozed or all", usage("list")
         ) from None
+
+
+DIRECTION_WORDS = {
+    "to_dataverse": "Business Central → Dataverse",
+    "from_dataverse": "Dataverse → Business Central",
+    "bidirectional": "Business Central ↔ Dataverse",
+}
+
+
+def fix_commands(error: SyncError) -> list[str]:
+    """The terminal's words for the fixes Slack offers as buttons under this error."""
+    number = error.id
+    by_category = {
+        Category.DELETED_RECORD: [f"restore {number}", f"delete-record {number}"],
+        Category.UPDATE_CONFLICT: [f"keep {number} bc", f"keep {number} dataverse"],
+        Category.DEPENDENCY_NOT_COUPLED: [f"couple-dependency {number}"],
+    }
+    return [*by_category.get(Category(error.category), [f"resync {number}"]), f"snooze {number} 1d"]
 
 
 def _category(text: str) -> str:
@@ -121,7 +140,8 @@ def show_command(
     if as_json:
         print_json(error_json(error))
         return
-    out.print(f"[bold]#{error.id} {error.category}[/] · {error.mapping} · {error.direction} · {error.status}")
+    direction = DIRECTION_WORDS.get(str(error.direction), str(error.direction))
+    out.print(f"[bold]#{error.id} {error.category}[/] · {error.mapping} · {direction} · {error.status}")
     out.print(f"Message:     {error.message}", highlight=False)
     for side in ("source", "destination"):
         url = getattr(error, f"{side}_url")
@@ -135,7 +155,12 @@ def show_command(
     if error.code:
         out.print(f"Code:        {error.code}", highlight=False)
     if error.hint:
-        out.print(f"What to do:  {error.hint}", highlight=False)
+        # Hints are written for Slack, where the fixes are buttons under the message.
+        hint = error.hint.replace("buttons below", "commands below")
+        out.print(Text.assemble("What to do:  ", mrkdwn_to_rich(hint)), highlight=False)
+    if error.status != ErrorStatus.RESOLVED:
+        commands = " · ".join(f"sync-errors {words}" for words in fix_commands(error))
+        out.print(f"Commands:    {commands}", highlight=False)
     if error.resolution:
         out.print(f"Resolved:    by {error.resolved_by}: {error.resolution}", highlight=False)
     if error.detail and error.detail != error.message:
