@@ -52,7 +52,7 @@ def sync_services() -> Iterator[tuple[Services, SyncActions]]:
     configure_logging(settings.log_level.value, settings.log_format.value)
     services = build_services(settings, slack=None)
     try:
-        yield services, SyncActions(services.sync_engine())
+        yield services, SyncActions(services.sync_engine(), trigger=Trigger.CLI)
     finally:
         services.close()
 
