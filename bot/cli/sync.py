@@ -184,7 +184,7 @@ def jobs_table(jobs: Sequence[SyncJob]) -> Table:
             shown = [
                 f"{getattr(job, name)} {title.lower()}" for name, title in _COUNTERS if getattr(job, name)
             ]
-            counters = [" · ".join(shown) or "—"]
+            counters = ["\n".join(shown) or "—"]
         table.add_row(
             job.mapping + kind,
             _ARROWS.get(str(job.direction), str(job.direction)),

@@ -91,7 +91,7 @@ def _snapshot(engine: Engine, sandbox: SandboxServer) -> tuple[object, ...]:
     return errors, couplings, audit, json.dumps(sandbox.state.counts(), sort_keys=True)
 
 
-def _deleted_record_error(env: dict[str, str], sandbox: SandboxServer) -> int:
+def _deleted_record_error(sandbox: SandboxServer) -> int:
     """A coupled customer deleted in Business Central: its account survives in Dataverse."""
     runner = CliRunner()
     assert runner.invoke(app, ["sync", "--full"]).exit_code == 0
@@ -115,7 +115,7 @@ def _refused_in_one_line(result: subprocess.CompletedProcess[str]) -> None:
 def test_delete_record_without_a_terminal_deletes_nothing(
     env: dict[str, str], engine: Engine, sandbox: SandboxServer, stdin: str
 ) -> None:
-    error_id = _deleted_record_error(env, sandbox)
+    error_id = _deleted_record_error(sandbox)
     before = _snapshot(engine, sandbox)
     _refused_in_one_line(_run(["delete-record", str(error_id)], env, stdin=stdin))
     assert _snapshot(engine, sandbox) == before
@@ -128,7 +128,7 @@ def test_delete_record_without_a_terminal_deletes_nothing(
 def test_delete_record_at_a_terminal_asks_and_no_keeps_everything(
     env: dict[str, str], engine: Engine, sandbox: SandboxServer
 ) -> None:
-    error_id = _deleted_record_error(env, sandbox)
+    error_id = _deleted_record_error(sandbox)
     before = _snapshot(engine, sandbox)
     code, output = _at_a_terminal(["delete-record", str(error_id)], env, "n")
     assert code == EXIT_REFUSED, output

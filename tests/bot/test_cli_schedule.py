@@ -1,4 +1,4 @@
-"""`sync-errors schedule` lists every scheduled job as the scheduling process reports it; pause/resume/run each."""
+"""`sync-errors schedule` lists every scheduled job as the scheduler reports it; pause, resume, run each."""
 
 from __future__ import annotations
 
