@@ -276,12 +276,12 @@ logging.getLogger("apscheduler.scheduler").addFilter(_QUIET_FILTER)
 
 
 class _NoJobRegistrations(logging.Filter):
-    """Drops APScheduler's per-job "Added job ..." INFO lines: build_scheduler says in one line what runs."""
+    """Drops APScheduler's "Added job ..." and "Scheduler started" INFO lines; we say what runs in one."""
+
+    QUIET = ("Added job", "Adding job", "Scheduler started")
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (
-            record.levelno == logging.INFO and str(record.msg).startswith(("Added job", "Adding job"))
-        )
+        return not (record.levelno == logging.INFO and str(record.msg).startswith(self.QUIET))
 
 
 logging.getLogger("apscheduler.scheduler").addFilter(_NoJobRegistrations())
