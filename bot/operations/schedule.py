@@ -88,9 +88,9 @@ def list_schedule(
 
 def set_interval(db: Engine, mapping: str, every: timedelta, actor: Actor) -> Mapping:
     """Set how often a mapping syncs (whole minutes, 1 minute to 7 days)."""
-    _admin(db, actor, "change schedules", target=mapping.strip().upper(), action="schedule")
+    admin_or_refuse(db, actor, "change schedules", target=mapping.strip().upper(), action="schedule")
     with session_scope(db) as session:
-        row = _known(session, mapping)
+        row = known_mapping(session, mapping)
         if every < MIN_INTERVAL or every > MAX_INTERVAL:
             raise InvalidInput(
                 f"The interval must be between 1 minute and 7 days; {_words(every)} is "
@@ -126,9 +126,9 @@ def resume(db: Engine, mapping: str, actor: Actor) -> Mapping:
 
 def run_now(db: Engine, mapping: str, actor: Actor, *, response_url: str | None = None) -> RequestOutcome:
     """Queue a sync of one mapping for the worker; one already queued or running is reported, not doubled."""
-    _admin(db, actor, "run syncs", target=mapping.strip().upper(), action=requests.RUN)
+    admin_or_refuse(db, actor, "run syncs", target=mapping.strip().upper(), action=requests.RUN)
     with Session(db) as session:
-        name = _known(session, mapping).name
+        name = known_mapping(session, mapping).name
     return requests.request_work(
         db,
         kind=requests.RUN,
@@ -141,9 +141,9 @@ def run_now(db: Engine, mapping: str, actor: Actor, *, response_url: str | None 
 
 def _set_paused(db: Engine, mapping: str, actor: Actor, *, paused: bool) -> Mapping:
     action = "pause" if paused else "resume"
-    _admin(db, actor, "change schedules", target=mapping.strip().upper(), action=action)
+    admin_or_refuse(db, actor, "change schedules", target=mapping.strip().upper(), action=action)
     with session_scope(db) as session:
-        row = _known(session, mapping)
+        row = known_mapping(session, mapping)
         already = row.paused == paused
         mapping_store.set_paused(session, name=row.name, paused=paused)
         record_audit(
@@ -158,13 +158,15 @@ def _set_paused(db: Engine, mapping: str, actor: Actor, *, paused: bool) -> Mapp
         return row
 
 
-def _admin(db: Engine, actor: Actor, what: str, *, target: str, action: str) -> None:
+def admin_or_refuse(db: Engine, actor: Actor, what: str, *, target: str, action: str) -> None:
+    """Refuse (audited) unless the actor is a sync admin."""
     if not actor.is_admin:
         requests.record_refusal(db, actor=actor, action=action, target=target)
     require_admin(actor, what)
 
 
-def _known(session: Session, name: str) -> Mapping:
+def known_mapping(session: Session, name: str) -> Mapping:
+    """The mapping row called `name`, or InvalidInput listing the known ones."""
     row = mapping_store.get_mapping(session, name=name.strip())
     if row is None:
         names = [m.name for m in mapping_store.list_mappings(session)]
@@ -318,7 +320,7 @@ def set_job_paused(db: Engine, name: str, actor: Actor, *, paused: bool) -> Fixe
     """
     job = known_fixed_job(name)
     action = "pause" if paused else "resume"
-    _admin(db, actor, "change schedules", target=job.id, action=action)
+    admin_or_refuse(db, actor, "change schedules", target=job.id, action=action)
     with session_scope(db) as session:
         already = store_set_job_paused(session, job.id, paused=paused)
         record_audit(
