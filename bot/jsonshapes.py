@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from storage.models import AuditEntry, Coupling, SyncError, SyncJob
 
 if TYPE_CHECKING:
-    from bot.operations.schedule import ScheduleEntry
+    from bot.operations.schedule import JobEntry, ScheduleEntry
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -80,6 +80,26 @@ def schedule_json(entry: ScheduleEntry) -> dict[str, Any]:
         "interval_minutes": entry.interval_minutes,
         "paused": entry.paused,
         "enabled": entry.enabled,
+        "last_result": entry.last_result,
+        "last_run_at": iso(entry.last_run_at),
+        "next_run_at": iso(entry.next_run_at),
+    }
+
+
+def job_entry_json(entry: JobEntry) -> dict[str, Any]:
+    """One scheduled job (a sync or a fixed job) for `schedule --json`; a superset of schedule_json."""
+    seconds = entry.every_seconds
+    return {
+        "id": entry.id,
+        "kind": entry.kind,
+        "description": entry.description,
+        "mapping": entry.mapping,
+        "interval_seconds": seconds if entry.cron is None else None,
+        "interval_minutes": seconds // 60 if seconds and entry.cron is None else None,
+        "cron": entry.cron,
+        "state": entry.state,
+        "paused": entry.state == "paused",
+        "enabled": entry.state != "disabled",
         "last_result": entry.last_result,
         "last_run_at": iso(entry.last_run_at),
         "next_run_at": iso(entry.next_run_at),

@@ -67,8 +67,10 @@ class Connectors:
 
 def build_connectors(settings: Settings, *, retry: RetryPolicy | None = None) -> Connectors:
     """Build the clients from BC_API_URL, DATAVERSE_URL and the Entra client credentials."""
+    # AUTH_TOKEN_URL is derived from AZURE_TENANT_ID, so the tenant is what people are asked for.
+    names = {"auth_token_url": "AZURE_TENANT_ID (or AUTH_TOKEN_URL)"}
     missing = [
-        name.upper()
+        names.get(name, name.upper())
         for name in (
             "bc_api_url",
             "dataverse_url",
@@ -79,10 +81,7 @@ def build_connectors(settings: Settings, *, retry: RetryPolicy | None = None) ->
         if not getattr(settings, name)
     ]
     if missing:
-        hint = " (or AZURE_TENANT_ID)" if "AUTH_TOKEN_URL" in missing else ""
-        raise NotConfigured(
-            f"Business Central and Dataverse are not configured: set {', '.join(missing)}{hint}."
-        )
+        raise NotConfigured(f"Business Central and Dataverse are not configured: set {', '.join(missing)}.")
     assert (
         settings.bc_api_url
         and settings.dataverse_url

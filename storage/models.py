@@ -378,3 +378,22 @@ class AuditEntry(SQLModel, table=True):
     target: str | None = Field(default=None, max_length=200)  # "error:17", "customer:10000", "CUSTOMER"
     result: str = Field(max_length=20)  # ok, refused, failed, queued
     detail: str = Field(default="", sa_type=Text)
+
+
+class ScheduledJob(SQLModel, table=True):
+    """One scheduled job as the scheduling process last reported it, and its pause switch.
+
+    The scheduler (in `serve`, `clock` or `demo`) writes interval, next run and last result here; any other
+    process (`sync-errors schedule`) reads them. `paused` is written by `pause`/`resume` and applied by the
+    scheduler at its next reconcile. Per-mapping syncs keep their pause switch on Mapping.
+    """
+
+    id: str = Field(primary_key=True, max_length=60)  # "cleanup", "outbox", "sync:CUSTOMER"
+    description: str = Field(default="", max_length=200)
+    every_seconds: int | None = None  # interval jobs
+    cron: str | None = Field(default=None, max_length=60)  # daily jobs, e.g. "daily 02:30 UTC"
+    paused: bool = False
+    last_run_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_result: str | None = Field(default=None, max_length=300)  # "ok" or "failed: <reason>"
+    next_run_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

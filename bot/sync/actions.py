@@ -75,8 +75,9 @@ def _system_label(system: System) -> str:
 class SyncActions:
     """The fixes of the troubleshooting page and the coupling tools, on top of a SyncEngine."""
 
-    def __init__(self, engine: SyncEngine) -> None:
+    def __init__(self, engine: SyncEngine, *, trigger: Trigger = Trigger.USER) -> None:
         self.engine = engine
+        self.trigger = trigger  # Trigger.CLI when the terminal asks, so the job log says who started it
         self.db = engine.db
         self.locator = Locator(db=engine.db, bc=engine.bc, dataverse=engine.dataverse)
 
@@ -88,7 +89,7 @@ class SyncActions:
         if isinstance(error, ActionOutcome):
             return error
         if error.source_id is None:
-            jobs = self.engine.run([error.mapping], trigger=Trigger.USER)
+            jobs = self.engine.run([error.mapping], trigger=self.trigger)
             failed = [j for j in jobs if j.message]
             if failed:
                 return ActionOutcome(
@@ -202,7 +203,7 @@ class SyncActions:
                 mapping=spec.name,
                 direction=spec.direction,
                 type=JobType.COUPLING,
-                trigger=Trigger.USER,
+                trigger=self.trigger,
                 now=self.engine.clock(),
             )
             coupling = upsert_coupling(
@@ -266,7 +267,7 @@ class SyncActions:
             spec,
             bc_records=bc_records,
             dataverse_records=dv_records,
-            trigger=Trigger.USER,
+            trigger=self.trigger,
             criteria=criteria,
             case_sensitive=case_sensitive,
         )
@@ -286,7 +287,7 @@ class SyncActions:
                 mapping=spec.name,
                 direction=spec.direction,
                 type=JobType.UNCOUPLING,
-                trigger=Trigger.USER,
+                trigger=self.trigger,
                 now=self.engine.clock(),
             )
             session.add(coupling)
@@ -342,7 +343,7 @@ class SyncActions:
         toward = Direction.TO_DATAVERSE if surviving is System.DATAVERSE else Direction.FROM_DATAVERSE
         with session_scope(self.db) as session:
             job = start_job(
-                session, mapping=spec.name, direction=toward, trigger=Trigger.USER, now=self.engine.clock()
+                session, mapping=spec.name, direction=toward, trigger=self.trigger, now=self.engine.clock()
             )
             job.deleted = 1
             session.add(coupling)
@@ -425,7 +426,7 @@ class SyncActions:
         others = self.engine.read_all(self.engine.store(other), dep.side(other).entity_set)
         bc_records, dv_records = (records, others) if system is System.BUSINESS_CENTRAL else (others, records)
         job, counts = self.engine.couple_by_match(
-            dep, bc_records=bc_records, dataverse_records=dv_records, trigger=Trigger.USER
+            dep, bc_records=bc_records, dataverse_records=dv_records, trigger=self.trigger
         )
         if counts["coupled"]:
             return ActionOutcome(True, f"Coupled {side.caption} {key} by match.")
