@@ -19,7 +19,7 @@ from bot.notify.new_error import deliver_new_error
 from bot.notify.pacing import ChannelPacer
 from bot.notify.render import Renderer, default_renderer
 from bot.notify.report import DeliveryReport
-from bot.notify.slack import Deferred, Permanent, RateLimited, SlackGateway, Transient
+from bot.notify.slack import Deferred, Permanent, RateLimited, SlackGateway, Transient, Unconfirmed
 from bot.notify.text import deliver_text
 from bot.notify.timing import DigestSettings, DigestTiming
 from storage.db import session_scope
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 20  # errors per digest thread page
 STALE_CLAIM = timedelta(seconds=60)
 REPEAT_GAP = timedelta(seconds=60)  # repeats of one error closer than this coalesce into one reply
-MAX_BACKOFF_SECONDS = 300
+MAX_BACKOFF_SECONDS = 20  # an outage is probed this often, so delivery resumes soon after Slack is back
 
 _Handler = Callable[[Context, Claim], None]
 _HANDLERS: dict[NotificationKind, _Handler] = {
@@ -129,8 +129,15 @@ class OutboxDelivery:
                 )
             ctx.report.requeued += 1
             return False
+        except Unconfirmed as problem:
+            # Slack answers (the look-up worked) but did not store the post: post again at the channel's pace.
+            now = self._clock()
+            due = self._pacer.wait_until(claim.channel, now) or now
+            self._retry_later(ctx, claim, str(problem), due_at=due)
+            return False
         except Transient as problem:
-            self._retry_later(ctx, claim, str(problem))
+            backoff = timedelta(seconds=backoff_seconds(self._slack.failed()))
+            self._retry_later(ctx, claim, str(problem), due_at=self._clock() + backoff)
             log.warning(
                 "%s: Slack failed on notification %s (%s); retrying later", self._worker_id, claim.id, problem
             )
@@ -141,16 +148,13 @@ class OutboxDelivery:
             return problem.workspace_wide
         except Exception as problem:
             log.exception("%s: delivering notification %s failed", self._worker_id, claim.id)
-            self._retry_later(ctx, claim, f"{type(problem).__name__}: {problem}")
+            due = self._clock() + timedelta(seconds=backoff_seconds(1))
+            self._retry_later(ctx, claim, f"{type(problem).__name__}: {problem}", due_at=due)
             return False
 
-    def _retry_later(self, ctx: Context, claim: Claim, reason: str) -> None:
-        now = self._clock()
+    def _retry_later(self, ctx: Context, claim: Claim, reason: str, *, due_at: datetime) -> None:
         with session_scope(self._db) as session:
-            row = requeue(session, claim=claim, due_at=now, attempted=True, reason=reason)
-            if row is not None and row.status == NotificationStatus.PENDING:
-                row.due_at = now + timedelta(seconds=backoff_seconds(row.attempts))
-                session.add(row)
+            requeue(session, claim=claim, due_at=due_at, attempted=True, reason=reason)
         ctx.report.requeued += 1
 
     def _fail(self, ctx: Context, claim: Claim, error: str) -> None:
@@ -170,9 +174,9 @@ class OutboxDelivery:
                 release(session, claim=claim)
 
 
-def backoff_seconds(attempts: int) -> int:
-    """Delay before retrying after a 5xx or connection failure: 5 s, doubling, at most 5 minutes."""
-    return int(min(MAX_BACKOFF_SECONDS, 5 * 2 ** max(0, attempts - 1)))
+def backoff_seconds(failures: int) -> int:
+    """Delay after `failures` 5xx or connection failures in a row: 2 s, doubling, at most 20 s."""
+    return int(min(MAX_BACKOFF_SECONDS, 2 * 2 ** max(0, failures - 1)))
 
 
 def _fail_members(session: Session, group: Notification, error: str, now: datetime) -> int:

@@ -105,31 +105,60 @@ def test_a_post_that_went_through_but_answered_500_is_found_not_reposted(
     slack.fail_next("chat.postMessage", status=500, apply=True)
 
     first = delivery.deliver_due()
-    assert first.requeued == 1
-    assert _row(engine, 1).status == NotificationStatus.PENDING
-    drive(delivery, engine, clock)
 
+    assert (first.posted, first.recovered, first.requeued) == (0, 1, 0)  # looked up at once, found
     assert len(slack.messages(CHANNEL)) == 1
-    assert len(slack.calls("chat.postMessage")) == 1
-    assert delivery.totals.recovered == 1
-    assert _row(engine, 1).slack_ts == slack.messages(CHANNEL)[0].ts
+    assert len(slack.calls("chat.postMessage")) == 1  # never repeated, by slack_sdk or by the loop
+    assert len(slack.calls("conversations.history")) == 1
+    row = _row(engine, 1)
+    assert (row.status, row.slack_ts) == (NotificationStatus.SENT, slack.messages(CHANNEL)[0].ts)
 
 
-def test_connection_failures_requeue_with_backoff_and_deliver_later(
+def test_a_dropped_connection_without_a_stored_post_is_looked_up_then_posted_once(
     engine: Engine, delivery: OutboxDelivery, slack: FakeSlack, clock: FakeClock
 ) -> None:
     new_error(engine, clock)
-    slack.fail_next("chat.postMessage", disconnect=True, times=2)  # the client retries once by itself
+    slack.fail_next("chat.postMessage", disconnect=True)
 
     delivery.deliver_due()
     row = _row(engine, 1)
     assert (row.status, row.attempts) == (NotificationStatus.PENDING, 1)
     assert row.last_error is not None and row.last_error.startswith("connection")
-    assert (row.due_at - clock.now()).total_seconds() == 5
+    assert (row.due_at - clock.now()).total_seconds() == 1  # the channel's pace, no backoff: Slack answers
+    assert len(slack.calls("chat.postMessage")) == 1  # slack_sdk did not repeat the post by itself
     drive(delivery, engine, clock)
 
     assert len(slack.messages(CHANNEL)) == 1
+    assert len(slack.calls("chat.postMessage")) == 2
+    assert len(slack.calls("conversations.history")) == 2  # after the failure, and again before the post
     assert _row(engine, 1).status == NotificationStatus.SENT
+
+
+def test_an_outage_backs_off_up_to_20_s_and_a_success_resets_the_backoff(
+    engine: Engine, delivery: OutboxDelivery, slack: FakeSlack, clock: FakeClock
+) -> None:
+    new_error(engine, clock)
+    slack.set_outage(True)
+    gaps = []
+    for _ in range(6):
+        delivery.deliver_due()
+        row = _row(engine, 1)
+        gaps.append(round((row.due_at - clock.now()).total_seconds()))
+        clock.move_to(row.due_at)
+    assert gaps == [2, 4, 8, 16, 20, 20]
+    slack.set_outage(False)
+    drive(delivery, engine, clock)
+    assert len(slack.messages(CHANNEL)) == 1
+
+    new_error(engine, clock, channel="C0OTHER")  # notification 3 (2 is the first channel's burst window)
+    slack.fail_next("chat.postMessage", status=503)
+    slack.fail_next("conversations.history", status=503, times=2)  # the client retries a read once
+    delivery.deliver_due()
+    row = _row(engine, 3)
+    assert (row.due_at - clock.now()).total_seconds() == 2  # the streak started again from zero
+    drive(delivery, engine, clock)
+    assert len(slack.messages("C0OTHER")) == 1
+    assert_no_duplicate_posts(slack)
 
 
 def test_crash_in_the_middle_of_a_digest_resumes_without_duplicate_pages(
