@@ -210,7 +210,7 @@ class FakeSlack:
         disconnect: bool = False,
         apply: bool = True,
     ) -> None:
-        """From now on fail `fraction` of the calls of `method`, evenly spread (0.25: every 4th), like fail_next.
+        """From now on fail `fraction` of the calls of `method`, evenly (0.25: every 4th), like fail_next.
 
         With apply=True (the default) each chosen call is carried out first: Slack stored the message and the
         answer was lost. fraction=0 switches it off.

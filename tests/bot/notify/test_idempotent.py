@@ -1,4 +1,4 @@
-"""Posting is idempotent end to end: a Slack that stores a post and then fails its answer gets no duplicates."""
+"""Posting is idempotent end to end: a Slack that stores a post, then fails its answer, gets no duplicates."""
 
 from __future__ import annotations
 
