@@ -25,7 +25,7 @@ from storage.models import Category, ErrorStatus, SyncError
 MESSAGE_CHARS = 250  # like Sentry's 256: the full text is behind "Details"
 HINT_CHARS = 1500
 DIGEST_LINE_CHARS = 120
-DIGEST_PAGE_SIZE = 20
+DIGEST_PAGE_SIZE = 40
 DIGEST_TOP = 5
 
 _SETUP_CATEGORIES = frozenset(

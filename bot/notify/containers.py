@@ -90,6 +90,22 @@ def start_window(session: Session, *, channel: str, now: datetime, timing: Diges
     return window
 
 
+def start_digest_now(session: Session, *, channel: str, now: datetime) -> Notification:
+    """Open a burst digest that posts at once: a run brought many new causes together (one story)."""
+    digest = Notification(
+        kind=NotificationKind.DIGEST,
+        status=NotificationStatus.PENDING,
+        channel=channel,
+        digest_key=burst_key(channel),
+        payload={"type": BURST, "opened_at": now.isoformat(), "held": 0},
+        created_at=now,
+        due_at=now,
+    )
+    session.add(digest)
+    session.flush()
+    return digest
+
+
 def hold(session: Session, *, container: Notification, member: Notification, timing: DigestSettings) -> None:
     """Fold a new error into a container; a burst window still open is extended."""
     assert container.id is not None

@@ -63,7 +63,7 @@ def test_a_quarter_of_posts_stored_then_failed_leaves_no_duplicate(
     )
     slack.flaky("chat.postMessage", fraction=0.25, status=500, disconnect=failure == "dropped_connection")
     singles = [new_error(engine, clock, category=Category.VALIDATION) for _ in range(2)]
-    for _ in range(45):  # one cause: a cause message and its thread pages
+    for _ in range(45):  # one cause: a cause message and its thread pages (40 a page)
         new_error(engine, clock, category=Category.PERMISSIONS, cause="permissions:prvCreateAccount")
     drive(delivery, engine, clock)
     for n in range(100):  # a burst of record errors in the open window: a digest and its pages
@@ -84,7 +84,7 @@ def test_a_quarter_of_posts_stored_then_failed_leaves_no_duplicate(
     top = slack.messages(CHANNEL, include_replies=False)
     assert len(top) == 4  # two error cards, the cause message, the digest
     replies = [m for m in slack.messages(CHANNEL) if m.thread_ts is not None]
-    assert len(replies) == 3 + 5 + 3  # 45 listed at 20 a page, 100 in the digest's thread, 3 repeats
+    assert len(replies) == 2 + 3 + 3  # 45 listed at 40 a page, 100 in the digest's thread, 3 repeats
     with Session(engine) as session:
         assert pending_count(session) == 0
         assert all(e.slack_ts for e in session.exec(select(SyncError)).all())

@@ -168,12 +168,9 @@ def test_crash_in_the_middle_of_a_digest_resumes_without_duplicate_pages(
     clock: FakeClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for _ in range(70):
+    for _ in range(130):
         new_error(engine, clock)
-    delivery.deliver_due()
-    delivery.deliver_due()
-    clock.advance(1800)
-    delivery.deliver_due()  # digest parent
+    delivery.deliver_due()  # digest parent (many errors at once: posted at once)
     clock.advance(1)
     delivery.deliver_due()  # page 1
     _crash_once(monkeypatch, bot.notify.digest, "_record_page")
@@ -184,16 +181,16 @@ def test_crash_in_the_middle_of_a_digest_resumes_without_duplicate_pages(
     clock.advance(61)
     drive(delivery, engine, clock)
 
-    digest = slack.messages(CHANNEL, include_replies=False)[1]
+    [digest] = slack.messages(CHANNEL, include_replies=False)
     pages = slack.thread(CHANNEL, digest.ts)
-    assert len(pages) == 4  # 69 errors, 20 per page
+    assert len(pages) == 4  # 130 errors, 40 per page
     assert len(slack.calls("conversations.replies")) == 1
     assert_no_duplicate_posts(slack)
     assert_paced(slack)
     with Session(engine) as session:
         errors = session.exec(select(SyncError).order_by(col(SyncError.id))).all()
     assert all(e.slack_ts for e in errors)
-    assert statuses(engine)["new_error:sent"] == 70
+    assert statuses(engine)["new_error:sent"] == 130
 
 
 def test_channel_not_found_marks_the_row_failed_and_others_go_on(
