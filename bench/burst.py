@@ -73,7 +73,7 @@ class Failure:
     facts: dict[str, str]
 
 
-def _permission(n: int) -> Failure:
+def _permission(_: int) -> Failure:
     return Failure(
         "CUSTOMER",
         Category.PERMISSIONS,
@@ -94,7 +94,7 @@ def _dependency(n: int) -> Failure:
     )
 
 
-def _exchange_rate(n: int) -> Failure:
+def _exchange_rate(_: int) -> Failure:
     return Failure(
         "CURRENCY",
         Category.EXCHANGE_RATE,
@@ -247,9 +247,8 @@ def main() -> int:
             f"burst: {len(burst)} errors ({args.mix}), outage {args.outage:g} s, "
             f"{args.flaky:.0%} of posts stored then failed"
         )
-        print(
-            f"  first post      {first_s:8.1f} s   target <= {FIRST_POST_TARGET:g} s   before {before['first']} s"
-        )
+        target = f"target <= {FIRST_POST_TARGET:g} s"
+        print(f"  first post      {first_s:8.1f} s   {target}   before {before['first']} s")
         drained_text = f"{drain_s:8.1f} s" if drained is not None else f" > {args.timeout:g} s"
         print(f"  drained         {drained_text}   target <= {DRAIN_TARGET:g} s  before {before['drain']} s")
         print(f"  top-level msgs  {len(top):8d}     before {before['top']}")

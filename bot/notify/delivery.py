@@ -87,7 +87,7 @@ class OutboxDelivery:
         self.totals = DeliveryReport()
 
     def deliver_due(self, *, max_items: int = 50) -> DeliveryReport:
-        """Deliver due outbox rows (up to `max_items` per pass) for up to `round_seconds`; return what happened.
+        """Deliver due outbox rows (`max_items` per pass) for up to `round_seconds`; return what happened.
 
         New errors are folded first, all at once; then rows are claimed and delivered. A pass that left a
         channel paced is repeated, after the pace allows, while the round's time lasts.

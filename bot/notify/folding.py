@@ -4,8 +4,8 @@ A run can store thousands of errors; folding them one claimed row at a time dela
 last row is reached. Here every due NEW_ERROR row is folded in one pass:
 - errors of a setup cause that already has a live message join that message's thread;
 - while the channel's burst window is open, the rest waits in it (Sentry's rule);
-- otherwise, if more than FEW_CAUSES new stories arrived together, they all fold into one digest posted at once
-  (counts by cause, category and mapping; the full list in its thread);
+- otherwise, if more than FEW_CAUSES new stories arrived together, they all fold into one digest, posted at
+  once (counts by cause, category and mapping; the full list in its thread);
 - if few, each setup cause gets its cause message, and record-level errors stay pending: the first posts as
   its own message and opens the burst window for the others (bot.notify.new_error).
 """
