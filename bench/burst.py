@@ -238,6 +238,9 @@ def main() -> int:
             if m.metadata
         )
         duplicates = sum(count - 1 for count in tags.values())
+        times = sorted(c.at for c in posts)
+        gaps = sorted(later - earlier for earlier, later in zip(times, times[1:], strict=False))
+        median_gap = gaps[len(gaps) // 2] if gaps else 0.0
         limited = sum(1 for c in calls if c.status == 429)
         before = BEFORE[args.mix]
         first_s = (first - start) if first is not None else float("inf")
@@ -252,7 +255,7 @@ def main() -> int:
         drained_text = f"{drain_s:8.1f} s" if drained is not None else f" > {args.timeout:g} s"
         print(f"  drained         {drained_text}   target <= {DRAIN_TARGET:g} s  before {before['drain']} s")
         print(f"  top-level msgs  {len(top):8d}     before {before['top']}")
-        print(f"  thread replies  {len(messages) - len(top):8d}")
+        print(f"  thread replies  {len(messages) - len(top):8d}     (median gap between posts {median_gap:.2f} s)")
         print(
             f"  Slack calls     {len(calls):8d}     (429 answers: {limited}, posts stored: {len(messages)})"
         )

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 40  # errors per digest thread page (fewer messages: each is a second of the channel's pace)
 STALE_CLAIM = timedelta(seconds=60)
 REPEAT_GAP = timedelta(seconds=60)  # repeats of one error closer than this coalesce into one reply
+MAX_PASSES = 20  # per round: a round waits only for a channel's pace, a second at most per pass
 MAX_BACKOFF_SECONDS = 20  # an outage is probed this often, so delivery resumes soon after Slack is back
 
 _Handler = Callable[[Context, Claim], None]
@@ -95,12 +96,10 @@ class OutboxDelivery:
         with self._round:
             report = DeliveryReport()
             deadline = time.monotonic() + self._round_seconds
-            while True:
-                claimed, stop = self._pass(report, max_items)
-                if stop or claimed == 0:
-                    break
+            for _ in range(MAX_PASSES):
+                _, stop = self._pass(report, max_items)
                 wait = self._pacer.next_free(self._clock())
-                if wait is None or time.monotonic() + wait > deadline:
+                if stop or wait is None or time.monotonic() + wait > deadline:
                     break
                 self._sleep(wait)
             self.totals.add(report)
