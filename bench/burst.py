@@ -255,7 +255,8 @@ def main() -> int:
         drained_text = f"{drain_s:8.1f} s" if drained is not None else f" > {args.timeout:g} s"
         print(f"  drained         {drained_text}   target <= {DRAIN_TARGET:g} s  before {before['drain']} s")
         print(f"  top-level msgs  {len(top):8d}     before {before['top']}")
-        print(f"  thread replies  {len(messages) - len(top):8d}     (median gap between posts {median_gap:.2f} s)")
+        replies = len(messages) - len(top)
+        print(f"  thread replies  {replies:8d}     (median gap between posts {median_gap:.2f} s)")
         print(
             f"  Slack calls     {len(calls):8d}     (429 answers: {limited}, posts stored: {len(messages)})"
         )
