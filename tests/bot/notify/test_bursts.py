@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
+
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -275,3 +277,103 @@ def test_a_setup_cause_met_by_one_record_only_is_shown_as_that_errors_own_messag
     with Session(engine) as session:
         error = session.get(SyncError, lone)
         assert error is not None and error.slack_ts is not None
+
+
+def _permission_errors(engine: Engine, clock: FakeClock, count: int) -> None:
+    for _ in range(count):
+        new_error(
+            engine,
+            clock,
+            category=Category.PERMISSIONS,
+            cause="permissions:prvCreateAccount:account",
+            facts={"privilege": "prvCreateAccount"},
+        )
+
+
+def _dependency_errors(engine: Engine, clock: FakeClock, count: int, *, first_parent: int = 20000) -> None:
+    for n in range(count):
+        key = first_parent + n
+        new_error(
+            engine,
+            clock,
+            mapping="CONTACT",
+            category=Category.DEPENDENCY_NOT_COUPLED,
+            cause=f"dependency-not-coupled:CUSTOMER:{key}",
+            message=f"Customer No. {key} must be coupled to a record in Dataverse.",
+        )
+
+
+def test_454_errors_of_two_setup_causes_are_two_messages_not_one_per_parent(
+    engine: Engine, delivery: OutboxDelivery, slack: FakeSlack, clock: FakeClock
+) -> None:
+    _permission_errors(engine, clock, 300)
+    _dependency_errors(engine, clock, 154)  # 154 distinct parents: one cause, "parents not coupled"
+
+    delivery.deliver_due()
+    assert len(posts(slack)) == 1  # the first post goes out in the first round
+    drive(delivery, engine, clock)
+
+    top = slack.messages(CHANNEL, include_replies=False)
+    assert len(top) == 2
+    permissions, dependencies = top
+    assert "300" in (permissions.text or "") and "prvCreateAccount" in (permissions.text or "")
+    assert "154" in (dependencies.text or "") and "Parent records are not coupled" in (dependencies.text or "")
+    listed = json.dumps([page.blocks for page in slack.thread(CHANNEL, dependencies.ts)])
+    assert all(f"Customer No. {20000 + n} " in listed for n in range(154))  # the thread names every parent
+    assert len(slack.thread(CHANNEL, permissions.ts)) == 8  # 300 at 40 a page
+    assert len(slack.thread(CHANNEL, dependencies.ts)) == 4
+    assert_paced(slack)
+    assert_no_duplicate_posts(slack)
+
+
+def test_many_new_causes_at_once_fold_into_one_digest_with_counts_by_cause(
+    engine: Engine, delivery: OutboxDelivery, slack: FakeSlack, clock: FakeClock
+) -> None:
+    _permission_errors(engine, clock, 100)
+    _dependency_errors(engine, clock, 50)
+    for code, count in (("CZK", 30), ("EUR", 10)):
+        for _ in range(count):
+            new_error(engine, clock, category=Category.EXCHANGE_RATE, cause=f"exchange-rate:{code}")
+    for _ in range(20):
+        new_error(engine, clock, category=Category.CREDENTIALS, cause="credentials:dataverse:AADSTS7000215")
+
+    drive(delivery, engine, clock)
+
+    [digest] = slack.messages(CHANNEL, include_replies=False)
+    assert "210" in (digest.text or "")
+    body = json.dumps(digest.blocks, ensure_ascii=False)
+    assert "By cause" in body
+    for count in ("*100*", "*50*", "*40*", "*20*"):  # privilege, parents, exchange rates, credentials
+        assert count in body
+    assert len(slack.thread(CHANNEL, digest.ts)) == 6  # 210 at 40 a page
+    assert {e.slack_ts for e in _errors(engine)} == {p.ts for p in slack.thread(CHANNEL, digest.ts)}
+    assert_no_duplicate_posts(slack)
+
+
+@pytest.mark.slow
+def test_a_1316_error_burst_drains_at_the_channel_pace_once_slack_is_back(
+    engine: Engine, delivery: OutboxDelivery, slack: FakeSlack, clock: FakeClock
+) -> None:
+    slack.rate_limit_posts(1.0)  # Slack's 1 message per second per channel, 429 beyond it
+    slack.set_outage(True)
+    _permission_errors(engine, clock, 800)
+    _dependency_errors(engine, clock, 400)
+    for _ in range(116):
+        new_error(engine, clock, category=Category.EXCHANGE_RATE, cause="exchange-rate:CZK")
+    drive(delivery, engine, clock, until=clock.now() + timedelta(minutes=10))  # a ten-minute outage
+    assert posts(slack) == []
+    slack.set_outage(False)
+    back = clock.now()
+
+    drive(delivery, engine, clock)
+
+    moments = [call.at for call in posts(slack)]
+    assert moments[0] - back.timestamp() <= 20  # the outage is probed every 20 s at most
+    assert moments[-1] - back.timestamp() <= 120
+    assert len(slack.messages(CHANNEL, include_replies=False)) == 3
+    assert len(moments) == 3 + 20 + 10 + 3  # three cause messages and their pages
+    assert [c for c in slack.calls("chat.postMessage") if c.status == 429] == []
+    assert_paced(slack)
+    assert_no_duplicate_posts(slack)
+    with Session(engine) as session:
+        assert pending_count(session) == 0
