@@ -246,7 +246,7 @@ def _top_records(errors: Sequence[SyncError], w: Wording) -> list[str]:
 
 
 def build_digest_message(errors: Sequence[SyncError], *, locale: str = "en") -> Message:
-    """The parent message of a burst: counts by cause, by mapping and category, top records; list in thread."""
+    """A burst's parent message: counts by cause, by mapping and category, top records; list in its thread."""
     w = Wording(locale)
     counts = Counter((error.mapping, str(error.category)) for error in errors)
     rows = [(mapping, category, count) for (mapping, category), count in counts.items()]

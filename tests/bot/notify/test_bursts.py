@@ -6,7 +6,6 @@ import json
 from datetime import timedelta
 
 import pytest
-
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -317,7 +316,8 @@ def test_454_errors_of_two_setup_causes_are_two_messages_not_one_per_parent(
     assert len(top) == 2
     permissions, dependencies = top
     assert "300" in (permissions.text or "") and "prvCreateAccount" in (permissions.text or "")
-    assert "154" in (dependencies.text or "") and "Parent records are not coupled" in (dependencies.text or "")
+    assert "154" in (dependencies.text or "")
+    assert "Parent records are not coupled" in (dependencies.text or "")
     listed = json.dumps([page.blocks for page in slack.thread(CHANNEL, dependencies.ts)])
     assert all(f"Customer No. {20000 + n} " in listed for n in range(154))  # the thread names every parent
     assert len(slack.thread(CHANNEL, permissions.ts)) == 8  # 300 at 40 a page
