@@ -93,10 +93,9 @@ def _fold_channel(
     if window is None and burst:
         window = containers.start_digest_now(session, channel=channel, now=now)
     if window is not None:
-        for members in new.values():
-            for member in members:
-                containers.hold(session, container=window, member=member, timing=timing)
-            report.held += len(members)
+        members = [member for story in new.values() for member in story]
+        containers.hold_many(session, container=window, members=members, timing=timing)
+        report.held += len(members)
         if burst and window.status == NotificationStatus.HELD:
             window.due_at = now  # many causes at once: a burst is evident, no reason to wait for the window
             session.add(window)
@@ -120,8 +119,7 @@ def _join(
     report: DeliveryReport,
 ) -> None:
     group = containers.join_cause(session, member=members[0], cause=story, now=now, timing=timing)
-    for member in members[1:]:
-        containers.hold(session, container=group, member=member, timing=timing)
+    containers.hold_many(session, container=group, members=members[1:], timing=timing)
     report.held += len(members)
 
 
