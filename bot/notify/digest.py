@@ -214,6 +214,7 @@ def _run(ctx: Context, claim: Claim, plan: _Plan, thread_ts: str | None) -> None
         else:
             _record_page(session, ctx, group, plan, ts, now)
         set_since(group, now)
+        group.attempts = 0  # a step went through: the next one starts with a clean slate
         claim.since = now
         session.add(group)
 

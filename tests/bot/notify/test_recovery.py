@@ -242,3 +242,19 @@ def test_a_digest_refused_for_good_fails_with_its_held_errors(
     counts = statuses(engine)
     assert counts["digest:failed"] == 1 and counts["new_error:failed"] == 2
     assert counts[f"{NotificationKind.NEW_ERROR}:sent"] == 1
+
+
+def test_failures_between_the_steps_of_a_long_digest_do_not_add_up(
+    engine: Engine, delivery: OutboxDelivery, slack: FakeSlack, clock: FakeClock
+) -> None:
+    for _ in range(400):
+        new_error(engine, clock, cause="permissions:prvCreateAccount:account")
+    slack.flaky("chat.postMessage", fraction=0.5, status=503, apply=False)  # every other post is lost
+    start = clock.now()
+
+    drive(delivery, engine, clock)
+
+    [parent] = slack.messages(CHANNEL, include_replies=False)
+    assert len(slack.thread(CHANNEL, parent.ts)) == 10
+    assert (clock.now() - start).total_seconds() <= 11 * 2 + 5  # each step: one lost post, one at the pace
+    assert_no_duplicate_posts(slack)
