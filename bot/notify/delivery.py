@@ -35,7 +35,9 @@ PAGE_SIZE = 40  # errors per digest thread page (fewer messages: each is a secon
 STALE_CLAIM = timedelta(seconds=60)
 REPEAT_GAP = timedelta(seconds=60)  # repeats of one error closer than this coalesce into one reply
 MAX_PASSES = 20  # per round: a round waits only for a channel's pace, a second at most per pass
-MAX_BACKOFF_SECONDS = 20  # an outage is probed this often, so delivery resumes soon after Slack is back
+# While Slack fails, it is probed this often (after the first failed post, a probe is the look-up, a cheap read),
+# so delivery resumes within seconds once Slack is back.
+MAX_BACKOFF_SECONDS = 4
 
 _Handler = Callable[[Context, Claim], None]
 _HANDLERS: dict[NotificationKind, _Handler] = {
@@ -199,7 +201,7 @@ class OutboxDelivery:
 
 
 def backoff_seconds(failures: int) -> int:
-    """Delay after `failures` 5xx or connection failures in a row: 2 s, doubling, at most 20 s."""
+    """Delay after `failures` 5xx or connection failures in a row: 2 s, then 4 s."""
     return int(min(MAX_BACKOFF_SECONDS, 2 * 2 ** max(0, failures - 1)))
 
 

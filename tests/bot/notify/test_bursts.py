@@ -368,7 +368,7 @@ def test_a_1316_error_burst_drains_at_the_channel_pace_once_slack_is_back(
     drive(delivery, engine, clock)
 
     moments = [call.at for call in posts(slack)]
-    assert moments[0] - back.timestamp() <= 20  # the outage is probed every 20 s at most
+    assert moments[0] - back.timestamp() <= 5  # the outage is probed every 4 s at most
     assert moments[-1] - back.timestamp() <= 120
     assert len(slack.messages(CHANNEL, include_replies=False)) == 3
     assert len(moments) == 3 + 20 + 10 + 3  # three cause messages and their pages
