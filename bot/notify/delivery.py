@@ -35,8 +35,8 @@ PAGE_SIZE = 40  # errors per digest thread page (fewer messages: each is a secon
 STALE_CLAIM = timedelta(seconds=60)
 REPEAT_GAP = timedelta(seconds=60)  # repeats of one error closer than this coalesce into one reply
 MAX_PASSES = 20  # per round: a round waits only for a channel's pace, a second at most per pass
-# While Slack fails, it is probed this often (after the first failed post, a probe is the look-up, a cheap read),
-# so delivery resumes within seconds once Slack is back.
+# While Slack fails it is probed this often (after the first failed post a probe is the look-up, a cheap
+# read), so delivery resumes within seconds once Slack is back.
 MAX_BACKOFF_SECONDS = 4
 
 _Handler = Callable[[Context, Claim], None]
