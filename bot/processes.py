@@ -18,7 +18,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from bot.clock import run_clock, stop_on_signals
 from bot.config import Settings
 from bot.notify import OutboxDelivery
-from bot.scheduler import build_scheduler
+from bot.scheduler import DELIVER_EVERY, build_scheduler
 from bot.services import NotConfigured, Services
 from bot.sync.mappings import seed_default_mappings
 from bot.worker import run_due_work
@@ -80,7 +80,12 @@ def make_delivery(services: Services, *, role: str) -> OutboxDelivery | None:
     if services.slack is None:
         return None
     return OutboxDelivery(
-        db=services.db, client=services.slack, digest=services.settings, worker_id=worker_name(role)
+        db=services.db,
+        client=services.slack,
+        digest=services.settings,
+        worker_id=worker_name(role),
+        # keep each channel at its message per second between the scheduler's calls, ending before the next
+        round_seconds=DELIVER_EVERY.total_seconds() * 0.9,
     )
 
 

@@ -7,16 +7,12 @@ from typing import TYPE_CHECKING
 
 import httpx
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.connectors import BusinessCentralClient, DataverseClient, RetryPolicy, TokenProvider
 from bot.connectors.pacing import BUSINESS_CENTRAL_LIMITS, DATAVERSE_LIMITS, PacingLimits
+from bot.notify.retries import safe_retry_handlers
 from bot.operations.base import OperationError
 from bot.store import open_store
 
@@ -31,7 +27,7 @@ class NotConfigured(OperationError):
 
 
 def build_slack_client(settings: Settings) -> WebClient | None:
-    """Our WebClient (SLACK_API_URL honoured), retrying connection errors, one 429 and one 5xx."""
+    """Our WebClient (SLACK_API_URL honoured): retries connection errors, 429 and 5xx, never a post's 5xx."""
     token = settings.secret("slack_bot_token")
     if not token:
         return None
@@ -40,11 +36,7 @@ def build_slack_client(settings: Settings) -> WebClient | None:
         base_url=(settings.slack_api_url + "/") if settings.slack_api_url else WebClient.BASE_URL,
         timeout=15,
     )
-    client.retry_handlers = [
-        ConnectionErrorRetryHandler(max_retry_count=2),
-        RateLimitErrorRetryHandler(max_retry_count=1),
-        ServerErrorRetryHandler(max_retry_count=1),
-    ]
+    client.retry_handlers = safe_retry_handlers()
     return client
 
 

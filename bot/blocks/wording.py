@@ -424,6 +424,14 @@ class Wording:
         """Digest/summary section title."""
         return self._("By mapping and category")
 
+    def by_cause(self) -> str:
+        """Digest section title: how many errors each cause brought."""
+        return self._("By cause")
+
+    def parents_not_coupled(self) -> str:
+        """The one cause of many "dependency not coupled" errors, whichever parent records they wait for."""
+        return self._("Parent records are not coupled")
+
     def top_records(self) -> str:
         """Digest section title."""
         return self._("Most affected records")
