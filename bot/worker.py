@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from bot.blocks import Message, build_action_result, build_status
 from bot.connectors.errors import ConnectorError, Throttled
+from bot.i18n import DEFAULT_LOCALE, normalize_locale
 from bot.operations import requests as kinds
 from bot.operations.base import Actor, OperationError
 from bot.services import Services
@@ -234,6 +235,8 @@ def _run_one(
     worker_id: str,
     clock: Callable[[], datetime],
 ) -> None:
+    if "locale" not in item.payload and item.door is Door.SLACK:
+        item.payload["locale"] = _locale_of(services, item.requested_by)
     order = WorkOrder(item_id=item.id, kind=item.kind, payload=item.payload, actor=_actor(services, item))
     target = str(item.payload.get(kinds.TARGET_KEY) or item.kind)
     everything = (
@@ -278,6 +281,18 @@ def _run_one(
         log.warning("work item %s was taken over by another worker; its outcome is theirs", item.id)
         return
     _answer(services, item, outcome)
+
+
+def _locale_of(services: Services, user_id: str | None) -> str:
+    """The requester's locale from Slack (asked here when the click was queued before Slack was asked)."""
+    if services.slack is None or not user_id:
+        return DEFAULT_LOCALE
+    try:
+        user = services.slack.users_info(user=user_id, include_locale=True).get("user") or {}
+    except Exception as exc:  # noqa: BLE001 - Slack unreachable: English is a fine answer
+        log.info("users.info for %s failed (%s); answering in English", user_id, exc)
+        return DEFAULT_LOCALE
+    return normalize_locale(user.get("locale") if isinstance(user, dict) else None)
 
 
 def _settled_already(services: Services, kind: str, target: str) -> WorkOutcome | None:
