@@ -24,7 +24,8 @@ def remember_request(session: Session, *, key: str, now: datetime) -> bool:
         statement = sqlite_insert(SeenRequest).values(values).on_conflict_do_nothing(index_elements=["key"])
     else:  # pragma: no cover - the two stores we support are above
         statement = insert(SeenRequest).values(values)
-    return bool(session.exec(statement).rowcount)
+    # RETURNING says whether a row went in (rowcount of ON CONFLICT DO NOTHING is not reliable on psycopg).
+    return session.execute(statement.returning(SeenRequest.key)).first() is not None  # type: ignore[arg-type]
 
 
 def forget_requests(session: Session, *, before: datetime) -> int:
