@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     digest_min_seconds: int = Field(default=300, ge=0)
     digest_step_seconds: int = Field(default=30, ge=0)
     digest_max_seconds: int = Field(default=1800, ge=0)
+    # A claimed work item is another worker's to take when its heartbeat stops for this long.
+    work_lease_seconds: float = Field(default=15.0, ge=1.0, le=600.0)
 
     @field_validator("database_url")
     @classmethod

@@ -142,8 +142,8 @@ class _Claimed:
 
 def work_lease(services: Services) -> timedelta:
     """How long a claim lasts without a heartbeat (WORK_LEASE_SECONDS, default 15 s)."""
-    seconds = getattr(services.settings, "work_lease_seconds", None)
-    return timedelta(seconds=float(seconds)) if seconds else DEFAULT_LEASE
+    seconds = services.settings.work_lease_seconds
+    return timedelta(seconds=seconds) if seconds else DEFAULT_LEASE
 
 
 def run_due_work(
