@@ -80,7 +80,10 @@ def read_body(environ: dict[str, Any], *, deadline_seconds: float = READ_DEADLIN
                 sock.settimeout(remaining)
             try:
                 chunk = stream.read(min(_READ_CHUNK, length - received))
-            except TimeoutError as exc:
+            except (TimeoutError, ConnectionResetError) as exc:
+                # bot.webworker reports a socket timeout as a reset connection.
+                if isinstance(exc, ConnectionResetError) and time.monotonic() < deadline - 0.05:
+                    raise
                 raise BodyTimeout(f"{received} of {length} bytes in {deadline_seconds:.0f} s") from exc
             if not chunk:
                 break

@@ -30,9 +30,11 @@ log = logging.getLogger(__name__)
 EXIT_LOST_LEADERSHIP = 1
 
 # gunicorn settings of `serve --http` (README "Running it"): a stalled or huge upload cannot take the workers.
-# The body itself is bounded by bot.front (64 KiB, read within 5 s); these bound the request line and headers,
-# idle keep-alive connections, and a worker that stops answering its master.
+# The body is bounded by bot.front (64 KiB, read within 5 s); the worker class bounds every blocking read and
+# write (2 s) and gives a thread only to connections with bytes to read; the rest bound the request line and
+# headers, idle keep-alive connections, and a worker that stops answering its master.
 GUNICORN_LIMITS: dict[str, Any] = {
+    "worker_class": "bot.webworker.BoundedThreadWorker",  # gthread that never waits long on one client
     "threads": 8,
     "timeout": 30,  # a worker silent for 30 s is restarted by the master
     "graceful_timeout": 20,
@@ -203,7 +205,6 @@ def run_http(settings: Settings, services: Services, *, port: int, scheduler: bo
         def load_config(self) -> None:
             options: dict[str, Any] = {
                 "bind": f"0.0.0.0:{port}",
-                "worker_class": "gthread",
                 "workers": workers,
                 **GUNICORN_LIMITS,
                 "accesslog": None,

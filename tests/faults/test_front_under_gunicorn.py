@@ -1,4 +1,4 @@
-"""The front under a real gunicorn: stalled and huge uploads, bad timestamps, malformed and replayed bodies."""
+"""The front under real gunicorn: stalled and huge uploads, bad timestamps, malformed and replayed bodies."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from bot.sandbox import SandboxServer
 from bot.sync.mappings import seed_default_mappings
+from bot.webworker import IO_TIMEOUT_SECONDS
 from storage.db import session_scope
 from storage.models import WorkItem
 from tests.fakes.slack_api import FakeSlack
@@ -123,8 +124,23 @@ def test_bad_requests_are_refused_with_no_traceback_and_a_replay_does_nothing(
 def test_connections_that_send_nothing_leave_healthz_answering(serve: Serve) -> None:
     silent = [socket.create_connection(("127.0.0.1", serve.port), timeout=10) for _ in range(STALLED)]
     try:
+        time.sleep(0.2)
         for _ in range(3):
             assert httpx.get(f"{serve.base}/healthz", timeout=1.0).status_code == 200
     finally:
         for conn in silent:
             conn.close()
+
+
+def test_half_sent_headers_hold_a_thread_only_for_the_io_timeout(serve: Serve) -> None:
+    halves = [socket.create_connection(("127.0.0.1", serve.port), timeout=10) for _ in range(STALLED)]
+    try:
+        for conn in halves:
+            conn.sendall(b"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slack-")
+        time.sleep(0.2)
+        limit = 3 * IO_TIMEOUT_SECONDS + 1.0  # two rounds of stalled clients per worker at most
+        assert httpx.get(f"{serve.base}/healthz", timeout=limit).status_code == 200
+    finally:
+        for conn in halves:
+            conn.close()
+    assert "Traceback" not in serve.log_text()
