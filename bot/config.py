@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     bc_max_concurrency: int = Field(default=4, ge=1, le=5)
     bc_batch_size: int = Field(default=100, ge=1, le=100)
     bc_requests_per_5_minutes: int = Field(default=6000, ge=1, le=6000)
+    # A claimed work item is another worker's to take when its heartbeat stops for this long.
+    work_lease_seconds: float = Field(default=15.0, ge=1.0, le=600.0)
 
     @model_validator(mode="before")
     @classmethod

@@ -154,6 +154,11 @@ class Services:
             db=self.db, bc=connectors.bc, dataverse=connectors.dataverse, channel=self.settings.slack_channel
         )
 
+    @property
+    def seal_key(self) -> str:
+        """The key that seals modal metadata (bot.seal): the signing secret, else the bot token."""
+        return self.settings.secret("slack_signing_secret") or self.settings.secret("slack_bot_token") or ""
+
     def is_admin(self, user_id: str) -> bool:
         """True when the Slack user is one of SYNC_ADMINS."""
         return user_id in self.settings.sync_admins

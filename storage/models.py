@@ -360,9 +360,26 @@ class WorkItem(SQLModel, table=True):
     door: Door = Field(default=Door.SLACK, sa_type=enum_type(Door))
     claimed_by: str | None = Field(default=None, max_length=100)
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)  # renewed while it runs
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     result: str | None = Field(default=None, sa_type=Text)
     response_url: str | None = Field(default=None, max_length=2000)
+
+
+class SeenRequest(SQLModel, table=True):
+    """A signed Slack request already handled (its signature's digest), kept for the replay window."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class LeaderFence(SQLModel, table=True):
+    """The fencing token of a leadership (the clock's): raised by every new leader, checked by every job."""
+
+    name: str = Field(primary_key=True, max_length=40)
+    token: int = 0
+    holder: str = Field(default="", max_length=200)
+    taken_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class AuditEntry(SQLModel, table=True):

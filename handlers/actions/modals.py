@@ -16,15 +16,22 @@ from bot.blocks import (
     build_problem,
     build_snooze_modal,
 )
+from bot.ids import CallbackId
 from bot.operations import errorlog
 from bot.operations.requests import error_target
+from bot.seal import seal
 from handlers.actions.clicked import clicked_number
 from handlers.request import SlackRequest, slack_request
 from handlers.views.purge import open_purge_confirmation
 from storage.models import ErrorStatus, SyncError
 
 
-def _open(request: SlackRequest, view: View) -> None:
+def _open(request: SlackRequest, view: View, *, purpose: str | None = None) -> None:
+    """Open `view`; with a purpose, its private_metadata is sealed for this user (checked at submit)."""
+    if purpose is not None and view.private_metadata:
+        view.private_metadata = seal(
+            request.services.seal_key, purpose=purpose, value=view.private_metadata, user_id=request.actor.id
+        )
     if not request.open_modal(view):
         request.reply(build_problem(Problem.DIALOG_NOT_OPENED, locale=request.locale))
 
@@ -55,7 +62,7 @@ def handle_couple(
             return
         error = _open_error(request, action)
         if error is not None:
-            _open(request, build_couple_modal(error, locale=request.locale))
+            _open(request, build_couple_modal(error, locale=request.locale), purpose=CallbackId.COUPLE)
 
     request.attempt(open_couple)
 
@@ -70,7 +77,7 @@ def handle_snooze(
     def open_snooze() -> None:
         error = _open_error(request, action)
         if error is not None:
-            _open(request, build_snooze_modal(error, locale=request.locale))
+            _open(request, build_snooze_modal(error, locale=request.locale), purpose=CallbackId.SNOOZE)
 
     request.attempt(open_snooze)
 

@@ -7,11 +7,12 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from bot.seal import seal
 from storage.models import ErrorStatus, Notification, SyncError, WorkStatus
 from storage.types import utcnow
 from tests.factories import make_error
 from tests.fakes.slack_payloads import plain_input, static_select
-from tests.handlers.conftest import ADMIN, USER, Harness
+from tests.handlers.conftest import ADMIN, SECRET, USER, Harness
 
 GUID = "6f1c0c7e-1111-2222-3333-444455556666"
 
@@ -157,7 +158,7 @@ def test_purge_submission_with_unreadable_metadata_deletes_nothing(harness: Harn
 def test_snooze_submission_snoozes_for_the_chosen_time(harness: Harness) -> None:
     error_id = _error(harness, slack_channel="C1", slack_ts="1.1")
     values = {"snooze_duration_block": {"snooze_duration": static_select("4h")}}
-    response = harness.submit("snooze_modal", values, metadata=str(error_id))
+    response = harness.submit("snooze_modal", values, metadata=_sealed(error_id, "snooze_modal", USER))
     assert response.status_code == 200 and response.text == ""
     harness.wait(harness.audit, 1)
     with Session(harness.db) as session:
@@ -169,9 +170,32 @@ def test_snooze_submission_snoozes_for_the_chosen_time(harness: Harness) -> None
 def test_snooze_submission_with_a_bad_choice_keeps_the_modal_open(harness: Harness) -> None:
     error_id = _error(harness)
     values = {"snooze_duration_block": {"snooze_duration": static_select("forever")}}
-    ack = harness.submit("snooze_modal", values, metadata=str(error_id)).json()
+    ack = harness.submit("snooze_modal", values, metadata=_sealed(error_id, "snooze_modal", USER)).json()
     assert ack["response_action"] == "errors" and "snooze_duration_block" in ack["errors"]
     assert harness.audit() == []
+
+
+def _sealed(error_id: int | None, callback_id: str, user: str) -> str:
+    """private_metadata as the bot seals it when it opens the modal for `user`."""
+    return seal(SECRET, purpose=callback_id, value=str(error_id), user_id=user)
+
+
+def test_a_snooze_submission_for_another_error_than_the_modal_showed_changes_nothing(
+    harness: Harness,
+) -> None:
+    error_id = _error(harness)
+    values = {"snooze_duration_block": {"snooze_duration": static_select("4h")}}
+    forged = [
+        str(error_id),
+        _sealed(error_id, "snooze_modal", ADMIN),
+        _sealed(error_id, "couple_modal", USER),
+    ]
+    for metadata in forged:
+        ack = harness.submit("snooze_modal", values, metadata=metadata, user=USER).json()
+        assert ack["response_action"] == "errors"
+    with Session(harness.db) as session:
+        error = session.get(SyncError, error_id)
+        assert error is not None and error.status == ErrorStatus.OPEN
 
 
 def _couple_values(reference: str, sync: str = "none") -> dict[str, object]:
@@ -184,7 +208,10 @@ def _couple_values(reference: str, sync: str = "none") -> dict[str, object]:
 def test_couple_submission_with_a_bad_reference_names_the_problem(harness: Harness) -> None:
     error_id = _error(harness, source_table="customer", destination_table="account")
     ack = harness.submit(
-        "couple_modal", _couple_values("nonsense"), metadata=str(error_id), user=ADMIN
+        "couple_modal",
+        _couple_values("nonsense"),
+        metadata=_sealed(error_id, "couple_modal", ADMIN),
+        user=ADMIN,
     ).json()
     assert ack["response_action"] == "errors"
     assert "couple_reference_block" in ack["errors"]
@@ -194,14 +221,22 @@ def test_couple_submission_with_a_bad_reference_names_the_problem(harness: Harne
 def test_couple_submission_naming_the_same_app_is_refused_in_the_modal(harness: Harness) -> None:
     error_id = _error(harness, source_table="customer", destination_table="account")
     ack = harness.submit(
-        "couple_modal", _couple_values("customer:20000"), metadata=str(error_id), user=ADMIN
+        "couple_modal",
+        _couple_values("customer:20000"),
+        metadata=_sealed(error_id, "couple_modal", ADMIN),
+        user=ADMIN,
     ).json()
     assert ack["response_action"] == "errors" and "Dataverse" in ack["errors"]["couple_reference_block"]
 
 
 def test_couple_submission_queues_the_coupling(harness: Harness) -> None:
     error_id = _error(harness, source_table="customer", destination_table="account")
-    response = harness.submit("couple_modal", _couple_values(GUID, "bc"), metadata=str(error_id), user=ADMIN)
+    response = harness.submit(
+        "couple_modal",
+        _couple_values(GUID, "bc"),
+        metadata=_sealed(error_id, "couple_modal", ADMIN),
+        user=ADMIN,
+    )
     assert response.status_code == 200 and response.text == ""
     (dm,) = harness.calls("chat.postMessage")
     assert "Queued" in dm.body["text"]
@@ -213,8 +248,22 @@ def test_couple_submission_queues_the_coupling(harness: Harness) -> None:
 
 def test_couple_submission_by_a_non_admin_is_refused(harness: Harness) -> None:
     error_id = _error(harness, source_table="customer", destination_table="account")
-    harness.submit("couple_modal", _couple_values(GUID), metadata=str(error_id), user=USER)
+    harness.submit(
+        "couple_modal", _couple_values(GUID), metadata=_sealed(error_id, "couple_modal", USER), user=USER
+    )
     (dm,) = harness.calls("chat.postMessage")
     assert "Only sync admins" in dm.body["text"]
     assert harness.work() == []
     assert [(a.action, a.result) for a in harness.audit()] == [("couple", "refused")]
+
+
+def test_the_snooze_modal_opened_by_a_click_is_accepted_at_submit(harness: Harness) -> None:
+    error_id = _error(harness)
+    harness.click("snooze", str(error_id), user=USER)
+    (opened,) = harness.calls("views.open")
+    metadata = opened.body["view"]["private_metadata"]
+    values = {"snooze_duration_block": {"snooze_duration": static_select("1h")}}
+    assert harness.submit("snooze_modal", values, metadata=metadata, user=USER).text == ""
+    with Session(harness.db) as session:
+        error = session.get(SyncError, error_id)
+        assert error is not None and error.status == ErrorStatus.SNOOZED
