@@ -284,3 +284,15 @@ def count_skipped(session: Session) -> int:
     return int(
         session.exec(select(func.count()).select_from(Coupling).where(col(Coupling.skipped).is_(True))).one()
     )
+
+
+def count_job_errors(session: Session, *, job_ids: list[str]) -> int:
+    """How many live error entries these jobs wrote or saw again."""
+    if not job_ids:
+        return 0
+    query = (
+        select(func.count())
+        .select_from(SyncError)
+        .where(col(SyncError.job_id).in_(job_ids), col(SyncError.status).in_(LIVE_ERROR_STATUSES))
+    )
+    return int(session.exec(query).one())

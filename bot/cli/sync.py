@@ -36,6 +36,9 @@ from bot.operations.base import InvalidInput
 from bot.services import Services, build_services
 from bot.sync.actions import ActionOutcome, SyncActions
 from bot.sync.deleted import MESSAGE_PREFIX
+from bot.sync.lease import MappingBusy
+from storage.db import session_scope
+from storage.errors import count_job_errors
 from storage.models import JobType, SyncJob, Trigger
 
 # ---- synchronization ------------------------------------------------------------------------------
@@ -100,25 +103,38 @@ def sync_command(
     if full and find_deleted:
         raise UsageError("give --full or --find-deleted, not both", FIND_DELETED_USAGE)
     names = [known_mapping(name, usage=usage("sync")) for name in mappings or []] or None
+    busy: list[MappingBusy] = []
     with sync_services() as (services, actions):
         try:
             if find_deleted:
                 jobs = actions.engine.find_deleted(names, trigger=Trigger.CLI)
             else:
                 with _sync_progress() as progress:
-                    jobs = actions.engine.run(names, full=full, trigger=Trigger.CLI, progress=progress)
+                    report = actions.engine.run_report(
+                        names, full=full, trigger=Trigger.CLI, progress=progress
+                    )
+                jobs, busy = report.jobs, report.busy
         except ValueError as error:
             raise InvalidInput(str(error)) from None
-    if not jobs:
-        out.print("No mapping to synchronize (all disabled or paused).")
-        return
-    out.print(jobs_table(jobs))
-    if find_deleted:
-        _found_deleted(jobs)
-        return
-    failed = sum(job.failed for job in jobs)
-    if failed or any(job.message and job.finished_at and job.failed for job in jobs):
+        for taken in busy:
+            out.print(str(taken), highlight=False)
+        if not jobs:
+            if busy:
+                raise typer.Exit(EXIT_FAILED)
+            out.print("No mapping to synchronize (all disabled or paused).")
+            return
+        out.print(jobs_table(jobs))
+        if find_deleted:
+            _found_deleted(jobs)
+            return
+        failed = sum(job.failed for job in jobs)
+        with session_scope(actions.db) as session:
+            listed = count_job_errors(session, job_ids=[job.id for job in jobs])
+    if failed and listed:
         fail(f"{failed} record(s) failed; see `sync-errors list`.")
+    if failed or busy:
+        stopped = next((job.message for job in jobs if job.failed and job.message), "")
+        fail(f"{failed} record(s) failed: {stopped}" if failed and stopped else "Not every mapping ran.")
 
 
 def _found_deleted(jobs: Sequence[SyncJob]) -> None:

@@ -249,9 +249,9 @@ class SyncIntegrity(RuleBasedStateMachine):
 
 
 SyncIntegrity.TestCase.settings = settings(
-    max_examples=12,
-    stateful_step_count=14,
+    max_examples=10,
+    stateful_step_count=10,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-test_sync_integrity = pytest.mark.slow(SyncIntegrity.TestCase)
+test_sync_integrity = pytest.mark.timeout(1200)(pytest.mark.slow(SyncIntegrity.TestCase))
