@@ -108,6 +108,8 @@ class SyncActions(Protocol):
 
     def couple_match(self, mapping: str, *, actor: str) -> ActionResult: ...
 
+    def couple_create(self, ref: str, *, actor: str) -> ActionResult: ...
+
     def uncouple(self, ref: str, *, actor: str) -> ActionResult: ...
 
     def restore_record(self, error_id: int, *, actor: str) -> ActionResult: ...
@@ -423,6 +425,9 @@ def engine_runners(actions: SyncActions, engine: SyncRunner) -> dict[str, WorkRu
         kinds.COUPLE: couple,
         kinds.COUPLE_MATCH: lambda o: _from_action(
             actions.couple_match(o.str_arg("mapping") or "", actor=o.actor.id)
+        ),
+        kinds.COUPLE_CREATE: lambda o: _from_action(
+            actions.couple_create(o.str_arg("ref") or "", actor=o.actor.id)
         ),
         kinds.COUPLE_DEPENDENCY: lambda o: _from_action(
             actions.couple_dependency(o.int_arg("error_id"), actor=o.actor.id)

@@ -296,3 +296,13 @@ def count_job_errors(session: Session, *, job_ids: list[str]) -> int:
         .where(col(SyncError.job_id).in_(job_ids), col(SyncError.status).in_(LIVE_ERROR_STATUSES))
     )
     return int(session.exec(query).one())
+
+
+def live_errors_of_category(session: Session, *, mapping: str, category: str) -> list[SyncError]:
+    """A mapping's open or snoozed record errors of one category."""
+    query = select(SyncError).where(
+        SyncError.mapping == mapping,
+        SyncError.category == category,
+        col(SyncError.status).in_(LIVE_ERROR_STATUSES),
+    )
+    return list(session.exec(query.order_by(col(SyncError.id))).all())

@@ -664,6 +664,7 @@ class Wording:
             "resync_failed": _p("work", "Re-sync of failed records"),
             "couple": _p("work", "Coupling"),
             "couple_match": _p("work", "Coupling by match"),
+            "couple_create": _p("work", "Creating the partner record"),
             "couple_dependency": _p("work", "Coupling of the missing dependency"),
             "uncouple": _p("work", "Removing the coupling"),
             "restore_record": _p("work", "Restoring the record"),

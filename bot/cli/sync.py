@@ -279,8 +279,21 @@ def couple_command(
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="With --sync: do not ask for confirmation.")
     ] = False,
+    create: Annotated[
+        bool,
+        typer.Option(
+            "--create", help="Create the partner of one uncoupled record on the other side (Create New)."
+        ),
+    ] = False,
 ) -> None:
     """Couple a Business Central record to a Dataverse row, or couple a mapping's records by matching."""
+    if create:
+        if match is not None or dataverse_ref or not bc_ref or sync != "none":
+            raise UsageError("--create takes one record: couple REF --create", usage("couple"))
+        ref = bc_ref
+        valid_ref(ref)
+        _act("couple_create", ref, lambda a: a.couple_create(ref, actor=terminal_actor().id))
+        return
     if match is not None:
         if bc_ref or dataverse_ref:
             raise UsageError("give either two references or --match MAPPING", usage("couple"))

@@ -32,6 +32,7 @@ RESYNC = "resync"
 RESYNC_FAILED = "resync_failed"
 COUPLE = "couple"
 COUPLE_MATCH = "couple_match"
+COUPLE_CREATE = "couple_create"
 COUPLE_DEPENDENCY = "couple_dependency"
 UNCOUPLE = "uncouple"
 RESTORE_RECORD = "restore_record"
@@ -47,6 +48,7 @@ KINDS = frozenset(
         RESYNC_FAILED,
         COUPLE,
         COUPLE_MATCH,
+        COUPLE_CREATE,
         COUPLE_DEPENDENCY,
         UNCOUPLE,
         RESTORE_RECORD,
@@ -62,6 +64,7 @@ KINDS = frozenset(
 ADMIN_KINDS: dict[str, str] = {
     COUPLE: "couple",
     COUPLE_MATCH: "couple",
+    COUPLE_CREATE: "couple",
     COUPLE_DEPENDENCY: "couple",
     UNCOUPLE: "uncouple",
     RESTORE_RECORD: "restore_record",

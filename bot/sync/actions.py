@@ -17,12 +17,13 @@ from bot.sync.engine import SYSTEM_ACTOR, RecordSyncResult, SyncEngine
 from bot.sync.fieldmap import MappingSpec, MatchField, flows
 from bot.sync.locate import Located, Locator, RecordMissing
 from bot.sync.mappings import spec_for
-from bot.sync.project import source_system
+from bot.sync.project import destination_system, source_system
 from bot.sync.retry import live_record_errors
 from storage.couplings import (
     by_bc_ids,
     by_dataverse_ids,
     failed_not_skipped,
+    forget_uncoupled,
     get_by_bc,
     get_by_dataverse,
     list_skipped,
@@ -180,10 +181,23 @@ class SyncActions:
             taken_bc = get_by_bc(session, table=spec.bc.entity_set, record_id=bc_record.id)
             taken_dv = get_by_dataverse(session, table=spec.dataverse.entity_set, record_id=dv_record.id)
         bc_label = f"{spec.bc.name} {spec.bc.key_of(bc_record.fields) or bc_record.id}"
+        outside = outside_filter(spec, (bc_record, bc_label), (dv_record, dv_at.label))
+        if outside is not None:
+            return _refusal(outside)
         if taken_bc is not None and taken_bc.dataverse_id == dv_record.id:
+            if sync != "none":  # the same pair again: keep the coupling, sync the side that was asked for
+                return self._sync_after_coupling(
+                    spec,
+                    sync,
+                    bc_record.id,
+                    dv_record.id,
+                    f"{bc_label} and {dv_at.label} were already coupled.",
+                    {"coupling_id": taken_bc.id},
+                )
             return _refusal(
-                f"{bc_label} and {dv_at.label} are already coupled to each other; nothing changed. "
-                f"To synchronize them now, use resync (or couple with --sync after uncouple)."
+                f"{bc_label} and {dv_at.label} are already coupled to each other; nothing changed (pending "
+                "changes stay and sync on the next run). To take one side's values now, add --sync bc or "
+                "--sync dataverse."
             )
         if taken_dv is not None and taken_dv.bc_id != bc_record.id:
             other = f"{spec.bc.name} {taken_dv.bc_key or taken_dv.bc_id}"
@@ -233,16 +247,71 @@ class SyncActions:
         message = f"Coupled {bc_label} to {spec.dataverse.name} {dv_record.id}."
         data: dict[str, Any] = {"coupling_id": coupling_id, "job_id": job.id}
         if sync != "none":
-            direction = Direction.TO_DATAVERSE if sync == "bc" else Direction.FROM_DATAVERSE
-            source_id = bc_record.id if sync == "bc" else dv_record.id
-            result = self.engine.sync_records(spec.name, direction, [source_id], overwrite=True)
-            data["sync_job_id"] = result.job.id
-            if source_id not in result.succeeded:
-                return ActionOutcome(
-                    False, message + " The synchronization after coupling failed.", data=data
-                )
-            message += f" Synchronized with the {_system_label(source_system(direction))} data."
+            return self._sync_after_coupling(spec, sync, bc_record.id, dv_record.id, message, data)
         return ActionOutcome(True, message, data=data)
+
+    def _sync_after_coupling(
+        self,
+        spec: MappingSpec,
+        sync: SyncChoice,
+        bc_id: str,
+        dataverse_id: str,
+        message: str,
+        data: dict[str, Any],
+    ) -> ActionOutcome:
+        """Synchronize After Coupling: the chosen side's values overwrite the other's."""
+        direction = Direction.TO_DATAVERSE if sync == "bc" else Direction.FROM_DATAVERSE
+        source_id = bc_id if sync == "bc" else dataverse_id
+        result = self.engine.sync_records(spec.name, direction, [source_id], overwrite=True)
+        data["sync_job_id"] = result.job.id
+        if source_id not in result.succeeded:
+            return ActionOutcome(False, message + " The synchronization after coupling failed.", data=data)
+        message += f" Synchronized with the {_system_label(source_system(direction))} data."
+        return ActionOutcome(True, message, data=data)
+
+    def couple_create(self, ref: str, *, actor: str) -> ActionOutcome:
+        """Create New: create the partner of one uncoupled record on the other side and couple it."""
+        located = self.locator.locate(ref)
+        spec = located.spec
+        if located.coupling is not None:
+            return _refusal(f"{located.label} is already coupled; uncouple it first to create a new partner.")
+        try:
+            record = self.locator.record(located)
+        except RecordMissing as missing:
+            return _refusal(str(missing))
+        label = f"{located.label}"
+        outside = outside_filter(spec, (record, label))
+        if outside is not None:
+            return _refusal(outside)
+        direction = (
+            Direction.TO_DATAVERSE if located.system is System.BUSINESS_CENTRAL else Direction.FROM_DATAVERSE
+        )
+        if not flows(spec.direction, direction):
+            where = _system_label(located.system)
+            return _refusal(
+                f"{spec.name} does not synchronize from {where}, so it cannot create a partner there."
+            )
+        with session_scope(self.db) as session:
+            forget_uncoupled(
+                session,
+                system=located.system,
+                table=spec.side(located.system).entity_set,
+                record_id=record.id,
+            )
+        result = self.engine.sync_records(
+            spec.name, direction, [record.id], create_new=True, trigger=self.trigger
+        )
+        if record.id not in result.succeeded:
+            why = result.aborted.message if result.aborted is not None else "see `sync-errors list`"
+            return ActionOutcome(
+                False, f"Creating the partner of {label} failed: {why}", data={"job_id": result.job.id}
+            )
+        other = _system_label(destination_system(direction))
+        return ActionOutcome(
+            True,
+            f"Created the partner of {label} in {other} and coupled them.",
+            data={"job_id": result.job.id},
+        )
 
     def couple_match(
         self,
@@ -575,3 +644,13 @@ def locate_record(actions: SyncActions, ref: str) -> tuple[Located, Record]:
     """The located reference and its record (for callers that show a record before acting)."""
     located = actions.locator.locate(ref)
     return located, actions.locator.record(located)
+
+
+def outside_filter(spec: MappingSpec, *records: tuple[Record, str]) -> str | None:
+    """Why a record cannot be coupled in this mapping (outside its table filter), or None."""
+    for record, label in records:
+        side = spec.side(System(record.system))
+        if side.accepts is not None and not side.accepts(record.fields):
+            described = side.filter_text or "its table filter"
+            return f"{label} is outside {spec.name}'s filter ({described}): it cannot be coupled there."
+    return None

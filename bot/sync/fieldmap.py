@@ -28,6 +28,7 @@ class TableSide:
     name_field: str  # display name: "displayName", "name", "fullname"
     caption: str  # "Customer", "Account"
     accepts: RecordFilter | None = None  # the mapping's table filter; None takes every record
+    filter_text: str = ""  # the filter in Business Central's words, e.g. "Type = Person, Company No. set"
 
     @property
     def id_field(self) -> str:

@@ -104,6 +104,7 @@ class PassSettings:
     # Uncoupled records may get a partner (matched, or created when nothing matches): the mapping does not
     # "Synch. Only Coupled Records", or this is a full synchronization, a re-sync or a restore.
     create_uncoupled: bool = False
+    match_first: bool = True  # False: create without looking for a match (Create New, on purpose)
     ambiguous: dict[str, SeveralMatches] = field(default_factory=dict)  # several matches found before
     # Every destination record, to look for partners in (None: read once when an uncoupled record needs it).
     match_targets: list[Record] | None = None
@@ -175,10 +176,11 @@ class DirectionPass:
             if self.s.recovery:
                 couplings.update(self._adopt(session, [r for r in records if r.id not in couplings]))
         uncoupled = [r for r in records if r.id not in couplings and r.id not in self.s.ambiguous]
-        targets = self._match_targets() if uncoupled and self.s.create_uncoupled else []
+        searching = bool(uncoupled) and self.s.create_uncoupled and self.s.match_first
+        targets = self._match_targets() if searching else []
         with session_scope(self.db) as session:
             search = PartnerSearch()
-            if uncoupled and self.s.create_uncoupled:
+            if searching:
                 search = find_partners(
                     session,
                     spec=self.s.spec,

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.commands import Couple, CoupleMatch, DeleteRecord, Restore, Resync, RunNow, Sync, Uncouple
+from bot.commands import (
+    Couple,
+    CoupleCreate,
+    CoupleMatch,
+    DeleteRecord,
+    Restore,
+    Resync,
+    RunNow,
+    Sync,
+    Uncouple,
+)
 from bot.operations import requests
 from bot.operations import schedule as schedules
 from handlers.request import Asked, SlackRequest
@@ -60,6 +70,11 @@ def couple_match(command: CoupleMatch, request: SlackRequest) -> Asked:
     return [_ask(request, requests.COUPLE_MATCH, f"mapping:{command.mapping}", {"mapping": command.mapping})]
 
 
+def couple_create(command: CoupleCreate, request: SlackRequest) -> Asked:
+    """Create the partner of one uncoupled record and couple it (admins)."""
+    return [_ask(request, requests.COUPLE_CREATE, f"create:{command.ref}", {"ref": command.ref})]
+
+
 def uncouple(command: Uncouple, request: SlackRequest) -> Asked:
     """Remove a record's coupling (admins)."""
     return [_ask(request, requests.UNCOUPLE, f"record:{command.ref}", {"ref": command.ref})]
@@ -97,6 +112,7 @@ QUEUES: dict[type[Any], QueueRoute] = {
     Resync: resync,
     Couple: couple,
     CoupleMatch: couple_match,
+    CoupleCreate: couple_create,
     Uncouple: uncouple,
     Restore: restore,
     DeleteRecord: delete_record,
