@@ -77,6 +77,10 @@ _EXCHANGE_RATE_TEXT = re.compile(
 _CURRENCY_CODE = re.compile(r"\b(?:currency|isocurrencycode)(?: code)?[ :=]+'?\"?([A-Z]{3})\b")
 _MUST_BE_COUPLED = re.compile(r"^(.+?) (\S+) must be coupled to a record in ([\w ]+?)\.?$")
 _COUPLED_TO_DELETED = re.compile(r"coupled to a deleted record", re.IGNORECASE)
+_NO_RESOURCE = re.compile(
+    r"Resource not found for the segment|No HTTP resource was found|environment '.*' does not exist",
+    re.IGNORECASE,
+)
 _VOLATILE = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|\d+")
 _GATEWAY_STATUSES = frozenset({502, 503, 504})
 _USEFUL_BODY_KEYS = ("error_codes", "trace_id", "correlation_id", "timestamp", "error_uri")
@@ -397,7 +401,8 @@ def _connector_error(err: ConnectorError, context: ClassifyContext) -> _Draft:
             facts={**base, "stale_etag": True},
         )
     if isinstance(err, NotFound):
-        if code and "Company" in code:
+        # An unknown table or URL is a setup problem (wrong API URL, missing entity), never a deleted record.
+        if (code and "Company" in code) or _NO_RESOURCE.search(text):
             return _Draft(
                 Category.OTHER,
                 text,
