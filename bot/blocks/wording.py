@@ -737,7 +737,7 @@ class Wording:
         if category == Category.DEPENDENCY_NOT_COUPLED:
             record = self._dependency(facts)
             if facts.get("missing_reference"):
-                where = self.system(str(facts.get("dependency_system") or ""))
+                where = self.system(str(facts.get("missing_in") or ""))
                 return _(
                     "This record is fine; {record}, which it refers to, is missing in {app}. Re-create or "
                     "couple {record} first (Couple dependency below), then Re-sync this record."

@@ -465,17 +465,75 @@ class SyncActions:
                 error,
             )
         dep = spec_for(str(facts["dependency_mapping"]))
-        key = str(facts.get("dependency_key") or "")
         dep_system = System(str(facts.get("dependency_system") or System.BUSINESS_CENTRAL.value))
+        # Dataverse records are found by GUID (older entries kept it in dependency_key), BC ones by code.
+        key = str(
+            (facts.get("dependency_id") if dep_system is System.DATAVERSE else None)
+            or facts.get("dependency_key")
+            or ""
+        )
         try:
-            coupled = self._couple_one(dep, dep_system, key)
+            if facts.get("missing_reference"):
+                # The coupling exists but its partner is gone: re-create the partner from this record.
+                coupled = self._restore_one(dep, dep_system, key)
+            else:
+                coupled = self._couple_one(dep, dep_system, key)
         except (ConnectorError, RecordMissing) as exc:
             return ActionOutcome(False, str(exc), error)
         if not coupled.ok:
-            return ActionOutcome(False, coupled.message, error)
+            return ActionOutcome(False, coupled.message, error, refused=coupled.refused)
         outcome = self.resync(error_id, actor=actor)
         outcome.message = f"{coupled.message} {outcome.message}"
         return outcome
+
+    def _restore_one(self, dep: MappingSpec, system: System, key: str) -> ActionOutcome:
+        """Re-create the deleted partner of a coupled dependency (e.g. currency EUR's Dataverse row)."""
+        records = self._dependency_records(dep, system, key)
+        side = dep.side(system)
+        if not records:
+            return ActionOutcome(False, f"{side.caption} {key} does not exist in {_system_label(system)}.")
+        other = System.DATAVERSE if system is System.BUSINESS_CENTRAL else System.BUSINESS_CENTRAL
+        direction = Direction.TO_DATAVERSE if system is System.BUSINESS_CENTRAL else Direction.FROM_DATAVERSE
+        if not flows(dep.direction, direction):
+            return _refusal(
+                f"{dep.name} does not synchronize from {_system_label(system)}, so {side.caption} {key} "
+                f"cannot be re-created in {_system_label(other)} from here; create it there and couple it."
+            )
+        result = self.engine.sync_records(
+            dep.name, direction, [records[0].id], deletion=DeletionConflictResolution.RESTORE
+        )
+        if records[0].id not in result.succeeded:
+            why = (
+                result.aborted.message
+                if result.aborted is not None
+                else self._latest_message(dep, system, records[0].id)
+            )
+            return ActionOutcome(
+                False, f"Re-creating {side.caption} {key} in {_system_label(other)} failed: {why}"
+            )
+        return ActionOutcome(True, f"Re-created {side.caption} {key} in {_system_label(other)}.")
+
+    def _latest_message(self, spec: MappingSpec, system: System, record_id: str) -> str:
+        direction = Direction.TO_DATAVERSE if system is System.BUSINESS_CENTRAL else Direction.FROM_DATAVERSE
+        with session_scope(self.db) as session:
+            latest = live_record_errors(
+                session,
+                mapping=spec.name,
+                direction=direction,
+                source_table=spec.side(system).name,
+                source_ids=[record_id],
+            )
+        return max(latest, key=lambda e: e.last_seen_at).message if latest else "see `sync-errors list`"
+
+    def _dependency_records(self, dep: MappingSpec, system: System, key: str) -> list[Record]:
+        side = dep.side(system)
+        store = self.engine.store(system)
+        if system is System.BUSINESS_CENTRAL:
+            return [r for r in self.engine.read_all(store, side.entity_set) if side.key_of(r.fields) == key]
+        try:
+            return [store.get(side.entity_set, key)]
+        except NotFound:
+            return []
 
     def _couple_one(self, dep: MappingSpec, system: System, key: str) -> ActionOutcome:
         side = dep.side(system)
