@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
 from bot.services import Services
@@ -33,7 +34,8 @@ def build_app(settings: Settings, services: Services, *, socket_mode: bool = Fal
         # Do not call auth.test at start: a Slack outage must not stop the bot from starting.
         token_verification_enabled=False,
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
-        raise_error_for_unhandled_request=False,
+        # Unknown action_ids, callbacks and events reach log_listener_error, which acks them (never a 404).
+        raise_error_for_unhandled_request=True,
     )
 
     @app.middleware
@@ -47,9 +49,35 @@ def build_app(settings: Settings, services: Services, *, socket_mode: bool = Fal
     def log_listener_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
         """Log a listener failure with its traceback; Slack gets an empty 200, the user an ephemeral line."""
         if isinstance(error, BoltUnhandledRequestError):
-            return BoltResponse(status=404, body="")
+            log.info("acknowledged a request no listener handles: %s", describe_unhandled(body))
+            return BoltResponse(status=200, body="")
+        if isinstance(error, SQLAlchemyError):
+            # The store is unavailable (after write_transaction's retries): no ack, one line, no traceback.
+            log.error("the store failed while answering a %s: %s", body.get("type"), _first_line(error))
+            return None
         log.exception("listener failed", exc_info=error, extra={"type": body.get("type")})
         return None
 
     register_handlers(app)
     return app
+
+
+def describe_unhandled(body: dict[str, Any]) -> str:
+    """What a request no listener handles was: its type and action_ids, callback_id or event type."""
+    kind = str(body.get("type") or body.get("command") or "request")
+    actions = body.get("actions")
+    if isinstance(actions, list):
+        ids = ", ".join(str(a.get("action_id")) for a in actions if isinstance(a, dict))
+        return f"{kind} with action_id {ids or '(none)'}"
+    view = body.get("view")
+    if isinstance(view, dict):
+        return f"{kind} of callback_id {view.get('callback_id')}"
+    event = body.get("event")
+    if isinstance(event, dict):
+        return f"{kind} of event {event.get('type')}"
+    return kind
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -1,11 +1,15 @@
 """Leader election: exactly one process runs the scheduler (a PostgreSQL advisory lock, or a lock file).
 
 On PostgreSQL the leader holds a session-level `pg_try_advisory_lock(LEADER_LOCK_KEY)` on a dedicated
-AUTOCOMMIT connection that never goes back to a pool, and checks it regularly; a second clock waits as a hot
-standby and takes over when the leader's connection closes. If the leader's lock connection fails it stops
-its scheduler and exits non-zero rather than risk two leaders. On SQLite only one process may schedule: it
-holds `flock` on "<db file>.clock.lock"; a second one is refused (`clock` exits 2, `serve` runs without a
-scheduler).
+AUTOCOMMIT connection that never goes back to a pool; a second clock waits as a hot standby and takes over
+when the leader's connection closes. On SQLite only one process may schedule: it holds `flock` on
+"<db file>.clock.lock"; a second one is refused (`clock` exits 2, `serve` runs without a scheduler).
+
+Fencing, so that two leaders never run jobs at the same time: every new leader raises a fencing token in the
+store (LeaderFence) and waits TAKEOVER_CHECKS check intervals before its first job; the leader confirms its
+lock connection and the token before every job run (a job of a replaced leader does not start) and every
+check interval (CHECK_SECONDS); when either fails it stops the scheduler and exits non-zero, so its running
+jobs end with it before the new leader's wait is over.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
+from apscheduler.events import EVENT_JOB_ADDED, EVENT_JOB_MODIFIED, JobEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -29,15 +34,20 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
+from sqlmodel import Session
 
 from bot.config import Settings
-from storage.db import make_engine
+from storage.db import make_engine, write_transaction
+from storage.fencing import current_fence, raise_fence
 
 LEADER_LOCK_KEY = 0x5359_4E43_4552_5253  # "SYNCERRS": outside hashtext()'s int4 range used by job locks
 APPLICATION_NAME = "sync-errors clock"
 EXIT_OK = 0
 EXIT_LOST = 1
 EXIT_REFUSED = 2
+FENCE_NAME = "clock"
+CHECK_SECONDS = 1.0  # how often the leader confirms its lock between jobs
+TAKEOVER_CHECKS = 3  # a new leader waits this many check intervals: the old one has stopped by then
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +212,77 @@ def _first_line(error: BaseException) -> str:
     return text_.splitlines()[0] if text_ else type(error).__name__
 
 
+# ---- fencing ----------------------------------------------------------------------------------------
+
+
+class Fence:
+    """The leadership of this process as jobs see it: the lock plus the fencing token taken with it."""
+
+    def __init__(self, db: Engine, leader: Leader) -> None:
+        self.db = db
+        self.leader = leader
+        self.token = write_transaction(
+            db, lambda session: raise_fence(session, name=FENCE_NAME, holder=whoami())
+        )
+        self.lost = threading.Event()
+        self.reason = ""
+
+    def confirm(self) -> None:
+        """Raise LeadershipLost unless the lock is still ours and no newer leader raised the token."""
+        if self.lost.is_set():
+            raise LeadershipLost(self.reason)
+        self.leader.check()
+        with Session(self.db) as session:
+            fence = current_fence(session, name=FENCE_NAME)
+        if fence is None or fence.token != self.token:
+            newer = f"token {fence.token}, {fence.holder}" if fence is not None else "no token"
+            raise LeadershipLost(f"a newer leader took over ({newer}; ours was {self.token})")
+
+    def lose(self, reason: str) -> None:
+        """Note that leadership is gone (the clock's loop stops the scheduler at once)."""
+        self.reason = reason
+        self.lost.set()
+
+
+def fenced(func: Callable[..., object], fence: Fence) -> Callable[..., object]:
+    """`func` run only while `fence` confirms leadership; otherwise it does not start and leadership ends."""
+
+    def run(*args: object, **kwargs: object) -> object:
+        try:
+            fence.confirm()
+        except LeadershipLost as lost:
+            log.error("%s; this job does not start", lost)
+            fence.lose(str(lost))
+            return None
+        except SQLAlchemyError as error:
+            reason = f"the leadership could not be confirmed: {_first_line(error)}"
+            log.error("%s; this job does not start", reason)
+            fence.lose(reason)
+            return None
+        return func(*args, **kwargs)
+
+    run.__wrapped__ = func  # type: ignore[attr-defined]
+    run.fencing_token = fence.token  # type: ignore[attr-defined]
+    return run
+
+
+def fence_jobs(scheduler: BaseScheduler, fence: Fence) -> None:
+    """Run every job of `scheduler`, now and added later, behind `fence` (call before start)."""
+
+    def wrap(job_id: str, jobstore: str | None = None) -> None:
+        job = scheduler.get_job(job_id, jobstore)
+        if job is not None and getattr(job.func, "fencing_token", None) != fence.token:
+            job.modify(func=fenced(job.func, fence))
+
+    for job in scheduler.get_jobs():
+        wrap(job.id)
+
+    def on_change(event: JobEvent) -> None:
+        wrap(event.job_id, event.jobstore)
+
+    scheduler.add_listener(on_change, EVENT_JOB_ADDED | EVENT_JOB_MODIFIED)
+
+
 # ---- acquiring --------------------------------------------------------------------------------------
 
 
@@ -296,7 +377,7 @@ def run_clock(
     stop_event: threading.Event,
     db: Engine | None = None,
     poll_seconds: float = 5.0,
-    check_seconds: float = 10.0,
+    check_seconds: float = CHECK_SECONDS,
 ) -> int:
     """Lead (or stand by, on PostgreSQL), run the scheduler until `stop_event`; return the exit code.
 
@@ -317,18 +398,34 @@ def run_clock(
     if leader is None:
         return EXIT_OK
     try:
+        try:
+            fence = Fence(engine, leader)
+        except SQLAlchemyError as error:
+            log.error("cannot take the fencing token: %s", _first_line(error))
+            return EXIT_LOST
+        if fence.token > 1 and stop_event.wait(TAKEOVER_CHECKS * check_seconds):
+            return EXIT_OK  # stopped while letting the previous leader's last check pass
         scheduler = make_scheduler()
         if isinstance(scheduler, BlockingScheduler) and not isinstance(scheduler, BackgroundScheduler):
             raise TypeError("run_clock needs a non-blocking scheduler (build_scheduler(..., blocking=False))")
+        fence_jobs(scheduler, fence)
         scheduler.start()
-        log.info("this clock leads (%s, %s); scheduler started", whoami(), leader.description)
-        while not stop_event.wait(check_seconds):
+        log.info(
+            "this clock leads (%s, %s, fencing token %d); scheduler started",
+            whoami(),
+            leader.description,
+            fence.token,
+        )
+        while not stop_event.is_set():
             try:
-                leader.check()
-            except LeadershipLost as lost:
-                log.error("%s; stopping the scheduler and exiting rather than risk two leaders", lost)
+                fence.confirm()
+            except (LeadershipLost, SQLAlchemyError) as lost:
+                reason = _first_line(lost) if isinstance(lost, SQLAlchemyError) else str(lost)
+                log.error("%s; stopping the scheduler and exiting rather than risk two leaders", reason)
                 scheduler.shutdown(wait=False)
                 return EXIT_LOST
+            if fence.lost.wait(check_seconds):
+                continue  # confirm() raises at once with the job's reason
         scheduler.shutdown(wait=True)
         log.info("clock stopped")
         return EXIT_OK

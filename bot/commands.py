@@ -28,6 +28,7 @@ MAX_ERROR_ID = 2**63 - 1
 USAGE: dict[str, str] = {
     "help": "help [SUBCOMMAND]",
     "list": "list [--mapping M] [--category C] [--status open|resolved|snoozed|all] [--limit N] [--json]",
+    "skipped": "skipped [--mapping M] [--json]",
     "show": "show ID [--json]",
     "resync": "resync ID ... | --failed [--mapping M]",
     "couple": "couple BC_REF DV_REF [--sync none|bc|dataverse] / couple --match MAPPING",
@@ -102,6 +103,14 @@ class ListErrors:
     category: str | None = None
     status: StatusFilter = "open"
     limit: int = DEFAULT_LIMIT
+    as_json: bool = False
+
+
+@dataclass(frozen=True)
+class ListSkipped:
+    """The Skipped couplings (Business Central's Coupled Data Synchronization Errors)."""
+
+    mapping: str | None = None
     as_json: bool = False
 
 
@@ -246,6 +255,7 @@ Command: TypeAlias = (
     Summary
     | Help
     | ListErrors
+    | ListSkipped
     | ShowError
     | Resync
     | Couple
@@ -395,7 +405,9 @@ _SPECS: dict[str, dict[str, bool]] = {
         "--status": _VALUE,
         "--limit": _VALUE,
         "--json": _FLAG,
+        "--skipped": _FLAG,
     },
+    "skipped": {"--mapping": _VALUE, "--json": _FLAG},
     "show": {"--json": _FLAG},
     "resync": {"--failed": _FLAG, "--mapping": _VALUE},
     "couple": {"--sync": _VALUE, "--match": _VALUE},
@@ -450,7 +462,17 @@ def _help(words: _Words) -> Command:
     return Help(unknown_word=topic)
 
 
+def _skipped(words: _Words) -> Command:
+    words.count(0, 0)
+    mapping = words.value("--mapping")
+    return ListSkipped(mapping=words.mapping(mapping) if mapping else None, as_json=words.flag("--json"))
+
+
 def _list(words: _Words) -> Command:
+    if words.flag("--skipped"):
+        if any(words.value(option) is not None for option in ("--category", "--status", "--limit")):
+            words.fail("--skipped lists couplings; give it alone or with --mapping")
+        return _skipped(words)
     words.count(0, 0)
     mapping, category = words.value("--mapping"), words.value("--category")
     status = (words.value("--status") or "open").lower()
@@ -589,6 +611,7 @@ def _doctor(words: _Words) -> Command:
 _PARSERS = {
     "help": _help,
     "list": _list,
+    "skipped": _skipped,
     "show": _show,
     "resync": _resync,
     "couple": _couple,
@@ -635,6 +658,9 @@ def _format_words(command: Command) -> list[str]:
             if command.limit != DEFAULT_LIMIT:
                 words += ["--limit", str(command.limit)]
             return words + json_flag
+        case ListSkipped():
+            mapping = ["--mapping", command.mapping] if command.mapping else []
+            return ["skipped", *mapping, *json_flag]
         case ShowError():
             return ["show", str(command.error_id), *json_flag]
         case Resync():

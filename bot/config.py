@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -30,6 +31,14 @@ class LogLevel(StrEnum):
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message names the variable in one line."""
+
+
+SUPPORTED_DATABASES = (
+    "sqlite:///PATH or postgresql://USER@HOST/DB (also postgres:// and postgresql+psycopg://)"
+)
+_SUPPORTED_SCHEMES = frozenset({"sqlite", "sqlite+pysqlite", "postgres", "postgresql", "postgresql+psycopg"})
+_PLACEHOLDER = re.compile(r"<[A-Za-z][A-Za-z0-9 _.-]*>")
+_SECRETS = frozenset({"slack_bot_token", "slack_signing_secret", "slack_app_token", "azure_client_secret"})
 
 
 def normalise_database_url(url: str) -> str:
@@ -71,9 +80,9 @@ class Settings(BaseSettings):
     log_level: LogLevel = LogLevel.INFO
     log_format: LogFormat = LogFormat.CONSOLE
     # Burst folding (Sentry's digest rule): first error at once, then hold, extend per error, cap.
-    digest_min_seconds: int = Field(default=300, ge=0)
-    digest_step_seconds: int = Field(default=30, ge=0)
-    digest_max_seconds: int = Field(default=1800, ge=0)
+    digest_min_seconds: int = Field(default=300, ge=0, le=86400)
+    digest_step_seconds: int = Field(default=30, ge=0, le=3600)
+    digest_max_seconds: int = Field(default=1800, ge=0, le=86400)
     # How hard the bot may use each service (per integration user). Dataverse allows 52 concurrent requests
     # and Business Central processes 5 at once; the defaults leave room for other clients of the same user.
     dataverse_max_concurrency: int = Field(default=8, ge=1, le=52)
@@ -82,12 +91,30 @@ class Settings(BaseSettings):
     bc_max_concurrency: int = Field(default=4, ge=1, le=5)
     bc_batch_size: int = Field(default=100, ge=1, le=100)
     bc_requests_per_5_minutes: int = Field(default=6000, ge=1, le=6000)
+    # A claimed work item is another worker's to take when its heartbeat stops for this long.
+    work_lease_seconds: float = Field(default=15.0, ge=1.0, le=600.0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_placeholders(cls, values: Any) -> Any:
+        # .env.example ships values like https://<org>.crm4.dynamics.com; one copied unchanged is refused.
+        if not isinstance(values, dict):
+            return values
+        for name, value in values.items():
+            found = _PLACEHOLDER.search(value) if isinstance(value, str) else None
+            if found:
+                shown = "a placeholder" if name.lower() in _SECRETS else f"the placeholder {found.group(0)}"
+                raise ValueError(f"{name.upper()}: still holds {shown}; put the real value there")
+        return values
 
     @field_validator("database_url")
     @classmethod
     def _normalise_url(cls, value: str) -> str:
         if "://" not in value:
-            raise ValueError("must be a URL such as sqlite:///sync_errors.db or postgresql://host/db")
+            raise ValueError(f"must be a URL: {SUPPORTED_DATABASES}")
+        scheme = value.split("://", 1)[0].lower()
+        if scheme not in _SUPPORTED_SCHEMES:
+            raise ValueError(f"the database {scheme!r} is not supported; use {SUPPORTED_DATABASES}")
         return normalise_database_url(value)
 
     @field_validator("sync_admins", mode="before")
@@ -112,6 +139,15 @@ class Settings(BaseSettings):
         return value.rstrip("/") if value else value
 
     @model_validator(mode="after")
+    def _digest_order(self) -> Settings:
+        if self.digest_max_seconds < self.digest_min_seconds:
+            raise ValueError(
+                f"DIGEST_MAX_SECONDS: must be at least DIGEST_MIN_SECONDS ({self.digest_min_seconds}), "
+                f"not {self.digest_max_seconds}"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _token_url(self) -> Settings:
         if self.auth_token_url is None and self.azure_tenant_id:
             self.auth_token_url = ENTRA_TOKEN_URL.format(tenant=self.azure_tenant_id)
@@ -131,9 +167,10 @@ class Settings(BaseSettings):
 def describe_validation_error(error: ValidationError) -> str:
     """Turn pydantic's report into one line naming the variable and what is wrong (never its value)."""
     first = error.errors()[0]
-    variable = str(first["loc"][0]).upper() if first["loc"] else "configuration"
     reason = first["msg"].removeprefix("Value error, ")
-    return f"{variable}: {reason}"
+    if not first["loc"]:  # a check across variables already names them
+        return reason
+    return f"{str(first['loc'][0]).upper()}: {reason}"
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from storage.models import AuditEntry, SyncError, SyncJob
+from storage.models import AuditEntry, Coupling, SyncError, SyncJob
 
 if TYPE_CHECKING:
-    from bot.operations.schedule import ScheduleEntry
+    from bot.operations.schedule import JobEntry, ScheduleEntry
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -86,6 +86,26 @@ def schedule_json(entry: ScheduleEntry) -> dict[str, Any]:
     }
 
 
+def job_entry_json(entry: JobEntry) -> dict[str, Any]:
+    """One scheduled job (a sync or a fixed job) for `schedule --json`; a superset of schedule_json."""
+    seconds = entry.every_seconds
+    return {
+        "id": entry.id,
+        "kind": entry.kind,
+        "description": entry.description,
+        "mapping": entry.mapping,
+        "interval_seconds": seconds if entry.cron is None else None,
+        "interval_minutes": seconds // 60 if seconds and entry.cron is None else None,
+        "cron": entry.cron,
+        "state": entry.state,
+        "paused": entry.state == "paused",
+        "enabled": entry.state != "disabled",
+        "last_result": entry.last_result,
+        "last_run_at": iso(entry.last_run_at),
+        "next_run_at": iso(entry.next_run_at),
+    }
+
+
 def audit_json(entry: AuditEntry) -> dict[str, Any]:
     """One audit entry for `audit --json`."""
     return {
@@ -98,3 +118,18 @@ def audit_json(entry: AuditEntry) -> dict[str, Any]:
         "result": entry.result,
         "detail": entry.detail,
     }
+
+
+def skipped_json(coupling: Coupling, error: SyncError | None) -> dict[str, Any]:
+    """One Skipped coupling (`list --skipped --json`): both records and its last error (null once purged)."""
+    return {
+        "coupling_id": coupling.id,
+        "mapping": coupling.mapping,
+        "skipped": coupling.skipped,
+        "failures": coupling.failure_count,
+        "failed_at": iso(error.last_seen_at if error is not None else coupling.updated_at),
+        "business_central": {"table": coupling.bc_table, "id": coupling.bc_id, "key": coupling.bc_key,
+                             "name": coupling.name},
+        "dataverse": {"table": coupling.dataverse_table, "id": coupling.dataverse_id},
+        "last_error": error_json(error) if error is not None else None,
+    }  # fmt: skip

@@ -18,7 +18,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from bot.clock import run_clock, stop_on_signals
 from bot.config import Settings
 from bot.notify import OutboxDelivery
-from bot.scheduler import build_scheduler
+from bot.scheduler import DELIVER_EVERY, build_scheduler
 from bot.services import NotConfigured, Services
 from bot.sync.mappings import seed_default_mappings
 from bot.worker import run_due_work
@@ -28,6 +28,21 @@ from storage.models import SyncJob, Trigger
 log = logging.getLogger(__name__)
 
 EXIT_LOST_LEADERSHIP = 1
+
+# gunicorn settings of `serve --http` (README "Running it"): a stalled or huge upload cannot take the workers.
+# The body is bounded by bot.front (64 KiB, read within 5 s); the worker class bounds every blocking read and
+# write (2 s) and gives a thread only to connections with bytes to read; the rest bound the request line and
+# headers, idle keep-alive connections, and a worker that stops answering its master.
+GUNICORN_LIMITS: dict[str, Any] = {
+    "worker_class": "bot.webworker.BoundedThreadWorker",  # gthread that never waits long on one client
+    "threads": 8,
+    "timeout": 30,  # a worker silent for 30 s is restarted by the master
+    "graceful_timeout": 20,
+    "keepalive": 2,  # idle keep-alive connections are closed after 2 s
+    "limit_request_line": 4094,
+    "limit_request_fields": 50,
+    "limit_request_field_size": 8190,
+}
 
 
 def worker_name(role: str) -> str:
@@ -80,7 +95,12 @@ def make_delivery(services: Services, *, role: str) -> OutboxDelivery | None:
     if services.slack is None:
         return None
     return OutboxDelivery(
-        db=services.db, client=services.slack, digest=services.settings, worker_id=worker_name(role)
+        db=services.db,
+        client=services.slack,
+        digest=services.settings,
+        worker_id=worker_name(role),
+        # keep each channel at its message per second between the scheduler's calls, ending before the next
+        round_seconds=DELIVER_EVERY.total_seconds() * 0.9,
     )
 
 
@@ -190,10 +210,8 @@ def run_http(settings: Settings, services: Services, *, port: int, scheduler: bo
         def load_config(self) -> None:
             options: dict[str, Any] = {
                 "bind": f"0.0.0.0:{port}",
-                "worker_class": "gthread",
                 "workers": workers,
-                "threads": 8,
-                "timeout": 60,
+                **GUNICORN_LIMITS,
                 "accesslog": None,
                 "when_ready": self._when_ready,
                 "on_exit": lambda _server: stop.set(),

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from collections.abc import Mapping as MappingABC
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from apscheduler.executors.pool import BasePoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.config import Settings
+from bot.jobs import catalogue
 from bot.jobs.cleanup import clean_up, last_cleanup_at
 from bot.jobs.find_deleted import FindDeletedFn, engine_find_deleted, find_deleted_nightly
 from bot.jobs.guard import guarded
@@ -32,25 +33,34 @@ from bot.jobs.snoozed import wake_snoozed_errors
 from bot.jobs.summary import post_daily_summary
 from bot.jobs.syncs import ScheduledSyncs, SyncFn
 from bot.jobs.timing import interval_of, next_run_at
+from storage.db import session_scope
 from storage.mappings import list_mappings
+from storage.scheduled import JobReport, paused_job_ids, report_jobs
 from storage.types import utcnow
 
 SYNC_PREFIX = "sync:"
-CLEANUP_JOB = "cleanup"
-FIND_DELETED_JOB = "find_deleted"
-SUMMARY_JOB = "summary"
-DELIVER_JOB = "outbox"
-WORK_JOB = "work"
-SNOOZE_JOB = "snoozed"
-RECONCILE_JOB = "reconcile"
+CLEANUP_JOB = catalogue.CLEANUP.id
+FIND_DELETED_JOB = catalogue.FIND_DELETED.id
+SUMMARY_JOB = catalogue.SUMMARY.id
+DELIVER_JOB = catalogue.OUTBOX.id
+WORK_JOB = catalogue.WORK.id
+SNOOZE_JOB = catalogue.SNOOZED.id
+RECONCILE_JOB = "reconcile"  # internal: keeps the jobs in step with the database; not listed
 
-DELIVER_EVERY = timedelta(seconds=2)
-WORK_EVERY = timedelta(seconds=2)
-SNOOZE_EVERY = timedelta(minutes=1)
+DELIVER_EVERY = catalogue.OUTBOX.every or timedelta(seconds=2)
+WORK_EVERY = catalogue.WORK.every or timedelta(seconds=2)
+SNOOZE_EVERY = catalogue.SNOOZED.every or timedelta(minutes=1)
 RECONCILE_EVERY = timedelta(seconds=30)
-CLEANUP_AT = {"hour": 2, "minute": 30}  # UTC, daily
-FIND_DELETED_AT = {"hour": 3, "minute": 0}  # UTC, daily
-SUMMARY_AT = {"hour": 8, "minute": 0}  # UTC, daily
+
+
+def _daily(job: catalogue.FixedJob) -> dict[str, int]:
+    hour, minute = job.daily_at or (0, 0)
+    return {"hour": hour, "minute": minute}
+
+
+CLEANUP_AT = _daily(catalogue.CLEANUP)  # UTC, daily
+FIND_DELETED_AT = _daily(catalogue.FIND_DELETED)
+SUMMARY_AT = _daily(catalogue.SUMMARY)
 CLEANUP_CATCH_UP = timedelta(minutes=1)  # after a start that finds no cleanup in the last day
 
 QUIET_WHEN_BUSY = frozenset({DELIVER_JOB, WORK_JOB, SNOOZE_JOB, RECONCILE_JOB})
@@ -63,6 +73,7 @@ THREADS = 10
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 def sync_job_id(mapping: str) -> str:
@@ -109,6 +120,7 @@ def build_scheduler(
     planner = SyncJobPlanner(scheduler, db=db, syncs=syncs, default_minutes=default_minutes, clock=clock)
     syncs.after_run = planner.reconcile
     planner.reconcile()
+    board = JobBoard(scheduler, db=db, planner=planner, clock=clock)
     _add_fixed_jobs(
         scheduler,
         settings=settings,
@@ -116,9 +128,11 @@ def build_scheduler(
         deliver=deliver,
         work=work,
         clock=clock,
-        planner=planner,
+        board=board,
         find_deleted=find_deleted or engine_find_deleted(settings, db),
     )
+    board.publish()
+    log.info("scheduler: %s", board.describe())
     return scheduler
 
 
@@ -130,10 +144,11 @@ def _add_fixed_jobs(
     deliver: Callable[[], object] | None,
     work: Callable[[], object] | None,
     clock: Clock,
-    planner: SyncJobPlanner,
+    board: JobBoard,
     find_deleted: FindDeletedFn,
 ) -> None:
     now = clock()
+    track = board.track
 
     def cleanup() -> object:
         return clean_up(
@@ -153,7 +168,7 @@ def _add_fixed_jobs(
         last_cleanup = last_cleanup_at(session)
     catch_up = last_cleanup is None or last_cleanup < now - timedelta(days=1)
     scheduler.add_job(
-        guarded(db, CLEANUP_JOB, cleanup),
+        track(CLEANUP_JOB, guarded(db, CLEANUP_JOB, cleanup), publish=True),
         CronTrigger(**CLEANUP_AT, timezone=UTC),
         id=CLEANUP_JOB,
         name=f"Delete error entries older than {settings.retention_days} days",
@@ -162,26 +177,30 @@ def _add_fixed_jobs(
         **({"next_run_time": now + CLEANUP_CATCH_UP} if catch_up else {}),
     )
     scheduler.add_job(
-        guarded(db, FIND_DELETED_JOB, deleted),
+        track(FIND_DELETED_JOB, guarded(db, FIND_DELETED_JOB, deleted), publish=True),
         CronTrigger(**FIND_DELETED_AT, timezone=UTC),
         id=FIND_DELETED_JOB,
-        name="Find coupled records deleted on one side",
+        name=catalogue.FIND_DELETED.title,
         replace_existing=True,
         misfire_grace_time=DAILY_GRACE_SECONDS,
     )
     scheduler.add_job(
-        guarded(db, SUMMARY_JOB, summary),
+        track(SUMMARY_JOB, guarded(db, SUMMARY_JOB, summary), publish=True),
         CronTrigger(**SUMMARY_AT, timezone=UTC),
         id=SUMMARY_JOB,
-        name="Daily summary",
+        name=catalogue.SUMMARY.title,
         replace_existing=True,
         misfire_grace_time=DAILY_GRACE_SECONDS,
     )
     scheduler.add_job(
-        snoozed, _every(SNOOZE_EVERY), id=SNOOZE_JOB, name="Wake snoozed errors", replace_existing=True
+        track(SNOOZE_JOB, snoozed),
+        _every(SNOOZE_EVERY),
+        id=SNOOZE_JOB,
+        name=catalogue.SNOOZED.title,
+        replace_existing=True,
     )
     scheduler.add_job(
-        planner.reconcile,
+        board.reconcile,
         _every(RECONCILE_EVERY),
         id=RECONCILE_JOB,
         name="Reconcile sync jobs with the mappings",
@@ -189,11 +208,19 @@ def _add_fixed_jobs(
     )
     if deliver is not None:
         scheduler.add_job(
-            deliver, _every(DELIVER_EVERY), id=DELIVER_JOB, name="Deliver Slack outbox", replace_existing=True
+            track(DELIVER_JOB, deliver),
+            _every(DELIVER_EVERY),
+            id=DELIVER_JOB,
+            name=catalogue.OUTBOX.title,
+            replace_existing=True,
         )
     if work is not None:
         scheduler.add_job(
-            work, _every(WORK_EVERY), id=WORK_JOB, name="Run queued work", replace_existing=True
+            track(WORK_JOB, work),
+            _every(WORK_EVERY),
+            id=WORK_JOB,
+            name=catalogue.WORK.title,
+            replace_existing=True,
         )
 
 
@@ -248,6 +275,18 @@ _QUIET_FILTER = _QuietBusySkips()
 logging.getLogger("apscheduler.scheduler").addFilter(_QUIET_FILTER)
 
 
+class _NoJobRegistrations(logging.Filter):
+    """Drops APScheduler's "Added job ..." and "Scheduler started" INFO lines; we say what runs in one."""
+
+    QUIET = ("Added job", "Adding job", "Scheduler started")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno == logging.INFO and str(record.msg).startswith(self.QUIET))
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_NoJobRegistrations())
+
+
 def _every(period: timedelta) -> IntervalTrigger:
     return IntervalTrigger(seconds=int(period.total_seconds()), timezone=UTC)
 
@@ -271,6 +310,8 @@ class SyncJobPlanner:
         self._clock = clock
         self._applied: dict[str, tuple[int, bool, datetime | None]] = {}
         self._lock = threading.Lock()
+        self._first = True
+        self.intervals: dict[str, int] = {}  # job id -> the real interval in seconds (the demo's are seconds)
 
     def reconcile(self) -> list[str]:
         """Add, remove, reschedule, pause or resume sync jobs to match the database; return what changed."""
@@ -285,11 +326,12 @@ class SyncJobPlanner:
                     self._applied.pop(job.id, None)
                     changes.append(f"removed {job.id}")
             for job_id, mapping in wanted.items():
-                minutes = int(
-                    interval_of(mapping, default_minutes=self._default_minutes).total_seconds() // 60
-                )
+                every = interval_of(mapping, default_minutes=self._default_minutes)
+                self.intervals[job_id] = int(every.total_seconds())
+                minutes = int(every.total_seconds() // 60)
                 state = (minutes, mapping.paused, mapping.last_run_at)
-                if self._applied.get(job_id) == state and self._scheduler.get_job(job_id) is not None:
+                before = self._applied.get(job_id)
+                if before == state and self._scheduler.get_job(job_id) is not None:
                     continue
                 first = next_run_at(mapping, default_minutes=self._default_minutes, now=now)
                 self._scheduler.add_job(
@@ -303,10 +345,147 @@ class SyncJobPlanner:
                     next_run_time=first,  # None: paused
                 )
                 self._applied[job_id] = state
+                if before is not None and before[:2] == state[:2]:
+                    continue  # only the last run moved: rescheduled, nothing to tell
                 changes.append(f"{'paused' if first is None else 'scheduled'} {job_id} every {minutes} min")
-            for change in changes:
-                log.info("schedule: %s", change)
+            if self._first and changes:
+                log.debug("schedule: %s", "; ".join(changes))
+            else:
+                for change in changes:
+                    log.info("schedule: %s", change)
+            self._first = False
             return changes
+
+
+class JobBoard:
+    """Reports the jobs to the store, so `sync-errors schedule` elsewhere sees them, and applies pauses.
+
+    Runs write their outcome in memory; the reconcile tick (every 30 s) and the end of each daily job write
+    intervals, next runs and last results to the scheduledjob table and pause or resume the fixed jobs whose
+    switch `sync-errors pause JOB` turned.
+    """
+
+    def __init__(
+        self, scheduler: BaseScheduler, *, db: Engine, planner: SyncJobPlanner, clock: Clock
+    ) -> None:
+        self._scheduler = scheduler
+        self._db = db
+        self._planner = planner
+        self._clock = clock
+        self._outcomes: dict[str, tuple[datetime, str]] = {}
+        self._lock = threading.Lock()
+
+    def track(self, job_id: str, job: Callable[[], T], *, publish: bool = False) -> Callable[[], T]:
+        """Wrap a job so its outcome ("ok" or "failed: reason") is noted (and, with `publish`, written)."""
+
+        def run() -> T:
+            at = self._clock()
+            try:
+                result = job()
+            except Exception as error:
+                self._note(job_id, at, f"failed: {_reason(error)}")
+                raise
+            self._note(job_id, at, "ok")
+            if publish:
+                self.publish()
+            return result
+
+        run.__name__ = run.__qualname__ = f"tracked_{job_id}"
+        return run
+
+    def _note(self, job_id: str, at: datetime, result: str) -> None:
+        with self._lock:
+            self._outcomes[job_id] = (at, result)
+
+    def reconcile(self) -> list[str]:
+        """The reconcile tick: sync jobs in step with the mappings, then the report and the pauses."""
+        changes = self._planner.reconcile()
+        self.publish()
+        return changes
+
+    def publish(self) -> None:
+        """Apply the pause switches of the fixed jobs and write every job's report (never raises)."""
+        try:
+            self._publish()
+        except Exception:  # noqa: BLE001 - a busy or unreachable store must not stop the scheduler
+            log.warning(
+                "could not write the schedule report; `sync-errors schedule` may be stale", exc_info=True
+            )
+
+    def _publish(self) -> None:
+        now = self._clock()
+        with self._lock:
+            outcomes = dict(self._outcomes)
+        with session_scope(self._db) as session:
+            paused = paused_job_ids(session)
+            reports = []
+            for job in self._scheduler.get_jobs():
+                if job.id == RECONCILE_JOB:
+                    continue
+                if catalogue.fixed_job(job.id) is not None:
+                    self._apply_pause(job, paused=job.id in paused)
+                at, result = outcomes.get(job.id, (None, None))
+                reports.append(
+                    JobReport(
+                        id=job.id,
+                        description=str(job.name),
+                        every_seconds=self._every_seconds(job),
+                        cron=getattr(catalogue.fixed_job(job.id), "cron", None),
+                        next_run_at=self._next_run(job, now),
+                        last_run_at=at,
+                        last_result=result,
+                    )
+                )
+            report_jobs(session, reports, now=now)
+
+    def _apply_pause(self, job: Any, *, paused: bool) -> None:
+        is_paused = getattr(job, "next_run_time", "pending") is None
+        if paused and not is_paused:
+            self._scheduler.pause_job(job.id)
+            log.info("schedule: paused %s", job.id)
+        elif not paused and is_paused:
+            self._scheduler.resume_job(job.id)
+            log.info("schedule: resumed %s", job.id)
+
+    def _every_seconds(self, job: Any) -> int | None:
+        if job.id in self._planner.intervals:
+            return self._planner.intervals[job.id]
+        interval = getattr(job.trigger, "interval", None)
+        return int(interval.total_seconds()) if isinstance(interval, timedelta) else None
+
+    def _next_run(self, job: Any, now: datetime) -> datetime | None:
+        current = self._scheduler.get_job(job.id)
+        if current is None:
+            return None
+        if hasattr(current, "next_run_time"):
+            return current.next_run_time  # type: ignore[no-any-return]
+        return current.trigger.get_next_fire_time(None, now)  # type: ignore[no-any-return]
+
+    def describe(self) -> str:
+        """What runs, in one line: "5 syncs (every 30 min), cleanup daily 02:30 UTC, …"."""
+        jobs = [job for job in self._scheduler.get_jobs() if job.id != RECONCILE_JOB]
+        syncs = [job for job in jobs if job.id.startswith(SYNC_PREFIX)]
+        parts = []
+        if syncs:
+            seconds = sorted({self._planner.intervals.get(job.id, 0) for job in syncs})
+            parts.append(f"{len(syncs)} mapping syncs (every {' / '.join(_words(s) for s in seconds)})")
+        for job in jobs:
+            fixed = catalogue.fixed_job(job.id)
+            if fixed is not None:
+                when = fixed.cron or f"every {_words(int(self._every_seconds(job) or 0))}"
+                parts.append(f"{job.id} {when}")
+        return ", ".join(parts) + "; `sync-errors schedule` lists them"
+
+
+def _reason(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def _words(seconds: int) -> str:
+    if seconds and seconds % 60 == 0:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"
 
 
 def scheduler_state(scheduler: BaseScheduler) -> dict[str, datetime | None]:

@@ -7,16 +7,12 @@ from typing import TYPE_CHECKING
 
 import httpx
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.connectors import BusinessCentralClient, DataverseClient, RetryPolicy, TokenProvider
 from bot.connectors.pacing import BUSINESS_CENTRAL_LIMITS, DATAVERSE_LIMITS, PacingLimits
+from bot.notify.retries import safe_retry_handlers
 from bot.operations.base import OperationError
 from bot.store import open_store
 
@@ -31,7 +27,7 @@ class NotConfigured(OperationError):
 
 
 def build_slack_client(settings: Settings) -> WebClient | None:
-    """Our WebClient (SLACK_API_URL honoured), retrying connection errors, one 429 and one 5xx."""
+    """Our WebClient (SLACK_API_URL honoured): retries connection errors, 429 and 5xx, never a post's 5xx."""
     token = settings.secret("slack_bot_token")
     if not token:
         return None
@@ -40,11 +36,7 @@ def build_slack_client(settings: Settings) -> WebClient | None:
         base_url=(settings.slack_api_url + "/") if settings.slack_api_url else WebClient.BASE_URL,
         timeout=15,
     )
-    client.retry_handlers = [
-        ConnectionErrorRetryHandler(max_retry_count=2),
-        RateLimitErrorRetryHandler(max_retry_count=1),
-        ServerErrorRetryHandler(max_retry_count=1),
-    ]
+    client.retry_handlers = safe_retry_handlers()
     return client
 
 
@@ -67,8 +59,10 @@ class Connectors:
 
 def build_connectors(settings: Settings, *, retry: RetryPolicy | None = None) -> Connectors:
     """Build the clients from BC_API_URL, DATAVERSE_URL and the Entra client credentials."""
+    # AUTH_TOKEN_URL is derived from AZURE_TENANT_ID, so the tenant is what people are asked for.
+    names = {"auth_token_url": "AZURE_TENANT_ID (or AUTH_TOKEN_URL)"}
     missing = [
-        name.upper()
+        names.get(name, name.upper())
         for name in (
             "bc_api_url",
             "dataverse_url",
@@ -79,10 +73,7 @@ def build_connectors(settings: Settings, *, retry: RetryPolicy | None = None) ->
         if not getattr(settings, name)
     ]
     if missing:
-        hint = " (or AZURE_TENANT_ID)" if "AUTH_TOKEN_URL" in missing else ""
-        raise NotConfigured(
-            f"Business Central and Dataverse are not configured: set {', '.join(missing)}{hint}."
-        )
+        raise NotConfigured(f"Business Central and Dataverse are not configured: set {', '.join(missing)}.")
     assert (
         settings.bc_api_url
         and settings.dataverse_url
@@ -162,6 +153,11 @@ class Services:
         return SyncEngine(
             db=self.db, bc=connectors.bc, dataverse=connectors.dataverse, channel=self.settings.slack_channel
         )
+
+    @property
+    def seal_key(self) -> str:
+        """The key that seals modal metadata (bot.seal): the signing secret, else the bot token."""
+        return self.settings.secret("slack_signing_secret") or self.settings.secret("slack_bot_token") or ""
 
     def is_admin(self, user_id: str) -> bool:
         """True when the Slack user is one of SYNC_ADMINS."""

@@ -1,9 +1,17 @@
-"""The WSGI app of HTTP mode: Bolt at POST /slack/events, GET /healthz, GET /metrics."""
+"""The WSGI app of HTTP mode: Bolt at POST /slack/events behind the front checks, GET /healthz, GET /metrics.
+
+A Slack request is refused before anything parses it (bot.front): 411/413 on its length, 401 on a missing,
+non-numeric or stale timestamp or a bad signature, 408 when the body does not arrive within the deadline,
+400 when a signed body has a shape Bolt cannot read; a replay of a request already seen is answered 200 and
+does nothing. Every refusal is one log line, never a traceback.
+"""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import socket
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -13,6 +21,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
+from bot import front
 from bot.metrics import Metrics
 from bot.services import Services
 
@@ -29,6 +38,8 @@ class WebApp:
         self.slack = SlackRequestHandler(bolt_app, path=SLACK_PATH)
         self.services = services
         self.metrics = metrics or Metrics(services.db)
+        self.signing_secret = services.settings.secret("slack_signing_secret")
+        self.replays = front.ReplayGuard(services.db)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Route one request."""
@@ -37,7 +48,7 @@ class WebApp:
         if path == SLACK_PATH:
             started = time.perf_counter()
             try:
-                return list(self.slack(environ, start_response))
+                return self._slack(environ, start_response)
             finally:
                 self.metrics.request_seconds.labels(kind="slack").observe(time.perf_counter() - started)
         if path == "/healthz" and method in ("GET", "HEAD"):
@@ -48,6 +59,36 @@ class WebApp:
             return [body]
         start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
         return [b"Not Found"]
+
+    def _slack(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Refuse before parsing, then hand the read, verified body to Bolt."""
+        if environ.get("REQUEST_METHOD") != "POST":
+            return _refuse(start_response, front.Refusal(405, "only POST"), environ)
+        refusal = front.check_headers(environ)
+        if refusal is not None:
+            return _refuse(start_response, refusal, environ)
+        try:
+            body = front.read_body(environ)
+        except front.BodyTimeout as slow:
+            return _refuse(start_response, front.Refusal(408, f"body too slow: {slow}"), environ)
+        except OSError as error:
+            return _refuse(start_response, front.Refusal(400, f"body unreadable: {error}"), environ)
+        if len(body) != int(environ["CONTENT_LENGTH"]):
+            short = front.Refusal(400, "body shorter than its Content-Length")
+            return _refuse(start_response, short, environ)
+        if self.signing_secret:
+            refusal = front.check_signature(self.signing_secret, body, environ)
+            if refusal is not None:
+                return _refuse(start_response, refusal, environ)
+        refusal = front.check_shape(body, str(environ.get("CONTENT_TYPE") or ""))
+        if refusal is not None:
+            return _refuse(start_response, refusal, environ)
+        if not self.replays.first_time(str(environ.get("HTTP_X_SLACK_SIGNATURE"))):
+            log.info("a signed request seen before was sent again; acknowledged and ignored")
+            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+            return [b""]
+        environ["wsgi.input"] = io.BytesIO(body)
+        return list(self.slack(environ, start_response))
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
         try:
@@ -60,6 +101,44 @@ class WebApp:
             return [json.dumps(body).encode()]
         start_response("200 OK", [("Content-Type", "application/json")])
         return [json.dumps({"status": "ok", "database": "ok"}).encode()]
+
+
+_UNREAD_BODY = frozenset({405, 408, 411, 413, 401})
+_REASONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    405: "Method Not Allowed",
+    408: "Request Timeout",
+    411: "Length Required",
+    413: "Content Too Large",
+}
+
+
+def _refuse(start_response: StartResponse, refusal: front.Refusal, environ: dict[str, Any]) -> list[bytes]:
+    """Answer a refused Slack request; under gunicorn stop reading its socket (the body may still be on the
+    way, and gunicorn would otherwise drain it on a worker thread before the next keep-alive request)."""
+    log.warning(
+        "refused a request to %s from %s: %s (%d)",
+        SLACK_PATH,
+        environ.get("REMOTE_ADDR", "?"),
+        refusal.reason,
+        refusal.status,
+    )
+    body = f"{refusal.reason}\n".encode()
+    start_response(
+        f"{refusal.status} {_REASONS.get(refusal.status, 'Refused')}",
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+        ],
+    )
+    sock = environ.get("gunicorn.socket")
+    if isinstance(sock, socket.socket) and refusal.status in _UNREAD_BODY:
+        try:
+            sock.shutdown(socket.SHUT_RD)
+        except OSError:
+            pass  # the client is already gone
+    return [body]
 
 
 def create_wsgi_app() -> WebApp:

@@ -1,31 +1,47 @@
 """The work-queue worker: claims due WorkItems, runs each through the sync engine, records and answers.
 
-`run_due_work` is called every few seconds by the scheduler (in `serve` or `clock`). A claimed item is run
-once per claim; its outcome is written with an audit entry in one transaction and the requester is answered
-through the response_url they came with. A throttled business app puts the item back with a delay; an item
-whose worker died stays RUNNING until `claim_due` takes the stale claim again, so nothing asked for is lost.
+`run_due_work` is called every few seconds by the scheduler (in `serve` or `clock`). Items are claimed one at
+a time with a lease of a few seconds that a heartbeat thread renews while the item runs; an item whose worker
+died keeps its RUNNING status only until the lease expires, then any worker claims and runs it again. A run
+first checks the current state (an error already resolved is not re-synced or restored twice), its outcome is
+written with an audit entry in one transaction (only by the newest claim: `attempts` is the fencing token),
+and the requester is answered through the response_url they came with. A throttled business app puts the item
+back with a delay; after MAX_ATTEMPTS claims the item fails and the requester is told so.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from slack_sdk.webhook import WebhookClient
+from sqlmodel import Session
 
 from bot.blocks import Message, build_action_result, build_status
 from bot.connectors.errors import ConnectorError, Throttled
+from bot.i18n import DEFAULT_LOCALE, normalize_locale
 from bot.operations import requests as kinds
 from bot.operations.base import Actor, OperationError
 from bot.services import Services
 from storage.audit import record_audit
-from storage.db import session_scope
-from storage.models import Door, SyncJob, Trigger, WorkStatus
+from storage.db import write_transaction
+from storage.errors import get_error
+from storage.models import Door, ErrorStatus, SyncJob, Trigger
 from storage.types import utcnow
-from storage.work import claim_due, finish_work, get_work, retry_work
+from storage.work import (
+    DEFAULT_LEASE,
+    claim_due,
+    finish_work,
+    get_work,
+    holds_claim,
+    renew_leases,
+    retry_work,
+)
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +140,12 @@ class _Claimed:
     attempts: int
 
 
+def work_lease(services: Services) -> timedelta:
+    """How long a claim lasts without a heartbeat (WORK_LEASE_SECONDS, default 15 s)."""
+    seconds = services.settings.work_lease_seconds
+    return timedelta(seconds=seconds) if seconds else DEFAULT_LEASE
+
+
 def run_due_work(
     services: Services,
     *,
@@ -131,32 +153,71 @@ def run_due_work(
     limit: int = 5,
     runners: Mapping[str, WorkRunner] | None = None,
     clock: Callable[[], datetime] = utcnow,
+    lease: timedelta | None = None,
 ) -> int:
-    """Claim up to `limit` due work items and run each; return how many were claimed.
+    """Claim and run up to `limit` due work items, one at a time; return how many were claimed.
 
     `runners` maps a work kind to what runs it (default: the sync engine's actions, built on first need).
     """
-    now = clock()
-    with session_scope(services.db) as session:
-        items = claim_due(session, worker=worker_id, limit=limit, now=now)
-        claimed = [
-            _Claimed(
-                id=item.id or 0,
-                kind=item.kind,
-                payload=dict(item.payload or {}),
-                requested_by=item.requested_by,
-                door=item.door,
-                response_url=item.response_url,
-                attempts=item.attempts,
-            )
-            for item in items
-        ]
-    if not claimed:
-        return 0
+    lease = lease or work_lease(services)
     table = runners if runners is not None else _LazyRunners(services)
-    for item in claimed:
-        _run_one(services, item, table, worker_id=worker_id, clock=clock)
-    return len(claimed)
+    count = 0
+    with keep_leases(services, worker_id=worker_id, lease=lease, clock=clock):
+        while count < limit:
+            item = _claim_one(services, worker_id=worker_id, clock=clock, lease=lease)
+            if item is None:
+                break
+            count += 1
+            _run_one(services, item, table, worker_id=worker_id, clock=clock)
+    return count
+
+
+def _claim_one(
+    services: Services, *, worker_id: str, clock: Callable[[], datetime], lease: timedelta
+) -> _Claimed | None:
+    def claim(session: Any) -> _Claimed | None:
+        items = claim_due(session, worker=worker_id, limit=1, now=clock(), lease=lease)
+        if not items:
+            return None
+        item = items[0]
+        return _Claimed(
+            id=item.id or 0,
+            kind=item.kind,
+            payload=dict(item.payload or {}),
+            requested_by=item.requested_by,
+            door=item.door,
+            response_url=item.response_url,
+            attempts=item.attempts,
+        )
+
+    return write_transaction(services.db, claim)
+
+
+@contextmanager
+def keep_leases(
+    services: Services, *, worker_id: str, lease: timedelta, clock: Callable[[], datetime] = utcnow
+) -> Iterator[None]:
+    """Renew the leases of `worker_id`'s running items from a heartbeat thread while the block runs."""
+    stop = threading.Event()
+    every = max(lease.total_seconds() / 3, 0.2)
+
+    def renew(session: Any) -> int:
+        return renew_leases(session, worker=worker_id, now=clock(), lease=lease)
+
+    def beat() -> None:
+        while not stop.wait(every):
+            try:
+                write_transaction(services.db, renew)
+            except Exception as exc:  # noqa: BLE001 - a missed beat only shortens the lease; say so
+                log.warning("could not renew the work leases of %s: %s", worker_id, exc)
+
+    thread = threading.Thread(target=beat, name=f"lease {worker_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=every + 1)
 
 
 def _actor(services: Services, item: _Claimed) -> Actor:
@@ -174,22 +235,36 @@ def _run_one(
     worker_id: str,
     clock: Callable[[], datetime],
 ) -> None:
+    if "locale" not in item.payload and item.door is Door.SLACK:
+        item.payload["locale"] = _locale_of(services, item.requested_by)
     order = WorkOrder(item_id=item.id, kind=item.kind, payload=item.payload, actor=_actor(services, item))
-    outcome = _outcome(order, runners, attempts=item.attempts)
     target = str(item.payload.get(kinds.TARGET_KEY) or item.kind)
+    everything = (
+        kinds.mappings_of_everything(services.db)
+        if item.kind == kinds.SYNC and not order.actor.is_admin
+        else None
+    )
+    outcome = _settled_already(services, item.kind, target) or _outcome(
+        order, runners, attempts=item.attempts, everything=everything
+    )
     if outcome.retry_after is not None:
         delay = min(max(outcome.retry_after, 1.0), MAX_RETRY_AFTER)
-        with session_scope(services.db) as session:
+
+        def again(session: Any) -> None:
             row = get_work(session, item_id=item.id)
-            if row is not None and row.status == WorkStatus.RUNNING and row.claimed_by == worker_id:
+            if holds_claim(row, worker=worker_id, attempt=item.attempts):
+                assert row is not None
                 retry_work(session, item=row, due_at=clock() + timedelta(seconds=delay), result=outcome.text)
+
+        write_transaction(services.db, again)
         log.info("work item %s (%s) throttled; again in %.0f s", item.id, item.kind, delay)
         return
-    with session_scope(services.db) as session:
+
+    def finish(session: Any) -> bool:
         row = get_work(session, item_id=item.id)
-        if row is None or row.status != WorkStatus.RUNNING or row.claimed_by != worker_id:
-            log.warning("work item %s was taken over by another worker; its outcome is theirs", item.id)
-            return
+        if not holds_claim(row, worker=worker_id, attempt=item.attempts):
+            return False
+        assert row is not None
         finish_work(session, item=row, ok=outcome.ok, result=outcome.text[:RESULT_CHARS], now=clock())
         record_audit(
             session,
@@ -200,13 +275,48 @@ def _run_one(
             result="ok" if outcome.ok else "failed",
             detail=outcome.text[:RESULT_CHARS],
         )
+        return True
+
+    if not write_transaction(services.db, finish):
+        log.warning("work item %s was taken over by another worker; its outcome is theirs", item.id)
+        return
     _answer(services, item, outcome)
 
 
-def _outcome(order: WorkOrder, runners: Mapping[str, WorkRunner], *, attempts: int) -> WorkOutcome:
+def _locale_of(services: Services, user_id: str | None) -> str:
+    """The requester's locale from Slack (asked here when the click was queued before Slack was asked)."""
+    if services.slack is None or not user_id:
+        return DEFAULT_LOCALE
+    try:
+        user = services.slack.users_info(user=user_id, include_locale=True).get("user") or {}
+    except Exception as exc:  # noqa: BLE001 - Slack unreachable: English is a fine answer
+        log.info("users.info for %s failed (%s); answering in English", user_id, exc)
+        return DEFAULT_LOCALE
+    return normalize_locale(user.get("locale") if isinstance(user, dict) else None)
+
+
+def _settled_already(services: Services, kind: str, target: str) -> WorkOutcome | None:
+    """The outcome of work that is already done: its error was resolved meanwhile (e.g. by an earlier run)."""
+    error_id = kinds.target_error_id(target)
+    if error_id is None or kind not in kinds.SETTLING:
+        return None
+    with Session(services.db) as session:
+        error = get_error(session, error_id=error_id)
+    if error is None or error.status != ErrorStatus.RESOLVED:
+        return None
+    return WorkOutcome(True, f"nothing to do: error #{error_id} is already resolved")
+
+
+def _outcome(
+    order: WorkOrder,
+    runners: Mapping[str, WorkRunner],
+    *,
+    attempts: int,
+    everything: Sequence[str] | None = None,
+) -> WorkOutcome:
     if attempts > MAX_ATTEMPTS:
         return WorkOutcome(False, f"gave up after {MAX_ATTEMPTS} attempts")
-    if kinds.needs_admin(order.kind, order.payload) and not order.actor.is_admin:
+    if kinds.needs_admin(order.kind, order.payload, everything=everything) and not order.actor.is_admin:
         return WorkOutcome(False, "only sync admins may do this, and the requester no longer is one")
     runner = runners.get(order.kind)
     if runner is None:

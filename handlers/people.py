@@ -48,6 +48,14 @@ class LocaleCache:
             self._entries[key] = (now, locale)
         return locale
 
+    def cached(self, client: WebClient, user_id: str) -> str | None:
+        """The cached locale of a user, or None when Slack would have to be asked (no call is made)."""
+        with self._lock:
+            cached = self._entries.get((client.base_url, user_id))
+        if cached is None or time.monotonic() - cached[0] >= self._ttl:
+            return None
+        return cached[1]
+
     def forget(self) -> None:
         """Drop every cached answer."""
         with self._lock:

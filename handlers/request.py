@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import BoltContext, Respond
+from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.models.views import View
 from sqlalchemy.engine import Engine
@@ -21,10 +21,11 @@ from bot.blocks import (
     build_queued,
     build_refusal,
 )
+from bot.i18n import DEFAULT_LOCALE
 from bot.operations.base import Actor, NotAllowed, OperationError
 from bot.operations.requests import AlreadyDone, AlreadyQueued, Queued, RequestOutcome, record_refusal
 from bot.services import Services
-from handlers.people import actor_for, locale_for
+from handlers.people import LOCALES, actor_for, locale_for
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,12 @@ class SlackRequest:
     trigger_id: str | None = None
     channel_id: str | None = None
     respond: Respond | None = None
+    locale_known: bool = True  # False before the ack: the locale is a guess and Slack was not asked
+
+    @property
+    def locale_to_store(self) -> dict[str, str]:
+        """The payload entry of the asker's locale for the worker's answer (none when not known yet)."""
+        return {"locale": self.locale} if self.locale_known else {}
 
     @property
     def db(self) -> Engine:
@@ -96,14 +103,19 @@ class SlackRequest:
 
     def open_modal(self, view: View) -> bool:
         """Open a modal with this request's trigger_id (valid ~3 s); False when Slack refused it."""
+        return self.open_modal_id(view) is not None
+
+    def open_modal_id(self, view: View) -> str | None:
+        """Open a modal and return the id Slack gave its view (what server-side state is keyed by)."""
         if not self.trigger_id:
-            return False
+            return None
         try:
-            self.client.views_open(trigger_id=self.trigger_id, view=view)
+            response = self.client.views_open(trigger_id=self.trigger_id, view=view)
         except Exception as exc:  # noqa: BLE001 - expired_trigger_id and the like: tell the user
             log.warning("views.open failed: %s", exc)
-            return False
-        return True
+            return None
+        opened = response.get("view") if hasattr(response, "get") else None
+        return str(opened.get("id") or "") if isinstance(opened, dict) else ""
 
     def admins(self) -> list[str]:
         """SYNC_ADMINS, to name in refusals."""
@@ -162,22 +174,56 @@ def slack_request(
     body: dict[str, Any],
     *,
     user_id: str | None = None,
+    before_ack: bool = False,
 ) -> SlackRequest:
-    """Build the request of a command, click, submission or event body."""
+    """Build the request of a command, click, submission or event body.
+
+    `before_ack` makes no Slack call (users.info for the locale): the locale is the cached one, else a guess.
+    """
     services: Services = context["services"]
     user = user_id or _user_id(body)
     channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
     response_url = body.get("response_url")
+    cached = LOCALES.cached(client, user) if before_ack else None
     return SlackRequest(
         services=services,
         client=client,
         actor=actor_for(services, user),
-        locale=locale_for(client, user),
-        response_url=response_url,
+        locale=(cached or DEFAULT_LOCALE) if before_ack else locale_for(client, user),
+        response_url=response_url if isinstance(response_url, str) else None,
         trigger_id=body.get("trigger_id"),
         channel_id=channel if isinstance(channel, str) else None,
         respond=context.respond if response_url else None,
+        locale_known=not before_ack or cached is not None,
     )
+
+
+Asked = list[tuple[RequestOutcome, bool]]  # each queued request's outcome, and whether to answer it later
+
+
+def queue_then_ack(
+    ack: Ack,
+    context: BoltContext,
+    client: WebClient,
+    body: dict[str, Any],
+    ask: Callable[[SlackRequest], Asked],
+) -> None:
+    """Commit the work items (and their audit entries) first, then ack, then say "Queued …".
+
+    An acked request therefore always exists in the store; if the store cannot take it, this raises before the
+    ack and Slack shows the person that the request failed. Refusals are acked and answered as usual.
+    """
+    early = slack_request(context, client, body, before_ack=True)
+    try:
+        asked = ask(early)
+    except OperationError as exc:
+        ack()
+        slack_request(context, client, body).answer_failure(exc)
+        return
+    ack()
+    request = slack_request(context, client, body)
+    for outcome, answer_later in asked:
+        request.answer_request(outcome, answer_later=answer_later)
 
 
 def _user_id(body: dict[str, Any]) -> str:

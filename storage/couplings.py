@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from storage.models import Coupling, Direction, SyncResult, System
+from storage.models import Coupling, Direction, SyncResult, System, UncoupledRecord
 from storage.types import utcnow
 
 IN_CHUNK = 500
@@ -113,6 +113,7 @@ def add_coupling(
     dataverse_id: str,
     bc_key: str | None = None,
     name: str | None = None,
+    pending: bool = False,
 ) -> Coupling:
     """Add a coupling of two records known to be uncoupled (no look-up, flushed with the transaction)."""
     coupling = Coupling(
@@ -123,6 +124,7 @@ def add_coupling(
         dataverse_id=dataverse_id,
         bc_key=bc_key,
         name=(name or "")[:250] or None,
+        pending=pending,
     )
     session.add(coupling)
     return coupling
@@ -154,6 +156,9 @@ def upsert_coupling(
         coupling.dataverse_id = dataverse_id
         reset_sync_state(coupling)
     coupling.mapping = mapping
+    coupling.pending = False
+    forget_uncoupled(session, system=System.BUSINESS_CENTRAL, table=bc_table, record_id=bc_id)
+    forget_uncoupled(session, system=System.DATAVERSE, table=dataverse_table, record_id=dataverse_id)
     coupling.bc_key = bc_key if bc_key is not None else coupling.bc_key
     coupling.name = (name or coupling.name or "")[:250] or None
     coupling.updated_at = utcnow()
@@ -175,10 +180,69 @@ def reset_sync_state(coupling: Coupling) -> None:
     coupling.failure_count = 0
 
 
-def uncouple(session: Session, *, coupling: Coupling) -> None:
-    """Remove a coupling; the records stay, and stop syncing."""
+def uncouple(session: Session, *, coupling: Coupling, by: str | None = None) -> None:
+    """Remove a coupling; the records stay, and stop syncing.
+
+    With `by` (a person or the mapping's Delete coupling resolution) both records are remembered as
+    uncoupled, so no run syncs them or creates a new partner for them until someone couples them again.
+    """
+    if by is not None:
+        for system, table, record_id in (
+            (System.BUSINESS_CENTRAL, coupling.bc_table, coupling.bc_id),
+            (System.DATAVERSE, coupling.dataverse_table, coupling.dataverse_id),
+        ):
+            if not is_uncoupled(session, system=system, table=table, record_id=record_id):
+                session.add(
+                    UncoupledRecord(
+                        mapping=coupling.mapping,
+                        system=system,
+                        table_name=table,
+                        record_id=record_id,
+                        by=by[:100],
+                    )
+                )
     session.delete(coupling)
     session.flush()
+
+
+def is_uncoupled(session: Session, *, system: System, table: str, record_id: str) -> bool:
+    """True when a person uncoupled this record and nobody coupled it since."""
+    query = select(UncoupledRecord.id).where(
+        UncoupledRecord.system == system,
+        UncoupledRecord.table_name == table,
+        UncoupledRecord.record_id == record_id,
+    )
+    return session.exec(query).first() is not None
+
+
+def uncoupled_ids(session: Session, *, system: System, table: str, ids: Iterable[str]) -> set[str]:
+    """Which of these records were uncoupled by a person (and not coupled since)."""
+    found: set[str] = set()
+    for chunk in _chunks(ids):
+        query = select(UncoupledRecord.record_id).where(
+            UncoupledRecord.system == system,
+            UncoupledRecord.table_name == table,
+            col(UncoupledRecord.record_id).in_(chunk),
+        )
+        found.update(session.exec(query).all())
+    return found
+
+
+def forget_uncoupled(session: Session, *, system: System, table: str, record_id: str) -> None:
+    """The record is coupled again: it syncs like any other."""
+    query = select(UncoupledRecord).where(
+        UncoupledRecord.system == system,
+        UncoupledRecord.table_name == table,
+        UncoupledRecord.record_id == record_id,
+    )
+    for row in session.exec(query).all():
+        session.delete(row)
+
+
+def pending_couplings(session: Session, *, mapping: str) -> list[Coupling]:
+    """A mapping's couplings whose create was sent but never confirmed (answer lost, process killed)."""
+    query = select(Coupling).where(Coupling.mapping == mapping, col(Coupling.pending).is_(True))
+    return list(session.exec(query.order_by(col(Coupling.id))).all())
 
 
 def list_skipped(
@@ -262,6 +326,12 @@ def mark_synced(
     coupling.failure_fingerprint = None
     coupling.failure_count = 0
     coupling.skipped = False
+    coupling.pending = False
     coupling.updated_at = utcnow()
     session.add(coupling)
     return coupling
+
+
+def has_couplings(session: Session, *, mapping: str) -> bool:
+    """True when a mapping has at least one coupling."""
+    return session.exec(select(Coupling.id).where(Coupling.mapping == mapping).limit(1)).first() is not None

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+WRITE_ATTEMPTS = 8
+FIRST_BACKOFF_SECONDS = 0.05
+MAX_BACKOFF_SECONDS = 2.0
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -44,3 +54,31 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def is_locked(error: BaseException) -> bool:
+    """True for SQLite's "database is locked" / "database table is locked" (another writer held on)."""
+    return isinstance(error, OperationalError) and "locked" in str(getattr(error, "orig", error)).lower()
+
+
+def write_transaction(engine: Engine, work: Callable[[Session], T], *, attempts: int = WRITE_ATTEMPTS) -> T:
+    """Run `work(session)` as one short write transaction and commit; the one place that retries.
+
+    On SQLite the writer lock is taken first (a no-op UPDATE waits in busy_timeout instead of failing
+    later when a read snapshot would have to become a write), and "database is locked" is retried with
+    jittered exponential backoff; `work` must therefore be safe to run again after a rollback.
+    """
+    delay = FIRST_BACKOFF_SECONDS
+    for attempt in range(1, attempts + 1):
+        try:
+            with session_scope(engine) as session:
+                if engine.dialect.name == "sqlite":
+                    session.execute(text("UPDATE workitem SET id = id WHERE 1 = 0"))
+                return work(session)
+        except OperationalError as error:
+            if not is_locked(error) or attempt == attempts:
+                raise
+            log.info("the store is busy (attempt %d of %d); retrying in %.2f s", attempt, attempts, delay)
+            time.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter, not cryptography
+            delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -6,12 +6,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import ColumnElement, delete, exists, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from storage.models import LIVE_ERROR_STATUSES, ErrorStatus, SyncError
+from storage.models import LIVE_ERROR_STATUSES, Coupling, ErrorStatus, SyncError
 from storage.types import utcnow
 
 PURGE_CHUNK_ROWS = 10_000
@@ -127,11 +128,53 @@ def wake_snoozed(session: Session, *, now: datetime | None = None) -> int:
     return len(rows)
 
 
-def count_errors(session: Session, *, older_than: datetime | None = None) -> int:
-    """Count error entries created before `older_than` (all entries when None)."""
-    query = select(func.count()).select_from(SyncError)
-    if older_than is not None:
-        query = query.where(col(SyncError.created_at) < older_than)
+@dataclass(frozen=True)
+class PurgeScope:
+    """What a purge deletes, fixed when its count is shown.
+
+    Entries not seen since `cutoff` (None: every entry) among those that existed then (id up to
+    `upto_id`); with `keep_skipped`, never the last error of a Skipped coupling.
+    """
+
+    cutoff: datetime | None
+    upto_id: int | None
+    keep_skipped: bool = False
+
+
+def skipped_trace() -> ColumnElement[bool]:
+    """True for an error entry that is the last error of a Skipped coupling (its only trace)."""
+    return exists(
+        select(Coupling.id).where(
+            col(Coupling.skipped).is_(True), Coupling.failure_fingerprint == SyncError.fingerprint
+        )
+    )
+
+
+def _in_scope(query: Any, scope: PurgeScope) -> Any:
+    if scope.cutoff is not None:
+        # "Older than N days" means not seen for N days: an error seen again minutes ago stays.
+        query = query.where(col(SyncError.last_seen_at) < scope.cutoff)
+    if scope.upto_id is not None:
+        query = query.where(col(SyncError.id) <= scope.upto_id)
+    if scope.keep_skipped:
+        query = query.where(~skipped_trace())
+    return query
+
+
+def purge_scope(session: Session, *, cutoff: datetime | None, keep_skipped: bool = False) -> PurgeScope:
+    """Fix a purge's scope now: the cutoff and the newest entry that exists at this moment."""
+    newest = session.exec(select(func.max(SyncError.id))).one()
+    return PurgeScope(
+        cutoff=cutoff, upto_id=int(newest) if newest is not None else 0, keep_skipped=keep_skipped
+    )
+
+
+def count_errors(
+    session: Session, *, older_than: datetime | None = None, scope: PurgeScope | None = None
+) -> int:
+    """Count error entries not seen since `older_than` (all entries when None), or those in `scope`."""
+    scope = scope or PurgeScope(cutoff=older_than, upto_id=None)
+    query = _in_scope(select(func.count()).select_from(SyncError), scope)
     return int(session.exec(query).one())
 
 
@@ -147,19 +190,20 @@ class PurgeResult:
 def purge_errors(
     engine: Engine,
     *,
-    older_than: datetime | None,
+    older_than: datetime | None = None,
+    scope: PurgeScope | None = None,
     chunk_rows: int = PURGE_CHUNK_ROWS,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> PurgeResult:
-    """Delete error entries created before `older_than` (all when None) in short primary-key-range chunks.
+    """Delete error entries not seen since `older_than` (all when None), or exactly those in `scope`, in
+    short primary-key-range chunks.
 
     Each chunk is one set-based DELETE over an id range in its own transaction, so readers and writers on
     SQLite wait at most one chunk. `on_progress(deleted_so_far, total_estimate)` is called after each chunk.
     """
+    scope = scope or PurgeScope(cutoff=older_than, upto_id=None)
     with Session(engine) as session:
-        bounds = select(func.min(SyncError.id), func.max(SyncError.id), func.count())
-        if older_than is not None:
-            bounds = bounds.where(col(SyncError.created_at) < older_than)
+        bounds = _in_scope(select(func.min(SyncError.id), func.max(SyncError.id), func.count()), scope)
         low, high, total = session.exec(bounds).one()
     if low is None or high is None:
         return PurgeResult(deleted=0, chunks=0)
@@ -178,9 +222,9 @@ def purge_errors(
             start = int(low)
             while start <= int(high):
                 stop = start + chunk_rows
-                statement = delete(SyncError).where(col(SyncError.id) >= start, col(SyncError.id) < stop)
-                if older_than is not None:
-                    statement = statement.where(col(SyncError.created_at) < older_than)
+                statement = _in_scope(
+                    delete(SyncError).where(col(SyncError.id) >= start, col(SyncError.id) < stop), scope
+                )
                 began = time.perf_counter()
                 with connection.begin():
                     deleted += connection.execute(statement).rowcount or 0
@@ -200,3 +244,55 @@ def purge_errors(
                 connection.exec_driver_sql("PRAGMA cache_size=-2000")
                 connection.commit()
     return PurgeResult(deleted=deleted, chunks=chunks, longest_transaction=longest)
+
+
+def live_job_errors(
+    session: Session, *, mapping: str | None = None, categories: tuple[str, ...] | None = None
+) -> list[SyncError]:
+    """Open or snoozed job-level errors (no source record): setup problems that ended a run."""
+    query = select(SyncError).where(
+        col(SyncError.source_id).is_(None), col(SyncError.status).in_(LIVE_ERROR_STATUSES)
+    )
+    if mapping is not None:
+        query = query.where(SyncError.mapping == mapping)
+    if categories is not None:
+        query = query.where(col(SyncError.category).in_(categories))
+    return list(session.exec(query.order_by(col(SyncError.id))).all())
+
+
+def skipped_couplings(
+    session: Session, *, mapping: str | None = None, limit: int = 100
+) -> list[tuple[Coupling, SyncError | None]]:
+    """Skipped couplings by id (Business Central loads 100 at a time), each with its last error entry
+    (None when that entry was deleted)."""
+    query = select(Coupling).where(col(Coupling.skipped).is_(True))
+    if mapping is not None:
+        query = query.where(Coupling.mapping == mapping)
+    couplings = list(session.exec(query.order_by(col(Coupling.id)).limit(limit)).all())
+    fingerprints = {c.failure_fingerprint for c in couplings if c.failure_fingerprint}
+    last: dict[str, SyncError] = {}
+    if fingerprints:
+        rows = session.exec(
+            select(SyncError).where(col(SyncError.fingerprint).in_(fingerprints)).order_by(col(SyncError.id))
+        ).all()
+        last = {row.fingerprint: row for row in rows}  # the newest entry per fingerprint wins
+    return [(c, last.get(c.failure_fingerprint or "")) for c in couplings]
+
+
+def count_skipped(session: Session) -> int:
+    """How many couplings are Skipped (excluded from scheduled runs until retried)."""
+    return int(
+        session.exec(select(func.count()).select_from(Coupling).where(col(Coupling.skipped).is_(True))).one()
+    )
+
+
+def count_job_errors(session: Session, *, job_ids: list[str]) -> int:
+    """How many live error entries these jobs wrote or saw again."""
+    if not job_ids:
+        return 0
+    query = (
+        select(func.count())
+        .select_from(SyncError)
+        .where(col(SyncError.job_id).in_(job_ids), col(SyncError.status).in_(LIVE_ERROR_STATUSES))
+    )
+    return int(session.exec(query).one())

@@ -100,3 +100,38 @@ def previous_job(
         .limit(1)
     )
     return session.exec(query).first()
+
+
+def unfinished_jobs(session: Session, *, mapping: str, before: SyncJob | None = None) -> list[SyncJob]:
+    """A mapping's jobs without a finish time (their run was killed), oldest first, except `before`."""
+    query = select(SyncJob).where(SyncJob.mapping == mapping, col(SyncJob.finished_at).is_(None))
+    if before is not None:
+        query = query.where(SyncJob.id != before.id)
+    return list(session.exec(query.order_by(col(SyncJob.started_at))).all())
+
+
+def earliest_interrupted_start(
+    session: Session, *, mapping: str, direction: Direction, before: SyncJob, interrupted: str
+) -> datetime | None:
+    """When the oldest run of an unbroken row of interrupted runs before `before` started, or None.
+
+    Every run of that row may have written rows it never recorded, however many were interrupted.
+    """
+    query = (
+        select(SyncJob)
+        .where(
+            SyncJob.mapping == mapping,
+            SyncJob.direction == direction,
+            SyncJob.type == JobType.SYNC,
+            SyncJob.id != before.id,
+            col(SyncJob.started_at) <= before.started_at,
+        )
+        .order_by(col(SyncJob.started_at).desc())
+        .limit(200)
+    )
+    earliest: datetime | None = None
+    for job in session.exec(query).all():
+        if job.finished_at is not None and not job.message.startswith(interrupted):
+            break
+        earliest = job.started_at
+    return earliest

@@ -52,6 +52,16 @@ def set_paused(session: Session, *, name: str, paused: bool) -> Mapping:
     return mapping
 
 
+def set_sync_only_coupled(session: Session, *, name: str, only_coupled: bool) -> Mapping:
+    """Set "Synch. Only Coupled Records"; cleared, new records get a partner; raises LookupError."""
+    mapping = _required(session, name)
+    mapping.sync_only_coupled = only_coupled
+    mapping.updated_at = utcnow()
+    session.add(mapping)
+    session.flush()
+    return mapping
+
+
 def advance_watermarks(
     session: Session,
     *,

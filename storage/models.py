@@ -116,6 +116,7 @@ class Category(StrEnum):
     CONNECTION = "connection"
     VALIDATION = "validation"
     ADMIN_MODE = "admin-mode"
+    SEVERAL_MATCHES = "several-matches"
     OTHER = "other"
 
 
@@ -218,8 +219,35 @@ class Coupling(SQLModel, table=True):
     skipped: bool = Field(default=False, index=True)
     failure_fingerprint: str | None = Field(default=None, max_length=64)
     failure_count: int = 0
+    # A create was sent with this identity and its answer is not in yet: the next run finds the record by
+    # that id instead of creating it again (Dataverse accepts the primary key on create).
+    pending: bool = Field(default=False, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class UncoupledRecord(SQLModel, table=True):
+    """A record whose coupling a person removed: never synced or given a new partner until coupled again."""
+
+    __table_args__ = (UniqueConstraint("system", "table_name", "record_id", name="uq_uncoupled_record"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mapping: str = Field(max_length=20, index=True)
+    system: System = Field(sa_type=enum_type(System))
+    table_name: str = Field(max_length=60)  # the API's entity set, e.g. "customers", "accounts"
+    record_id: str = Field(max_length=64)
+    by: str = Field(default="", max_length=100)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SyncLease(SQLModel, table=True):
+    """Who is running a mapping's synchronization now: one run per mapping across every process."""
+
+    mapping: str = Field(primary_key=True, max_length=20)
+    holder: str = Field(max_length=36)
+    trigger: Trigger = Field(default=Trigger.SCHEDULE, sa_type=enum_type(Trigger))
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class SyncJob(SQLModel, table=True):
@@ -332,9 +360,26 @@ class WorkItem(SQLModel, table=True):
     door: Door = Field(default=Door.SLACK, sa_type=enum_type(Door))
     claimed_by: str | None = Field(default=None, max_length=100)
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)  # renewed while it runs
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     result: str | None = Field(default=None, sa_type=Text)
     response_url: str | None = Field(default=None, max_length=2000)
+
+
+class SeenRequest(SQLModel, table=True):
+    """A signed Slack request already handled (its signature's digest), kept for the replay window."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class LeaderFence(SQLModel, table=True):
+    """The fencing token of a leadership (the clock's): raised by every new leader, checked by every job."""
+
+    name: str = Field(primary_key=True, max_length=40)
+    token: int = 0
+    holder: str = Field(default="", max_length=200)
+    taken_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class AuditEntry(SQLModel, table=True):
@@ -350,3 +395,22 @@ class AuditEntry(SQLModel, table=True):
     target: str | None = Field(default=None, max_length=200)  # "error:17", "customer:10000", "CUSTOMER"
     result: str = Field(max_length=20)  # ok, refused, failed, queued
     detail: str = Field(default="", sa_type=Text)
+
+
+class ScheduledJob(SQLModel, table=True):
+    """One scheduled job as the scheduling process last reported it, and its pause switch.
+
+    The scheduler (in `serve`, `clock` or `demo`) writes interval, next run and last result here; any other
+    process (`sync-errors schedule`) reads them. `paused` is written by `pause`/`resume` and applied by the
+    scheduler at its next reconcile. Per-mapping syncs keep their pause switch on Mapping.
+    """
+
+    id: str = Field(primary_key=True, max_length=60)  # "cleanup", "outbox", "sync:CUSTOMER"
+    description: str = Field(default="", max_length=200)
+    every_seconds: int | None = None  # interval jobs
+    cron: str | None = Field(default=None, max_length=60)  # daily jobs, e.g. "daily 02:30 UTC"
+    paused: bool = False
+    last_run_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_result: str | None = Field(default=None, max_length=300)  # "ok" or "failed: <reason>"
+    next_run_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_
+from sqlalchemy import and_, delete, func, or_, update
 from sqlmodel import Session, col, select
 
 from storage.models import Door, WorkItem, WorkStatus
 from storage.types import utcnow
 
-STALE_CLAIM = timedelta(minutes=10)
+DEFAULT_LEASE = timedelta(seconds=15)
 
 
 def enqueue_work(
@@ -39,21 +39,33 @@ def enqueue_work(
 
 
 def claim_due(
-    session: Session, *, worker: str, limit: int = 5, now: datetime | None = None
+    session: Session,
+    *,
+    worker: str,
+    limit: int = 5,
+    now: datetime | None = None,
+    lease: timedelta = DEFAULT_LEASE,
 ) -> list[WorkItem]:
-    """Claim due queued items (and items whose claim went stale) for `worker`; the caller commits at once.
+    """Claim due queued items (and running items whose lease expired) for `worker` with a fresh lease.
 
-    On PostgreSQL the rows are locked with FOR UPDATE SKIP LOCKED so several workers never take the same row;
-    SQLite has a single writer, so the claim's own transaction already serialises workers.
+    The caller commits at once. Each claim raises `attempts`, which is also the claim's fencing token: only
+    the holder of the newest claim may record the outcome. On PostgreSQL the rows are locked with FOR UPDATE
+    SKIP LOCKED so several workers never take the same row; SQLite has a single writer, so the claim's own
+    transaction already serialises workers.
     """
     now = now or utcnow()
-    stale = now - STALE_CLAIM
     query = (
         select(WorkItem)
         .where(
             or_(
                 and_(col(WorkItem.status) == WorkStatus.QUEUED, col(WorkItem.due_at) <= now),
-                and_(col(WorkItem.status) == WorkStatus.RUNNING, col(WorkItem.claimed_at) < stale),
+                and_(
+                    col(WorkItem.status) == WorkStatus.RUNNING,
+                    or_(
+                        col(WorkItem.lease_until) < now,
+                        and_(col(WorkItem.lease_until).is_(None), col(WorkItem.claimed_at) < now - lease),
+                    ),
+                ),
             )
         )
         .order_by(col(WorkItem.due_at), col(WorkItem.id))
@@ -65,10 +77,34 @@ def claim_due(
         item.status = WorkStatus.RUNNING
         item.claimed_by = worker
         item.claimed_at = now
+        item.lease_until = now + lease
         item.attempts += 1
         session.add(item)
     session.flush()
     return items
+
+
+def renew_leases(
+    session: Session, *, worker: str, now: datetime | None = None, lease: timedelta = DEFAULT_LEASE
+) -> int:
+    """Extend the lease of every item `worker` is running; return how many are still its own."""
+    now = now or utcnow()
+    statement = (
+        update(WorkItem)
+        .where(col(WorkItem.status) == WorkStatus.RUNNING, col(WorkItem.claimed_by) == worker)
+        .values(lease_until=now + lease)
+    )
+    return int(session.exec(statement).rowcount or 0)
+
+
+def holds_claim(item: WorkItem | None, *, worker: str, attempt: int) -> bool:
+    """True while `worker`'s claim number `attempt` is the item's newest claim (its fencing token)."""
+    return (
+        item is not None
+        and item.status == WorkStatus.RUNNING
+        and item.claimed_by == worker
+        and item.attempts == attempt
+    )
 
 
 def finish_work(
@@ -78,6 +114,7 @@ def finish_work(
     item.status = WorkStatus.DONE if ok else WorkStatus.FAILED
     item.result = result
     item.finished_at = now or utcnow()
+    item.lease_until = None
     session.add(item)
     session.flush()
 
@@ -88,6 +125,7 @@ def retry_work(session: Session, *, item: WorkItem, due_at: datetime, result: st
     item.due_at = due_at
     item.result = result
     item.claimed_by = None
+    item.lease_until = None
     session.add(item)
     session.flush()
 

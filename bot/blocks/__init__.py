@@ -37,6 +37,7 @@ from bot.blocks.replies import (
     build_usage_error,
 )
 from bot.blocks.schedule import build_interval_set, build_paused, build_resumed, build_schedule
+from bot.blocks.skipped import build_skipped_list, skipped_home_section, skipped_summary_line
 from bot.blocks.terminal import render_for_terminal
 from bot.blocks.views import build_couple_modal, build_home, build_purge_modal, build_snooze_modal
 from bot.blocks.wording import AdminAction, Problem
@@ -68,6 +69,9 @@ __all__ = [
     "build_paused",
     "build_problem",
     "build_purge_modal",
+    "build_skipped_list",
+    "skipped_home_section",
+    "skipped_summary_line",
     "build_purged",
     "build_queued",
     "build_refusal",

@@ -46,9 +46,13 @@ def build_entry_deleted(error_id: int, *, locale: str = "en") -> Message:
     return build_action_result(True, Wording(locale).entry_deleted(error_id), locale=locale)
 
 
-def build_purged(count: int, *, locale: str = "en") -> Message:
-    """ "✅ Deleted 1,234 error entries."."""
-    return build_action_result(True, Wording(locale).purged(count), locale=locale)
+def build_purged(count: int, *, announced: int | None = None, locale: str = "en") -> Message:
+    """ "✅ Deleted 1,234 error entries.", and why when fewer went than the confirmation `announced`."""
+    w = Wording(locale)
+    text = w.purged(count)
+    if announced is not None and announced > count:
+        text += " " + w.purge_stayed(announced - count, announced)
+    return build_action_result(True, text, locale=locale)
 
 
 def build_snoozed(error_id: int, until: datetime | None, *, locale: str = "en") -> Message:

@@ -25,7 +25,7 @@ from storage.models import Category, ErrorStatus, SyncError
 MESSAGE_CHARS = 250  # like Sentry's 256: the full text is behind "Details"
 HINT_CHARS = 1500
 DIGEST_LINE_CHARS = 120
-DIGEST_PAGE_SIZE = 20
+DIGEST_PAGE_SIZE = 40
 DIGEST_TOP = 5
 
 _SETUP_CATEGORIES = frozenset(
@@ -44,7 +44,10 @@ def _value(error: SyncError) -> str:
 
 
 def category_buttons(error: SyncError, w: Wording) -> list[ButtonElement]:
-    """The buttons that fit the error's category, then Snooze…, Details and Delete entry."""
+    """The buttons that fit the error's category, then Snooze…, Details and Delete entry.
+
+    Every message keeps a Re-sync: the fix a wrong guess about the cause can never make worse.
+    """
     value = _value(error)
     buttons: list[ButtonElement] = []
     if error.category == Category.DELETED_RECORD:
@@ -64,6 +67,7 @@ def category_buttons(error: SyncError, w: Wording) -> list[ButtonElement]:
                 value,
                 confirm_with=kit.confirm(*w.confirm_uncouple(source, destination), w.cancel()),
             ),
+            kit.button(w.button_resync(), ActionId.RESYNC, value),
         ]
     elif error.category == Category.DEPENDENCY_NOT_COUPLED:
         buttons += [
@@ -74,12 +78,13 @@ def category_buttons(error: SyncError, w: Wording) -> list[ButtonElement]:
         buttons += [
             kit.button(w.button_keep_bc(), ActionId.KEEP_BC, value),
             kit.button(w.button_keep_dataverse(), ActionId.KEEP_DATAVERSE, value),
+            kit.button(w.button_resync(), ActionId.RESYNC, value),
         ]
     elif error.category in _SETUP_CATEGORIES:
         buttons.append(kit.button(w.button_resync_once_fixed(), ActionId.RESYNC, value, style="primary"))
     else:
         buttons.append(kit.button(w.button_resync(), ActionId.RESYNC, value, style="primary"))
-        if error.category == Category.VALIDATION and not error.destination_id:
+        if error.category in (Category.VALIDATION, Category.SEVERAL_MATCHES) and not error.destination_id:
             buttons.append(kit.button(w.button_couple(), ActionId.COUPLE, value))
     buttons += [
         kit.button(w.button_snooze(), ActionId.SNOOZE, value),
@@ -133,10 +138,20 @@ def error_body(error: SyncError, w: Wording) -> list[Block]:
     ]
     if error.message.strip():
         blocks.append(kit.section(mrkdwn.quote(mrkdwn.escape(mrkdwn.cut(error.message, MESSAGE_CHARS)))))
-    if error.hint.strip():
-        blocks.append(kit.section(f"💡 {mrkdwn.escape(mrkdwn.cut(error.hint, HINT_CHARS))}"))
+    hint = hint_text(error, w)
+    if hint:
+        blocks.append(kit.section(f"💡 {hint}"))
     blocks += error_context(error, w)
     return blocks
+
+
+def hint_text(error: SyncError, w: Wording) -> str:
+    """The hint as mrkdwn: the stored (English) one, or for other readers the same advice in their words."""
+    if w.locale != "en":
+        localized = w.hint(str(error.category), dict(error.facts or {}))
+        if localized:
+            return mrkdwn.cut(localized, HINT_CHARS)
+    return mrkdwn.escape(mrkdwn.cut(error.hint, HINT_CHARS)) if error.hint.strip() else ""
 
 
 def fallback(error: SyncError, w: Wording) -> str:
@@ -174,6 +189,8 @@ def build_repeat_reply(error: SyncError, *, locale: str = "en") -> Message:
 
 def cause_headline(sample: SyncError, w: Wording) -> str:
     """What the one setup cause is ("Missing privilege prvCreateAccount"), plain text."""
+    if sample.category == Category.DEPENDENCY_NOT_COUPLED:
+        return w.parents_not_coupled()  # one cause, whichever parents: the thread names them
     privilege = sample.facts.get("privilege") if isinstance(sample.facts, dict) else None
     if isinstance(privilege, str) and privilege:
         return w.missing_privilege(privilege)
@@ -185,10 +202,11 @@ def build_cause_message(sample: SyncError, count: int, *, locale: str = "en") ->
     w = Wording(locale)
     headline = w.records_failed(cause_headline(sample, w), count)
     blocks: list[Block] = [kit.section(f"{emoji(sample)} *{mrkdwn.escape(headline)}*")]
-    if sample.message.strip():
+    if sample.message.strip() and sample.category != Category.DEPENDENCY_NOT_COUPLED:
         blocks.append(kit.section(mrkdwn.quote(mrkdwn.escape(mrkdwn.cut(sample.message, MESSAGE_CHARS)))))
-    if sample.hint.strip():
-        blocks.append(kit.section(f"💡 {mrkdwn.escape(mrkdwn.cut(sample.hint, HINT_CHARS))}"))
+    hint = hint_text(sample, w)
+    if hint:
+        blocks.append(kit.section(f"💡 {hint}"))
     blocks.append(kit.context(w.example(source_link(sample, w)), w.list_in_thread()))
     blocks += error_context(sample, w)
     value = _value(sample)
@@ -218,6 +236,18 @@ def count_lines(counts: Sequence[tuple[str, str, int]], w: Wording, *, top: int 
     return lines
 
 
+def cause_lines(errors: Sequence[SyncError], w: Wording, *, top: int = 10) -> list[str]:
+    """ "• 🔒 Missing privilege prvCreateAccount: *800*" for the causes that brought most errors."""
+    counts = Counter((emoji(error), cause_headline(error, w)) for error in errors)
+    ordered = counts.most_common()
+    lines = [
+        f"• {mark} {mrkdwn.escape(label)}: *{w.number(count)}*" for (mark, label), count in ordered[:top]
+    ]
+    if len(ordered) > top:
+        lines.append(w.and_more(sum(count for _, count in ordered[top:])))
+    return lines
+
+
 def _top_records(errors: Sequence[SyncError], w: Wording) -> list[str]:
     by_record: Counter[tuple[str, str, str]] = Counter()
     links: dict[tuple[str, str, str], str] = {}
@@ -232,13 +262,14 @@ def _top_records(errors: Sequence[SyncError], w: Wording) -> list[str]:
 
 
 def build_digest_message(errors: Sequence[SyncError], *, locale: str = "en") -> Message:
-    """The parent message of a burst: counts by mapping and category, top records; the list in its thread."""
+    """A burst's parent message: counts by cause, by mapping and category, top records; list in its thread."""
     w = Wording(locale)
     counts = Counter((error.mapping, str(error.category)) for error in errors)
     rows = [(mapping, category, count) for (mapping, category), count in counts.items()]
     title_text = w.new_errors(len(errors))
     blocks: list[Block] = [
         kit.header(f"🔥 {title_text}"),
+        kit.section(f"*{w.by_cause()}*\n" + "\n".join(cause_lines(errors, w))),
         kit.section(f"*{w.by_mapping_and_category()}*\n" + "\n".join(count_lines(rows, w))),
     ]
     top = _top_records(errors, w)

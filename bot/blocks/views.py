@@ -22,6 +22,7 @@ from bot.blocks.jobs import job_line, last_job_per_mapping, purge_buttons
 from bot.blocks.message import MAX_VIEW_BLOCKS
 from bot.blocks.notifications import count_lines
 from bot.blocks.records import source_label
+from bot.blocks.skipped import SkippedItem, skipped_home_section
 from bot.blocks.wording import Wording
 from bot.ids import COMMAND, ActionId, BlockId, CallbackId, SnoozeOption
 from storage.models import SyncError, SyncJob, System
@@ -134,8 +135,10 @@ def build_home(
     locale: str = "en",
     retention_days: int = 7,
     now: datetime | None = None,
+    skipped: Sequence[SkippedItem] = (),
+    skipped_total: int = 0,
 ) -> View:
-    """App Home: open errors by mapping and category, last job per mapping, next runs, quick actions."""
+    """App Home: open errors by mapping and category, Skipped couplings, last jobs, next runs, actions."""
     w = Wording(locale)
     total = sum(count for _mapping, _category, count in counts)
     blocks: list[Block] = [kit.header(w.home_title())]
@@ -145,6 +148,9 @@ def build_home(
         )
     else:
         blocks.append(kit.section(w.no_open_errors()))
+    if skipped_total:
+        blocks.append(DividerBlock())
+        blocks += skipped_home_section(skipped, skipped_total, locale=locale)
     blocks.append(DividerBlock())
     job_lines = [job_line(job, w) for job in last_job_per_mapping(jobs)] or [w.no_jobs()]
     blocks += kit.pack_lines([f"*{w.last_jobs()}*", *job_lines])

@@ -27,6 +27,7 @@ CATEGORY_EMOJI: dict[str, str] = {
     Category.CONNECTION: "🔌",
     Category.VALIDATION: "⚠️",
     Category.ADMIN_MODE: "🚧",
+    Category.SEVERAL_MATCHES: "👥",
     Category.OTHER: "❌",
 }
 
@@ -54,6 +55,7 @@ class Problem(StrEnum):
     DIALOG_NOT_OPENED = "dialog_not_opened"
     CONFIRMATION_NOT_OPENED = "confirmation_not_opened"
     CONFIRMATION_UNREADABLE = "confirmation_unreadable"
+    CONFIRMATION_MISMATCH = "confirmation_mismatch"
     WHOLE_DAYS = "whole_days"
     DIALOG_NAMES_NO_ERROR = "dialog_names_no_error"
 
@@ -156,6 +158,7 @@ class Wording:
             Category.CONNECTION: _("Connection failed"),
             Category.VALIDATION: _("Record refused"),
             Category.ADMIN_MODE: _("Environment in administration mode"),
+            Category.SEVERAL_MATCHES: _("Several records match"),
         }
         return titles.get(category, _("Sync failed"))
 
@@ -421,6 +424,14 @@ class Wording:
         """Digest/summary section title."""
         return self._("By mapping and category")
 
+    def by_cause(self) -> str:
+        """Digest section title: how many errors each cause brought."""
+        return self._("By cause")
+
+    def parents_not_coupled(self) -> str:
+        """The one cause of many "dependency not coupled" errors, whichever parent records they wait for."""
+        return self._("Parent records are not coupled")
+
     def top_records(self) -> str:
         """Digest section title."""
         return self._("Most affected records")
@@ -505,12 +516,19 @@ class Wording:
                 "list [--mapping M] [--category C] [--status open|resolved|snoozed|all] [--limit N] [--json]",
                 _("errors, newest first"),
             ),
+            (
+                "skipped [--mapping M] [--json]",
+                _("the Skipped couplings (Coupled Data Synchronization Errors), each with its last error"),
+            ),
             ("show ID [--json]", _("one error with its full text and both record links")),
             ("resync ID ... | --failed [--mapping M]", _("re-synchronizes the records behind errors")),
             ("couple BC_REF DV_REF [--sync none|bc|dataverse]", _("couples two records")),
             ("couple --match MAPPING", _("couples records that match")),
             ("uncouple REF", _("removes a coupling")),
-            ("purge --older-than DURATION | --all [--yes]", _("deletes error entries")),
+            (
+                "purge --older-than DURATION | --all [--yes]",
+                _("deletes error entries not seen for that long"),
+            ),
             ("restore ID", _("recreates the deleted side of a coupled record")),
             ("delete-record ID", _("deletes the surviving side of a coupled record")),
             ("snooze ID DURATION", _("hides an error's notifications until then")),
@@ -688,6 +706,160 @@ class Wording:
             n=self.number(count)
         )
 
+    # ---- hints in the reader's language (the stored hint is English) ----------------------------------
+
+    def hint(self, category: str, facts: dict[str, object]) -> str | None:
+        """What to do about an error, from its category and facts; None when only the stored text fits."""
+        _ = self._
+        code = mrkdwn.escape(str(facts.get("currency_code") or facts.get("dependency_key") or ""))
+        if category == Category.EXCHANGE_RATE:
+            return _(
+                "An admin must add an exchange rate for {code} in Business Central (Currencies page, "
+                "Exch. Rates), then Re-sync the currency and the records that use it."
+            ).format(code=code or "?")
+        if category == Category.PERMISSIONS:
+            if facts.get("system") == "business_central":
+                return _(
+                    "An admin must give the bot's app a permission set that covers this table on Business "
+                    "Central's Microsoft Entra Applications page, then Re-sync."
+                )
+            privilege = mrkdwn.escape(str(facts.get("privilege") or ""))
+            if privilege:
+                return _(
+                    "An admin must add the {privilege} privilege to a security role of the integration user "
+                    "in Dataverse (the Business Central Dataverse Integration role), then Re-sync."
+                ).format(privilege=privilege)
+            return None
+        if category == Category.CREDENTIALS:
+            code = mrkdwn.escape(str(facts.get("aadsts") or ""))
+            return self._credentials_hint(code, str(facts.get("system") or ""))
+        if category == Category.DEPENDENCY_NOT_COUPLED:
+            record = self._dependency(facts)
+            if facts.get("missing_reference"):
+                where = self.system(str(facts.get("dependency_system") or ""))
+                return _(
+                    "This record is fine; {record}, which it refers to, is missing in {app}. Re-create or "
+                    "couple {record} first (Couple dependency below), then Re-sync this record."
+                ).format(record=record, app=where)
+            return _("Couple {record} first (Couple dependency below), then Re-sync this record.").format(
+                record=record
+            )
+        if category == Category.DELETED_RECORD:
+            deleted = self.system(str(facts.get("deleted_side") or ""))
+            return _(
+                "The coupled record was deleted in {app}. Restore it, delete the surviving one, or remove "
+                "the coupling (buttons below, or Coupled Data Synchronization Errors in Business Central)."
+            ).format(app=deleted)
+        if category == Category.UPDATE_CONFLICT:
+            if facts.get("stale_etag"):
+                return _("The record changed while it was being synchronized. Re-sync it.")
+            return _(
+                "Both apps changed this record since the last sync. Whoever edited it decides which side "
+                "is right and keeps those values, or an admin sets Resolve Update Conflicts on the mapping "
+                "(Integration Table Mappings)."
+            )
+        if category == Category.ADMIN_INTEGRATION_USER:
+            return _(
+                "An admin must remove the System Administrator role from the integration user in Dataverse "
+                "and give it the Business Central Dataverse Integration role instead."
+            )
+        if category == Category.ADMIN_MODE:
+            return _(
+                "The Dataverse environment is in administration mode. An admin must turn it off in the Power "
+                "Platform admin centre; the next run retries."
+            )
+        return None
+
+    def _dependency(self, facts: dict[str, object]) -> str:
+        table = self.table(str(facts.get("dependency_table") or ""))
+        key = str(facts.get("dependency_key") or "")
+        label = f"{table} {key}".strip()
+        url = facts.get("dependency_url")
+        return mrkdwn.link(str(url), label) if isinstance(url, str) and url else label
+
+    def _credentials_hint(self, code: str, system: str) -> str:
+        _ = self._
+        if code in ("AADSTS7000215", "AADSTS7000222"):
+            return _(
+                "Sign-in refused ({code}): the client secret is wrong or has expired. An admin must add a "
+                "new client secret to the app registration in Microsoft Entra and put its Value in "
+                "AZURE_CLIENT_SECRET."
+            ).format(code=code)
+        if code == "AADSTS65001":
+            return _(
+                "Sign-in refused ({code}): the app registration has no admin consent. An admin must grant "
+                "admin consent to its API permissions in Microsoft Entra."
+            ).format(code=code)
+        if code in ("AADSTS700016", "AADSTS90002", "AADSTS90072", "AADSTS50034"):
+            return _(
+                "Sign-in refused ({code}): the app or the tenant was not found. An admin must check "
+                "AZURE_TENANT_ID and AZURE_CLIENT_ID against the app registration."
+            ).format(code=code)
+        if code in ("AADSTS50055", "AADSTS50126", "AADSTS50053", "AADSTS50076", "AADSTS50079", "AADSTS50057"):
+            return _(
+                "Sign-in refused ({code}). The bot signs in as an app, not as a user: an admin must set "
+                "AZURE_CLIENT_ID and AZURE_CLIENT_SECRET to the app registration's client id and secret."
+            ).format(code=code)
+        if system == "dataverse":
+            return _(
+                "Dataverse refused the bot's token: the application user for AZURE_CLIENT_ID is missing or "
+                "disabled. An admin must add or enable it in the Power Platform admin centre with the "
+                "Business Central Dataverse Integration role."
+            )
+        if system == "business_central":
+            return _(
+                "Business Central refused the bot's token. An admin must add AZURE_CLIENT_ID on the "
+                "Microsoft Entra Applications page, set it to Enabled and give it permission sets."
+            )
+        return _(
+            "Sign-in refused. An admin must check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET "
+            "against the app registration in Microsoft Entra."
+        )
+
+    def skipped_title(self) -> str:
+        """Business Central's caption of the Skipped couplings' page."""
+        return self._("Coupled Data Synchronization Errors")
+
+    def skipped_explain(self, count: int) -> str:
+        """What Skipped means, with how many there are."""
+        return self._n(
+            "{n} coupling is Skipped: it failed the same way twice, so scheduled runs leave it out until "
+            "someone re-syncs it or removes the coupling.",
+            "{n} couplings are Skipped: they failed the same way twice, so scheduled runs leave them out "
+            "until someone re-syncs them or removes the coupling.",
+            count,
+        ).format(n=self.number(count))
+
+    def no_skipped(self) -> str:
+        """No Skipped couplings."""
+        return self._("No coupling is Skipped.")
+
+    def skipped_failed_on(self, moment: datetime) -> str:
+        """When a Skipped coupling last failed."""
+        return self._("failed {date}").format(date=self.date(moment))
+
+    def skipped_no_entry(self, resync: str, uncouple: str) -> str:
+        """A Skipped coupling whose error entry was deleted: the terminal commands still work."""
+        return self._("Its error entry was deleted. In the terminal: {resync} or {uncouple}").format(
+            resync=resync, uncouple=uncouple
+        )
+
+    def skipped_shown(self, shown: int, total: int) -> str:
+        """How many of the Skipped couplings are listed."""
+        return self._("Showing {shown} of {total}.").format(
+            shown=self.number(shown), total=self.number(total)
+        )
+
+    def purge_stayed(self, stayed: int, announced: int) -> str:
+        """Why fewer entries went than the confirmation counted."""
+        return self._n(
+            "{n} of the {announced} counted entries was seen again since the count, or was already deleted, "
+            "and stayed.",
+            "{n} of the {announced} counted entries were seen again since the count, or were already "
+            "deleted, and stayed.",
+            stayed,
+        ).format(n=self.number(stayed), announced=self.number(announced))
+
     def problem(self, problem: Problem) -> str:
         """What stopped a click or command, and what to do about it."""
         _ = self._
@@ -698,6 +870,10 @@ class Wording:
             Problem.DIALOG_NOT_OPENED: _("Slack did not open the dialog (it was too late); click again."),
             Problem.CONFIRMATION_NOT_OPENED: _("Slack did not open the confirmation; try again."),
             Problem.CONFIRMATION_UNREADABLE: _("The confirmation could not be read; nothing was deleted."),
+            Problem.CONFIRMATION_MISMATCH: _(
+                "This confirmation does not match what was shown, or was already used; nothing was deleted. "
+                "Open the purge again."
+            ),
             Problem.WHOLE_DAYS: _(
                 "In Slack, --older-than takes whole days (like 7d); the terminal takes hours too."
             ),
@@ -731,6 +907,7 @@ class Wording:
             "currencies": _("Customers' currencies are coupled and have exchange rates"),
             "mapping-dependencies": _("Mapping dependencies are enabled"),
             "throttling": _("No throttling"),
+            "skipped-couplings": _("No coupling is Skipped"),
         }
         return titles.get(check, check)
 
@@ -823,8 +1000,8 @@ class Wording:
                 count,
             ).format(n=self.number(count))
         return self._n(
-            "This deletes *{n}* error entry older than {days} days.",
-            "This deletes *{n}* error entries older than {days} days.",
+            "This deletes *{n}* error entry not seen for {days} days.",
+            "This deletes *{n}* error entries not seen for {days} days.",
             count,
         ).format(n=self.number(count), days=self.number(older_than_days))
 

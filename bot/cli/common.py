@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,15 +12,20 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
+import httpx
 import typer
+from rich import box
 from rich.console import Console
+from rich.table import Table
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from typer.core import TyperCommand, TyperGroup
+from typer.models import CommandFunctionType
 
-from bot.commands import UsageError, parse_duration, usage_line
-from bot.config import Settings, SettingsError, load_settings
+from bot.commands import USAGE, UsageError, parse_duration, usage_line
+from bot.config import SUPPORTED_DATABASES, Settings, SettingsError, load_settings
 from bot.logs import configure_logging
-from bot.operations.base import Actor, InvalidInput, NotAllowed, OperationError
+from bot.operations.base import Actor, InvalidInput, NotAllowed, NotFound, OperationError
 from bot.store import open_store
 from storage.models import Door
 from storage.schema import SchemaOutdated
@@ -27,17 +33,68 @@ from storage.schema import SchemaOutdated
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-app = typer.Typer(
+
+def _no_type(**_context: Any) -> None:
+    return None
+
+
+def _tidy_help(params: list[Any]) -> None:
+    """No `<bool>` beside flags, no `<list[str]>` beside arguments: the names and help say it."""
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+        elif getattr(param, "param_type_name", "") == "argument":
+            param.display_type_rich = _no_type  # typer has no switch for the type column
+
+
+class CliCommand(TyperCommand):
+    """A command whose help shows the grammar's usage line (bot/commands.py) and no Python types."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        """The usage line of the shared grammar when it knows the command."""
+        if self.name in USAGE:
+            return [USAGE[self.name].split(" ", 1)[1]] if " " in USAGE[self.name] else []
+        return list(super().collect_usage_pieces(ctx))
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """Typer's rich help, tidied."""
+        _tidy_help(self.get_params(ctx))
+        super().format_help(ctx, formatter)
+
+
+class CliGroup(TyperGroup):
+    """The top-level group, its help tidied the same way."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """Typer's rich help, tidied."""
+        _tidy_help(self.get_params(ctx))
+        super().format_help(ctx, formatter)
+
+
+class CliApp(typer.Typer):
+    """A Typer app whose commands are CliCommands."""
+
+    def command(  # type: ignore[override]
+        self, name: str | None = None, *, cls: type[TyperCommand] | None = None, **options: Any
+    ) -> Callable[[CommandFunctionType], CommandFunctionType]:
+        """Register a command (a CliCommand unless told otherwise)."""
+        return super().command(name, cls=cls or CliCommand, **options)
+
+
+app = CliApp(
     name="sync-errors",
     help="Runs the Business Central <-> Dataverse synchronization and brings its errors to Slack.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=CliGroup,
 )
-db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+db_app = CliApp(help="Database maintenance.", no_args_is_help=True, cls=CliGroup)
 app.add_typer(db_app, name="db", rich_help_panel="Running the bot")
 
-out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+# Words wrap at the terminal's width (COLUMNS when set); piped output without COLUMNS gets 120 columns.
+PIPE_WIDTH = 120
+out = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else PIPE_WIDTH)
 err = Console(stderr=True, soft_wrap=True)
 
 P = ParamSpec("P")
@@ -63,14 +120,58 @@ def friendly(func: Callable[P, R]) -> Callable[P, R]:
             fail(f"configuration: {error}", code=EXIT_USAGE)
         except UsageError as error:
             fail(error.problem, code=EXIT_USAGE, usage=error.usage)
-        except InvalidInput as error:
+        except (InvalidInput, NotFound) as error:
             fail(str(error), code=EXIT_USAGE)
         except (NotAllowed, OperationError, SchemaOutdated) as error:
             fail(str(error))
+        except (ArgumentError, NoSuchModuleError, ModuleNotFoundError):
+            fail(f"configuration: DATABASE_URL cannot be used; use {SUPPORTED_DATABASES}", code=EXIT_USAGE)
         except OperationalError as error:
-            fail(f"cannot use the database: {str(error.orig).strip().splitlines()[0]}")
+            fail(f"cannot use the database: {_first_line(error.orig)}")
+        except httpx.HTTPError as error:
+            fail(f"cannot reach {_host(error)}: {_first_line(error)}")
 
     return wrapper
+
+
+def _first_line(error: object) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def _host(error: httpx.HTTPError) -> str:
+    try:
+        return str(error.request.url.host) or "the service"
+    except RuntimeError:  # no request attached
+        return "the service"
+
+
+def stdin_is_terminal() -> bool:
+    """True when a person can answer a prompt (stdin open and a terminal)."""
+    try:
+        return sys.stdin is not None and not sys.stdin.closed and sys.stdin.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+def confirm(question: str, *, yes: bool, what: str) -> None:
+    """Ask `question` at a terminal; without one (or on no) refuse, exit 2 and change nothing.
+
+    `what` names the change in a few words ("deleting 664 error entries") for the refusal sentence.
+    """
+    if yes:
+        return
+    if not stdin_is_terminal():
+        fail(
+            f"nothing changed: {what} needs a yes; answer the prompt at a terminal or add --yes.",
+            code=EXIT_USAGE,
+        )
+    try:
+        agreed = typer.confirm(question, default=False)
+    except typer.Abort:
+        agreed = False
+    if not agreed:
+        fail(f"nothing changed: you did not confirm {what}.", code=EXIT_USAGE)
 
 
 def terminal_actor() -> Actor:
@@ -94,6 +195,25 @@ def store() -> Iterator[tuple[Settings, Engine]]:
         engine.dispose()
 
 
+def new_table(*, caption: str | None = None) -> Table:
+    """A borderless table that fits 80 columns: short columns never wrap, long ones wrap at words."""
+    return Table(
+        box=box.SIMPLE_HEAD,
+        header_style="bold",
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+        caption=caption,
+        caption_justify="left",
+        caption_style="dim",
+    )
+
+
+def is_wide() -> bool:
+    """Whether the output has room for the wide layouts (120 columns or more)."""
+    return out.width >= 120
+
+
 def print_json(data: Any) -> None:
     """Write JSON to stdout (no colours, no wrapping)."""
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
@@ -110,3 +230,36 @@ def duration_option(text: str, *, usage: str) -> timedelta:
         return parse_duration(text)
     except ValueError as error:
         raise UsageError(str(error), usage) from None
+
+
+def known_mapping(name: str, *, usage: str) -> str:
+    """The canonical name of a mapping; an unknown one is a usage error listing the known ones."""
+    from bot.sync.mappings import SPECS
+
+    canonical = name.strip().upper()
+    if canonical not in SPECS:
+        raise UsageError(f"there is no mapping {name!r}; known mappings: {', '.join(SPECS)}", usage)
+    return canonical
+
+
+def known_error(error_id: int) -> str:
+    """Check that error #ID exists (NotFound, exit 2, otherwise); return its record in a few words."""
+    from bot.operations.errorlog import load_error
+
+    with store() as (_settings, engine):
+        error = load_error(engine, error_id=error_id)
+    key = error.source_key or error.source_id or "?"
+    return f"{error.mapping} {error.source_table} {key}" + (
+        f" {error.source_name}" if error.source_name else ""
+    )
+
+
+def valid_ref(text: str) -> str:
+    """Check a record reference's form before anything is asked or changed (exit 2 with the forms)."""
+    from bot.sync.refs import BadReference, parse_ref
+
+    try:
+        parse_ref(text)
+    except BadReference as error:
+        raise InvalidInput(str(error)) from None
+    return text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -10,13 +9,16 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.text import Text
 
+from bot.blocks.terminal import mrkdwn_to_rich
 from bot.cli.common import (
     app,
+    confirm,
     duration_option,
-    fail,
     friendly,
+    known_mapping,
+    new_table,
     out,
     print_json,
     store,
@@ -24,9 +26,9 @@ from bot.cli.common import (
     usage,
 )
 from bot.commands import UsageError
-from bot.jsonshapes import audit_json, error_json
-from bot.operations import errorlog
-from storage.models import ErrorStatus, SyncError
+from bot.jsonshapes import audit_json, error_json, skipped_json
+from bot.operations import errorlog, reports
+from storage.models import Category, Coupling, ErrorStatus, SyncError
 
 PANEL = "Error log"
 
@@ -42,6 +44,32 @@ def _status_filter(status: str) -> ErrorStatus | None:
         ) from None
 
 
+DIRECTION_WORDS = {
+    "to_dataverse": "Business Central → Dataverse",
+    "from_dataverse": "Dataverse → Business Central",
+    "bidirectional": "Business Central ↔ Dataverse",
+}
+
+
+def fix_commands(error: SyncError) -> list[str]:
+    """The terminal's words for the fixes Slack offers as buttons under this error."""
+    number = error.id
+    by_category = {
+        Category.DELETED_RECORD: [f"restore {number}", f"delete-record {number}"],
+        Category.UPDATE_CONFLICT: [f"keep {number} bc", f"keep {number} dataverse"],
+        Category.DEPENDENCY_NOT_COUPLED: [f"couple-dependency {number}"],
+    }
+    return [*by_category.get(Category(error.category), [f"resync {number}"]), f"snooze {number} 1d"]
+
+
+def _category(text: str) -> str:
+    try:
+        return Category(text.strip().lower()).value
+    except ValueError:
+        known = ", ".join(category.value for category in Category)
+        raise UsageError(f"there is no category {text!r}; known categories: {known}", usage("list")) from None
+
+
 def _record_label(error: SyncError, side: str) -> str:
     table = getattr(error, f"{side}_table")
     key = getattr(error, f"{side}_key") or getattr(error, f"{side}_id") or "—"
@@ -55,20 +83,35 @@ def _record_label(error: SyncError, side: str) -> str:
 @app.command("list", rich_help_panel=PANEL)
 @friendly
 def list_command(
-    mapping: Annotated[str | None, typer.Option(help="Only this mapping, e.g. CUSTOMER.")] = None,
-    category: Annotated[str | None, typer.Option(help="Only this category, e.g. permissions.")] = None,
-    status: Annotated[str, typer.Option(help="open, resolved, snoozed or all.")] = "open",
-    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many errors.")] = 20,
+    mapping: Annotated[
+        str | None, typer.Option(metavar="M", help="Only this mapping, e.g. CUSTOMER.")
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option(metavar="C", help="Only this category, e.g. permissions.")
+    ] = None,
+    status: Annotated[str, typer.Option(metavar="STATUS", help="open, resolved, snoozed or all.")] = "open",
+    limit: Annotated[
+        int, typer.Option(metavar="N", min=1, max=10_000, help="At most this many errors.")
+    ] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    skipped: Annotated[
+        bool, typer.Option("--skipped", help="The Skipped couplings (Coupled Data Synchronization Errors).")
+    ] = False,
 ) -> None:
-    """List synchronization errors, newest first."""
+    """List synchronization errors, newest first; or, with --skipped, the Skipped couplings."""
+    if skipped:
+        if category or status != "open":
+            raise UsageError("--skipped lists couplings; give it alone or with --mapping", usage("list"))
+        _list_skipped(mapping.upper() if mapping else None, limit=limit, as_json=as_json)
+        return
     wanted = _status_filter(status)
+    name = known_mapping(mapping, usage=usage("list")) if mapping else None
     with store() as (_settings, engine):
         errors = errorlog.find_errors(
             engine,
             status=wanted,
-            mapping=mapping.upper() if mapping else None,
-            category=category,
+            mapping=name,
+            category=_category(category) if category else None,
             limit=limit,
         )
     if as_json:
@@ -77,20 +120,64 @@ def list_command(
     if not errors:
         out.print(f"No {status if status != 'all' else ''} errors.".replace("  ", " "))
         return
-    table = Table(show_lines=False, header_style="bold")
-    for column in ("ID", "Last seen", "Status", "Mapping", "Category", "Source", "Message"):
-        table.add_column(column, overflow="fold")
+    table = new_table(caption="Times in UTC. `sync-errors show ID` prints one error in full.")
+    table.add_column("ID", no_wrap=True, justify="right")
+    table.add_column("Last seen", no_wrap=True)
+    table.add_column("Mapping · category", no_wrap=True)
+    table.add_column("Record and message", overflow="fold", ratio=1)
     for error in errors:
+        state = "" if status != "all" else f"\n{error.status}"
         table.add_row(
             str(error.id),
-            error.last_seen_at.strftime("%Y-%m-%d %H:%M"),
-            str(error.status),
-            error.mapping,
-            str(error.category),
-            _record_label(error, "source"),
-            error.message,
+            error.last_seen_at.strftime("%m-%d %H:%M") + state,
+            f"{error.mapping}\n{error.category}",
+            Text.assemble((_record_label(error, "source"), "bold"), "\n", error.message),
         )
     out.print(table)
+
+
+def _list_skipped(mapping: str | None, *, limit: int, as_json: bool) -> None:
+    """The Skipped couplings, each with its last error and the commands that fix it."""
+    with store() as (_settings, engine):
+        found = reports.skipped(engine, mapping=mapping, limit=limit)
+    if as_json:
+        print_json([skipped_json(coupling, error) for coupling, error in found.items])
+        return
+    if not found.total:
+        out.print("No coupling is Skipped.")
+        return
+    out.print(
+        f"{found.total:,} Skipped coupling{'' if found.total == 1 else 's'} (Coupled Data Synchronization "
+        "Errors): left out of scheduled runs until re-synced.",
+        highlight=False,
+    )
+    table = new_table()
+    for column in ("Mapping", "Business Central", "Dataverse", "Failed", "Last error", "Fix"):
+        table.add_column(column, overflow="fold")
+    for coupling, error in found.items:
+        fix = (
+            f"resync {error.id} · uncouple {_reference(coupling)}"
+            if error is not None
+            else f"resync --failed --mapping {coupling.mapping} · uncouple {_reference(coupling)}"
+        )
+        failed = error.last_seen_at if error is not None else coupling.updated_at
+        table.add_row(
+            coupling.mapping,
+            f"{coupling.bc_key or coupling.bc_id}" + (f" ({coupling.name})" if coupling.name else ""),
+            f"{coupling.dataverse_table} {coupling.dataverse_id}",
+            failed.strftime("%Y-%m-%d %H:%M"),
+            f"#{error.id} {error.message}" if error is not None else "(entry deleted)",
+            fix,
+        )
+    out.print(table)
+    if found.total > len(found.items):
+        out.print(f"Showing {len(found.items):,} of {found.total:,}; add --limit N for more.")
+
+
+def _reference(coupling: Coupling) -> str:
+    table = {"customers": "customer", "contacts": "contact", "currencies": "currency", "items": "item",
+             "salespeople": "salesperson"}.get(coupling.bc_table, coupling.bc_table)  # fmt: skip
+    return f"{table}:{coupling.bc_key or coupling.bc_id}"
 
 
 @app.command("show", rich_help_panel=PANEL)
@@ -105,7 +192,8 @@ def show_command(
     if as_json:
         print_json(error_json(error))
         return
-    out.print(f"[bold]#{error.id} {error.category}[/] · {error.mapping} · {error.direction} · {error.status}")
+    direction = DIRECTION_WORDS.get(str(error.direction), str(error.direction))
+    out.print(f"[bold]#{error.id} {error.category}[/] · {error.mapping} · {direction} · {error.status}")
     out.print(f"Message:     {error.message}", highlight=False)
     for side in ("source", "destination"):
         url = getattr(error, f"{side}_url")
@@ -119,7 +207,12 @@ def show_command(
     if error.code:
         out.print(f"Code:        {error.code}", highlight=False)
     if error.hint:
-        out.print(f"What to do:  {error.hint}", highlight=False)
+        # Hints are written for Slack, where the fixes are buttons under the message.
+        hint = error.hint.replace("buttons below", "commands below")
+        out.print(Text.assemble("What to do:  ", mrkdwn_to_rich(hint)), highlight=False)
+    if error.status != ErrorStatus.RESOLVED:
+        commands = " · ".join(f"sync-errors {words}" for words in fix_commands(error))
+        out.print(f"Commands:    {commands}", highlight=False)
     if error.resolution:
         out.print(f"Resolved:    by {error.resolved_by}: {error.resolution}", highlight=False)
     if error.detail and error.detail != error.message:
@@ -141,26 +234,31 @@ def purge_command(
         raise UsageError("give either --older-than DURATION or --all", usage("purge"))
     age: timedelta | None = None if purge_all else duration_option(older_than or "", usage=usage("purge"))
     with store() as (settings, engine):
-        count = errorlog.count_purgeable(engine, older_than=age)
-        what = "every error entry" if age is None else f"error entries older than {older_than}"
+        # One cutoff, fixed now: the number asked about is the number deleted (new errors stay).
+        preview = errorlog.preview_purge(engine, older_than=age)
+        count = preview.count
+        scope = "" if age is None else f" not seen for {older_than}"
         if count == 0:
-            out.print(
-                f"Nothing to delete: there are no {what.replace('every error entry', 'error entries')}."
-            )
+            out.print(f"Nothing to delete: there are no error entries{scope}.")
             return
-        if not yes:
-            prompt = f"This deletes {count:,} {what}. Continue?"
-            if not sys.stdin.isatty() or not typer.confirm(prompt, default=False):
-                fail(f"nothing deleted: {count:,} {what} would go; confirm at the prompt or add --yes.")
+        entries = f"{count:,} error {'entry' if count == 1 else 'entries'}"
+        confirm(
+            f"Delete {entries}{scope}? This cannot be undone.", yes=yes, what=f"deleting {entries}{scope}"
+        )
         with _progress("Deleting", total=count) as advance:
             result = errorlog.purge(
                 engine,
-                older_than=age,
+                preview=preview,
                 actor=terminal_actor(),
                 channel=settings.slack_channel,
                 on_progress=advance,
             )
     out.print(f"Deleted {result.deleted:,} error {'entry' if result.deleted == 1 else 'entries'}.")
+    if result.stayed:
+        out.print(
+            f"{result.stayed:,} of the {count:,} counted {'was' if result.stayed == 1 else 'were'} "
+            "seen again since the count (or already deleted) and stayed."
+        )
 
 
 @contextmanager
@@ -213,17 +311,17 @@ def audit_command(
     if not entries:
         out.print("No actions recorded" + (f" for #{error_id}." if error_id else "."))
         return
-    table = Table(header_style="bold")
-    for column in ("When (UTC)", "Who", "Door", "Action", "Target", "Result", "Detail"):
-        table.add_column(column, overflow="fold")
+    table = new_table(caption="Times in UTC.")
+    table.add_column("When", no_wrap=True)
+    table.add_column("Who · door", no_wrap=True)
+    table.add_column("Action", no_wrap=True)
+    table.add_column("Target · result · detail", overflow="fold", ratio=1)
     for entry in entries:
+        detail = f" — {entry.detail}" if entry.detail else ""
         table.add_row(
-            f"{entry.at:%Y-%m-%d %H:%M:%S}",
-            entry.actor,
-            str(entry.door),
+            f"{entry.at:%m-%d %H:%M:%S}",
+            f"{entry.actor}\n{entry.door}",
             entry.action,
-            entry.target or "",
-            entry.result,
-            entry.detail,
+            f"{entry.target or '—'} · {entry.result}{detail}",
         )
     out.print(table)

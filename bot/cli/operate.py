@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.error import URLError
 
 import typer
 
@@ -18,7 +19,7 @@ from bot.cli.common import (
     store,
 )
 from bot.commands import UsageError
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.logs import configure_logging
 from bot.services import build_services
 from storage.db import make_engine
@@ -71,13 +72,9 @@ def serve_command(
             "sync-errors serve [--socket | --http --port N] [--no-scheduler]",
         )
     settings = load_settings()
+    _require_slack(settings, http=http)  # before the store is opened: a refused start leaves no file behind
     configure_logging(settings.log_level.value, settings.log_format.value)
     services = build_services(settings)
-    if services.slack is None:
-        fail(
-            "SLACK_BOT_TOKEN is not set: the Slack app needs it (see README, Connecting Slack).",
-            code=EXIT_USAGE,
-        )
     try:
         if http:
             run_http(settings, services, port=port, scheduler=not no_scheduler)
@@ -85,8 +82,28 @@ def serve_command(
             run_socket_mode(settings, services, scheduler=not no_scheduler)
     except KeyboardInterrupt:
         pass
+    except (URLError, OSError) as error:
+        reason = getattr(error, "reason", None) or getattr(error, "strerror", None) or error
+        where = settings.slack_api_url or "slack.com"
+        fail(f"cannot reach Slack at {where}: {reason}; check the network and SLACK_API_URL.")
     finally:
         services.close()
+
+
+SLACK_NEEDS = {
+    "slack_bot_token": "the bot's xoxb- token",
+    "slack_app_token": "an xapp- token with connections:write, for Socket Mode; or serve --http",
+    "slack_signing_secret": "the app's signing secret, to verify Slack's requests in HTTP mode",
+}
+
+
+def _require_slack(settings: Settings, *, http: bool) -> None:
+    """Refuse (exit 2) when a Slack credential the chosen mode needs is missing, naming it."""
+    needed = ["slack_bot_token", "slack_signing_secret" if http else "slack_app_token"]
+    missing = [name for name in needed if not settings.secret(name)]
+    if missing:
+        what = "; ".join(f"{name.upper()} ({SLACK_NEEDS[name]})" for name in missing)
+        fail(f"set {what}: see README, Connecting Slack.", code=EXIT_USAGE)
 
 
 @app.command("clock", rich_help_panel=PANEL)
@@ -141,7 +158,8 @@ def sandbox_command(
     ] = "none",
 ) -> None:
     """Serve the stand-in Business Central + Dataverse + token endpoint until stopped (Ctrl-C)."""
-    from bot.sandbox import serve_forever
+    from bot.demo.environment import export_lines, sandbox_variables
+    from bot.sandbox import SandboxServer
     from bot.sandbox.faults import FAULT_NAMES
     from bot.sandbox.latency import BadLatency, LatencyModel
 
@@ -155,11 +173,23 @@ def sandbox_command(
         raise UsageError(str(error), usage) from None
     configure_logging()
     try:
-        serve_forever(host, port, records, tuple(fault or ()), latency)
-    except KeyboardInterrupt:
-        out.print("Sandbox stopped.")
+        server = SandboxServer(
+            host=host, port=port, records=records, faults=tuple(fault or ()), latency=latency
+        )
     except OSError as error:
         fail(f"cannot listen on {host}:{port}: {error.strerror or error}")
+    out.print(f"Sandbox listening on {server.url}. In another shell, paste:", highlight=False)
+    for line in export_lines(sandbox_variables(server)):
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
+    if fault:
+        out.print(f"Faults on: {', '.join(fault)}", highlight=False)
+    out.print("Ctrl-C stops the sandbox.", highlight=False)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        out.print("Sandbox stopped.")
+    finally:
+        server.stop()
 
 
 # ---- database ---------------------------------------------------------------------------------------

@@ -1,17 +1,20 @@
-"""Terminal commands of the schedule: list, interval, pause, resume, run."""
+"""Terminal commands of the schedule: every scheduled job, a mapping's interval, pause, resume, run."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from bot.cli.common import (
+    EXIT_USAGE,
     app,
     duration_option,
+    fail,
     friendly,
+    new_table,
     out,
     print_json,
     store,
@@ -20,11 +23,14 @@ from bot.cli.common import (
 )
 from bot.cli.sync import sync_command
 from bot.commands import UsageError
-from bot.jsonshapes import schedule_json
-
-# ---- schedule ---------------------------------------------------------------------------------------------
+from bot.config import Settings
+from bot.jobs.catalogue import FixedJob, fixed_job
+from bot.jsonshapes import job_entry_json
+from storage.types import utcnow
 
 PANEL = "Schedule"
+SYNC_PREFIX = "sync:"
+JOB_ARGUMENT = "MAPPING or JOB (cleanup, find_deleted, summary, snoozed, outbox, work)"
 
 
 def _seeded(engine: Engine) -> None:
@@ -35,13 +41,28 @@ def _seeded(engine: Engine) -> None:
         seed_default_mappings(session)
 
 
+def every_words(seconds: int | None, cron: str | None) -> str:
+    """ "every 30 min", "every 5 s", "daily 02:30 UTC"."""
+    if cron:
+        return cron
+    if not seconds:
+        return "—"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds % size == 0:
+            return f"every {seconds // size} {unit}"
+    return f"every {seconds} s"
+
+
 @app.command("schedule", rich_help_panel=PANEL)
 @friendly
 def schedule_command(
-    words: Annotated[list[str] | None, typer.Argument(metavar="[MAPPING every DURATION]")] = None,
+    words: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[MAPPING every DURATION]", show_default=False, help="Change an interval."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of scheduled jobs.")] = False,
 ) -> None:
-    """List the scheduled jobs, or change how often a mapping syncs: `schedule CUSTOMER every 15m`."""
+    """List every scheduled job, or change how often a mapping syncs: `schedule CUSTOMER every 15m`."""
     from bot.operations import schedule
 
     with store() as (settings, engine):
@@ -53,52 +74,176 @@ def schedule_command(
             mapping = schedule.set_interval(engine, words[0], every, terminal_actor())
             out.print(f"{mapping.name} now syncs every {words[2]}.")
             return
-        entries = schedule.list_schedule(engine, default_minutes=settings.sync_interval_minutes)
+        entries = schedule.list_jobs(engine, default_minutes=settings.sync_interval_minutes)
     if as_json:
-        print_json([schedule_json(entry) for entry in entries])
+        print_json([job_entry_json(entry) for entry in entries])
         return
-    table = Table(header_style="bold")
-    for column in ("Job", "Every", "State", "Last run (UTC)", "Last result", "Next run (UTC)"):
-        table.add_column(column, overflow="fold")
+    table = new_table(
+        caption="Times in UTC. `sync-errors pause|resume|run JOB` (a mapping's name for its sync)."
+    )
+    table.add_column("Job", no_wrap=True)
+    table.add_column("When", no_wrap=True)
+    table.add_column("State", no_wrap=True)
+    table.add_column("Next run", no_wrap=True)
+    table.add_column("Last run and result", overflow="fold", ratio=1)
     for entry in entries:
-        state = "disabled" if not entry.enabled else "paused" if entry.paused else "active"
+        last = f"{entry.last_run_at:%m-%d %H:%M:%S}" if entry.last_run_at else "never"
+        if entry.last_result:
+            last += f" {entry.last_result}"
         table.add_row(
             entry.id,
-            f"{entry.interval_minutes} min",
-            state,
-            f"{entry.last_run_at:%Y-%m-%d %H:%M}" if entry.last_run_at else "never",
-            entry.last_result or "—",
-            f"{entry.next_run_at:%Y-%m-%d %H:%M}" if entry.next_run_at else "—",
+            every_words(entry.every_seconds, entry.cron),
+            entry.state,
+            f"{entry.next_run_at:%m-%d %H:%M:%S}" if entry.next_run_at else "—",
+            last,
         )
     out.print(table)
 
 
+def _job_or_mapping(name: str, subcommand: str) -> tuple[FixedJob | None, str]:
+    """A fixed job, or the mapping's name (also written as `sync:NAME`); anything else lists both."""
+    from bot.jobs.catalogue import FIXED_JOBS
+    from bot.sync.mappings import SPECS
+
+    job = fixed_job(name)
+    if job is not None:
+        return job, job.id
+    mapping = name.strip().removeprefix(SYNC_PREFIX).upper()
+    if mapping not in SPECS:
+        raise UsageError(
+            f"there is no mapping or job {name!r}. Known mappings: {', '.join(SPECS)}; "
+            f"known jobs: {', '.join(job.id for job in FIXED_JOBS)}",
+            f"sync-errors {subcommand} MAPPING|JOB",
+        )
+    return None, mapping
+
+
 @app.command("pause", rich_help_panel=PANEL)
 @friendly
-def pause_command(mapping: Annotated[str, typer.Argument(metavar="MAPPING")]) -> None:
-    """Pause a mapping's scheduled sync (it can still be run by hand)."""
+def pause_command(mapping: Annotated[str, typer.Argument(metavar="MAPPING|JOB", help=JOB_ARGUMENT)]) -> None:
+    """Pause a scheduled job: a mapping's sync (it can still be run by hand) or a fixed job."""
     from bot.operations import schedule
 
+    job, name = _job_or_mapping(mapping, "pause")
     with store() as (_settings, engine):
         _seeded(engine)
-        row = schedule.pause(engine, mapping, terminal_actor())
-    out.print(f"{row.name} is paused; `sync-errors resume {row.name}` starts it again.")
+        if job is not None:
+            schedule.set_job_paused(engine, job.id, terminal_actor(), paused=True)
+            out.print(
+                f"{job.id} is paused (the running scheduler applies it within 30 s); "
+                f"`sync-errors resume {job.id}` starts it again.",
+                highlight=False,
+            )
+            return
+        row = schedule.pause(engine, name, terminal_actor())
+    out.print(f"{row.name} is paused; `sync-errors resume {row.name}` starts it again.", highlight=False)
 
 
 @app.command("resume", rich_help_panel=PANEL)
 @friendly
-def resume_command(mapping: Annotated[str, typer.Argument(metavar="MAPPING")]) -> None:
-    """Resume a mapping's scheduled sync."""
+def resume_command(mapping: Annotated[str, typer.Argument(metavar="MAPPING|JOB", help=JOB_ARGUMENT)]) -> None:
+    """Resume a paused scheduled job (a mapping's sync or a fixed job)."""
     from bot.operations import schedule
 
+    job, name = _job_or_mapping(mapping, "resume")
     with store() as (_settings, engine):
         _seeded(engine)
-        row = schedule.resume(engine, mapping, terminal_actor())
+        if job is not None:
+            schedule.set_job_paused(engine, job.id, terminal_actor(), paused=False)
+            out.print(f"{job.id} is scheduled again (the running scheduler applies it within 30 s).")
+            return
+        row = schedule.resume(engine, name, terminal_actor())
     out.print(f"{row.name} is scheduled again.")
 
 
 @app.command("run", rich_help_panel=PANEL)
 @friendly
-def run_command(mapping: Annotated[str, typer.Argument(metavar="MAPPING")]) -> None:
-    """Run one mapping's synchronization now, here (same as `sync MAPPING`)."""
-    sync_command(mappings=[mapping], full=False)
+def run_command(mapping: Annotated[str, typer.Argument(metavar="MAPPING|JOB", help=JOB_ARGUMENT)]) -> None:
+    """Run a scheduled job now, here: a mapping's sync (same as `sync MAPPING`) or a fixed job."""
+    job, name = _job_or_mapping(mapping, "run")
+    if job is None:
+        sync_command(mappings=[name], full=False)
+        return
+    if job.id == "find_deleted":
+        sync_command(mappings=None, full=False, find_deleted=True)
+        return
+    from bot.operations import schedule
+
+    with store() as (settings, engine):
+        started = utcnow()
+        try:
+            said = _FIXED_RUNNERS[job.id](settings, engine)
+        except typer.Exit:
+            raise
+        except Exception as error:
+            schedule.note_manual_run(
+                engine, job, at=started, result=f"failed: {error}", actor=terminal_actor()
+            )
+            raise
+        schedule.note_manual_run(engine, job, at=started, result="ok", actor=terminal_actor())
+    out.print(f"[green]✔[/] {job.id}: {said}", highlight=False)
+
+
+def _run_cleanup(settings: Settings, engine: Engine) -> str:
+    from bot.jobs.cleanup import clean_up
+
+    result = clean_up(engine, retention_days=settings.retention_days, channel=settings.slack_channel)
+    return (
+        f"deleted {result.errors} error entries and {result.jobs} job-log entries older than "
+        f"{settings.retention_days} days."
+    )
+
+
+def _run_summary(settings: Settings, engine: Engine) -> str:
+    from bot.jobs.summary import post_daily_summary
+
+    if not settings.slack_channel:
+        fail("the daily summary needs SLACK_CHANNEL (the channel it is posted to).", code=EXIT_USAGE)
+    post_daily_summary(engine, channel=settings.slack_channel)
+    return "the summary is queued for the channel (the outbox delivers it)."
+
+
+def _run_snoozed(_settings: Settings, engine: Engine) -> str:
+    from bot.jobs.snoozed import wake_snoozed_errors
+
+    woken = wake_snoozed_errors(engine)
+    return f"{woken} snoozed error(s) woke up."
+
+
+def _run_work(settings: Settings, engine: Engine) -> str:
+    from bot.processes import worker_name
+    from bot.services import build_services
+    from bot.worker import run_due_work
+
+    services = build_services(settings, db=engine)
+    try:
+        done = run_due_work(services, worker_id=worker_name("cli"))
+    finally:
+        services.close()
+    return f"{done} queued work item(s) ran."
+
+
+def _run_outbox(settings: Settings, engine: Engine) -> str:
+    from bot.processes import make_delivery
+    from bot.services import build_services
+
+    services = build_services(settings, db=engine)
+    try:
+        delivery = make_delivery(services, role="cli")
+        if delivery is None:
+            fail(
+                "delivering the outbox needs SLACK_BOT_TOKEN (see README, Connecting Slack).", code=EXIT_USAGE
+            )
+        delivered = delivery.deliver_due()
+    finally:
+        services.close()
+    return f"{delivered} notification(s) delivered."
+
+
+_FIXED_RUNNERS: dict[str, Callable[[Settings, Engine], str]] = {
+    "cleanup": _run_cleanup,
+    "summary": _run_summary,
+    "snoozed": _run_snoozed,
+    "work": _run_work,
+    "outbox": _run_outbox,
+}

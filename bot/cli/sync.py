@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -13,14 +12,21 @@ from rich.table import Table
 
 from bot.cli.common import (
     EXIT_FAILED,
+    EXIT_USAGE,
     app,
+    confirm,
     fail,
     friendly,
+    is_wide,
+    known_error,
+    known_mapping,
+    new_table,
     out,
     print_json,
     store,
     terminal_actor,
     usage,
+    valid_ref,
 )
 from bot.commands import UsageError
 from bot.config import load_settings
@@ -30,6 +36,9 @@ from bot.operations.base import InvalidInput
 from bot.services import Services, build_services
 from bot.sync.actions import ActionOutcome, SyncActions
 from bot.sync.deleted import MESSAGE_PREFIX
+from bot.sync.lease import MappingBusy
+from storage.db import session_scope
+from storage.errors import count_job_errors
 from storage.models import JobType, SyncJob, Trigger
 
 # ---- synchronization ------------------------------------------------------------------------------
@@ -47,17 +56,17 @@ def sync_services() -> Iterator[tuple[Services, SyncActions]]:
     configure_logging(settings.log_level.value, settings.log_format.value)
     services = build_services(settings, slack=None)
     try:
-        yield services, SyncActions(services.sync_engine())
+        yield services, SyncActions(services.sync_engine(), trigger=Trigger.CLI)
     finally:
         services.close()
 
 
 def report(outcome: ActionOutcome) -> None:
-    """Print an action's outcome; a refusal by the business app exits 1."""
+    """Print an action's outcome; a refusal by the business app exits 1, a fix that does not apply 2."""
     if outcome.ok:
         out.print(f"[green]✔[/] {outcome.message}", highlight=False)
         return
-    fail(outcome.message)
+    fail(outcome.message, code=EXIT_USAGE if outcome.refused else EXIT_FAILED)
 
 
 def _act(action: str, target: str, call: Callable[[SyncActions], ActionOutcome]) -> None:
@@ -93,26 +102,39 @@ def sync_command(
     """Run synchronization now and print the job counters."""
     if full and find_deleted:
         raise UsageError("give --full or --find-deleted, not both", FIND_DELETED_USAGE)
-    names = [name.upper() for name in mappings or []] or None
+    names = [known_mapping(name, usage=usage("sync")) for name in mappings or []] or None
+    busy: list[MappingBusy] = []
     with sync_services() as (services, actions):
         try:
             if find_deleted:
                 jobs = actions.engine.find_deleted(names, trigger=Trigger.CLI)
             else:
                 with _sync_progress() as progress:
-                    jobs = actions.engine.run(names, full=full, trigger=Trigger.CLI, progress=progress)
+                    report = actions.engine.run_report(
+                        names, full=full, trigger=Trigger.CLI, progress=progress
+                    )
+                jobs, busy = report.jobs, report.busy
         except ValueError as error:
             raise InvalidInput(str(error)) from None
-    if not jobs:
-        out.print("No mapping to synchronize (all disabled or paused).")
-        return
-    out.print(jobs_table(jobs))
-    if find_deleted:
-        _found_deleted(jobs)
-        return
-    failed = sum(job.failed for job in jobs)
-    if failed or any(job.message and job.finished_at and job.failed for job in jobs):
+        for taken in busy:
+            out.print(str(taken), highlight=False)
+        if not jobs:
+            if busy:
+                raise typer.Exit(EXIT_FAILED)
+            out.print("No mapping to synchronize (all disabled or paused).")
+            return
+        out.print(jobs_table(jobs))
+        if find_deleted:
+            _found_deleted(jobs)
+            return
+        failed = sum(job.failed for job in jobs)
+        with session_scope(actions.db) as session:
+            listed = count_job_errors(session, job_ids=[job.id for job in jobs])
+    if failed and listed:
         fail(f"{failed} record(s) failed; see `sync-errors list`.")
+    if failed or busy:
+        stopped = next((job.message for job in jobs if job.failed and job.message), "")
+        fail(f"{failed} record(s) failed: {stopped}" if failed and stopped else "Not every mapping ran.")
 
 
 def _found_deleted(jobs: Sequence[SyncJob]) -> None:
@@ -159,21 +181,32 @@ _COUNTERS = (("inserted", "Ins"), ("modified", "Mod"), ("deleted", "Del"), ("unc
 
 def jobs_table(jobs: Sequence[SyncJob]) -> Table:
     """The job log as Business Central's Integration Synchronization Jobs page shows it, compactly."""
-    table = Table(header_style="bold", pad_edge=False)
+    wide = is_wide()
+    table = new_table(caption="Times in UTC." if wide else "Times in UTC. Counters: only those above 0.")
     table.add_column("Mapping", no_wrap=True)
     table.add_column("Dir", no_wrap=True)
-    table.add_column("Started (UTC)", no_wrap=True)
-    for _name, title in _COUNTERS:
-        table.add_column(title, justify="right", no_wrap=True)
+    table.add_column("Started", no_wrap=True)
+    if wide:
+        for _name, title in _COUNTERS:
+            table.add_column(title, justify="right", no_wrap=True)
+    else:
+        table.add_column("Counters", overflow="fold", ratio=1)
     table.add_column("By", no_wrap=True)
-    table.add_column("Message", overflow="fold", ratio=1)
+    table.add_column("Message", overflow="fold", ratio=2)
     for job in jobs:
-        kind = "" if job.type == JobType.SYNC else f" ({job.type})"
+        kind = "" if job.type == JobType.SYNC else f"\n({job.type})"
+        if wide:
+            counters = [str(getattr(job, name)) for name, _title in _COUNTERS]
+        else:
+            shown = [
+                f"{getattr(job, name)} {title.lower()}" for name, title in _COUNTERS if getattr(job, name)
+            ]
+            counters = ["\n".join(shown) or "—"]
         table.add_row(
             job.mapping + kind,
             _ARROWS.get(str(job.direction), str(job.direction)),
             f"{job.started_at:%m-%d %H:%M:%S}",
-            *(str(getattr(job, name)) for name, _title in _COUNTERS),
+            *counters,
             str(job.trigger),
             job.message,
         )
@@ -215,17 +248,19 @@ def resync_command(
     if bool(error_ids) == failed or (mapping and not failed):
         raise UsageError("give error ids, or --failed [--mapping M]", usage("resync"))
     if failed:
-        name = mapping.upper() if mapping else None
+        name = known_mapping(mapping, usage=usage("resync")) if mapping else None
         _act("resync_failed", name or "all", lambda a: a.resync_failed(name, actor=terminal_actor().id))
         return
-    problems = 0
+    for error_id in error_ids or []:
+        known_error(error_id)
+    codes = []
     for error_id in error_ids or []:
         try:
             _act("resync", f"error:{error_id}", _resync_one(error_id))
-        except typer.Exit:
-            problems += 1
-    if problems:
-        raise typer.Exit(EXIT_FAILED)
+        except typer.Exit as stop:
+            codes.append(stop.exit_code)
+    if codes:
+        raise typer.Exit(EXIT_FAILED if EXIT_FAILED in codes else max(codes))
 
 
 def _resync_one(error_id: int) -> Callable[[SyncActions], ActionOutcome]:
@@ -241,12 +276,15 @@ def couple_command(
     match: Annotated[
         str | None, typer.Option("--match", metavar="MAPPING", help="Couple by matching.")
     ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="With --sync: do not ask for confirmation.")
+    ] = False,
 ) -> None:
     """Couple a Business Central record to a Dataverse row, or couple a mapping's records by matching."""
     if match is not None:
         if bc_ref or dataverse_ref:
             raise UsageError("give either two references or --match MAPPING", usage("couple"))
-        name = match.upper()
+        name = known_mapping(match, usage=usage("couple"))
         _act("couple_match", name, lambda a: a.couple_match(name, actor=terminal_actor().id))
         return
     if not bc_ref or not dataverse_ref:
@@ -254,6 +292,16 @@ def couple_command(
     if sync not in ("none", "bc", "dataverse"):
         raise UsageError(f"--sync must be none, bc or dataverse, not {sync!r}", usage("couple"))
     choice: Any = sync
+    if sync != "none":
+        valid_ref(bc_ref), valid_ref(dataverse_ref)
+        winner, loser = (
+            ("Business Central", "Dataverse") if sync == "bc" else ("Dataverse", "Business Central")
+        )
+        confirm(
+            f"Couple {bc_ref} and {dataverse_ref}, then overwrite {loser}'s values with {winner}'s?",
+            yes=yes,
+            what=f"overwriting {loser}'s values",
+        )
     _act(
         "couple",
         f"{bc_ref}↔{dataverse_ref}",
@@ -264,16 +312,28 @@ def couple_command(
 @app.command("uncouple", rich_help_panel=PANEL)
 @friendly
 def uncouple_command(
-    ref: Annotated[str, typer.Argument(metavar="REF", help="customer:10000, account:<guid> or a GUID")],
+    ref: Annotated[str, typer.Argument(metavar="REF", help="customer:10000, account:GUID or a GUID")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Remove a coupling (both records stay; they no longer synchronize)."""
+    valid_ref(ref)
+    confirm(f"Uncouple {ref}? Both records stay but stop synchronizing.", yes=yes, what=f"uncoupling {ref}")
     _act("uncouple", ref, lambda a: a.uncouple(ref, actor=terminal_actor().id))
 
 
 @app.command("restore", rich_help_panel=PANEL)
 @friendly
-def restore_command(error_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
+def restore_command(
+    error_id: Annotated[int, typer.Argument(metavar="ID")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
     """Recreate the deleted side of a coupled record and keep the coupling."""
+    label = known_error(error_id)
+    confirm(
+        f"Recreate the deleted side of #{error_id} ({label}) from the surviving record?",
+        yes=yes,
+        what=f"restoring the record of #{error_id}",
+    )
     _act(
         "restore_record", f"error:{error_id}", lambda a: a.restore_record(error_id, actor=terminal_actor().id)
     )
@@ -286,9 +346,12 @@ def delete_record_command(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete the surviving side of a coupled record deleted on the other side, then the coupling."""
-    # At a terminal it asks first; scripts and cron jobs (no terminal) run it as written.
-    if not yes and sys.stdin.isatty() and not typer.confirm(f"Delete the surviving record of #{error_id}?"):
-        fail("nothing deleted.")
+    label = known_error(error_id)
+    confirm(
+        f"Delete the surviving record of #{error_id} ({label}) and its coupling? This cannot be undone.",
+        yes=yes,
+        what=f"deleting the surviving record of #{error_id}",
+    )
     _act("delete_record", f"error:{error_id}", lambda a: a.delete_record(error_id, actor=terminal_actor().id))
 
 
@@ -299,6 +362,7 @@ def keep_command(
     side: Annotated[
         str, typer.Argument(metavar="bc|dataverse", help="Whose values win the update conflict.")
     ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Resolve an update conflict: keep Business Central's or Sales' values."""
     sides: dict[str, Any] = {"bc": "business_central", "business_central": "business_central",
@@ -309,6 +373,15 @@ def keep_command(
         )
     chosen = sides[side.lower()]
     action = "keep_bc" if chosen == "business_central" else "keep_dataverse"
+    label = known_error(error_id)
+    winner, loser = (
+        ("Business Central", "Sales") if chosen == "business_central" else ("Sales", "Business Central")
+    )
+    confirm(
+        f"Overwrite {loser}'s values of #{error_id} ({label}) with {winner}'s?",
+        yes=yes,
+        what=f"overwriting {loser}'s values",
+    )
     _act(action, f"error:{error_id}", lambda a: a.take_side(error_id, chosen, actor=terminal_actor().id))
 
 
@@ -316,6 +389,7 @@ def keep_command(
 @friendly
 def couple_dependency_command(error_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
     """Couple the record an error's record depends on (e.g. its currency), then re-sync it."""
+    known_error(error_id)
     _act(
         "couple_dependency",
         f"error:{error_id}",

@@ -3,13 +3,14 @@
 ConnectorError                 anything the API or the network refused
 ├── AuthenticationFailed       the token endpoint refused (AADSTS code) or the API answered 401
 ├── PermissionDenied           403; privilege and entity parsed from "is missing prv… privilege"
-├── NotFound                   404 / BadRequest_NotFound / Internal_RecordNotFound
+├── NotFound                   404 / BadRequest_NotFound / Internal_RecordNotFound: the record itself is gone
 ├── ConcurrencyConflict        412 / Request_EntityChanged: the ETag is stale
 ├── Throttled                  429 with retry_after seconds
 ├── ServerError                5xx
 ├── Timeout                    the request timed out
 ├── ConnectionFailed           the host could not be reached
 └── InvalidData                400 and other refusals of the data itself
+    └── MissingReference       a record the written data refers to (a lookup, a related table) does not exist
 """
 
 from __future__ import annotations
@@ -90,3 +91,18 @@ class ConnectionFailed(ConnectorError):
 @dataclass
 class InvalidData(ConnectorError):
     """The service refused the data (validation, missing related record, bad request)."""
+
+
+@dataclass
+class MissingReference(InvalidData):
+    """The data points at a record that does not exist: Dataverse's "<table> With Id = … Does Not Exist"
+    for a lookup, Business Central's "…cannot be found in the related table (<Table>)".
+
+    Not a NotFound: the record written to is there; `table` and `record_id` (a GUID) or `key` (a code or
+    number) name the missing one, `field` the field that refers to it when the app says so.
+    """
+
+    table: str | None = None
+    record_id: str | None = None
+    key: str | None = None
+    field: str | None = None

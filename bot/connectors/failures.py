@@ -17,6 +17,7 @@ from bot.connectors.errors import (
     ConnectionFailed,
     ConnectorError,
     InvalidData,
+    MissingReference,
     NotFound,
     PermissionDenied,
     ServerError,
@@ -36,6 +37,25 @@ DATAVERSE_DUPLICATE_RECORD = "0x80040237"
 NOT_FOUND_CODES = frozenset({"BadRequest_NotFound", "BadRequest_ResourceNotFound", "Internal_RecordNotFound"})
 CONFLICT_CODES = frozenset({"Request_EntityChanged"})
 
+# Dataverse names the missing row (code 0x80040217): "Entity 'account' With Id = <guid> Does Not Exist" for
+# the row addressed, "transactioncurrency With Id = <guid> Does Not Exist" for a lookup's target; ids tell.
+_DATAVERSE_NO_ROW = re.compile(
+    r"^\s*(?:Entity\s+')?(?P<table>\w+)'?\s+With Id = (?P<id>[0-9A-Fa-f-]{36}) Does Not Exist", re.IGNORECASE
+)
+# Business Central: "The field Currency Code of table Customer contains a value (XYZ) that cannot be found
+# in the related table (Currency)." and "The Currency does not exist. Identification fields and values: …".
+_BC_RELATION = re.compile(
+    r"The field (?P<field>.+?) of table (?P<table>.+?) contains a value \((?P<value>.*?)\) that cannot be "
+    r"found in the related table \((?P<related>.+?)\)",
+    re.IGNORECASE,
+)
+_BC_NO_RECORD = re.compile(
+    r"^\s*The (?P<table>.+?) does not exist\. Identification fields and values: (?P<values>.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_BC_VALUE = re.compile(r"(?P<name>[\w. ]+?)='(?P<value>[^']*)'")
+_URL_TARGET = re.compile(r"/(?P<set>[A-Za-z_]+)(?:\((?P<id>[^)]*)\))?/?(?:\?.*)?$")
+_GUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 _MISSING_PRIVILEGE = re.compile(r"is missing (prv\w+) privilege")
 _FOR_ENTITY = re.compile(r"for entity '(\w+)'")
 # Business Central appends "  CorrelationId: <guid>." to every error message.
@@ -68,6 +88,55 @@ def missing_privilege(message: str) -> tuple[str | None, str | None]:
     privilege = _MISSING_PRIVILEGE.search(message)
     entity = _FOR_ENTITY.search(message)
     return (privilege.group(1) if privilege else None, entity.group(1) if entity else None)
+
+
+def _url_target_id(url: str | None) -> str | None:
+    """The id in the request URL's last segment (`accounts(<guid>)` -> the GUID), lower case, or None."""
+    if not url:
+        return None
+    match = _URL_TARGET.search(url.split("?", 1)[0])
+    if match is None or not match.group("id"):
+        return None
+    guid = _GUID.search(match.group("id"))
+    return (guid.group(0) if guid else match.group("id").strip("'")).lower()
+
+
+def _is_other_record(record_id: str, method: str | None, url: str | None) -> bool:
+    """True when the missing record is not the one the request addressed (a create addresses none)."""
+    target = _url_target_id(url)
+    if target is None:
+        return (method or "").upper() == "POST"
+    return record_id.strip("{}").lower() != target
+
+
+def missing_reference(message: str, *, method: str | None, url: str | None) -> dict[str, str | None] | None:
+    """What a "does not exist" text names when it is a record the request refers to, not the one it
+    addressed: {"table", "record_id", "key", "field"}; None for anything else."""
+    relation = _BC_RELATION.search(message)
+    if relation is not None:
+        return {
+            "table": relation.group("related").strip(),
+            "record_id": None,
+            "key": relation.group("value").strip() or None,
+            "field": relation.group("field").strip(),
+        }
+    row = _DATAVERSE_NO_ROW.search(message)
+    if row is not None:
+        if not _is_other_record(row.group("id"), method, url):
+            return None
+        return {"table": row.group("table"), "record_id": row.group("id").lower(), "key": None, "field": None}
+    record = _BC_NO_RECORD.search(message)
+    if record is not None:
+        values = {
+            m.group("name").strip(): m.group("value") for m in _BC_VALUE.finditer(record.group("values"))
+        }
+        guid = _GUID.search(values.get("Id", "") or values.get("SystemId", ""))
+        record_id = guid.group(0).lower() if guid else None
+        key = next((v for name, v in values.items() if name not in ("Id", "SystemId")), None)
+        if not _is_other_record(record_id or key or "", method, url):
+            return None
+        return {"table": record.group("table").strip(), "record_id": record_id, "key": key, "field": None}
+    return None
 
 
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -150,6 +219,16 @@ def error_from_answer(
         return AuthenticationFailed(**common)
     if status == 403 or (code or "").startswith("Authorization_"):
         return PermissionDenied(**common)
+    refers = status in (400, 404) or code in NOT_FOUND_CODES
+    reference = missing_reference(message, method=method, url=url) if refers else None
+    if reference is not None:
+        return MissingReference(
+            **common,
+            table=reference["table"],
+            record_id=reference["record_id"],
+            key=reference["key"],
+            field=reference["field"],
+        )
     if status == 404 or code in NOT_FOUND_CODES:
         return NotFound(**common)
     if (status == 412 and code != DATAVERSE_DUPLICATE_RECORD) or code in CONFLICT_CODES:

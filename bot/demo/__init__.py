@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import shlex
 import threading
 import time
 from dataclasses import dataclass
@@ -18,12 +20,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.config import Settings, load_settings
+from bot.demo.environment import ENV_FILE, command_path, export_lines, sandbox_variables, write_env_file
 from bot.demo.script import STEPS, Step
 from bot.demo.terminal_slack import TerminalSlack
 from bot.processes import seed_mappings, start_scheduler_thread
 from bot.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SandboxServer
 from bot.services import Services
-from storage.db import make_engine
+from storage.db import make_engine, session_scope
+from storage.mappings import set_sync_only_coupled
 from storage.models import ErrorStatus, SyncError, SyncJob, Trigger
 from storage.outbox import outbox_counts
 from storage.schema import upgrade
@@ -31,7 +35,7 @@ from storage.schema import upgrade
 DEMO_DB = Path("sync_errors_demo.db")
 DEMO_CHANNEL = "C0DEMOCHANNEL"
 DRAIN_SECONDS = 8.0
-TRY_COMMANDS = ("list", "show <ID>", "resync <ID>", "status", "doctor", "purge --older-than 1m")
+TRY_COMMANDS = ("list", "status", "schedule", "doctor", "audit")
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,7 @@ class Pace:
 def _fresh_database(path: Path) -> str:
     for suffix in ("", "-wal", "-shm", ".clock.lock"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return f"sqlite:///{path}"
+    return f"sqlite:///{path.resolve()}"
 
 
 def demo_settings(server: SandboxServer, database_url: str) -> Settings:
@@ -79,19 +83,24 @@ def demo_settings(server: SandboxServer, database_url: str) -> Settings:
 class Demo:
     """One run of the demo: sandbox, store, scheduler, the story, and the terminal."""
 
-    def __init__(self, console: Console, *, records: int, db_file: Path = DEMO_DB) -> None:
+    def __init__(
+        self, console: Console, *, records: int, db_file: Path = DEMO_DB, env_file: Path = ENV_FILE
+    ) -> None:
         self.console = console
         self.records = records
         self.db_file = db_file
+        self.env_file = env_file
+        self.env_path = env_file.resolve()
         self.stop = threading.Event()
         self.current: Step | None = None
 
-    def print_message(self, headline: str, rendered: str) -> None:
-        """Show one Slack message as it would read."""
+    def print_message(self, headline: str, rendered: Text) -> None:
+        """Show one Slack message as it would read (wrapped at the terminal's width, never cut)."""
         if self.console.is_terminal:
-            self.console.print(Panel(Text(rendered), title=headline, title_align="left", border_style="cyan"))
+            self.console.print(Panel(rendered, title=headline, title_align="left", border_style="cyan"))
         else:
-            self.console.print(f"\n── {headline} ──\n{rendered}", markup=False, highlight=False)
+            self.console.print(f"\n── {headline} ──", markup=False, highlight=False)
+            self.console.print(rendered, highlight=False)
 
     def run(self, duration: float | None) -> int:
         """Run until `duration` seconds have passed or Ctrl-C; return the exit code."""
@@ -109,7 +118,9 @@ class Demo:
         )
         services = Services(settings=settings, db=db, slack=client)
         started = time.monotonic()
+        logs = _LogsAboveTheStatusLine(self.console)
         try:
+            logs.install()
             self._introduce(server, database_url)
             seed_mappings(services)
             self._first_sync(services)
@@ -123,22 +134,51 @@ class Demo:
         finally:
             self.stop.set()
             time.sleep(0.2)
-            self._summary(db, database_url)
+            self._summary(db)
             server.stop()
             services.close()
+            logs.remove()
         return 0
 
     def _introduce(self, server: SandboxServer, database_url: str) -> None:
         self.console.rule("[bold]sync-errors demo")
         self.console.print(
-            "The bot runs the Business Central ↔ Dynamics 365 Sales synchronization against the built-in\n"
-            f"sandbox ({server.url}) and shows every Slack message it would post. Then the setup problems\n"
-            "people really hit are switched on one by one. From a second terminal, try:",
+            "The bot runs the Business Central ↔ Dynamics 365 Sales synchronization against the built-in "
+            f"sandbox ({server.url}) and shows every Slack message it would post. Then the setup problems "
+            "people really hit are switched on one by one.",
             highlight=False,
         )
-        for command in TRY_COMMANDS:
-            self.console.print(f"    DATABASE_URL={database_url} sync-errors {command}", highlight=False)
-        self.console.print("Ctrl-C stops the demo.\n")
+        self.env_path = write_env_file(self.env_file, sandbox_variables(server, database_url=database_url))
+        self.console.print(
+            f"\nTo use the demo from a second terminal, load its settings (also written to {self.env_path}):",
+            highlight=False,
+        )
+        self.console.print(
+            "\n".join(
+                f"    {line}" for line in export_lines(sandbox_variables(server, database_url=database_url))
+            ),
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        self.console.print("or in one line:", highlight=False)
+        self.console.print(f"    {self.load_line}", highlight=False, markup=False, soft_wrap=True)
+        self.console.print("then try:", highlight=False)
+        for command in self.try_commands:
+            self.console.print(f"    {command}", highlight=False, markup=False, soft_wrap=True)
+        self.console.print(
+            "and `show ID`, `resync ID` with an id from the list. Ctrl-C stops the demo.\n", highlight=False
+        )
+
+    @property
+    def load_line(self) -> str:
+        """The shell line that loads the demo's settings into a second terminal."""
+        return f"set -a; . {shlex.quote(str(self.env_path))}; set +a"
+
+    @property
+    def try_commands(self) -> list[str]:
+        """The commands the demo suggests, exactly as a second terminal runs them."""
+        return [f"{command_path()} {command}" for command in TRY_COMMANDS]
 
     def _first_sync(self, services: Services) -> None:
         jobs = services.sync_engine().run(None, full=True, trigger=Trigger.CLI)
@@ -148,6 +188,14 @@ class Demo:
         self.console.print(
             f"✔ First full synchronization: {len(jobs)} jobs, {coupled} records coupled by matching, "
             f"{inserted} created, {modified} updated, {sum(job.failed for job in jobs)} failed.\n"
+        )
+        # Business Central syncs only coupled records by default; the demo lets new customers and contacts
+        # flow, as an admin who cleared "Synch. Only Coupled Records" after the full synchronization would.
+        with session_scope(services.db) as session:
+            for name in ("CUSTOMER", "CONTACT"):
+                set_sync_only_coupled(session, name=name, only_coupled=False)
+        self.console.print(
+            "✔ CUSTOMER and CONTACT: Synch. Only Coupled Records cleared, so new records get a partner.\n"
         )
 
     def _play(
@@ -190,7 +238,7 @@ class Demo:
         line = f"⟳ {jobs} sync jobs · {open_errors} open errors · faults on: {faults}"
         return Group(Text(line, style="dim"))
 
-    def _summary(self, db: Engine, database_url: str) -> None:
+    def _summary(self, db: Engine) -> None:
         with Session(db) as session:
             jobs = session.exec(select(func.count()).select_from(SyncJob)).one()
             rows = session.exec(
@@ -202,9 +250,38 @@ class Demo:
         by_category = ", ".join(f"{count} {category}" for category, count in rows) or "none"
         self.console.print(f"{jobs} synchronization jobs ran. Open errors by category: {by_category}.")
         self.console.print(
-            f"The store stays in {self.db_file}: DATABASE_URL={database_url} sync-errors list",
+            f"The store stays in {self.db_file.resolve()}; after `{self.load_line}`, "
+            f"`{command_path()} list` still reads it.",
             highlight=False,
         )
+
+
+class _LogsAboveTheStatusLine(logging.Handler):
+    """Writes log records through the demo's console, so rich prints them above the live status line."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__(logging.WARNING)
+        self.console = console
+        self._saved: list[logging.Handler] = []
+
+    def install(self) -> None:
+        """Replace the root handlers (kept for `remove`)."""
+        root = logging.getLogger()
+        self._saved = root.handlers[:]
+        if self._saved and self._saved[0].formatter is not None:
+            self.setFormatter(self._saved[0].formatter)
+        root.handlers[:] = [self]
+
+    def remove(self) -> None:
+        """Put the root handlers back."""
+        logging.getLogger().handlers[:] = self._saved
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Print one record, dimmed, above the status line."""
+        try:
+            self.console.print(Text(self.format(record), style="dim"), soft_wrap=True)
+        except Exception:  # noqa: BLE001 - logging must never stop the demo
+            self.handleError(record)
 
 
 class _NoLive:

@@ -8,13 +8,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from rich.text import Text
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.slack_response import SlackResponse
 
-from bot.blocks import Message, render_for_terminal
+from bot.blocks import Message
+from bot.blocks.terminal import render_rich
 
-Printer = Callable[[str, str], None]  # (headline, rendered message)
+Printer = Callable[[str, Text], None]  # (headline, rendered message)
 
 _SHOWN = {"chat.postMessage", "chat.update", "chat.postEphemeral"}
 
@@ -64,7 +66,7 @@ class TerminalSlack(WebClient):
 
     def _show(self, api_method: str, body: dict[str, Any]) -> None:
         blocks = Block.parse_all(body.get("blocks") or [])
-        rendered = render_for_terminal(Message(text=str(body.get("text", "")), blocks=blocks))
+        rendered = render_rich(Message(text=str(body.get("text", "")), blocks=blocks))
         if api_method == "chat.update":
             headline = "✎ message edited"
         elif body.get("thread_ts"):

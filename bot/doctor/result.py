@@ -18,6 +18,7 @@ USER_NON_INTERACTIVE = "integration-user-non-interactive"
 CURRENCIES = "currencies"
 MAPPING_DEPENDENCIES = "mapping-dependencies"
 THROTTLING = "throttling"
+SKIPPED_COUPLINGS = "skipped-couplings"
 
 # Human titles of the checks, in the order the doctor runs them (for terminal and Slack output).
 CHECK_TITLES: dict[str, str] = {
@@ -33,6 +34,7 @@ CHECK_TITLES: dict[str, str] = {
     CURRENCIES: "Customers' currencies are coupled and have exchange rates",
     MAPPING_DEPENDENCIES: "Mapping dependencies are enabled",
     THROTTLING: "No throttling",
+    SKIPPED_COUPLINGS: "No coupling is Skipped",
 }
 
 

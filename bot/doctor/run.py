@@ -26,6 +26,7 @@ from bot.doctor.result import (
     DATAVERSE_API,
     DATAVERSE_SIGN_IN,
     MAPPING_DEPENDENCIES,
+    SKIPPED_COUPLINGS,
     THROTTLING,
     USER_ENABLED,
     USER_NON_INTERACTIVE,
@@ -34,6 +35,7 @@ from bot.doctor.result import (
     USER_ROLE,
     CheckResult,
 )
+from bot.doctor.skipped import check_skipped_couplings
 from bot.doctor.user import (
     check_user_enabled,
     check_user_non_interactive,
@@ -55,6 +57,7 @@ CHECKS: tuple[tuple[str, Callable[[DoctorRun], CheckResult]], ...] = (
     (CURRENCIES, check_currencies),
     (MAPPING_DEPENDENCIES, check_mapping_dependencies),
     (THROTTLING, check_throttling),
+    (SKIPPED_COUPLINGS, check_skipped_couplings),
 )
 
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from storage.audit import record_audit
 from storage.db import session_scope
-from storage.errors import purge_errors
+from storage.errors import purge_errors, purge_scope
 from storage.models import (
     LIVE_ERROR_STATUSES,
     Direction,
@@ -44,14 +44,19 @@ class CleanupResult:
 def clean_up(
     db: Engine, *, retention_days: int, channel: str | None, clock: Callable[[], datetime] = utcnow
 ) -> CleanupResult:
-    """Delete error and job-log entries older than `retention_days`; log, audit and tell the channel.
+    """Delete error entries not seen for `retention_days` and older job-log entries; log, audit, tell.
+
+    The last error of a Skipped coupling stays however old: it is what `list --skipped` shows.
 
     Job-log entries that open (or snoozed) errors still point at are kept; delivered notifications and
     finished work items of the same age go too, so neither table grows without end.
     """
     started = clock()
     cutoff = started - timedelta(days=retention_days)
-    purged = purge_errors(db, older_than=cutoff)
+    with Session(db) as session:
+        # Entries not seen for the retention period; never a Skipped coupling's last error (its only trace).
+        scope = purge_scope(session, cutoff=cutoff, keep_skipped=True)
+    purged = purge_errors(db, scope=scope)
     age = f"older than {retention_days} day{'' if retention_days == 1 else 's'}"
     with session_scope(db) as session:
         jobs = delete_old_jobs(session, older_than=cutoff)

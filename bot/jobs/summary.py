@@ -13,7 +13,7 @@ from bot.jobs.cleanup import SCHEDULE_ACTOR
 from bot.jobs.health import job_failed, newest_error_messages
 from storage.audit import record_audit
 from storage.db import session_scope
-from storage.errors import open_counts
+from storage.errors import count_skipped, open_counts
 from storage.models import AuditEntry, Door, JobType, NotificationKind, SyncJob
 from storage.outbox import enqueue
 from storage.types import utcnow
@@ -32,7 +32,11 @@ def post_daily_summary(
     with session_scope(db) as session:
         if _posted_since(session, midnight):
             return None
-        line = summary_text(open_counts(session), failed_runs(session, since=now - timedelta(days=1)))
+        line = summary_text(
+            open_counts(session),
+            failed_runs(session, since=now - timedelta(days=1)),
+            skipped=count_skipped(session),
+        )
         if line is None:
             return None
         enqueue(session, kind=NotificationKind.TEXT, channel=channel, payload={"text": line})
@@ -61,9 +65,11 @@ def failed_runs(session: Session, *, since: datetime) -> Counter[str]:
     return Counter(job.mapping for job in jobs if job_failed(job, has_errors=job.id in with_errors))
 
 
-def summary_text(counts: Sequence[tuple[str, str, int]], failed: Counter[str]) -> str | None:
-    """The summary's lines, or None when there are no open errors and no failed runs."""
-    if not counts and not failed:
+def summary_text(
+    counts: Sequence[tuple[str, str, int]], failed: Counter[str], *, skipped: int = 0
+) -> str | None:
+    """The summary's lines, or None when there are no open errors, no failed runs and nothing Skipped."""
+    if not counts and not failed and not skipped:
         return None
     total = sum(count for _, _, count in counts)
     lines = [f"📋 Daily summary: {total:,} open error{'' if total == 1 else 's'}."]
@@ -77,6 +83,13 @@ def summary_text(counts: Sequence[tuple[str, str, int]], failed: Counter[str]) -
             f"{mapping} {count}" for mapping, count in sorted(failed.items(), key=lambda i: (-i[1], i[0]))
         )
         lines.append(f"Failed sync jobs in the last day: {runs}.")
+    if skipped:
+        # Business Central's Coupled Data Synchronization Errors: these records no longer sync by schedule.
+        lines.append(
+            f"⏭️ {skipped:,} Skipped coupling{'' if skipped == 1 else 's'} (Coupled Data Synchronization "
+            f"Errors) {'is' if skipped == 1 else 'are'} left out of scheduled runs until re-synced: "
+            "/sync-errors skipped."
+        )
     return "\n".join(lines)
 
 

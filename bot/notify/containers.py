@@ -17,7 +17,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.notify.timing import DigestSettings, window_closes_at
 from storage.models import ErrorStatus, Notification, NotificationKind, NotificationStatus, SyncError
-from storage.outbox import set_since, update_payload
+from storage.outbox import SINCE_KEY, set_since, update_payload
 
 BURST = "burst"
 CAUSE = "cause"
@@ -90,16 +90,42 @@ def start_window(session: Session, *, channel: str, now: datetime, timing: Diges
     return window
 
 
+def start_digest_now(session: Session, *, channel: str, now: datetime) -> Notification:
+    """Open a burst digest that posts at once: a run brought many new causes together (one story)."""
+    digest = Notification(
+        kind=NotificationKind.DIGEST,
+        status=NotificationStatus.PENDING,
+        channel=channel,
+        digest_key=burst_key(channel),
+        payload={"type": BURST, "opened_at": now.isoformat(), "held": 0},
+        created_at=now,
+        due_at=now,
+    )
+    session.add(digest)
+    session.flush()
+    return digest
+
+
 def hold(session: Session, *, container: Notification, member: Notification, timing: DigestSettings) -> None:
     """Fold a new error into a container; a burst window still open is extended."""
+    hold_many(session, container=container, members=[member], timing=timing)
+
+
+def hold_many(
+    session: Session, *, container: Notification, members: Sequence[Notification], timing: DigestSettings
+) -> None:
+    """Fold new errors into a container in one flush; a burst window still open is extended."""
     assert container.id is not None
-    member.status = NotificationStatus.HELD
-    member.digest_key = member_key(container.id)
-    member.claimed_at = None
-    set_since(member, None)
-    session.add(member)
+    key = member_key(container.id)
+    for member in members:
+        member.status = NotificationStatus.HELD
+        member.digest_key = key
+        member.claimed_at = None
+        if SINCE_KEY in member.payload:
+            set_since(member, None)
+        session.add(member)
     if kind_of(container) == BURST:
-        held = int(container.payload.get("held", 0)) + 1
+        held = int(container.payload.get("held", 0)) + len(members)
         update_payload(container, held=held)
         if container.status == NotificationStatus.HELD:
             opened = datetime.fromisoformat(str(container.payload["opened_at"]))

@@ -7,6 +7,7 @@ tagged with the row id and step number; progress is committed after every step.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -155,12 +156,22 @@ def _page_plan(
 
 
 def _fit(render: Callable[[Sequence[SyncError]], Message], errors: list[SyncError]) -> tuple[Message, int]:
+    """The largest first part of `errors` whose page lists every one of them inside Slack's limits."""
     size = len(errors)
     while True:
         message = render(errors[:size])
-        if size == 1 or (len(message.blocks) <= MAX_BLOCKS and len(message.text) <= MAX_TEXT):
+        if size == 1 or (
+            len(message.blocks) <= MAX_BLOCKS
+            and len(message.text) <= MAX_TEXT
+            and _lists_all(message, errors[:size])
+        ):
             return message, size
-        size = max(1, size // 2)
+        size = max(1, size * 3 // 4)
+
+
+def _lists_all(message: Message, errors: Sequence[SyncError]) -> bool:
+    shown = json.dumps(message.to_dict(), ensure_ascii=False)
+    return all(f"`#{error.id}`" in shown for error in errors)
 
 
 def _run(ctx: Context, claim: Claim, plan: _Plan, thread_ts: str | None) -> None:
@@ -203,6 +214,7 @@ def _run(ctx: Context, claim: Claim, plan: _Plan, thread_ts: str | None) -> None
         else:
             _record_page(session, ctx, group, plan, ts, now)
         set_since(group, now)
+        group.attempts = 0  # a step went through: the next one starts with a clean slate
         claim.since = now
         session.add(group)
 

@@ -7,25 +7,12 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.notify import containers
+from bot.notify.causes import story_of
 from bot.notify.context import Context
 from bot.notify.slack import Post
 from storage.db import session_scope
-from storage.models import Category, ErrorStatus, Notification, NotificationStatus, SyncError
+from storage.models import ErrorStatus, Notification, NotificationStatus, SyncError
 from storage.outbox import Claim, finish
-
-# Causes that break many records at once: their errors fold into one message with the count.
-SETUP_CAUSES = frozenset(
-    {
-        Category.PERMISSIONS,
-        Category.CREDENTIALS,
-        Category.EXCHANGE_RATE,
-        Category.ADMIN_INTEGRATION_USER,
-        Category.ADMIN_MODE,
-        Category.THROTTLED,
-        Category.CONNECTION,
-        Category.DEPENDENCY_NOT_COUPLED,
-    }
-)
 
 
 def deliver_new_error(ctx: Context, claim: Claim) -> None:
@@ -36,14 +23,14 @@ def deliver_new_error(ctx: Context, claim: Claim) -> None:
         if row is None:
             return
         error = session.get(SyncError, row.error_id) if row.error_id is not None else None
-        reason = _drop_reason(error)
+        reason = drop_reason(error)
         if reason is not None:
             finish(session, row, status=NotificationStatus.DROPPED, now=now, reason=reason)
             ctx.report.dropped += 1
             return
         assert error is not None
-        cause = row.payload.get("cause_key")
-        if isinstance(cause, str) and cause and error.category in SETUP_CAUSES:
+        cause = story_of(error, row.payload.get("cause_key"))
+        if cause is not None:
             containers.join_cause(session, member=row, cause=cause, now=now, timing=ctx.timing)
             ctx.report.held += 1
             return
@@ -78,7 +65,8 @@ def record_own_message(
     containers.start_window(session, channel=row.channel, now=now, timing=ctx.timing)
 
 
-def _drop_reason(error: SyncError | None) -> str | None:
+def drop_reason(error: SyncError | None) -> str | None:
+    """Why a new error needs no message any more (gone, no longer open, already posted), or None."""
     if error is None:
         return "error entry no longer exists"
     if error.status != ErrorStatus.OPEN:

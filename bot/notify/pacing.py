@@ -34,6 +34,12 @@ class ChannelPacer:
             _later(self._next, channel, until)
             _later(self._held, channel, until)
 
+    def next_free(self, now: datetime) -> float | None:
+        """Seconds until the first paced channel may be posted to again, or None if none is paced."""
+        with self._lock:
+            later = [moment for moment in self._next.values() if moment > now]
+        return (min(later) - now).total_seconds() if later else None
+
     def paced(self, now: datetime) -> frozenset[str]:
         """Channels that may not be posted to now."""
         with self._lock:

@@ -1,8 +1,9 @@
-"""Slack calls of the delivery loop: paced, tagged posts, edits, and the after-crash look-up; typed failures.
+"""Slack calls of the delivery loop: paced, tagged posts, edits, and the look-up of unconfirmed posts.
 
-The WebClient is built elsewhere. It should carry slack_sdk's `RateLimitErrorRetryHandler(max_retry_count=1)`
-(next to the default `ConnectionErrorRetryHandler`): a short Retry-After is then absorbed inside the call,
-and a 429 that survives it comes here as `RateLimited`, which requeues the row with a due time.
+The WebClient is built elsewhere; the gateway makes its retry handlers leave posts alone (bot.notify.retries):
+a 429 is retried inside the call (Slack stored nothing), a 429 that survives it comes here as `RateLimited`,
+which requeues the row with a due time. A post that failed any other way (5xx, timeout, dropped connection)
+may have been stored: it is looked up in the channel by its message metadata before it is ever posted again.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.notify.pacing import ChannelPacer
 from bot.notify.render import Message
+from bot.notify.retries import guard_posts
 from storage.outbox import Claim
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,10 @@ class Transient(DeliveryProblem):
     """5xx, a timeout or a broken connection: retry later with backoff (a post may have gone through)."""
 
 
+class Unconfirmed(Transient):
+    """The post failed, and the look-up right after it did not find it: post again soon (after a look-up)."""
+
+
 class Permanent(DeliveryProblem):
     """Slack refused the request for good (channel_not_found, invalid_auth, ...)."""
 
@@ -108,9 +114,10 @@ class SlackGateway:
     """Posts and edits through a WebClient, paced per channel, with failures turned into typed exceptions."""
 
     def __init__(self, client: WebClient, *, pacer: ChannelPacer, clock: Callable[[], datetime]) -> None:
-        self._client = client
+        self._client = guard_posts(client)
         self._pacer = pacer
         self._clock = clock
+        self._failure_streak = 0  # deliveries failed by Slack (5xx, connection) in a row; 0 after any success
 
     def post(self, post: Post, claim: Claim) -> tuple[str, bool]:
         """Post (or, for a recovering claim, find the earlier post); return (ts, found_earlier)."""
@@ -142,10 +149,19 @@ class SlackGateway:
                 unfurl_links=False,
                 unfurl_media=False,
             )
-        except Transient:
+        except Transient as problem:
             claim.recovering = True
-            raise
+            return self._confirm(post, claim, problem), True
         return str(response["ts"]), False
+
+    def _confirm(self, post: Post, claim: Claim, problem: Transient) -> str:
+        """After a failed post, look it up at once: its ts if Slack stored it, else Unconfirmed."""
+        found = self.find_posted(post, since=claim.since)  # a failing look-up raises Transient itself
+        if found is None:
+            raise Unconfirmed(f"{problem} (not in the channel)") from problem
+        claim.recovering = False
+        log.info("notification %s step %s was stored despite %s", post.notification_id, post.step, problem)
+        return found
 
     def update(self, channel: str, ts: str, message: Message) -> None:
         """Edit a posted message in place (chat.update is not paced per channel)."""
@@ -182,11 +198,18 @@ class SlackGateway:
 
     def _call(self, channel: str, method: Callable[..., Any], /, **kwargs: Any) -> Any:
         try:
-            return method(**kwargs)
+            response = method(**kwargs)
         except SlackApiError as error:
             raise self._classify(channel, error) from error
         except (TimeoutError, urllib.error.URLError, http.client.HTTPException, ConnectionError) as error:
             raise Transient(f"connection: {error}") from error
+        self._failure_streak = 0
+        return response
+
+    def failed(self) -> int:
+        """Note a delivery that Slack failed (5xx, connection); return how many failed in a row."""
+        self._failure_streak += 1
+        return self._failure_streak
 
     def _classify(self, channel: str, error: SlackApiError) -> DeliveryProblem:
         status = error.response.status_code

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.operations.base import Actor, NotFound, require_admin
+from bot.operations.base import Actor, InvalidInput, NotFound, require_admin
 from storage.audit import list_audit, record_audit
 from storage.db import session_scope
-from storage.errors import PurgeResult, count_errors, get_error, list_errors, purge_errors, snooze_error
+from storage.errors import (
+    PurgeScope,
+    count_errors,
+    get_error,
+    list_errors,
+    purge_errors,
+    purge_scope,
+    snooze_error,
+)
 from storage.models import AuditEntry, ErrorStatus, NotificationKind, SyncError
 from storage.outbox import enqueue
 from storage.types import utcnow
@@ -49,31 +59,141 @@ def audit_trail(engine: Engine, *, error_id: int | None = None, limit: int = 50)
 
 
 def purge_cutoff(older_than: timedelta | None, *, now: datetime | None = None) -> datetime | None:
-    """Turn "older than 7 days" into the creation time before which entries go (None: all)."""
+    """Turn "older than 7 days" into the last-seen time before which entries go (None: all)."""
     if older_than is None:
         return None
     return (now or utcnow()) - older_than
 
 
-def count_purgeable(engine: Engine, *, older_than: timedelta | None) -> int:
-    """How many entries a purge with this age would delete."""
+@dataclass(frozen=True)
+class PurgePreview:
+    """What a purge confirmation shows: its age, the scope fixed at that moment, and the count."""
+
+    older_than: timedelta | None
+    scope: PurgeScope
+    count: int
+
+    def to_json(self) -> str:
+        """The preview as kept on the server while the confirmation is open."""
+        return json.dumps(
+            {
+                "older_than_seconds": int(self.older_than.total_seconds()) if self.older_than else None,
+                "cutoff": self.scope.cutoff.isoformat() if self.scope.cutoff else None,
+                "upto_id": self.scope.upto_id,
+                "count": self.count,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> PurgePreview | None:
+        """Read a kept preview back; None when it is not one."""
+        try:
+            data = json.loads(text)
+            seconds = data["older_than_seconds"]
+            cutoff = datetime.fromisoformat(data["cutoff"]) if data["cutoff"] else None
+            scope = PurgeScope(cutoff=cutoff, upto_id=int(data["upto_id"]))
+            older = timedelta(seconds=int(seconds)) if seconds is not None else None
+            return cls(older_than=older, scope=scope, count=int(data["count"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """How many entries a purge deleted and how many its confirmation announced."""
+
+    deleted: int
+    announced: int | None
+    chunks: int = 0
+    longest_transaction: float = 0.0
+
+    @property
+    def stayed(self) -> int:
+        """Announced entries that were not deleted (seen again since the count, or already gone)."""
+        return max(0, (self.announced or 0) - self.deleted) if self.announced is not None else 0
+
+
+def preview_purge(engine: Engine, *, older_than: timedelta | None) -> PurgePreview:
+    """Fix a purge's cutoff and the newest entry now, and count what it would delete."""
     with Session(engine) as session:
-        return count_errors(session, older_than=purge_cutoff(older_than))
+        scope = purge_scope(session, cutoff=purge_cutoff(older_than))
+        return PurgePreview(older_than=older_than, scope=scope, count=count_errors(session, scope=scope))
+
+
+def count_purgeable(engine: Engine, *, older_than: timedelta | None) -> int:
+    """How many entries a purge with this age would delete now."""
+    return preview_purge(engine, older_than=older_than).count
+
+
+PURGE_SHOWN = "purge_shown"
+PURGE_CONFIRMED = "purge_confirmed"
+
+
+def remember_shown(engine: Engine, *, view_id: str, preview: PurgePreview, actor: Actor) -> None:
+    """Keep on the server what a purge confirmation (a Slack modal) showed, keyed by its view id."""
+    with session_scope(engine) as session:
+        record_audit(
+            session,
+            actor=actor.id,
+            door=actor.door,
+            action=PURGE_SHOWN,
+            target=f"view:{view_id}",
+            result="shown",
+            detail=preview.to_json(),
+        )
+
+
+def shown_purge(engine: Engine, *, view_id: str) -> PurgePreview | None:
+    """What the confirmation with this view id showed, while it has not been confirmed yet."""
+    with Session(engine) as session:
+        latest = list_audit(session, target=f"view:{view_id}", limit=1)
+    if not latest or latest[0].action != PURGE_SHOWN:
+        return None
+    return PurgePreview.from_json(latest[0].detail)
 
 
 def purge(
     engine: Engine,
     *,
-    older_than: timedelta | None,
+    older_than: timedelta | None = None,
+    preview: PurgePreview | None = None,
     actor: Actor,
     channel: str | None = None,
     on_progress: Callable[[int, int], None] | None = None,
-) -> PurgeResult:
-    """Delete error entries older than `older_than` (all when None), audit it and tell the channel."""
-    what = "all entries" if older_than is None else f"entries older than {_words(older_than)}"
+    view_id: str | None = None,
+) -> PurgeReport:
+    """Delete what `preview` counted (or, without one, entries not seen for `older_than`; all when None),
+    audit it and tell the channel. New errors and errors seen again since the count stay."""
+    if preview is not None:
+        older_than = preview.older_than
+    what = "all entries" if older_than is None else f"entries not seen for {_words(older_than)}"
     require_admin(actor, f"delete {what}")
-    result = purge_errors(engine, older_than=purge_cutoff(older_than), on_progress=on_progress)
+    if preview is None:
+        preview = preview_purge(engine, older_than=older_than)
+        announced = None
+    else:
+        announced = preview.count
+    result = purge_errors(engine, scope=preview.scope, on_progress=on_progress)
+    report = PurgeReport(
+        deleted=result.deleted,
+        announced=announced,
+        chunks=result.chunks,
+        longest_transaction=result.longest_transaction,
+    )
+    detail = f"deleted {result.deleted} {what}"
+    if report.stayed:
+        detail += f" ({report.stayed} of the {announced} counted were seen again since, or already gone)"
     with session_scope(engine) as session:
+        if view_id is not None:
+            record_audit(
+                session,
+                actor=actor.id,
+                door=actor.door,
+                action=PURGE_CONFIRMED,
+                target=f"view:{view_id}",
+                result="ok",
+                detail=detail,
+            )
         record_audit(
             session,
             actor=actor.id,
@@ -81,12 +201,12 @@ def purge(
             action="purge_all" if older_than is None else "purge_older_than",
             target="errors",
             result="ok",
-            detail=f"deleted {result.deleted} {what}",
+            detail=detail,
         )
         if channel and result.deleted:
             text = f"🧹 {actor.mention} deleted {result.deleted:,} error {_entries(result.deleted)} ({what})."
             enqueue(session, kind=NotificationKind.TEXT, channel=channel, payload={"text": text})
-    return result
+    return report
 
 
 def snooze(engine: Engine, *, error_id: int, duration: timedelta, actor: Actor) -> SyncError:
@@ -95,6 +215,11 @@ def snooze(engine: Engine, *, error_id: int, duration: timedelta, actor: Actor) 
         error = get_error(session, error_id=error_id)
         if error is None:
             raise NotFound(f"There is no error entry #{error_id} (it may have been purged).")
+        if error.status == ErrorStatus.RESOLVED:
+            raise InvalidInput(
+                f"Error #{error_id} is resolved, so there is nothing to snooze; nothing changed. "
+                "Snooze applies to open errors."
+            )
         snooze_error(session, error=error, until=utcnow() + duration, by=actor.id)
         record_audit(
             session,

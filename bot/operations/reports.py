@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
@@ -14,9 +14,9 @@ from bot.operations.errorlog import find_errors
 from bot.operations.schedule import list_schedule
 from bot.services import Services
 from storage.audit import last_success
-from storage.errors import open_counts
+from storage.errors import count_skipped, open_counts, skipped_couplings
 from storage.jobs import latest_jobs, list_jobs
-from storage.models import AuditEntry, ErrorStatus, SyncError, SyncJob
+from storage.models import AuditEntry, Coupling, ErrorStatus, SyncError, SyncJob
 
 STATUS_JOBS = 40
 
@@ -30,12 +30,21 @@ class Overview:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """Skipped couplings (the first `limit`), each with its last error entry, and how many there are."""
+
+    items: list[tuple[Coupling, SyncError | None]]
+    total: int
+
+
+@dataclass(frozen=True)
 class Home:
-    """What App Home shows: the overview plus each mapping's next run (mapping, when, paused)."""
+    """What App Home shows: the overview, each mapping's next run (mapping, when, paused), Skipped."""
 
     counts: list[tuple[str, str, int]]
     jobs: list[SyncJob]
     next_runs: list[tuple[str, datetime | None, bool]]
+    skipped: Skipped = field(default_factory=lambda: Skipped(items=[], total=0))
 
 
 @dataclass(frozen=True)
@@ -57,7 +66,15 @@ def home(db: Engine, *, default_minutes: int) -> Home:
     summary = overview(db)
     entries = list_schedule(db, default_minutes=default_minutes)
     runs = [(entry.mapping, entry.next_run_at, entry.paused) for entry in entries if entry.enabled]
-    return Home(counts=summary.counts, jobs=summary.jobs, next_runs=runs)
+    return Home(counts=summary.counts, jobs=summary.jobs, next_runs=runs, skipped=skipped(db, limit=5))
+
+
+def skipped(db: Engine, *, mapping: str | None = None, limit: int = 100) -> Skipped:
+    """The Skipped couplings (BC's Coupled Data Synchronization Errors), each with its last error."""
+    with Session(db) as session:
+        return Skipped(
+            items=skipped_couplings(session, mapping=mapping, limit=limit), total=count_skipped(session)
+        )
 
 
 def recent_jobs(db: Engine, *, limit: int = STATUS_JOBS) -> list[SyncJob]:

@@ -9,6 +9,7 @@ says who did it). Refusals are audited here too, so every door records them the 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,8 +21,9 @@ from sqlmodel import Session, col, select
 from bot.operations.base import Actor, InvalidInput, NotAllowed, NotFound
 from bot.sync.refs import BadReference, as_guid, parse_ref
 from storage.audit import last_success, record_audit
-from storage.db import session_scope
+from storage.db import write_transaction
 from storage.errors import get_error
+from storage.mappings import list_mappings
 from storage.models import AuditEntry, ErrorStatus, SyncError, System, WorkItem, WorkStatus
 from storage.work import enqueue_work
 
@@ -68,7 +70,7 @@ ADMIN_KINDS: dict[str, str] = {
 SYNC_EVERYTHING = "sync"  # refusal key of `sync` without mapping names
 
 # Actions that, once done to an error, make a repeat pointless ("Already re-synced by @x at 10:32").
-_SETTLING = (
+SETTLING = (
     RESYNC,
     COUPLE,
     COUPLE_DEPENDENCY,
@@ -130,17 +132,34 @@ def target_error_id(target: str) -> int | None:
     return int(rest) if prefix == "error" and rest.isdigit() else None
 
 
-def needs_admin(kind: str, payload: dict[str, Any]) -> str | None:
-    """The refusal key when only admins may ask for this work (syncing everything included), else None."""
-    if kind == SYNC and not payload.get("mappings"):
-        return SYNC_EVERYTHING
+def needs_admin(
+    kind: str, payload: dict[str, Any], *, everything: Collection[str] | None = None
+) -> str | None:
+    """The refusal key when only admins may ask for this work, else None; decided by effect, not wording.
+
+    A sync without names syncs everything; so does a sync that names every mapping "everything" would run
+    (`everything`: the enabled, unpaused mapping names), however it is spelled.
+    """
+    if kind == SYNC:
+        named = {str(name).upper() for name in payload.get("mappings") or []}
+        if not named:
+            return SYNC_EVERYTHING
+        if everything and {name.upper() for name in everything} <= named:
+            return SYNC_EVERYTHING
     return ADMIN_KINDS.get(kind)
+
+
+def mappings_of_everything(db: Engine) -> list[str]:
+    """The mapping names a sync of everything runs (enabled, unpaused)."""
+    with Session(db) as session:
+        return [mapping.name for mapping in list_mappings(session, enabled_only=True)]
 
 
 def record_refusal(db: Engine, *, actor: Actor, action: str, target: str | None, detail: str = "") -> None:
     """Write the "refused" audit entry of a request the actor may not make (nothing else changes)."""
-    with session_scope(db) as session:
-        record_audit(
+    write_transaction(
+        db,
+        lambda session: record_audit(
             session,
             actor=actor.id,
             door=actor.door,
@@ -148,7 +167,8 @@ def record_refusal(db: Engine, *, actor: Actor, action: str, target: str | None,
             target=target,
             result="refused",
             detail=detail or "not a sync admin",
-        )
+        ),
+    )
 
 
 def request_work(
@@ -167,39 +187,55 @@ def request_work(
     """
     if kind not in KINDS:
         raise ValueError(f"unknown work kind {kind!r}")
-    refusal = needs_admin(kind, payload)
+    everything = mappings_of_everything(db) if kind == SYNC and not actor.is_admin else None
+    refusal = needs_admin(kind, payload, everything=everything)
     if refusal is not None and not actor.is_admin:
         record_refusal(db, actor=actor, action=kind, target=dedupe_key)
         raise NotAllowed(refusal)
-    with session_scope(db) as session:
-        _serialise(session, f"{kind}|{dedupe_key}")
-        live = _live_item(session, kind=kind, dedupe_key=dedupe_key)
-        if live is not None:
-            assert live.id is not None
-            return AlreadyQueued(
-                item_id=live.id,
-                kind=kind,
-                target=dedupe_key,
-                requested_by=live.requested_by,
-                requested_at=live.created_at,
-                running=live.status == WorkStatus.RUNNING,
-            )
-        done = _already_done(session, kind=kind, target=dedupe_key)
-        if done is not None:
-            return AlreadyDone(kind=kind, target=dedupe_key, done=done)
-        item = enqueue_work(
-            session,
+    return write_transaction(
+        db,
+        lambda session: _queue_once(
+            session, kind=kind, payload=payload, actor=actor, response_url=response_url, dedupe_key=dedupe_key
+        ),
+    )
+
+
+def _queue_once(
+    session: Session,
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    actor: Actor,
+    response_url: str | None,
+    dedupe_key: str,
+) -> RequestOutcome:
+    """The work item and its "queued" audit entry, in the caller's transaction (unless live or done)."""
+    _serialise(session, f"{kind}|{dedupe_key}")
+    live = _live_item(session, kind=kind, dedupe_key=dedupe_key)
+    if live is not None:
+        assert live.id is not None
+        return AlreadyQueued(
+            item_id=live.id,
             kind=kind,
-            payload={**payload, DEDUPE_KEY: dedupe_key, TARGET_KEY: dedupe_key},
-            requested_by=actor.id,
-            door=actor.door,
-            response_url=response_url,
+            target=dedupe_key,
+            requested_by=live.requested_by,
+            requested_at=live.created_at,
+            running=live.status == WorkStatus.RUNNING,
         )
-        record_audit(
-            session, actor=actor.id, door=actor.door, action=kind, target=dedupe_key, result="queued"
-        )
-        assert item.id is not None
-        return Queued(item_id=item.id, kind=kind, target=dedupe_key)
+    done = _already_done(session, kind=kind, target=dedupe_key)
+    if done is not None:
+        return AlreadyDone(kind=kind, target=dedupe_key, done=done)
+    item = enqueue_work(
+        session,
+        kind=kind,
+        payload={**payload, DEDUPE_KEY: dedupe_key, TARGET_KEY: dedupe_key},
+        requested_by=actor.id,
+        door=actor.door,
+        response_url=response_url,
+    )
+    record_audit(session, actor=actor.id, door=actor.door, action=kind, target=dedupe_key, result="queued")
+    assert item.id is not None
+    return Queued(item_id=item.id, kind=kind, target=dedupe_key)
 
 
 def _serialise(session: Session, key: str) -> None:
@@ -227,7 +263,7 @@ def _live_item(session: Session, *, kind: str, dedupe_key: str) -> WorkItem | No
 
 def _already_done(session: Session, *, kind: str, target: str) -> SyncError | AuditEntry | None:
     error_id = target_error_id(target)
-    if error_id is None or kind not in _SETTLING:
+    if error_id is None or kind not in SETTLING:
         return None
     error = get_error(session, error_id=error_id)
     if error is None:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.jobs.catalogue import FIXED_JOBS, FixedJob, fixed_job
 from bot.jobs.health import job_failed, newest_error_messages
 from bot.jobs.timing import interval_of, next_run_at
 from bot.operations import requests
@@ -23,7 +24,9 @@ from storage import mappings as mapping_store
 from storage.audit import record_audit
 from storage.db import session_scope
 from storage.jobs import latest_jobs
-from storage.models import Mapping, SyncJob
+from storage.models import Mapping, ScheduledJob, SyncJob
+from storage.scheduled import record_run, scheduled_jobs
+from storage.scheduled import set_job_paused as store_set_job_paused
 from storage.types import utcnow
 
 MIN_INTERVAL = timedelta(minutes=1)
@@ -85,9 +88,9 @@ def list_schedule(
 
 def set_interval(db: Engine, mapping: str, every: timedelta, actor: Actor) -> Mapping:
     """Set how often a mapping syncs (whole minutes, 1 minute to 7 days)."""
-    _admin(db, actor, "change schedules", target=mapping.strip().upper(), action="schedule")
+    admin_or_refuse(db, actor, "change schedules", target=mapping.strip().upper(), action="schedule")
     with session_scope(db) as session:
-        row = _known(session, mapping)
+        row = known_mapping(session, mapping)
         if every < MIN_INTERVAL or every > MAX_INTERVAL:
             raise InvalidInput(
                 f"The interval must be between 1 minute and 7 days; {_words(every)} is "
@@ -123,9 +126,9 @@ def resume(db: Engine, mapping: str, actor: Actor) -> Mapping:
 
 def run_now(db: Engine, mapping: str, actor: Actor, *, response_url: str | None = None) -> RequestOutcome:
     """Queue a sync of one mapping for the worker; one already queued or running is reported, not doubled."""
-    _admin(db, actor, "run syncs", target=mapping.strip().upper(), action=requests.RUN)
+    admin_or_refuse(db, actor, "run syncs", target=mapping.strip().upper(), action=requests.RUN)
     with Session(db) as session:
-        name = _known(session, mapping).name
+        name = known_mapping(session, mapping).name
     return requests.request_work(
         db,
         kind=requests.RUN,
@@ -138,9 +141,9 @@ def run_now(db: Engine, mapping: str, actor: Actor, *, response_url: str | None 
 
 def _set_paused(db: Engine, mapping: str, actor: Actor, *, paused: bool) -> Mapping:
     action = "pause" if paused else "resume"
-    _admin(db, actor, "change schedules", target=mapping.strip().upper(), action=action)
+    admin_or_refuse(db, actor, "change schedules", target=mapping.strip().upper(), action=action)
     with session_scope(db) as session:
-        row = _known(session, mapping)
+        row = known_mapping(session, mapping)
         already = row.paused == paused
         mapping_store.set_paused(session, name=row.name, paused=paused)
         record_audit(
@@ -155,13 +158,15 @@ def _set_paused(db: Engine, mapping: str, actor: Actor, *, paused: bool) -> Mapp
         return row
 
 
-def _admin(db: Engine, actor: Actor, what: str, *, target: str, action: str) -> None:
+def admin_or_refuse(db: Engine, actor: Actor, what: str, *, target: str, action: str) -> None:
+    """Refuse (audited) unless the actor is a sync admin."""
     if not actor.is_admin:
         requests.record_refusal(db, actor=actor, action=action, target=target)
     require_admin(actor, what)
 
 
-def _known(session: Session, name: str) -> Mapping:
+def known_mapping(session: Session, name: str) -> Mapping:
+    """The mapping row called `name`, or InvalidInput listing the known ones."""
     row = mapping_store.get_mapping(session, name=name.strip())
     if row is None:
         names = [m.name for m in mapping_store.list_mappings(session)]
@@ -200,3 +205,150 @@ def _words(duration: timedelta) -> str:
             count = seconds // size
             return f"{count} {unit}{'' if count == 1 else 's'}"
     return f"{seconds} second{'' if seconds == 1 else 's'}"
+
+
+# ---- every scheduled job (syncs and the fixed jobs) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobEntry:
+    """One scheduled job for `sync-errors schedule`: a mapping's sync or a fixed job (cleanup, outbox, …)."""
+
+    id: str
+    kind: str  # "sync" or the fixed job's id
+    description: str
+    mapping: str | None
+    every_seconds: int | None
+    cron: str | None
+    state: str  # "active", "paused" or "disabled"
+    last_run_at: datetime | None
+    last_result: str | None
+    next_run_at: datetime | None
+
+
+def list_jobs(
+    db: Engine, *, default_minutes: int = 30, clock: Callable[[], datetime] = utcnow
+) -> list[JobEntry]:
+    """Every scheduled job: the per-mapping syncs in dependency order, then the fixed jobs.
+
+    Intervals, next runs and the fixed jobs' last results are what the scheduling process last reported
+    (so the demo's seconds-long intervals show as such); without one, they come from the settings.
+    """
+    now = clock()
+    with Session(db) as session:
+        reported = scheduled_jobs(session)
+    entries = [
+        _sync_entry(entry, reported.get(entry.id), now)
+        for entry in list_schedule(db, default_minutes=default_minutes, clock=clock)
+    ]
+    for job in FIXED_JOBS:
+        entries.append(_fixed_entry(job, reported.get(job.id), now))
+    known = {entry.id for entry in entries}
+    for job_id, row in sorted(reported.items()):
+        if job_id not in known and not job_id.startswith(SYNC_PREFIX):  # a job added by a newer scheduler
+            entries.append(_reported_entry(row))
+    return entries
+
+
+def _sync_entry(entry: ScheduleEntry, row: ScheduledJob | None, now: datetime) -> JobEntry:
+    seconds = row.every_seconds if row and row.every_seconds else entry.interval_minutes * 60
+    upcoming = entry.next_run_at
+    if upcoming is not None and row is not None and row.every_seconds and entry.last_run_at is not None:
+        upcoming = max(entry.last_run_at + timedelta(seconds=row.every_seconds), now)
+    state = "disabled" if not entry.enabled else "paused" if entry.paused else "active"
+    return JobEntry(
+        id=entry.id,
+        kind="sync",
+        description=f"Synchronize {entry.mapping}",
+        mapping=entry.mapping,
+        every_seconds=seconds,
+        cron=None,
+        state=state,
+        last_run_at=entry.last_run_at,
+        last_result=entry.last_result,
+        next_run_at=upcoming,
+    )
+
+
+def _fixed_entry(job: FixedJob, row: ScheduledJob | None, now: datetime) -> JobEntry:
+    paused = bool(row and row.paused)
+    every = (
+        row.every_seconds
+        if row and row.every_seconds
+        else (int(job.every.total_seconds()) if job.every else None)
+    )
+    upcoming: datetime | None
+    if paused:
+        upcoming = None
+    elif row is not None and row.next_run_at is not None and row.next_run_at >= now - timedelta(minutes=2):
+        upcoming = row.next_run_at
+    else:
+        upcoming = job.next_after(now)
+    return JobEntry(
+        id=job.id,
+        kind=job.id,
+        description=row.description if row and row.description else job.title,
+        mapping=None,
+        every_seconds=every if job.daily_at is None else None,
+        cron=job.cron,
+        state="paused" if paused else "active",
+        last_run_at=row.last_run_at if row else None,
+        last_result=row.last_result if row else None,
+        next_run_at=upcoming,
+    )
+
+
+def _reported_entry(row: ScheduledJob) -> JobEntry:
+    return JobEntry(
+        id=row.id,
+        kind=row.id,
+        description=row.description,
+        mapping=None,
+        every_seconds=row.every_seconds,
+        cron=row.cron,
+        state="paused" if row.paused else "active",
+        last_run_at=row.last_run_at,
+        last_result=row.last_result,
+        next_run_at=None if row.paused else row.next_run_at,
+    )
+
+
+def set_job_paused(db: Engine, name: str, actor: Actor, *, paused: bool) -> FixedJob:
+    """Pause or resume a fixed job (cleanup, find_deleted, summary, snoozed, outbox, work).
+
+    The running scheduler applies it at its next reconcile (within about 30 s).
+    """
+    job = known_fixed_job(name)
+    action = "pause" if paused else "resume"
+    admin_or_refuse(db, actor, "change schedules", target=job.id, action=action)
+    with session_scope(db) as session:
+        already = store_set_job_paused(session, job.id, paused=paused)
+        record_audit(
+            session,
+            actor=actor.id,
+            door=actor.door,
+            action=action,
+            target=job.id,
+            result="ok",
+            detail=f"already {'paused' if paused else 'running'}" if already else "",
+        )
+    return job
+
+
+def note_manual_run(db: Engine, job: FixedJob, *, at: datetime, result: str, actor: Actor) -> None:
+    """Record a run of a fixed job started by hand (`sync-errors run JOB`) on the job and in the audit."""
+    with session_scope(db) as session:
+        record_run(session, job.id, at=at, result=result)
+        record_audit(
+            session, actor=actor.id, door=actor.door, action="run", target=job.id,
+            result="ok" if result == "ok" else "failed", detail=result if result != "ok" else "",
+        )  # fmt: skip
+
+
+def known_fixed_job(name: str) -> FixedJob:
+    """The fixed job called `name`, or InvalidInput listing the jobs."""
+    job = fixed_job(name)
+    if job is None:
+        names = ", ".join(job.id for job in FIXED_JOBS)
+        raise InvalidInput(f"There is no scheduled job named {name.strip()!r}. Jobs: {names}, or a mapping.")
+    return job

@@ -15,7 +15,7 @@ from bot.sandbox.fault_effects import FaultEffects
 from bot.sandbox.faults import ApiSide, FaultBoard, UnknownFault
 from bot.sandbox.gate import Gate
 from bot.sandbox.http_types import Request, Response, json_response
-from bot.sandbox.latency import LatencyModel
+from bot.sandbox.latency import BadLatency, LatencyModel
 from bot.sandbox.limits import ServiceProtection
 from bot.sandbox.person_edits import PersonEdits
 from bot.sandbox.state import SandboxState
@@ -85,7 +85,8 @@ class SandboxApp:
         user = grant.client_id if grant is not None and self.protection is not None else None
         started = time.monotonic()
         try:
-            with self.protection.admit(side, user) if self.protection else nullcontext():
+            limits = self.protection.admit(side, user) if self.protection else nullcontext()
+            with limits, self.latency.pacing(side, request.method):
                 response = handler(request)
                 cost = self.latency.seconds(side, request.method, response.operations, response.rows)
                 remaining = cost - (time.monotonic() - started)
@@ -125,6 +126,8 @@ class SandboxApp:
         path = request.path.rstrip("/")
         if path.startswith("/_sandbox/records/"):
             return self.person_edits.handle(request, path[len("/_sandbox/records/") :])
+        if path == "/_sandbox/latency":
+            return self._latency(request)
         if path == "/_sandbox/state" and request.method == "GET":
             return json_response(200, self.snapshot())
         if path == "/_sandbox/faults" and request.method == "GET":
@@ -146,6 +149,20 @@ class SandboxApp:
             404, {"error": {"code": "NotFound", "message": f"No resource at '{request.path}'."}}
         )
 
+    def _latency(self, request: Request) -> Response:
+        """`GET /_sandbox/latency`, `PUT /_sandbox/latency` with `{"latency": "none|realistic|MS"}`."""
+        if request.method == "PUT":
+            try:
+                payload = request.json_body()
+                if not isinstance(payload, dict) or "latency" not in payload:
+                    raise BadLatency('expected {"latency": "none" | "realistic" | milliseconds}')
+                self.latency.change_to(payload["latency"])
+            except ValueError as error:
+                return json_response(400, {"error": {"code": "BadLatency", "message": str(error)}})
+        elif request.method != "GET":
+            return json_response(405, {"error": {"code": "MethodNotAllowed", "message": "Use GET or PUT."}})
+        return json_response(200, {"latency": self.latency.name})
+
     def snapshot(self) -> dict[str, object]:
         """Record counts per table per side, active faults and request counts."""
         counts = self.state.counts()
@@ -156,6 +173,7 @@ class SandboxApp:
             "requests": self.state.request_counts(),
             "latency": self.latency.name,
             "peak_concurrent_requests": dict(self.protection.peak_in_flight) if self.protection else {},
+            "protection": self.protection.report() if self.protection else {},
             "company_id": self.state.identities.company_id,
             "integration_user_id": self.state.identities.integration_user_id,
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,10 @@ from bot.sandbox.bc_records import TYPE_PREFIX
 from bot.sandbox.constants import BC_BATCH_LIMIT, BC_MAX_PAGE_SIZE, SANDBOX_ENVIRONMENT, SANDBOX_TENANT
 from bot.sandbox.gate import Gate
 from bot.sandbox.http_types import Request, Response, empty_response, json_response, parse_query
+from bot.sandbox.latency import pace
 from bot.sandbox.listing import ListingRules, list_rows, next_link
+from bot.sandbox.metadata import business_central_csdl
+from bot.sandbox.metadata_api import xml_response
 from bot.sandbox.odata_query import QueryError, parse_select, project
 from bot.sandbox.schema import BC_COMPANY, Entity
 from bot.sandbox.state import SandboxState
@@ -40,15 +44,25 @@ def _segment(text: str) -> tuple[str, str | None]:
 
 
 class BusinessCentralApi:
-    """Serves `/bc/v2.0/{tenant}/{environment}/api/v2.0/…` over the sandbox state."""
+    """Serves `/bc/v2.0/[{tenant}/]{environment}/api/v2.0/…` over the sandbox state."""
 
     def __init__(self, state: SandboxState, gate: Gate, api_url: Callable[[], str]) -> None:
         self.state = state
         self.gate = gate
-        self.api_url = api_url
+        self._api_url = api_url
+        self._without_tenant = threading.local()
+
+    def api_url(self) -> str:
+        """The API base in the form the current request used (links echo it, as the real service does)."""
+        base = self._api_url()
+        if getattr(self._without_tenant, "active", False):
+            return base.replace(f"/{SANDBOX_TENANT}/", "/", 1)
+        return base
 
     def handle(self, request: Request) -> Response:
         """Answer one HTTP request under the BC prefix."""
+        parts = request.path.split("/")
+        self._without_tenant.active = len(parts) > 5 and parts[4:6] == ["api", "v2.0"]
         try:
             rest = self._rest_path(request.path)
             self.gate.admit("bc", request)
@@ -59,7 +73,10 @@ class BusinessCentralApi:
             return business_central_error(error)
 
     def _rest_path(self, path: str) -> str:
+        """The path below `/api/v2.0`; the tenant segment is optional (then the token's tenant is used)."""
         parts = path.split("/")
+        if len(parts) > 5 and parts[2] == "v2.0" and parts[4:6] == ["api", "v2.0"]:
+            parts = [*parts[:3], SANDBOX_TENANT, *parts[3:]]  # /bc/v2.0/{environment}/api/v2.0/…
         if len(parts) < 7 or parts[2] != "v2.0" or parts[5] != "api" or parts[6] != "v2.0":
             raise ApiError(
                 404, "BadRequest_NotFound", f"No HTTP resource was found that matches the URI '{path}'."
@@ -78,6 +95,9 @@ class BusinessCentralApi:
         """Dispatch a request by path (also used for each operation inside `$batch`)."""
         try:
             segments = [segment for segment in rest.split("/") if segment]
+            if segments == ["$metadata"]:
+                self._allow(method, ("GET",), "$metadata")
+                return xml_response(business_central_csdl())
             if not segments:
                 return json_response(
                     200,
@@ -203,12 +223,18 @@ class BusinessCentralApi:
                 f"{BC_BATCH_LIMIT} operations per batch request."
             )
         atomic = (request.header("isolation") or "").lower() == "snapshot"
-        with self.state.store.journal():
-            mark = self.state.store.mark()
-            responses = [self._run_operation(operation) for operation in operations]
-            if atomic and any(response["status"] >= 400 for response in responses):
-                self.state.store.rollback_to(mark)
-                responses = [self._rolled_back(response) for response in responses]
+        if atomic:  # one transaction: committed (or rolled back) as a whole at the end
+            with self.state.store.journal():
+                mark = self.state.store.mark()
+                responses = [self._run_operation(operation) for operation in operations]
+                if any(response["status"] >= 400 for response in responses):
+                    self.state.store.rollback_to(mark)
+                    responses = [self._rolled_back(response) for response in responses]
+        else:  # each operation commits on its own, one after the other
+            responses = []
+            for operation in operations:
+                responses.append(self._run_operation(operation))
+                pace()
         response = json_response(200, {"responses": responses})
         response.operations = len(operations)
         return response

@@ -171,22 +171,19 @@ class BusinessCentralRecords:
                 raise self._relation_error(entity, "Currency Code", row.get("currencyCode") or "", "Currency")
 
     def _check_customer(self, entity: Entity, row: Row) -> None:
+        # The API page validates currencyCode / currencyId itself (APIV2 - Customers: 'The "currencyCode"
+        # does not match to a Currency.'); salespersonCode goes to the table field and its table relation.
         code = row.get("currencyCode") or ""
         currency_id = row.get("currencyId") or EMPTY_GUID
         if code:
             currency = self._find("currencies", "code", code)
             if currency is None:
-                raise self._relation_error(entity, "Currency Code", code, "Currency")
+                raise _dialog('The "currencyCode" does not match to a Currency.')
             row["currencyCode"], row["currencyId"] = currency["code"], currency["id"]
         elif currency_id != EMPTY_GUID:
             currency = self.store.table("bc", "currencies").get(currency_id)
             if currency is None:
-                raise ApiError(
-                    400,
-                    "Internal_RecordNotFound",
-                    "The Currency does not exist. Identification fields and values: "
-                    f"Id='{{{currency_id.upper()}}}'",
-                )
+                raise _dialog('The "currencyId" does not match to a Currency.')
             row["currencyCode"] = currency["code"]
         else:
             row["currencyId"] = EMPTY_GUID
@@ -225,6 +222,11 @@ class BusinessCentralRecords:
         ordered = {"@odata.etag": row.pop("@odata.etag"), **row}
         self.store.put("bc", table, ordered["id"], ordered)
         return dict(ordered)
+
+
+def _dialog(message: str) -> ApiError:
+    """An AL `Error(...)` raised by an API page's validation."""
+    return ApiError(400, "Application_DialogException", message)
 
 
 def _default(entity: Entity, name: str) -> Any:

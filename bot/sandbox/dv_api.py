@@ -10,11 +10,14 @@ from typing import Any
 from bot.sandbox.api_error import ApiError, dataverse_error
 from bot.sandbox.constants import DATAVERSE_API_PREFIX, DATAVERSE_MAX_PAGE_SIZE
 from bot.sandbox.dv_batch import run_batch
+from bot.sandbox.dv_bulk import BULK_ACTIONS, CREATE_MULTIPLE, run_bulk
 from bot.sandbox.dv_records import TYPE_PREFIX, bad_request
 from bot.sandbox.faults import FaultBoard
 from bot.sandbox.gate import Gate
 from bot.sandbox.http_types import Request, Response, empty_response, json_response
 from bot.sandbox.listing import ListingRules, list_rows, next_link
+from bot.sandbox.metadata import dataverse_csdl
+from bot.sandbox.metadata_api import entity_definitions, xml_response
 from bot.sandbox.odata_query import QueryError, decode_token, parse_select, project
 from bot.sandbox.privileges import held_privileges, privilege_id
 from bot.sandbox.schema import DV_ENTITIES, Entity
@@ -84,12 +87,22 @@ class DataverseApi:
                         "value": [{"name": name, "kind": "EntitySet", "url": name} for name in DV_ENTITIES],
                     },
                 )
+            if segments == ["$metadata"]:
+                if request.method != "GET":
+                    raise ApiError(405, "0x80060888", "$metadata only supports GET.")
+                return xml_response(dataverse_csdl())
+            if segments[0].split("(", 1)[0] == "EntityDefinitions":
+                return entity_definitions(request, segments, self.api_url)
             if segments[0] in ("WhoAmI", "WhoAmI()") and len(segments) == 1:
                 return self._who_am_i(request, actor)
             match = _SEGMENT.match(segments[0])
             if match is not None and len(segments) == 2 and segments[1] == _USER_PRIVILEGES:
                 if match.group("name") == "systemusers" and match.group("key") is not None:
                     return self._user_privileges(request, match.group("key").strip("'"), actor)
+            if match is not None and len(segments) == 2 and segments[1] in BULK_ACTIONS:
+                if match.group("key") is None:
+                    entity = self.state.dataverse.entity(match.group("name"))
+                    return self._bulk(request, entity, segments[1], actor)
             if match is None or len(segments) > 1:
                 raise ApiError(404, "0x8006088a", f"Resource not found for the segment '{segments[-1]}'.")
             entity = self.state.dataverse.entity(match.group("name"))
@@ -109,6 +122,25 @@ class DataverseApi:
             return dataverse_error(bad_request(str(error)))
         except ApiError as error:
             return dataverse_error(error)
+
+    def _bulk(self, request: Request, entity: Entity, action: str, actor: str) -> Response:
+        """`POST {set}/Microsoft.Dynamics.CRM.CreateMultiple|UpdateMultiple` with `{"Targets": [...]}`."""
+        if request.method != "POST":
+            raise ApiError(405, "0x80060888", f"{action} is an action and only supports POST.")
+        self._check_privilege("POST" if action == CREATE_MULTIPLE else "PATCH", entity, actor)
+        ids, operations = run_bulk(self.state.dataverse, entity, action, self._body(request), actor)
+        if action == CREATE_MULTIPLE:
+            response = json_response(
+                200,
+                {
+                    "@odata.context": f"{self.api_url}/$metadata#{TYPE_PREFIX}.CreateMultipleResponse",
+                    "Ids": ids,
+                },
+            )
+        else:
+            response = empty_response(204, [("OData-Version", "4.0")])
+        response.operations = operations
+        return response
 
     def _check_privilege(self, method: str, entity: Entity, actor: str) -> None:
         privilege = self.faults.missing_privilege(method, entity)

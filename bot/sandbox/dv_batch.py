@@ -10,6 +10,7 @@ from collections.abc import Callable
 from bot.sandbox.api_error import ApiError, dataverse_error
 from bot.sandbox.constants import DATAVERSE_BATCH_LIMIT
 from bot.sandbox.http_types import Request, Response, parse_query
+from bot.sandbox.latency import pace
 from bot.sandbox.multipart import (
     EmbeddedRequest,
     MultipartError,
@@ -87,8 +88,7 @@ def run_batch(request: Request, route: Route, store: DataStore, api_url: str) ->
                 f"'{DATAVERSE_BATCH_LIMIT}' operations are allowed in a change set."
             )
         batch = _Batch(route, store, api_url, continue_on_error)
-        with store.journal():
-            answer = batch.run(parts)
+        answer = batch.run(parts)
     except MultipartError as error:
         return dataverse_error(_bad(str(error)))
     except ApiError as error:
@@ -117,11 +117,15 @@ class _Batch:
         answer: list[bytes] = []
         for part in parts:
             inner = boundary_of(part.content_type)
-            if inner is not None:
-                ok, encoded = self._change_set(split_parts(part.body, inner))
-            else:
-                response = self._execute(read_request(part), in_change_set=False)
-                ok, encoded = response.status < 400, write_response(response, part.headers.get("content-id"))
+            done = self.executed
+            with self.store.journal():  # a change set commits as one; other requests run in between parts
+                if inner is not None:
+                    ok, encoded = self._change_set(split_parts(part.body, inner))
+                else:
+                    response = self._execute(read_request(part), in_change_set=False)
+                    ok = response.status < 400
+                    encoded = write_response(response, part.headers.get("content-id"))
+            pace(self.executed - done)
             answer.append(encoded)
             if not ok and not self.continue_on_error:
                 break

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import random
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from bot.sandbox.faults import ApiSide
 
-LATENCY_CHOICES = ("none", "realistic")
+_current = threading.local()
+
+
+def pace(operations: int = 1) -> None:
+    """Inside a `$batch`: spend the time the request's operations take, with the data lock released.
+
+    Operations that are not atomic commit one after the other on the real services, so a client that
+    gives up waiting (or reads meanwhile) may find part of its batch done and part still to come.
+    """
+    step = getattr(_current, "step", None)
+    if step is not None and operations > 0:
+        time.sleep(step * operations)
 
 
 class BadLatency(ValueError):
@@ -61,6 +75,25 @@ class LatencyModel:
             raise BadLatency(f"latency '{spec}' is not valid: milliseconds cannot be negative")
         flat = ServiceCost(request_ms=0.0, write_ms=milliseconds, read_ms=milliseconds, row_ms=0.0)
         return cls(f"{milliseconds:g}", {"dataverse": flat, "bc": flat})
+
+    def change_to(self, spec: str | float | int | None) -> None:
+        """Switch this model (shared by the running server) to another setting."""
+        other = LatencyModel.parse(spec)
+        with self._lock:
+            self.name, self.costs, self.jitter = other.name, other.costs, other.jitter
+
+    @contextmanager
+    def pacing(self, side: ApiSide, method: str) -> Iterator[None]:
+        """Let `pace()` on this thread spend each operation's cost of one request."""
+        cost = self.costs.get(side)
+        per_operation = 0.0
+        if cost is not None:
+            per_operation = (cost.read_ms if method.upper() == "GET" else cost.write_ms) / 1000.0
+        _current.step = per_operation or None
+        try:
+            yield
+        finally:
+            _current.step = None
 
     def seconds(self, side: ApiSide, method: str, operations: int, rows: int) -> float:
         """How long one request with this many operations and returned rows takes on `side`."""

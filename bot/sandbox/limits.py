@@ -52,6 +52,8 @@ class ServiceProtection:
         self._lock = threading.Lock()
         self._users: dict[tuple[ApiSide, str], _UserWindow] = {}
         self.peak_in_flight: dict[ApiSide, int] = {"bc": 0, "dataverse": 0}
+        self.peak_window_requests: dict[ApiSide, int] = {"bc": 0, "dataverse": 0}
+        self.refused: dict[ApiSide, int] = {"bc": 0, "dataverse": 0}
 
     def _window(self, side: ApiSide, user: str) -> _UserWindow:
         key = (side, user)
@@ -74,10 +76,12 @@ class ServiceProtection:
             self._expire(window, now)
             refusal = self._refusal(side, window, now)
             if refusal is not None:
+                self.refused[side] += 1
                 raise refusal
             window.in_flight += 1
             window.started.append(now)
             self.peak_in_flight[side] = max(self.peak_in_flight[side], window.in_flight)
+            self.peak_window_requests[side] = max(self.peak_window_requests[side], len(window.started))
         try:
             if side == "bc" and not window.slots.acquire(timeout=self.limits.bc_queue_timeout_seconds):
                 raise ApiError(
@@ -153,6 +157,18 @@ class ServiceProtection:
                 [("Retry-After", self._retry_after(window.started[0], now))],
             )
         return None
+
+    def report(self) -> dict[str, dict[str, int]]:
+        """Per API: most requests in flight at once, most requests in one window, requests refused (429)."""
+        with self._lock:
+            return {
+                side: {
+                    "peak_concurrent": self.peak_in_flight[side],
+                    "peak_requests_per_window": self.peak_window_requests[side],
+                    "refused": self.refused[side],
+                }
+                for side in ("bc", "dataverse")
+            }
 
     def in_flight(self, side: ApiSide) -> int:
         """Requests being served now on one API (all users)."""

@@ -387,3 +387,42 @@ DV_ENTITIES: dict[str, Entity] = {
 }
 
 DV_BY_LOGICAL_NAME: dict[str, Entity] = {entity.type_name: entity for entity in DV_ENTITIES.values()}
+
+
+# Choices of Dataverse option sets (value -> label), served in the metadata's OptionSet.
+RELATIONSHIP_TYPES: dict[int, str] = {
+    1: "Competitor",
+    2: "Consultant",
+    3: "Customer",
+    4: "Investor",
+    5: "Partner",
+    6: "Influencer",
+    7: "Press",
+    8: "Prospect",
+    9: "Reseller",
+    10: "Supplier",
+    11: "Vendor",
+    12: "Other",
+}
+DV_OPTION_SETS: dict[tuple[str, str], dict[int, str]] = {
+    ("account", "customertypecode"): RELATIONSHIP_TYPES,
+    ("account", "statecode"): {0: "Active", 1: "Inactive"},
+    ("account", "statuscode"): {1: "Active", 2: "Inactive"},
+    ("contact", "statecode"): {0: "Active", 1: "Inactive"},
+    ("transactioncurrency", "statecode"): {0: "Active", 1: "Inactive"},
+    ("product", "statecode"): {0: "Active", 1: "Retired", 2: "Draft", 3: "Under Revision"},
+    ("product", "producttypecode"): {
+        1: "Sales Inventory",
+        2: "Miscellaneous Charges",
+        3: "Services",
+        4: "Flat Fees",
+    },
+    ("systemuser", "accessmode"): {
+        0: "Read-Write",
+        1: "Administrative",
+        2: "Read",
+        3: "Support User",
+        4: "Non-interactive",
+        5: "Delegated Admin",
+    },
+}

@@ -18,6 +18,7 @@ from bot.sandbox.constants import (
     SYSTEM_ADMINISTRATOR_ROLE,
     SYSTEM_ADMINISTRATOR_TEMPLATE_ID,
 )
+from bot.sandbox.schema import RELATIONSHIP_TYPES
 from bot.sandbox.store import DataStore
 from bot.sandbox.timestamps import business_central_timestamp, dataverse_timestamp
 
@@ -224,22 +225,8 @@ _DATAVERSE_ONLY_HEADS = (
 )
 
 
-# Dataverse's relationship types (`customertypecode`). The accounts only Dataverse has cover every type
-# once, then active and inactive (`statecode` 1, `statuscode` 2) customers.
-RELATIONSHIP_TYPES = {
-    1: "Competitor",
-    2: "Consultant",
-    3: "Customer",
-    4: "Investor",
-    5: "Partner",
-    6: "Influencer",
-    7: "Press",
-    8: "Prospect",
-    9: "Reseller",
-    10: "Supplier",
-    11: "Vendor",
-    12: "Other",
-}
+# The accounts only Dataverse has cover every relationship type once, then active and inactive
+# (`statecode` 1, `statuscode` 2) customers.
 _OWN_ACCOUNT_KINDS = [(code, 0) for code in RELATIONSHIP_TYPES] + [(3, 0), (3, 0), (3, 1), (3, 1)]
 _LONE_PERSONS = (("Quentin", "Lowe"), ("Renata", "Kowalski"), ("Sven", "Ostberg"))
 

@@ -185,8 +185,7 @@ class SandboxServer:
 
     def set_latency(self, latency: str | float) -> None:
         """Change the latency model while serving: none, realistic or ms per operation."""
-        model = LatencyModel.parse(latency)
-        self.latency.name, self.latency.costs, self.latency.jitter = model.name, model.costs, model.jitter
+        self.latency.change_to(latency)
 
     def peak_concurrency(self) -> dict[ApiSide, int]:
         """The most requests one user had in flight at once, per API, since the start."""

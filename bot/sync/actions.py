@@ -60,6 +60,12 @@ class ActionOutcome:
     message: str
     error: SyncError | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    refused: bool = False  # the fix does not apply to the error's state: nothing was tried or changed
+
+
+def _refusal(message: str, error: SyncError | None = None) -> ActionOutcome:
+    """A fix that does not apply: one line saying why and what would; nothing changed."""
+    return ActionOutcome(False, message, error, refused=True)
 
 
 def _system_label(system: System) -> str:
@@ -69,8 +75,9 @@ def _system_label(system: System) -> str:
 class SyncActions:
     """The fixes of the troubleshooting page and the coupling tools, on top of a SyncEngine."""
 
-    def __init__(self, engine: SyncEngine) -> None:
+    def __init__(self, engine: SyncEngine, *, trigger: Trigger = Trigger.USER) -> None:
         self.engine = engine
+        self.trigger = trigger  # Trigger.CLI when the terminal asks, so the job log says who started it
         self.db = engine.db
         self.locator = Locator(db=engine.db, bc=engine.bc, dataverse=engine.dataverse)
 
@@ -82,7 +89,7 @@ class SyncActions:
         if isinstance(error, ActionOutcome):
             return error
         if error.source_id is None:
-            jobs = self.engine.run([error.mapping], trigger=Trigger.USER)
+            jobs = self.engine.run([error.mapping], trigger=self.trigger)
             failed = [j for j in jobs if j.message]
             if failed:
                 return ActionOutcome(
@@ -173,19 +180,22 @@ class SyncActions:
             taken_bc = get_by_bc(session, table=spec.bc.entity_set, record_id=bc_record.id)
             taken_dv = get_by_dataverse(session, table=spec.dataverse.entity_set, record_id=dv_record.id)
         bc_label = f"{spec.bc.name} {spec.bc.key_of(bc_record.fields) or bc_record.id}"
+        if taken_bc is not None and taken_bc.dataverse_id == dv_record.id:
+            return _refusal(
+                f"{bc_label} and {dv_at.label} are already coupled to each other; nothing changed. "
+                f"To synchronize them now, use resync (or couple with --sync after uncouple)."
+            )
         if taken_dv is not None and taken_dv.bc_id != bc_record.id:
             other = f"{spec.bc.name} {taken_dv.bc_key or taken_dv.bc_id}"
-            return ActionOutcome(
-                False,
+            return _refusal(
                 f"Cannot couple {bc_label} to this Dataverse record, because the Dataverse record is already "
-                f"coupled to {other}.",
+                f"coupled to {other}. Remove that coupling first (uncouple)."
             )
         if taken_bc is not None and taken_bc.dataverse_id != dv_record.id:
             other = f"{spec.dataverse.name} {taken_bc.dataverse_id}"
-            return ActionOutcome(
-                False,
+            return _refusal(
                 f"Cannot couple {bc_label} to {dv_at.label}, because {bc_label} is already coupled "
-                f"to {other}.",
+                f"to {other}. Remove that coupling first (uncouple)."
             )
         with session_scope(self.db) as session:
             job = start_job(
@@ -193,7 +203,7 @@ class SyncActions:
                 mapping=spec.name,
                 direction=spec.direction,
                 type=JobType.COUPLING,
-                trigger=Trigger.USER,
+                trigger=self.trigger,
                 now=self.engine.clock(),
             )
             coupling = upsert_coupling(
@@ -257,7 +267,7 @@ class SyncActions:
             spec,
             bc_records=bc_records,
             dataverse_records=dv_records,
-            trigger=Trigger.USER,
+            trigger=self.trigger,
             criteria=criteria,
             case_sensitive=case_sensitive,
         )
@@ -267,7 +277,7 @@ class SyncActions:
         """Remove the coupling of a record (an uncoupling job); the records stay as they are."""
         located = self.locator.locate(ref)
         if located.coupling is None:
-            return ActionOutcome(False, f"{located.label} is not coupled.")
+            return _refusal(f"{located.label} is not coupled; there is no coupling to remove.")
         return self._uncouple(located.spec, located.coupling, actor=actor, label=located.label)
 
     def _uncouple(self, spec: MappingSpec, coupling: Coupling, *, actor: str, label: str) -> ActionOutcome:
@@ -277,11 +287,11 @@ class SyncActions:
                 mapping=spec.name,
                 direction=spec.direction,
                 type=JobType.UNCOUPLING,
-                trigger=Trigger.USER,
+                trigger=self.trigger,
                 now=self.engine.clock(),
             )
             session.add(coupling)
-            uncouple(session, coupling=coupling)
+            uncouple(session, coupling=coupling, by=actor)
             job.uncoupled = 1
             finish_job(session, job=job, message=f"Uncoupled {label} by {actor}.", now=self.engine.clock())
         return ActionOutcome(True, f"Uncoupled {label}.", data={"job_id": job.id})
@@ -299,8 +309,10 @@ class SyncActions:
         )
         if not flows(spec.direction, direction):
             where = _system_label(source_system(direction))
-            return ActionOutcome(
-                False, f"{spec.name} does not synchronize from {where}; cannot restore the record.", error
+            return _refusal(
+                f"{spec.name} does not synchronize from {where}, so the record cannot be restored from "
+                "there; delete the surviving record or remove the coupling instead.",
+                error,
             )
         source_id = coupling.bc_id if surviving is System.BUSINESS_CENTRAL else coupling.dataverse_id
         result = self.engine.sync_records(
@@ -331,7 +343,7 @@ class SyncActions:
         toward = Direction.TO_DATAVERSE if surviving is System.DATAVERSE else Direction.FROM_DATAVERSE
         with session_scope(self.db) as session:
             job = start_job(
-                session, mapping=spec.name, direction=toward, trigger=Trigger.USER, now=self.engine.clock()
+                session, mapping=spec.name, direction=toward, trigger=self.trigger, now=self.engine.clock()
             )
             job.deleted = 1
             session.add(coupling)
@@ -353,7 +365,18 @@ class SyncActions:
             return error
         coupling = self._coupling_of(error)
         if coupling is None:
-            return ActionOutcome(False, f"{self._source_label(error)} is not coupled.", error)
+            return _refusal(
+                f"{self._source_label(error)} is not coupled; there is no coupling to remove.", error
+            )
+        if error.category == Category.DELETED_RECORD:
+            spec = spec_for(error.mapping)
+            exists = self._both_exist(spec, coupling)
+            if all(exists.values()):
+                return _refusal(
+                    "Both coupled records exist (checked just now in Business Central and Dataverse), so the "
+                    "coupling is not broken and stays; Re-sync the record instead.",
+                    error,
+                )
         outcome = self._uncouple(
             spec_for(error.mapping), coupling, actor=actor, label=self._source_label(error)
         )
@@ -368,7 +391,10 @@ class SyncActions:
             return error
         facts = error.facts or {}
         if error.category != Category.DEPENDENCY_NOT_COUPLED or not facts.get("dependency_mapping"):
-            return ActionOutcome(False, f"Error #{error_id} does not name a dependency to couple.", error)
+            return _refusal(
+                f"Error #{error_id} does not name a dependency to couple; Re-sync it or open its details.",
+                error,
+            )
         dep = spec_for(str(facts["dependency_mapping"]))
         key = str(facts.get("dependency_key") or "")
         dep_system = System(str(facts.get("dependency_system") or System.BUSINESS_CENTRAL.value))
@@ -400,7 +426,7 @@ class SyncActions:
         others = self.engine.read_all(self.engine.store(other), dep.side(other).entity_set)
         bc_records, dv_records = (records, others) if system is System.BUSINESS_CENTRAL else (others, records)
         job, counts = self.engine.couple_by_match(
-            dep, bc_records=bc_records, dataverse_records=dv_records, trigger=Trigger.USER
+            dep, bc_records=bc_records, dataverse_records=dv_records, trigger=self.trigger
         )
         if counts["coupled"]:
             return ActionOutcome(True, f"Coupled {side.caption} {key} by match.")
@@ -418,11 +444,19 @@ class SyncActions:
         if isinstance(error, ActionOutcome):
             return error
         if side not in ("business_central", "dataverse"):
-            return ActionOutcome(False, f"Unknown side {side!r}; use business_central or dataverse.", error)
+            return _refusal(f"Unknown side {side!r}; use business_central or dataverse.", error)
+        if error.category != Category.UPDATE_CONFLICT or (error.facts or {}).get("stale_etag"):
+            return _refusal(
+                f"Keeping one side's values applies only to an update conflict (changed in both apps); "
+                f"error #{error_id} is {error.category}, so nothing changed. Re-sync it instead.",
+                error,
+            )
         winner = System(side)
         coupling = self._coupling_of(error)
         if coupling is None:
-            return ActionOutcome(False, f"{self._source_label(error)} is not coupled.", error)
+            return _refusal(
+                f"{self._source_label(error)} is not coupled, so there is no conflict to settle.", error
+            )
         direction = Direction.TO_DATAVERSE if winner is System.BUSINESS_CENTRAL else Direction.FROM_DATAVERSE
         spec = spec_for(error.mapping)
         if not flows(spec.direction, direction):
@@ -442,11 +476,13 @@ class SyncActions:
         with session_scope(self.db) as session:
             error = get_error(session, error_id=error_id)
         if error is None:
-            return ActionOutcome(False, f"There is no error #{error_id}.")
+            return _refusal(f"There is no error #{error_id} (it may have been purged); see `list`.")
         if error.status == ErrorStatus.RESOLVED:
             when = error.resolved_at.strftime("%Y-%m-%d %H:%M UTC") if error.resolved_at else "earlier"
-            return ActionOutcome(
-                False, f"Error #{error_id} was already resolved by {error.resolved_by} at {when}.", error
+            return _refusal(
+                f"Error #{error_id} was already resolved by {error.resolved_by} at {when}; nothing changed. "
+                "If the record fails again, its error reopens.",
+                error,
             )
         return error
 
@@ -469,19 +505,33 @@ class SyncActions:
             return error
         coupling = self._coupling_of(error)
         if coupling is None:
-            return ActionOutcome(False, f"{self._source_label(error)} is not coupled.", error)
+            return _refusal(
+                f"{self._source_label(error)} is not coupled, so there is no deleted partner to restore or "
+                "delete; Re-sync it instead.",
+                error,
+            )
         spec = spec_for(error.mapping)
+        # Read both records from the apps again: the error may be old, or its cause was not a deletion.
+        exists = self._both_exist(spec, coupling)
+        if all(exists.values()):
+            return _refusal(
+                "Both coupled records exist (checked just now in Business Central and Dataverse); nothing to "
+                "restore or delete. Re-sync the record instead.",
+                error,
+            )
+        if not any(exists.values()):
+            return _refusal("Both coupled records are gone; remove the coupling instead.", error)
+        surviving = System.BUSINESS_CENTRAL if exists[System.BUSINESS_CENTRAL] else System.DATAVERSE
+        missing = System.DATAVERSE if surviving is System.BUSINESS_CENTRAL else System.BUSINESS_CENTRAL
+        return error, spec, coupling, surviving, missing
+
+    def _both_exist(self, spec: MappingSpec, coupling: Coupling) -> dict[System, bool]:
+        """Whether each side of a coupling exists, read from the apps now."""
         exists = {}
         for system in (System.BUSINESS_CENTRAL, System.DATAVERSE):
             record_id = coupling.bc_id if system is System.BUSINESS_CENTRAL else coupling.dataverse_id
             exists[system] = self._exists(system, spec.side(system).entity_set, record_id)
-        if all(exists.values()):
-            return ActionOutcome(False, "Both coupled records exist; nothing to restore or delete.", error)
-        if not any(exists.values()):
-            return ActionOutcome(False, "Both coupled records are gone; remove the coupling instead.", error)
-        surviving = System.BUSINESS_CENTRAL if exists[System.BUSINESS_CENTRAL] else System.DATAVERSE
-        missing = System.DATAVERSE if surviving is System.BUSINESS_CENTRAL else System.BUSINESS_CENTRAL
-        return error, spec, coupling, surviving, missing
+        return exists
 
     def _exists(self, system: System, table: str, record_id: str) -> bool:
         try:

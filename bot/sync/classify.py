@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from bot.connectors.errors import (
     AuthenticationFailed,
@@ -18,6 +18,7 @@ from bot.connectors.errors import (
     ConnectionFailed,
     ConnectorError,
     InvalidData,
+    MissingReference,
     NotFound,
     PermissionDenied,
     ServerError,
@@ -31,10 +32,24 @@ from bot.sync.conditions import (
     DependencyNotCoupled,
     EngineCondition,
     MissingExchangeRate,
+    SeveralMatches,
     UpdateConflict,
 )
+from bot.sync.fieldmap import Lookup, MappingSpec
 from bot.sync.hints import Links, aadsts_meaning, field_caption, hint_for, system_label, table_caption
-from storage.models import Category
+from bot.sync.mappings import SPECS, spec_for_table
+from storage.models import Category, Direction, System
+
+
+class References(Protocol):
+    """Names and links records an error refers to (read from the apps; may be unknown)."""
+
+    def key_of(self, system: str, table: str, record_id: str) -> str | None:
+        """The record's code or number, read by its GUID."""
+
+    def url_of(self, system: str, table: str, record_id: str | None, key: str | None) -> str | None:
+        """A link to the record in its app."""
+
 
 MAX_MESSAGE = 250
 MAX_DETAIL = 20_000
@@ -80,6 +95,8 @@ class ClassifyContext:
     source_name: str | None = None
     dataverse_url: str | None = None
     bc_web_url: str | None = None
+    source_fields: Mapping[str, Any] | None = None  # the source record's fields, to name its lookups
+    references: References | None = None  # names and links a referenced record (its code for its GUID)
 
 
 @dataclass(frozen=True)
@@ -212,7 +229,14 @@ def _condition(cond: EngineCondition, context: ClassifyContext) -> _Draft:
         )
     if isinstance(cond, DependencyNotCoupled):
         where = "Dataverse" if cond.dependency_system == "business_central" else "Business Central"
-        message = f"{field_caption(cond.field)} {cond.dependency_key} must be coupled to a record in {where}."
+        dependency_id = None
+        key = cond.dependency_key
+        if cond.dependency_system == "dataverse" and _is_guid(key):
+            # Dataverse holds a lookup's GUID; people know the record by its code (EUR, not dbbf9191-…).
+            dependency_id = key.lower()
+            key = _name_reference(context, "dataverse", cond.dependency_table, dependency_id) or ""
+        label = key or table_caption(cond.dependency_table).lower()
+        message = f"{field_caption(cond.field)} {label} must be coupled to a record in {where}."
         return _Draft(
             Category.DEPENDENCY_NOT_COUPLED,
             message,
@@ -220,7 +244,11 @@ def _condition(cond: EngineCondition, context: ClassifyContext) -> _Draft:
             facts={
                 "dependency_mapping": cond.dependency_mapping,
                 "dependency_table": cond.dependency_table,
-                "dependency_key": cond.dependency_key,
+                "dependency_key": key or None,
+                "dependency_id": dependency_id,
+                "dependency_url": _record_url(
+                    context, cond.dependency_system, cond.dependency_table, dependency_id, key or None
+                ),
                 "field": cond.field,
                 "dependency_system": cond.dependency_system,
             },
@@ -240,6 +268,30 @@ def _condition(cond: EngineCondition, context: ClassifyContext) -> _Draft:
             f"update-conflict:{context.mapping}:{context.source_key or context.source_name or ''}",
             detail=message + "\nDiffering fields: " + "; ".join(cond.fields),
             facts={"fields": list(cond.fields)},
+        )
+    if isinstance(cond, SeveralMatches):
+        caption = table_caption(cond.table)
+        listed = "; ".join(
+            " ".join(part for part in (c.key, c.name) if part) or c.id for c in cond.candidates[:10]
+        )
+        message = (
+            f"{len(cond.candidates)} {caption} records match ({cond.criteria}); nothing was created. "
+            f"Couple the right one: {listed}."
+        )
+        return _Draft(
+            Category.SEVERAL_MATCHES,
+            message[:500],
+            f"several-matches:{context.mapping}:{context.source_key or context.source_name or ''}",
+            detail=message
+            + "\n"
+            + "\n".join(f"- {c.key or ''} {c.name or ''} ({c.id}) {c.url or ''}" for c in cond.candidates),
+            facts={
+                "candidate_table": cond.table,
+                "criteria": cond.criteria,
+                "candidates": [
+                    {"id": c.id, "key": c.key, "name": c.name, "url": c.url} for c in cond.candidates
+                ],
+            },
         )
     if isinstance(cond, CouplingRefused):
         return _Draft(
@@ -358,6 +410,8 @@ def _connector_error(err: ConnectorError, context: ClassifyContext) -> _Draft:
         )
     if _COUPLED_TO_DELETED.search(text):
         return _deleted_from_error(err, text, code, detail, system, context)
+    if isinstance(err, MissingReference):
+        return _missing_reference(err, code, detail, system, context)
     if isinstance(err, ConcurrencyConflict):
         return _Draft(
             Category.UPDATE_CONFLICT,
@@ -443,6 +497,150 @@ def _deleted_from_error(
             "surviving_key": context.source_key,
         },
     )
+
+
+def _missing_reference(
+    err: MissingReference,
+    code: str | None,
+    detail: str,
+    system: str | None,
+    context: ClassifyContext,
+) -> _Draft:
+    """A record the written data refers to is gone: the lookup's problem, named by its code."""
+    missing_in = system if system in ("business_central", "dataverse") else None
+    lookup, target = _lookup_for(context, missing_in, err)
+    table = target.side(System(missing_in)).entity_set if target and missing_in else (err.table or "")
+    key = err.key
+    if key is None and lookup is not None and context.source_fields and missing_in == "dataverse":
+        # Toward Dataverse the source is the Business Central record: its field holds the code.
+        key = str(context.source_fields.get(lookup.bc) or "") or None
+    if key is None and err.record_id and missing_in:
+        key = _name_reference(context, missing_in, table, err.record_id)
+    field_name = lookup.bc if lookup is not None else (err.field or "")
+    caption = (
+        lookup.caption if lookup is not None and lookup.caption else (err.field or field_caption(field_name))
+    )
+    where = system_label(missing_in)
+    what = table_caption(table or err.table)
+    refers = f"this record's {caption}" if caption else "this record"
+    if key:
+        message = f"{what} {key} does not exist in {where}, and {refers} refers to it."
+    else:
+        message = f"The {what.lower()} {refers} refers to does not exist in {where}."
+    facts: dict[str, Any] = {
+        "system": system,
+        "status": err.status,
+        "missing_reference": True,
+        "dependency_mapping": target.name if target else None,
+        "dependency_table": table or err.table,
+        "dependency_key": key,
+        "dependency_id": err.record_id,
+        "dependency_system": missing_in,
+        "field": field_name or None,
+        # the link goes to the record people can act on: the code's record where it still exists
+        "dependency_url": _record_url(
+            context, _other(missing_in), _other_table(target, missing_in), None, key
+        )
+        if key
+        else None,
+    }
+    if target is not None and target.name == "CURRENCY" and missing_in == "dataverse":
+        facts["currency_code"] = key
+    return _Draft(
+        Category.DEPENDENCY_NOT_COUPLED,
+        message,
+        f"missing-reference:{missing_in}:{table or err.table}:{key or err.record_id or ''}",
+        code=code,
+        detail=f"{message}\n{detail}",
+        facts=facts,
+    )
+
+
+def _lookup_for(
+    context: ClassifyContext, missing_in: str | None, err: MissingReference
+) -> tuple[Lookup | None, MappingSpec | None]:
+    """The mapping's lookup that points at the missing record's table, and the mapping of that table."""
+    spec = SPECS.get(context.mapping.upper())
+    target: MappingSpec | None = None
+    if missing_in and err.table:
+        target = spec_for_table(System(missing_in), err.table) or next(
+            (s for s in SPECS.values() if s.side(System(missing_in)).caption.lower() == err.table.lower()),
+            None,
+        )
+    if spec is None:
+        return None, target
+    direction = (
+        Direction(context.direction) if context.direction in ("to_dataverse", "from_dataverse") else None
+    )
+    lookups = spec.lookups_for(direction) if direction else spec.lookups
+    for lookup in lookups:
+        if err.field and lookup.caption and lookup.caption.lower() == err.field.lower():
+            return lookup, SPECS.get(lookup.target, target)
+    for lookup in lookups:
+        if target is not None and lookup.target == target.name:
+            return lookup, target
+    return None, target
+
+
+def _other(system: str | None) -> str | None:
+    if system is None:
+        return None
+    return "business_central" if system == "dataverse" else "dataverse"
+
+
+def _other_table(target: MappingSpec | None, system: str | None) -> str | None:
+    other = _other(system)
+    return target.side(System(other)).entity_set if target is not None and other else None
+
+
+def _name_reference(context: ClassifyContext, system: str, table: str, record_id: str) -> str | None:
+    if context.references is None or not table:
+        return None
+    try:
+        return context.references.key_of(system, table, record_id) or None
+    except Exception:  # noqa: BLE001 - naming is a courtesy; the error is recorded without it
+        return None
+
+
+# Business Central list pages filtered to one record by its key (reference §7, deep links).
+_BC_PAGES = {
+    "currencies": (5, "Code"),
+    "customers": (22, "No."),
+    "contacts": (5052, "No."),
+    "items": (31, "No."),
+    "salespeople": (14, "Code"),
+}
+
+
+def _record_url(
+    context: ClassifyContext, system: str | None, table: str | None, record_id: str | None, key: str | None
+) -> str | None:
+    """A link to a record in its app: by GUID in Dataverse, by its code on a filtered page in BC."""
+    if context.references is not None and system and table:
+        try:
+            return context.references.url_of(system, table, record_id, key)
+        except Exception:  # noqa: BLE001
+            return None
+    if system == "dataverse" and record_id and context.dataverse_url and table:
+        target = spec_for_table(System.DATAVERSE, table)
+        logical = target.dataverse.name if target else table
+        base = context.dataverse_url.rstrip("/")
+        return f"{base}/main.aspx?pagetype=entityrecord&etn={logical}&id={record_id}"
+    if system == "business_central" and key and context.bc_web_url and table in _BC_PAGES:
+        page, field_name = _BC_PAGES[str(table)]
+        base = context.bc_web_url.rstrip("/")
+        joiner = "&" if "?" in base else "/?"
+        return f"{base}{joiner}page={page}&filter='{field_name}' IS '{key}'"
+    return None
+
+
+_GUID_TEXT = re.compile(
+    r"^\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}?$"
+)
+
+
+def _is_guid(value: str | None) -> bool:
+    return bool(value) and bool(_GUID_TEXT.match(str(value)))
 
 
 # ---- helpers ---------------------------------------------------------------------------------------

@@ -67,7 +67,8 @@ def filter_columns(spec: MappingSpec, system: System) -> list[str]:
         except Exception:  # noqa: BLE001 (a filter that cannot run on a probe names nothing more)
             pass
         asked += probe.asked
-    return list(dict.fromkeys(asked))
+    # "column@Microsoft.Dynamics.CRM.…" are annotations of a column, answered with it, never selected.
+    return list(dict.fromkeys(name for name in asked if "@" not in name))
 
 
 def side_columns(spec: MappingSpec, system: System) -> list[str]:

@@ -65,3 +65,22 @@ class CouplingRefused(EngineCondition):
 
     reason: str  # "already-coupled", "no-match", "several-matches"
     detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class MatchCandidate:
+    """One record of the other app that matches an uncoupled record."""
+
+    id: str
+    key: str | None
+    name: str | None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SeveralMatches(EngineCondition):
+    """An uncoupled record matches more than one uncoupled record on the other side: nothing is created."""
+
+    table: str  # the other side's table, e.g. "accounts"
+    criteria: str  # the match fields that agreed, e.g. "displayName = name"
+    candidates: tuple[MatchCandidate, ...]

@@ -214,7 +214,8 @@ class DeletedFinder:
         with session_scope(self.db) as session:
             for coupling in self._current(session, items):
                 removed.append(CoupledIds(int(coupling.id or 0), coupling.bc_id, coupling.dataverse_id))
-                uncouple(session, coupling=coupling)
+                # Removed by the mapping's resolution: the survivor must not get a new partner either.
+                uncouple(session, coupling=coupling, by=None if both else "Delete coupling")
         tally.uncoupled += len(removed)
         if both:
             tally.both_gone += len(removed)

@@ -17,13 +17,15 @@ from sqlalchemy.engine import Engine
 from bot.connectors.errors import ConnectorError, NotFound
 from bot.connectors.models import Record, RecordStore
 from bot.sync.classify import Classification, ClassifyContext, classify
-from bot.sync.conditions import AdminIntegrationUser
+from bot.sync.conditions import AdminIntegrationUser, SeveralMatches
 from bot.sync.deleted import ID_PAGE_SIZE, DeletedFinder
 from bot.sync.errorlog import RecordRef, record_error
 from bot.sync.fieldmap import MappingSpec
+from bot.sync.lease import MappingBusy, MappingLease
 from bot.sync.mappings import seed_default_mappings, spec_for
 from bot.sync.matching import match_records
 from bot.sync.order import dependency_order
+from bot.sync.partners import several_matches
 from bot.sync.passes import DirectionPass, PassAborted, PassSettings, SyncedVersion
 from bot.sync.project import destination_system, source_system
 from bot.sync.rates import ExchangeRates
@@ -35,13 +37,15 @@ from storage.couplings import (
     clear_skipped,
     for_mapping,
     note_version,
+    uncoupled_ids,
     upsert_coupling,
 )
 from storage.db import session_scope
-from storage.errors import resolve_error
-from storage.jobs import finish_job, previous_job, start_job
+from storage.errors import live_job_errors, resolve_error
+from storage.jobs import earliest_interrupted_start, finish_job, start_job
 from storage.mappings import advance_watermarks, get_mapping, list_mappings, record_run
 from storage.models import (
+    Category,
     DeletionConflictResolution,
     Direction,
     JobType,
@@ -61,14 +65,33 @@ WATERMARK_OVERLAP = timedelta(seconds=1)  # Business Central re-reads modifiedon
 RETRY_GET_LIMIT = 50  # beyond this many records to re-try, one full read is cheaper than a GET each
 SYSTEM_ACTOR = "sync-errors"
 INTERRUPTED = "Interrupted"
+INITIAL_FULL_SYNC = "Initial full synchronization"
+# Setup problems gone once the preflight passes (sign-in, the integration user's roles, administration mode).
+PREFLIGHT_CATEGORIES = (Category.CREDENTIALS, Category.ADMIN_INTEGRATION_USER, Category.ADMIN_MODE)
+# Job-level failures that stop every mapping of a run, not only the one that hit them.
+RUN_WIDE_CATEGORIES = frozenset({Category.CREDENTIALS, Category.ADMIN_MODE, Category.THROTTLED})
+RESOLVED_BY_TRIGGER = {
+    Trigger.SCHEDULE: "Synchronized by the scheduled run",
+    Trigger.USER: "Synchronized by a run someone asked for",
+    Trigger.CLI: "Synchronized by a run from the terminal",
+}
 
 
 class _RunStopped(Exception):
     """A job-level failure ended the run; the job holding its error is attached."""
 
-    def __init__(self, job: SyncJob) -> None:
+    def __init__(self, job: SyncJob, category: Category | None = None) -> None:
         super().__init__(job.message)
         self.job = job
+        self.run_wide = category is None or category in RUN_WIDE_CATEGORIES
+
+
+@dataclass
+class RunReport:
+    """What a run did: its jobs, and the mappings it left alone because another run held them."""
+
+    jobs: list[SyncJob] = field(default_factory=list)
+    busy: list[MappingBusy] = field(default_factory=list)
 
 
 @dataclass
@@ -142,19 +165,77 @@ class SyncEngine:
         progress: Progress | None = None,
     ) -> list[SyncJob]:
         """Run the named mappings (all enabled, unpaused when None) after a preflight; return the jobs."""
+        return self.run_report(mapping_names, full=full, trigger=trigger, progress=progress).jobs
+
+    def run_report(
+        self,
+        mapping_names: Sequence[str] | None = None,
+        *,
+        full: bool = False,
+        trigger: Trigger = Trigger.CLI,
+        progress: Progress | None = None,
+    ) -> RunReport:
+        """Run mappings one at a time each; a failed mapping skips only the mappings that depend on it."""
+        report = RunReport()
         mappings = self.mappings(mapping_names)
         if not mappings:
-            return []
-        jobs: list[SyncJob] = []
+            return report
         try:
             user_id = self._preflight(mappings[0], trigger)
-            for mapping in mappings:
-                jobs.extend(
-                    self._run_mapping(mapping, full=full, trigger=trigger, user_id=user_id, progress=progress)
-                )
         except _RunStopped as stopped:
-            jobs.append(stopped.job)
-        return jobs
+            report.jobs.append(stopped.job)
+            return report
+        self._resolve_job_errors(
+            None, PREFLIGHT_CATEGORIES, "The sign-in and the integration user's check passed"
+        )
+        failed: set[str] = set()
+        for mapping in mappings:
+            waiting_for = [name for name in mapping.dependency_names() if name in failed]
+            if waiting_for:
+                report.jobs.append(self._dependency_failed(mapping, trigger, waiting_for))
+                failed.add(mapping.name)
+                continue
+            try:
+                with MappingLease(self.db, mapping.name, trigger=trigger, clock=self.clock):
+                    report.jobs.extend(
+                        self._run_mapping(
+                            mapping, full=full, trigger=trigger, user_id=user_id, progress=progress
+                        )
+                    )
+            except MappingBusy as busy:
+                report.busy.append(busy)
+            except _RunStopped as stopped:
+                report.jobs.append(stopped.job)
+                failed.add(mapping.name)
+                if stopped.run_wide:
+                    break
+        return report
+
+    def _dependency_failed(self, mapping: Mapping, trigger: Trigger, waiting_for: list[str]) -> SyncJob:
+        """A job-log line for a mapping left out because a mapping it depends on failed in this run."""
+        with session_scope(self.db) as session:
+            job = start_job(
+                session, mapping=mapping.name, direction=mapping.direction, trigger=trigger, now=self.clock()
+            )
+            message = f"Skipped: {', '.join(waiting_for)} failed in this run and must synchronize first."
+            finish_job(session, job=job, message=message, now=self.clock())
+        return job
+
+    def _resolve_job_errors(
+        self, mapping: str | None, categories: Sequence[str] | None, resolution: str
+    ) -> int:
+        """Resolve the live job-level errors whose cause a run got past; queue the edit of each message."""
+        with session_scope(self.db) as session:
+            errors = live_job_errors(
+                session, mapping=mapping, categories=tuple(categories) if categories is not None else None
+            )
+            for error in errors:
+                resolve_error(session, error=error, by=SYSTEM_ACTOR, resolution=resolution, now=self.clock())
+                if error.slack_ts and error.slack_channel:
+                    enqueue(
+                        session, kind=NotificationKind.UPDATE, channel=error.slack_channel, error_id=error.id
+                    )
+        return len(errors)
 
     def find_deleted(self, mapping_names: Sequence[str] | None = None, *, trigger: Trigger) -> list[SyncJob]:
         """Find for Deleted: settle couplings whose record is gone on one side or both; return the jobs."""
@@ -225,10 +306,12 @@ class SyncEngine:
                 destination_complete=True,
                 force=True,
                 overwrite=overwrite,
+                create_uncoupled=True,
             )
             step = self.direction_pass(settings, src, dst)
             step.run_page(records)
             result.succeeded, result.failed = step.succeeded, step.failed
+            self.resolve_synced(spec, direction, step.succeeded, resolution=RESOLVED_BY_TRIGGER[trigger])
             message = ""
         except PassAborted as aborted:
             result.aborted = aborted.classification
@@ -252,10 +335,28 @@ class SyncEngine:
         trigger: Trigger,
         criteria: Sequence[Sequence[object]] | None = None,
         case_sensitive: bool = False,
+        several: dict[str, SeveralMatches] | None = None,
+        note: str = "",
     ) -> tuple[SyncJob, dict[str, int]]:
-        """Couple uncoupled records that match (a coupling job); return the job and counts by outcome."""
+        """Couple uncoupled records that match (a coupling job); return the job and counts by outcome.
+
+        Records a person uncoupled take no part; `several` collects, by source id, the records that match
+        more than one record (nothing is created for them).
+        """
         with session_scope(self.db) as session:
             existing = for_mapping(session, mapping=spec.name)
+            left_bc = uncoupled_ids(
+                session,
+                system=System.BUSINESS_CENTRAL,
+                table=spec.bc.entity_set,
+                ids=[r.id for r in bc_records],
+            )
+            left_dv = uncoupled_ids(
+                session,
+                system=System.DATAVERSE,
+                table=spec.dataverse.entity_set,
+                ids=[r.id for r in dataverse_records],
+            )
             job = start_job(
                 session,
                 mapping=spec.name,
@@ -264,15 +365,29 @@ class SyncEngine:
                 trigger=trigger,
                 now=self.clock(),
             )
+        coupled_bc = {c.bc_id for c in existing} | left_bc
+        coupled_dv = {c.dataverse_id for c in existing} | left_dv
         outcome = match_records(
             spec,
             bc_records=bc_records,
             dataverse_records=dataverse_records,
-            coupled_bc={c.bc_id for c in existing},
-            coupled_dataverse={c.dataverse_id for c in existing},
+            coupled_bc=coupled_bc,
+            coupled_dataverse=coupled_dv,
             criteria=criteria,  # type: ignore[arg-type]
             case_sensitive=case_sensitive,
         )
+        if several is not None and outcome.several_matches:
+            from_dataverse = spec.direction is Direction.FROM_DATAVERSE
+            targets, taken, target_store = (
+                (bc_records, coupled_bc, self.bc)
+                if from_dataverse
+                else (dataverse_records, coupled_dv, self.dataverse)
+            )
+            target_table = (spec.bc if from_dataverse else spec.dataverse).entity_set
+            for record in outcome.several_matches:
+                several[record.id] = several_matches(
+                    spec, record, targets, taken, lambda r: target_store.record_url(target_table, r)
+                )
         with session_scope(self.db) as session:
             for bc_record, dv_record in outcome.pairs:
                 coupling = upsert_coupling(
@@ -305,8 +420,9 @@ class SyncEngine:
             job.skipped = counts["no_match"]
             session.add(job)
             message = (
-                f"Coupled {counts['coupled']}; no match {counts['no_match']}; several matches "
-                f"{counts['several_matches']}; match already coupled {counts['already_coupled']}."
+                f"{note + ': ' if note else ''}Coupled {counts['coupled']}; no match {counts['no_match']}; "
+                f"several matches {counts['several_matches']}; "
+                f"match already coupled {counts['already_coupled']}."
             )
             finish_job(session, job=job, message=message, now=self.clock())
         return job, counts
@@ -415,6 +531,12 @@ class SyncEngine:
         bc_all: list[Record] | None = None
         dv_all: list[Record] | None = None
         first = Direction.FROM_DATAVERSE if direction is Direction.FROM_DATAVERSE else Direction.TO_DATAVERSE
+        # A mapping's first run on a store is its initial full synchronization: match-based coupling
+        # first, then create only what has no match (as Business Central's Run Full Synchronization).
+        initial = not full and mapping.bc_watermark is None and mapping.dataverse_watermark is None
+        full = full or initial
+        note = INITIAL_FULL_SYNC if initial else ""
+        several: dict[str, SeveralMatches] = {}
 
         def prepare() -> None:
             nonlocal bc_all, dv_all
@@ -422,7 +544,12 @@ class SyncEngine:
                 bc_all = self.read_all(self.bc, spec.bc.entity_set)
                 dv_all = self.read_all(self.dataverse, spec.dataverse.entity_set)
                 job, _ = self.couple_by_match(
-                    spec, bc_records=bc_all, dataverse_records=dv_all, trigger=trigger
+                    spec,
+                    bc_records=bc_all,
+                    dataverse_records=dv_all,
+                    trigger=trigger,
+                    several=several,
+                    note=note,
                 )
                 jobs.append(job)
             elif direction is Direction.BIDIRECTIONAL:
@@ -443,6 +570,8 @@ class SyncEngine:
             source=lambda: bc_all if first is Direction.TO_DATAVERSE else dv_all,
             known=lambda: dv_all if first is Direction.TO_DATAVERSE else bc_all,
             keep_seen=direction is Direction.BIDIRECTIONAL and not full,
+            several=several,
+            note=note,
         )
         jobs.append(first_pass.s.job)
         if direction is Direction.BIDIRECTIONAL:
@@ -458,10 +587,13 @@ class SyncEngine:
                 known=lambda: bc_all if bc_all is not None else list(first_pass.seen.values()),
                 exclude=first_pass.decided,
                 superseded=first_pass.rewritten,
+                several=several,
+                note=note,
             )
             jobs.append(second.s.job)
         with session_scope(self.db) as session:
             record_run(session, name=mapping.name, at=self.clock())
+        self._resolve_job_errors(mapping.name, None, RESOLVED_BY_TRIGGER[trigger])
         return jobs
 
     def _read_since(self, store: RecordStore, table: str, watermark: datetime | None) -> list[Record]:
@@ -497,6 +629,8 @@ class SyncEngine:
         keep_seen: bool = False,
         exclude: set[str] | None = None,
         superseded: dict[str, SyncedVersion] | None = None,
+        several: dict[str, SeveralMatches] | None = None,
+        note: str = "",
     ) -> DirectionPass:
         src_system = source_system(direction)
         src, dst = self.store(src_system), self.store(destination_system(direction))
@@ -504,6 +638,7 @@ class SyncEngine:
             job = start_job(
                 session, mapping=mapping.name, direction=direction, trigger=trigger, now=self.clock()
             )
+            job.message = note
         settings = PassSettings(
             spec=spec,
             mapping=mapping,
@@ -513,6 +648,8 @@ class SyncEngine:
             destination_complete=full,
             exclude=exclude or set(),
             superseded=superseded or {},
+            create_uncoupled=full or not mapping.sync_only_coupled,
+            ambiguous=several if several is not None else {},
         )
         step = self.direction_pass(settings, src, dst)
         try:
@@ -520,6 +657,8 @@ class SyncEngine:
             if prepare is not None:
                 prepare()
             settings.known_destination = {r.id: r for r in known() or []}
+            if full:
+                step._targets = list(settings.known_destination.values())
             held = source()
             total = len(held) if held is not None else None
             pages: Iterable[list[Record]]
@@ -545,12 +684,15 @@ class SyncEngine:
                 self._retry(step, spec, direction, src, seen_ids, keep_seen=keep_seen)
         except PassAborted as aborted:
             raise _RunStopped(
-                self._finish(job, aborted.classification.message, failed_run=mapping.name)
+                self._finish(job, aborted.classification.message, failed_run=mapping.name),
+                aborted.classification.category,
             ) from None
         except ConnectorError as exc:
             classification = self._job_level(exc, spec, direction)
             self._record_job_error(job, spec, direction, classification)
-            raise _RunStopped(self._finish(job, classification.message, failed_run=mapping.name)) from None
+            raise _RunStopped(
+                self._finish(job, classification.message, failed_run=mapping.name), classification.category
+            ) from None
         except BaseException as exc:
             self._finish(job, f"{INTERRUPTED}: {type(exc).__name__}: {exc}")
             raise
@@ -560,6 +702,7 @@ class SyncEngine:
             else:
                 advance_watermarks(session, name=mapping.name, dataverse=step.max_seen)
         self._finish(job, "")
+        self.resolve_synced(spec, direction, step.succeeded, resolution=RESOLVED_BY_TRIGGER[trigger])
         return step
 
     def _recovery(
@@ -567,13 +710,13 @@ class SyncEngine:
     ) -> list[Record] | None:
         """After an interrupted job: the destination rows written since it started (adopt, not duplicate)."""
         with session_scope(self.db) as session:
-            previous = previous_job(session, mapping=mapping.name, direction=direction, before=job)
-        if previous is None or (
-            previous.finished_at is not None and not previous.message.startswith(INTERRUPTED)
-        ):
+            started = earliest_interrupted_start(
+                session, mapping=mapping.name, direction=direction, before=job, interrupted=INTERRUPTED
+            )
+        if started is None:
             return None
         table = spec.side(destination_system(direction)).entity_set
-        since = previous.started_at - WATERMARK_OVERLAP
+        since = started - WATERMARK_OVERLAP
         return [r for page in dst.iter_changed(table, since=since, page_size=self.page_size) for r in page]
 
     def _retry(

@@ -29,6 +29,11 @@ class TableSide:
     caption: str  # "Customer", "Account"
     accepts: RecordFilter | None = None  # the mapping's table filter; None takes every record
 
+    @property
+    def id_field(self) -> str:
+        """The primary key's name: Business Central's `id` (SystemId), Dataverse's `<logical name>id`."""
+        return "id" if self.system is System.BUSINESS_CENTRAL else f"{self.name}id"
+
     def key_of(self, fields: dict[str, Any]) -> str | None:
         """The record's human key, or None."""
         value = fields.get(self.key_field) if self.key_field else None
@@ -119,7 +124,7 @@ class MappingSpec:
     lookups: tuple[Lookup, ...] = ()
     match: tuple[tuple[MatchField, ...], ...] = ()  # criterion groups in priority order
     dependencies: tuple[str, ...] = ()
-    sync_only_coupled: bool = False
+    sync_only_coupled: bool = True  # Business Central's default for every mapping it sets up
     deletion_conflict: DeletionConflictResolution = DeletionConflictResolution.NONE
     update_conflict: UpdateConflictResolution = UpdateConflictResolution.NONE
     dataverse_constants: dict[str, Any] = field(default_factory=dict)  # written on create in Dataverse

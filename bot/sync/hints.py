@@ -25,66 +25,80 @@ SYSTEM_ADMINISTRATOR_ROLE = "System Administrator"
 
 # Microsoft Entra sign-in refusals (reference §6, "Sign-in errors"): code -> (meaning, what to do).
 AADSTS_MEANINGS: dict[str, tuple[str, str]] = {
-    "AADSTS50055": (
-        "the password has expired or must be changed at the next sign-in",
-        "An admin must sign in once as the integration user and set a new password (or turn off "
-        "'must change password at next sign-in'), then store it in the bot's settings",
-    ),
-    "AADSTS50126": (
-        "the user name or password is wrong",
-        "An admin must put the integration user's current password in the bot's settings",
-    ),
-    "AADSTS50053": (
-        "the account is locked after too many failed sign-ins",
-        "An admin must unlock the integration account in Microsoft Entra and check the stored password",
-    ),
-    "AADSTS50057": (
-        "the account is disabled",
-        "An admin must enable the integration account in Microsoft Entra",
-    ),
-    "AADSTS50034": (
-        "the account does not exist in this directory",
-        "An admin must check the integration user name and the tenant in the bot's settings",
-    ),
-    "AADSTS50076": (
-        "multi-factor authentication is required",
-        "An admin must exclude the integration account from MFA (Conditional Access) or switch the bot to "
-        "an app registration with a client secret",
-    ),
-    "AADSTS50079": (
-        "the account must register for multi-factor authentication",
-        "An admin must exclude the integration account from MFA registration or switch the bot to an "
-        "app registration with a client secret",
-    ),
-    "AADSTS65001": (
-        "the app has not been granted consent",
-        "An admin must grant admin consent to the app registration's API permissions in Microsoft Entra",
-    ),
-    "AADSTS700016": (
-        "the application was not found in the tenant",
-        "An admin must check AZURE_CLIENT_ID and AZURE_TENANT_ID against the Entra app registration",
-    ),
+    # The bot signs in with client credentials (an Entra app registration and its client secret).
     "AADSTS7000215": (
-        "the client secret is invalid",
-        "An admin must copy the secret's value (not its id) from the Entra app registration into "
-        "AZURE_CLIENT_SECRET",
+        "the client secret is wrong",
+        "An admin must copy the secret's Value (not its Secret ID) from the app registration's Certificates "
+        "& secrets in Microsoft Entra into AZURE_CLIENT_SECRET",
     ),
     "AADSTS7000222": (
         "the client secret has expired",
-        "An admin must create a new client secret in the Entra app registration and put it in "
-        "AZURE_CLIENT_SECRET",
+        "An admin must add a new client secret to the app registration (Certificates & secrets) in "
+        "Microsoft Entra and put its Value in AZURE_CLIENT_SECRET",
     ),
-    "AADSTS90072": (
-        "the account belongs to another tenant and is not a guest here",
-        "An admin must use an account of this tenant, or invite it as a guest",
+    "AADSTS700016": (
+        "no app registration with this client id exists in the tenant",
+        "An admin must check AZURE_CLIENT_ID (the app registration's Application (client) ID) and "
+        "AZURE_TENANT_ID",
+    ),
+    "AADSTS65001": (
+        "the app registration has not been granted admin consent",
+        "An admin must grant admin consent to the app registration's API permissions (Dynamics CRM "
+        "user_impersonation, Dynamics 365 Business Central API.ReadWrite.All) in Microsoft Entra",
     ),
     "AADSTS90002": (
         "the tenant was not found",
-        "An admin must check AZURE_TENANT_ID (or AUTH_TOKEN_URL)",
+        "An admin must check AZURE_TENANT_ID (the directory (tenant) ID, or AUTH_TOKEN_URL)",
+    ),
+    "AADSTS90072": (
+        "the app is not available in this tenant",
+        "An admin must check AZURE_TENANT_ID, or register the app as multi-tenant and consent to it here",
     ),
     "AADSTS500011": (
         "the resource (API) was not found in the tenant",
         "An admin must check BC_API_URL / DATAVERSE_URL and that the app has permissions on that API",
+    ),
+    "AADSTS7000112": (
+        "the app registration is disabled",
+        "An admin must enable the app registration's enterprise application in Microsoft Entra",
+    ),
+    "AADSTS700024": (
+        "the client assertion is not within its valid time range",
+        "An admin must check the server clock and the certificate of the app registration",
+    ),
+    # Codes of user sign-ins: only seen when a user name and password were configured somewhere.
+    "AADSTS50055": (
+        "a user account's password has expired",
+        "The bot signs in as an app, not as a user: an admin must set AZURE_CLIENT_ID and "
+        "AZURE_CLIENT_SECRET to the app registration's client id and secret",
+    ),
+    "AADSTS50126": (
+        "a user name or password was refused",
+        "The bot signs in as an app, not as a user: an admin must set AZURE_CLIENT_ID and "
+        "AZURE_CLIENT_SECRET to the app registration's client id and secret",
+    ),
+    "AADSTS50053": (
+        "a user account is locked after too many failed sign-ins",
+        "The bot signs in as an app, not as a user: an admin must set AZURE_CLIENT_ID and "
+        "AZURE_CLIENT_SECRET to the app registration's client id and secret",
+    ),
+    "AADSTS50034": (
+        "the account does not exist in this directory",
+        "An admin must check AZURE_CLIENT_ID and AZURE_TENANT_ID against the app registration",
+    ),
+    "AADSTS50076": (
+        "multi-factor authentication is required for a user sign-in",
+        "The bot signs in as an app (no MFA applies): an admin must set AZURE_CLIENT_ID and "
+        "AZURE_CLIENT_SECRET to the app registration's client id and secret",
+    ),
+    "AADSTS50079": (
+        "multi-factor authentication registration is required for a user sign-in",
+        "The bot signs in as an app (no MFA applies): an admin must set AZURE_CLIENT_ID and "
+        "AZURE_CLIENT_SECRET to the app registration's client id and secret",
+    ),
+    "AADSTS50057": (
+        "the account is disabled",
+        "An admin must enable the app registration's enterprise application in Microsoft Entra",
     ),
 }
 
@@ -219,35 +233,35 @@ def _credentials(facts: Mapping[str, Any]) -> str:
     code = facts.get("aadsts")
     entry = AADSTS_MEANINGS.get(_normalise_aadsts(str(code))) if code else None
     if entry:
-        return f"Sign-in refused: {entry[0]}. {entry[1]}. The next run retries."
+        return (
+            f"Sign-in refused ({_normalise_aadsts(str(code))}): {entry[0]}. {entry[1]}. The next run retries."
+        )
     if facts.get("system") == "business_central":
         return (
-            "Business Central refused the bot's token. An admin must register AZURE_CLIENT_ID on Business "
-            "Central's Microsoft Entra Applications page, set it to Enabled and grant API.ReadWrite.All "
-            f"consent in Entra ({ENTRA_APP_REGISTRATIONS_URL})."
+            "Business Central refused the bot's token. An admin must add AZURE_CLIENT_ID on Business "
+            "Central's Microsoft Entra Applications page, set its State to Enabled, give it permission "
+            "sets, and grant admin consent to API.ReadWrite.All in Microsoft Entra "
+            f"({ENTRA_APP_REGISTRATIONS_URL})."
         )
     if facts.get("system") == "dataverse":
         return (
-            "Dataverse refused the bot's token. An admin must create an application user for "
-            f"AZURE_CLIENT_ID in the Power Platform admin centre ({POWER_PLATFORM_ADMIN_URL}) and give it "
-            f"the {INTEGRATION_ROLE} role."
+            "Dataverse refused the bot's token: the application user for AZURE_CLIENT_ID is missing or "
+            f"disabled. An admin must add (or enable) it in the Power Platform admin centre "
+            f"({POWER_PLATFORM_ADMIN_URL}, environment > Settings > Application users) with the "
+            f"{INTEGRATION_ROLE} security role."
         )
     return (
         "Sign-in refused. An admin must check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET "
-        f"against the Entra app registration ({ENTRA_APP_REGISTRATIONS_URL})."
+        f"against the app registration in Microsoft Entra ({ENTRA_APP_REGISTRATIONS_URL})."
     )
 
 
 def _exchange_rate(facts: Mapping[str, Any], links: Links) -> str:
     code = facts.get("currency_code") or "this currency"
-    if facts.get("system") == "dataverse":
-        return (
-            f"An admin must set an exchange rate for {code} on the currency in Dataverse "
-            "(Settings > Business Management > Currencies), then Re-sync."
-        )
+    # The rate is kept in Business Central (Currencies > Exch. Rates); Dataverse gets it from there.
     page = _at("the Currencies page", links.bc_page(PAGE_CURRENCIES))
     return (
-        f"An admin must add an exchange rate for {code} on {page} in Business Central, "
+        f"An admin must add an exchange rate for {code} in Business Central ({page}, Exch. Rates), "
         "then Re-sync the currency and the records that use it."
     )
 
@@ -267,14 +281,25 @@ def _deleted(facts: Mapping[str, Any], links: Links) -> str:
 
 
 def _dependency(facts: Mapping[str, Any], links: Links) -> str:
-    mapping = facts.get("dependency_mapping") or "the dependency's"
-    key = facts.get("dependency_key") or "the record"
-    caption = table_caption(facts.get("dependency_table")).lower()
+    mapping = facts.get("dependency_mapping")
+    key = facts.get("dependency_key")
+    caption = table_caption(facts.get("dependency_table"))
+    record = _at(f"{caption.lower()} {key}" if key else f"the {caption.lower()}", facts.get("dependency_url"))
+    run = f"run the {mapping} mapping" if mapping else "synchronize it"
+    if facts.get("missing_reference"):
+        where = system_label(facts.get("dependency_system"))
+        currency = ""
+        if mapping == "CURRENCY":
+            currency = (
+                " If Business Central answers that it has no exchange rate, add one on "
+                f"{_at('the Currencies page', links.bc_page(PAGE_CURRENCIES))} first."
+            )
+        return (
+            f"This record is fine; {record} it refers to is missing in {where}. Re-create or couple "
+            f"{record} first ({run}, or Couple dependency below), then Re-sync this record.{currency}"
+        )
     page = _at("Integration Table Mappings", links.bc_page(PAGE_TABLE_MAPPINGS))
-    return (
-        f"Couple {caption} {key} first: run the {mapping} mapping (or couple {key} by hand; see {page}), "
-        "then Re-sync this record."
-    )
+    return f"Couple {record} first: {run} (or couple it by hand; see {page}), then Re-sync this record."
 
 
 def _update_conflict(facts: Mapping[str, Any], links: Links) -> str:
@@ -362,6 +387,12 @@ def hint_for(category: Category, facts: Mapping[str, Any], *, links: Links | Non
         return _admin_mode()
     if category is Category.VALIDATION:
         return _validation(facts, links)
+    if category is Category.SEVERAL_MATCHES:
+        return (
+            f"Several {table_caption(str(facts.get('candidate_table') or ''))} records match this one, so "
+            "nothing was created. Someone who knows both apps should couple it to the right one (Couple…, or "
+            "`couple REF OTHER_REF` in a terminal), or make the duplicates differ, then Re-sync."
+        )
     page = _at("Integration Synchronization Errors", links.bc_page(PAGE_SYNC_ERRORS))
     return (
         "Unexpected error. Re-sync once; if it repeats, an admin should open Details and check the "

@@ -27,7 +27,20 @@ def _bc_person_contact(fields: dict[str, Any]) -> bool:
 
 
 def _dv_contact_with_parent(fields: dict[str, Any]) -> bool:
-    return bool(fields.get("_parentcustomerid_value"))
+    # CONTACT's integration table filter: active contacts whose parent customer is an account.
+    kind = fields.get("_parentcustomerid_value@Microsoft.Dynamics.CRM.lookuplogicalname")
+    return bool(fields.get("_parentcustomerid_value")) and kind in (None, "account") and _active(fields)
+
+
+def _active(fields: dict[str, Any]) -> bool:
+    return fields.get("statecode") in (None, 0)
+
+
+def _dv_customer_account(fields: dict[str, Any]) -> bool:
+    # CUSTOMER's integration table filter: active accounts of relationship type Customer (Vendor,
+    # Competitor, Partner… accounts are not customers).
+    kind = fields.get("customertypecode")
+    return _active(fields) and kind in (None, ACCOUNT_TYPE_CUSTOMER)
 
 
 def _dv_interactive_user(fields: dict[str, Any]) -> bool:
@@ -55,7 +68,6 @@ SALESPEOPLE = MappingSpec(
         pair("phoneNumber", "mobilephone", FROM_DV),
     ),
     match=((MatchField("email", "internalemailaddress"),),),
-    sync_only_coupled=True,
 )
 
 CURRENCY = MappingSpec(
@@ -78,7 +90,7 @@ CURRENCY = MappingSpec(
 CUSTOMER = MappingSpec(
     name="CUSTOMER",
     bc=TableSide(BC, "customers", "customer", "number", "displayName", "Customer"),
-    dataverse=TableSide(DV, "accounts", "account", "accountnumber", "name", "Account"),
+    dataverse=TableSide(DV, "accounts", "account", "accountnumber", "name", "Account", _dv_customer_account),
     direction=BOTH,
     fields=(
         pair("number", "accountnumber", TO_DV),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,16 +11,32 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.connectors.errors import ConcurrencyConflict, ConnectorError, NotFound
+from bot.connectors.errors import (
+    ConcurrencyConflict,
+    ConnectionFailed,
+    ConnectorError,
+    NotFound,
+    ServerError,
+    Throttled,
+    Timeout,
+)
 from bot.connectors.models import BatchOperation, BatchResult, Record, RecordStore
 from bot.sync.classify import Classification, ClassifyContext, classify
-from bot.sync.conditions import DeletedRecord, EngineCondition, MissingExchangeRate, UpdateConflict
+from bot.sync.conditions import (
+    DeletedRecord,
+    EngineCondition,
+    MissingExchangeRate,
+    SeveralMatches,
+    UpdateConflict,
+)
 from bot.sync.errorlog import RecordRef, record_error
 from bot.sync.fieldmap import MappingSpec
 from bot.sync.lookups import ResolvedPage, resolve_lookups
 from bot.sync.matching import match_records
+from bot.sync.partners import PartnerSearch, find_partners
 from bot.sync.project import LookupValue, destination_system, differences, source_system, write_body
 from bot.sync.rates import ExchangeRates
+from bot.sync.references import AppReferences
 from storage.couplings import (
     add_coupling,
     by_bc_ids,
@@ -42,6 +59,10 @@ from storage.models import (
 )
 
 Failure = EngineCondition | ConnectorError
+
+# A create answered with one of these may or may not have been committed: its pending coupling stays, and
+# the next attempt looks the record up by the identity chosen before sending.
+OUTCOME_UNKNOWN = (ServerError, Timeout, ConnectionFailed)
 
 
 class PassAborted(Exception):
@@ -80,6 +101,12 @@ class PassSettings:
     # Source ids the other direction rewrote in this run, with the version stored before: the copies read
     # earlier are older than that write, so they are judged against what was synced before the run.
     superseded: dict[str, SyncedVersion] = field(default_factory=dict)
+    # Uncoupled records may get a partner (matched, or created when nothing matches): the mapping does not
+    # "Synch. Only Coupled Records", or this is a full synchronization, a re-sync or a restore.
+    create_uncoupled: bool = False
+    ambiguous: dict[str, SeveralMatches] = field(default_factory=dict)  # several matches found before
+    # Every destination record, to look for partners in (None: read once when an uncoupled record needs it).
+    match_targets: list[Record] | None = None
 
 
 @dataclass
@@ -126,6 +153,9 @@ class DirectionPass:
         self.succeeded: set[str] = set()
         self.failed: set[str] = set()
         self.processed = 0
+        self._targets: list[Record] | None = settings.match_targets
+        bc, dataverse = (src, dst) if self.src_system is System.BUSINESS_CENTRAL else (dst, src)
+        self.references = AppReferences(bc=bc, dataverse=dataverse)
 
     # ---- per page ------------------------------------------------------------------------------
 
@@ -144,8 +174,30 @@ class DirectionPass:
             couplings = self._couplings(session, [r.id for r in records])
             if self.s.recovery:
                 couplings.update(self._adopt(session, [r for r in records if r.id not in couplings]))
+        uncoupled = [r for r in records if r.id not in couplings and r.id not in self.s.ambiguous]
+        targets = self._match_targets() if uncoupled and self.s.create_uncoupled else []
+        with session_scope(self.db) as session:
+            search = PartnerSearch()
+            if uncoupled and self.s.create_uncoupled:
+                search = find_partners(
+                    session,
+                    spec=self.s.spec,
+                    direction=self.s.direction,
+                    records=uncoupled,
+                    targets=targets,
+                    url_of=lambda r: self.dst.record_url(self.dst_side.entity_set, r),
+                )
+                couplings.update(search.coupled)
+                self.s.job.coupled += len(search.coupled)
+                by_id = {t.id: t for t in targets}
+                for coupling in search.coupled.values():
+                    partner = by_id.get(self._dest_id(coupling))
+                    if partner is not None:
+                        self.s.known_destination[partner.id] = partner
             resolved = resolve_lookups(session, spec=self.s.spec, direction=self.s.direction, records=records)
-        plans = [self._decide(record, couplings.get(record.id), resolved) for record in records]
+        self._find_pending([c for c in couplings.values() if c.pending])
+        plans = [self._decide(record, couplings.get(record.id), resolved, search) for record in records]
+        self._reserve(plans)
         try:
             self._write(plans, resolved)
         except ConnectorError as exc:
@@ -162,6 +214,65 @@ class DirectionPass:
         # Changes made by the integration user itself are not synced back, as Business Central does.
         user = self.s.integration_user_id
         return not (user and record.modified_by and record.modified_by.lower() == user.lower())
+
+    def _match_targets(self) -> list[Record]:
+        """Every destination record, read once per pass: where partners of uncoupled records are sought."""
+        if self._targets is None:
+            table = self.dst_side.entity_set
+            self._targets = [r for page in self.dst.iter_changed(table) for r in page]
+            for target in self._targets:
+                self.s.known_destination.setdefault(target.id, target)
+        return self._targets
+
+    def _find_pending(self, pending: list[Coupling]) -> None:
+        """Read the records whose create was sent but never confirmed: there (adopt) or not (create)."""
+        for coupling in pending:
+            dest_id = self._dest_id(coupling)
+            if dest_id in self.s.known_destination or self.s.destination_complete:
+                continue
+            try:
+                self.s.known_destination[dest_id] = self.dst.get(self.dst_side.entity_set, dest_id)
+            except NotFound:
+                continue
+
+    def _reserve(self, plans: list[_Plan]) -> None:
+        """Commit each create's chosen identity as a pending coupling before the create is sent."""
+        if self.dst_system is not System.DATAVERSE:  # Business Central picks its own ids: matching finds them
+            return
+        reserving = [
+            p for p in plans if p.outcome in ("insert", "restore") and p.dest_id and p.op is not None
+        ]
+        if not reserving:
+            return
+        spec = self.s.spec
+        with session_scope(self.db) as session:
+            for plan in reserving:
+                assert plan.dest_id is not None
+                if plan.coupling is None:
+                    plan.coupling = add_coupling(
+                        session,
+                        mapping=spec.name,
+                        bc_table=spec.bc.entity_set,
+                        bc_id=plan.record.id,
+                        dataverse_table=spec.dataverse.entity_set,
+                        dataverse_id=plan.dest_id,
+                        bc_key=spec.bc.key_of(plan.record.fields),
+                        name=self.src_side.name_of(plan.record.fields),
+                        pending=True,
+                    )
+                else:
+                    session.add(plan.coupling)
+                    plan.coupling.dataverse_id = plan.dest_id
+                    plan.coupling.pending = True
+            session.flush()
+
+    def _create_op(self, record: Record, body: dict[str, object]) -> tuple[BatchOperation, str | None]:
+        """A create; for Dataverse with the primary key chosen here, so a lost answer can be looked up."""
+        dest_id: str | None = None
+        if self.dst_system is System.DATAVERSE:
+            dest_id = str(uuid.uuid4())
+            body = {self.dst_side.id_field: dest_id, **body}
+        return BatchOperation("POST", self.dst_side.entity_set, ref=record.id, body=body), dest_id
 
     def _couplings(self, session: Session, ids: list[str]) -> dict[str, Coupling]:
         if self.src_system is System.BUSINESS_CENTRAL:
@@ -206,23 +317,45 @@ class DirectionPass:
 
     # ---- decisions -----------------------------------------------------------------------------
 
-    def _decide(self, record: Record, coupling: Coupling | None, resolved: ResolvedPage) -> _Plan:
+    def _decide(
+        self,
+        record: Record,
+        coupling: Coupling | None,
+        resolved: ResolvedPage,
+        search: PartnerSearch | None = None,
+    ) -> _Plan:
         s = self.s
         lookups = resolved.values.get(record.id, [])
         if coupling is None:
-            if s.mapping.sync_only_coupled and not s.force:
+            if not s.create_uncoupled or (search is not None and record.id in search.blocked):
                 return _Plan(record, None, "skipped")
+            several = s.ambiguous.get(record.id) or (search.several.get(record.id) if search else None)
+            if several is not None:
+                return _Plan(record, None, "failed", failure=several)
             failure = resolved.missing.get(record.id) or self._rate_failure(record)
             if failure is not None:
                 return _Plan(record, None, "failed", failure=failure)
             body = self._body(record, lookups, dest=None, create=True)
-            op = BatchOperation("POST", self.dst_side.entity_set, ref=record.id, body=body)
-            return _Plan(record, None, "insert", op=op)
+            op, new_id = self._create_op(record, body)
+            return _Plan(record, None, "insert", op=op, dest_id=new_id)
 
         dest_id = self._dest_id(coupling)
+        dest = s.known_destination.get(dest_id)
+        if coupling.pending and dest is None:
+            # The create was sent but never answered, and the record is not there: send it again, same id.
+            failure = resolved.missing.get(record.id) or self._rate_failure(record)
+            if failure is not None:
+                return _Plan(record, coupling, "failed", dest_id=dest_id, failure=failure)
+            body = self._body(record, lookups, dest=None, create=True)
+            op = BatchOperation(
+                "POST",
+                self.dst_side.entity_set,
+                ref=record.id,
+                body={self.dst_side.id_field: dest_id, **body},
+            )
+            return _Plan(record, coupling, "insert", op=op, dest_id=dest_id)
         if coupling.skipped and not s.force:
             return _Plan(record, coupling, "skipped", dest_id=dest_id)
-        dest = s.known_destination.get(dest_id)
         src_changed = self._changed(record, self._source_version(record, coupling))
         failed_before = self._last_result(coupling) is SyncResult.FAILURE
         if dest is None and s.destination_complete:
@@ -275,8 +408,8 @@ class DirectionPass:
         resolution = self.s.mapping.deletion_conflict
         if resolution is DeletionConflictResolution.RESTORE:
             body = self._body(record, lookups, dest=None, create=True)
-            op = BatchOperation("POST", self.dst_side.entity_set, ref=record.id, body=body)
-            return _Plan(record, coupling, "restore", dest_id=dest_id, op=op)
+            op, new_id = self._create_op(record, body)
+            return _Plan(record, coupling, "restore", dest_id=new_id or dest_id, op=op)
         if resolution is DeletionConflictResolution.REMOVE_COUPLING:
             return _Plan(record, coupling, "uncouple", dest_id=dest_id)
         return _Plan(
@@ -415,7 +548,10 @@ class DirectionPass:
         )
         if replacement.outcome == "restore":
             body = self._full_body_from(plan)
-            plan.op = BatchOperation("POST", self.dst_side.entity_set, ref=plan.record.id, body=body)
+            plan.op, new_id = self._create_op(plan.record, body)
+            if new_id is not None:
+                plan.dest_id = new_id
+                self._reserve([plan])
 
     def _full_body_from(self, plan: _Plan) -> dict[str, object]:
         with session_scope(self.db) as session:
@@ -461,6 +597,8 @@ class DirectionPass:
         if plan.outcome in ("insert", "restore"):
             coupling = self._couple(session, plan, written)
             job.inserted += 1
+        elif coupling is not None and coupling.pending:
+            job.inserted += 1  # created by an earlier attempt whose answer was lost: adopted, not re-created
         else:
             assert coupling is not None
             self.rewritten.setdefault(plan.dest_id or written.id, self._synced(coupling, self.dst_system))
@@ -522,19 +660,43 @@ class DirectionPass:
         elif plan.outcome == "uncouple":
             assert plan.coupling is not None
             session.add(plan.coupling)
-            uncouple(session, coupling=plan.coupling)
-            job.skipped += 1
+            uncouple(session, coupling=plan.coupling, by="Delete coupling")
+            job.uncoupled += 1
         elif plan.outcome == "touch":
             assert plan.coupling is not None
+            if plan.coupling.pending:
+                job.inserted += 1  # created by an earlier attempt whose answer was lost: adopted
+            else:
+                job.unchanged += 1
             self._mark(session, plan.coupling, plan.record, plan.dest)
-            job.unchanged += 1
             self.succeeded.add(plan.record.id)
         elif plan.outcome == "unchanged":
             job.unchanged += 1
             self.succeeded.add(plan.record.id)
 
-    def _record_failure(self, session: Session, plan: _Plan, classification: Classification) -> None:
+    def _settle_refused_create(self, session: Session, plan: _Plan) -> Coupling | None:
+        """A create that failed: keep its pending coupling when the outcome is unknown, else release it."""
         coupling = plan.coupling
+        if coupling is None or not coupling.pending:
+            return coupling
+        error = plan.result.error if plan.result is not None else None
+        if isinstance(error, OUTCOME_UNKNOWN) and not isinstance(error, Throttled):
+            return None  # looked up by its id on the next attempt; not marked failed or skipped
+        session.add(coupling)
+        if coupling.last_synced_bc_modified_at is None and coupling.last_synced_dataverse_modified_at is None:
+            session.delete(coupling)  # the record was never created: nothing to couple
+            session.flush()
+            plan.coupling = None
+            return None
+        coupling.pending = False  # a restore that failed: still coupled to the deleted record
+        return coupling
+
+    def _record_failure(self, session: Session, plan: _Plan, classification: Classification) -> None:
+        if plan.outcome in ("insert", "restore"):
+            self._settle_refused_create(session, plan)
+            coupling = plan.coupling if plan.coupling is not None and not plan.coupling.pending else None
+        else:
+            coupling = plan.coupling
         if coupling is not None:
             session.add(coupling)
         record_error(
@@ -563,6 +725,8 @@ class DirectionPass:
             destination_table=self.dst_side.entity_set,
             source_key=self.src_side.key_of(record.fields) if record is not None else None,
             source_name=self.src_side.name_of(record.fields) if record is not None else None,
+            source_fields=record.fields if record is not None else None,
+            references=self.references,
         )
 
     def _classify(self, failure: Failure | BaseException, record: Record | None) -> Classification:
@@ -586,12 +750,12 @@ class DirectionPass:
         url = None
         if dest is not None:
             url = self.dst.record_url(self.dst_side.entity_set, dest)
-        elif plan.dest_id and not deleted:
+        elif plan.dest_id and not deleted and plan.outcome != "insert":
             url = self.dst.record_url(self.dst_side.entity_set, record_id=plan.dest_id)
         return RecordRef(
             system=self.dst_system,
             table=self.dst_side.name,
-            id=plan.dest_id,
+            id=plan.dest_id if plan.outcome != "insert" else None,
             key=self.dst_side.key_of(dest.fields) if dest is not None else None,
             name=self.dst_side.name_of(dest.fields) if dest is not None else None,
             url=url,

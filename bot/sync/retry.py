@@ -7,8 +7,10 @@ from sqlmodel import Session, col, select
 from bot.sync.errorlog import SKIP_AFTER_IDENTICAL_FAILURES
 from bot.sync.fieldmap import MappingSpec
 from bot.sync.project import source_system
-from storage.couplings import by_bc_ids, by_dataverse_ids, failed_not_skipped
-from storage.models import LIVE_ERROR_STATUSES, Direction, SyncError, System
+from storage.couplings import by_bc_ids, by_dataverse_ids, failed_not_skipped, pending_couplings
+from storage.models import LIVE_ERROR_STATUSES, Category, Direction, SyncError, System
+
+SETUP_CAUSES = (Category.PERMISSIONS, Category.EXCHANGE_RATE, Category.THROTTLED, Category.CONNECTION)
 
 
 def live_record_errors(
@@ -43,9 +45,15 @@ def retry_ids(session: Session, *, spec: MappingSpec, direction: Direction) -> l
     ids: list[str] = []
     for coupling in failed_not_skipped(session, mapping=spec.name, direction=direction):
         ids.append(coupling.bc_id if system is System.BUSINESS_CENTRAL else coupling.dataverse_id)
+    if system is System.BUSINESS_CENTRAL:  # creates towards Dataverse whose answer was lost
+        ids.extend(c.bc_id for c in pending_couplings(session, mapping=spec.name))
     errors = live_record_errors(session, mapping=spec.name, direction=direction, source_table=side.name)
+    # A record that failed for a setup cause (a privilege, an exchange rate, the service) is retried until
+    # the cause is gone: the failure says nothing about the record, and nothing else would bring it back.
     candidates = [
-        e.source_id for e in errors if e.source_id and e.occurrences < SKIP_AFTER_IDENTICAL_FAILURES
+        e.source_id
+        for e in errors
+        if e.source_id and (e.occurrences < SKIP_AFTER_IDENTICAL_FAILURES or e.category in SETUP_CAUSES)
     ]
     if candidates:
         lookup = by_bc_ids if system is System.BUSINESS_CENTRAL else by_dataverse_ids

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -15,17 +14,24 @@ from bot.blocks import (
     build_already_done,
     build_couple_modal,
     build_problem,
-    build_purge_modal,
     build_snooze_modal,
 )
+from bot.ids import CallbackId
 from bot.operations import errorlog
 from bot.operations.requests import error_target
+from bot.seal import seal
 from handlers.actions.clicked import clicked_number
 from handlers.request import SlackRequest, slack_request
+from handlers.views.purge import open_purge_confirmation
 from storage.models import ErrorStatus, SyncError
 
 
-def _open(request: SlackRequest, view: View) -> None:
+def _open(request: SlackRequest, view: View, *, purpose: str | None = None) -> None:
+    """Open `view`; with a purpose, its private_metadata is sealed for this user (checked at submit)."""
+    if purpose is not None and view.private_metadata:
+        view.private_metadata = seal(
+            request.services.seal_key, purpose=purpose, value=view.private_metadata, user_id=request.actor.id
+        )
     if not request.open_modal(view):
         request.reply(build_problem(Problem.DIALOG_NOT_OPENED, locale=request.locale))
 
@@ -56,7 +62,7 @@ def handle_couple(
             return
         error = _open_error(request, action)
         if error is not None:
-            _open(request, build_couple_modal(error, locale=request.locale))
+            _open(request, build_couple_modal(error, locale=request.locale), purpose=CallbackId.COUPLE)
 
     request.attempt(open_couple)
 
@@ -71,7 +77,7 @@ def handle_snooze(
     def open_snooze() -> None:
         error = _open_error(request, action)
         if error is not None:
-            _open(request, build_snooze_modal(error, locale=request.locale))
+            _open(request, build_snooze_modal(error, locale=request.locale), purpose=CallbackId.SNOOZE)
 
     request.attempt(open_snooze)
 
@@ -80,9 +86,7 @@ def _open_purge(request: SlackRequest, days: int | None) -> None:
     action = "purge_all" if days is None else "purge_older_than"
     if not request.allowed(AdminAction.PURGE, action=action, target="errors"):
         return
-    older_than = None if days is None else timedelta(days=days)
-    count = errorlog.count_purgeable(request.db, older_than=older_than)
-    _open(request, build_purge_modal(count, days, locale=request.locale))
+    open_purge_confirmation(request, days, not_opened=Problem.DIALOG_NOT_OPENED)
 
 
 def handle_purge_older_than(

@@ -10,84 +10,83 @@ from slack_sdk import WebClient
 from bot.blocks import Problem, build_problem
 from bot.operations import requests
 from handlers.actions.clicked import clicked_number
-from handlers.request import slack_request
+from handlers.request import Asked, SlackRequest, queue_then_ack, slack_request
 
 
 def _queue(
-    kind: str, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+    kind: str,
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
 ) -> None:
-    """Queue `kind` for the clicked error (admins only where the kind says so; one live item per error)."""
-    request = slack_request(context, client, body)
+    """Queue `kind` for the clicked error, committed before the ack (admins only where the kind says so)."""
     error_id = clicked_number(action)
     if error_id is None:
+        ack()
+        request = slack_request(context, client, body)
         request.reply(build_problem(Problem.NO_ERROR, locale=request.locale))
         return
 
-    def ask() -> None:
+    def ask(request: SlackRequest) -> Asked:
         outcome = requests.request_work(
             request.db,
             kind=kind,
-            payload={"error_id": error_id, "locale": request.locale},
+            payload={"error_id": error_id, **request.locale_to_store},
             actor=request.actor,
             response_url=request.response_url,
             dedupe_key=requests.error_target(error_id),
         )
-        request.answer_request(outcome)
+        return [(outcome, True)]
 
-    request.attempt(ask)
+    queue_then_ack(ack, context, client, body, ask)
 
 
 def handle_resync(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     """Re-sync: re-run the record behind the error."""
-    ack()
-    _queue(requests.RESYNC, body, action, client, context)
+    _queue(requests.RESYNC, ack, body, action, client, context)
 
 
 def handle_uncouple(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     """Remove coupling (admins)."""
-    ack()
-    _queue(requests.UNCOUPLE, body, action, client, context)
+    _queue(requests.UNCOUPLE, ack, body, action, client, context)
 
 
 def handle_restore_record(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     """Restore record: recreate the deleted side from the surviving one (admins)."""
-    ack()
-    _queue(requests.RESTORE_RECORD, body, action, client, context)
+    _queue(requests.RESTORE_RECORD, ack, body, action, client, context)
 
 
 def handle_delete_record(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     """Delete record: delete the surviving side and the coupling (admins)."""
-    ack()
-    _queue(requests.DELETE_RECORD, body, action, client, context)
+    _queue(requests.DELETE_RECORD, ack, body, action, client, context)
 
 
 def handle_couple_dependency(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     """Couple the missing dependency (admins)."""
-    ack()
-    _queue(requests.COUPLE_DEPENDENCY, body, action, client, context)
+    _queue(requests.COUPLE_DEPENDENCY, ack, body, action, client, context)
 
 
 def handle_keep_bc(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     """Update conflict: Business Central's values win."""
-    ack()
-    _queue(requests.KEEP_BC, body, action, client, context)
+    _queue(requests.KEEP_BC, ack, body, action, client, context)
 
 
 def handle_keep_dataverse(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     """Update conflict: Dataverse's values win."""
-    ack()
-    _queue(requests.KEEP_DATAVERSE, body, action, client, context)
+    _queue(requests.KEEP_DATAVERSE, ack, body, action, client, context)

@@ -7,8 +7,6 @@ from datetime import timedelta
 from bot.blocks import (
     AdminAction,
     Problem,
-    build_problem,
-    build_purge_modal,
     build_snoozed,
     build_usage_error,
 )
@@ -16,6 +14,7 @@ from bot.commands import USAGE, Purge, Snooze
 from bot.ids import COMMAND
 from bot.operations import errorlog
 from handlers.request import SlackRequest
+from handlers.views.purge import open_purge_confirmation
 
 DAY = timedelta(days=1)
 
@@ -32,9 +31,7 @@ def purge(command: Purge, request: SlackRequest) -> None:
             request.reply(build_usage_error(Problem.WHOLE_DAYS, usage, locale=request.locale))
             return
         days = command.older_than // DAY
-    count = errorlog.count_purgeable(request.db, older_than=command.older_than)
-    if not request.open_modal(build_purge_modal(count, days, locale=request.locale)):
-        request.reply(build_problem(Problem.CONFIRMATION_NOT_OPENED, locale=request.locale))
+    open_purge_confirmation(request, days, not_opened=Problem.CONFIRMATION_NOT_OPENED)
 
 
 def snooze(command: Snooze, request: SlackRequest) -> None:

@@ -8,12 +8,13 @@ from bot.blocks import (
     build_error_details,
     build_error_list,
     build_help,
+    build_skipped_list,
     build_status,
     build_summary,
 )
 from bot.blocks.kit import fits
 from bot.blocks.listing import MAX_LIST_ITEMS
-from bot.commands import Audit, Help, ListErrors, ShowError, Status, Summary, format_command
+from bot.commands import Audit, Help, ListErrors, ListSkipped, ShowError, Status, Summary, format_command
 from bot.operations import errorlog, reports
 from handlers.request import SlackRequest
 from storage.models import ErrorStatus
@@ -52,6 +53,12 @@ def error_list(command: ListErrors, request: SlackRequest, *, before_id: int | N
     return build_error_list(
         page.errors, next_before_id=page.next_before_id, locale=request.locale, query=format_command(command)
     )
+
+
+def skipped(command: ListSkipped, request: SlackRequest) -> None:
+    """The Skipped couplings, each with Re-sync and Remove coupling."""
+    found = reports.skipped(request.db, mapping=command.mapping)
+    request.reply(build_skipped_list(found.items, found.total, locale=request.locale))
 
 
 def show(command: ShowError, request: SlackRequest) -> None:

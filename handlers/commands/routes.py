@@ -15,17 +15,10 @@ ROUTES: dict[type[Any], Route] = {
     c.Summary: reading.summary,
     c.Help: reading.help_,
     c.ListErrors: reading.list_errors,
+    c.ListSkipped: reading.skipped,
     c.ShowError: reading.show,
     c.Status: reading.status,
     c.Audit: reading.audit,
-    c.Resync: work.resync,
-    c.Couple: work.couple,
-    c.CoupleMatch: work.couple_match,
-    c.Uncouple: work.uncouple,
-    c.Restore: work.restore,
-    c.DeleteRecord: work.delete_record,
-    c.Sync: work.sync,
-    c.RunNow: scheduling.run_now,
     c.Purge: cleanup.purge,
     c.Snooze: cleanup.snooze,
     c.Schedule: scheduling.show,
@@ -37,5 +30,10 @@ ROUTES: dict[type[Any], Route] = {
 
 
 def route(command: c.Command, request: SlackRequest) -> None:
-    """Run the command's one service and answer."""
+    """Run the command's one service and answer (commands that queue work: see work.QUEUES)."""
+    queue = work.QUEUES.get(type(command))
+    if queue is not None:
+        for outcome, answer_later in queue(command, request):
+            request.answer_request(outcome, answer_later=answer_later)
+        return
     ROUTES[type(command)](command, request)

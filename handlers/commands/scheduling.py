@@ -1,9 +1,9 @@
-"""The scheduled syncs: show them (anyone), change interval, pause, resume, run now (admins)."""
+"""The scheduled syncs: show them (anyone), change interval, pause, resume (admins); run now: work.py."""
 
 from __future__ import annotations
 
 from bot.blocks import build_interval_set, build_paused, build_resumed, build_schedule
-from bot.commands import Pause, Resume, RunNow, Schedule, ScheduleEvery
+from bot.commands import Pause, Resume, Schedule, ScheduleEvery
 from bot.operations import schedule as schedules
 from handlers.request import SlackRequest
 
@@ -31,9 +31,3 @@ def resume(command: Resume, request: SlackRequest) -> None:
     """Resume a mapping's scheduled sync."""
     row = schedules.resume(request.db, command.mapping, request.actor)
     request.reply(build_resumed(row.name, locale=request.locale))
-
-
-def run_now(command: RunNow, request: SlackRequest) -> None:
-    """Queue a sync of one mapping now."""
-    outcome = schedules.run_now(request.db, command.mapping, request.actor, response_url=request.response_url)
-    request.answer_request(outcome)

@@ -10,18 +10,29 @@ from slack_sdk import WebClient
 from bot.blocks import build_usage_error
 from bot.commands import UsageError, parse
 from handlers.commands.routes import route
-from handlers.request import slack_request
+from handlers.commands.work import QUEUES
+from handlers.request import queue_then_ack, slack_request
 
 
 def handle_sync_errors_command(
     ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    """Answer `/sync-errors`: summary, help, lists, queued work, modals, settings and checks."""
-    ack()
-    request = slack_request(context, client, body)
+    """Answer `/sync-errors`: summary, help, lists, queued work, modals, settings and checks.
+
+    Work for a business app is committed before the ack (an acked request always exists); the rest is acked
+    first and answered after.
+    """
     try:
         command = parse(str(body.get("text") or ""))
     except UsageError as problem:
+        ack()
+        request = slack_request(context, client, body)
         request.reply(build_usage_error(problem.problem, problem.usage, locale=request.locale))
         return
+    queue = QUEUES.get(type(command))
+    if queue is not None:
+        queue_then_ack(ack, context, client, body, lambda early: queue(command, early))
+        return
+    ack()
+    request = slack_request(context, client, body)
     request.attempt(lambda: route(command, request))

@@ -23,6 +23,8 @@ def publish_home(request: SlackRequest) -> None:
         locale=request.locale,
         retention_days=settings.retention_days,
         now=utcnow(),
+        skipped=home.skipped.items,
+        skipped_total=home.skipped.total,
     )
     try:
         request.client.views_publish(user_id=request.actor.id, view=view)

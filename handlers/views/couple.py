@@ -1,4 +1,4 @@
-"""Couple modal: check the other record's reference at once (errors in the modal), then queue the coupling."""
+"""Couple modal: check the reference at once (errors in the modal), then queue it (committed, then acked)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from bot.blocks import Problem, build_input_error
 from bot.ids import ActionId, BlockId
 from bot.operations import requests
 from bot.operations.base import InvalidInput, NotFound
-from handlers.request import slack_request
+from handlers.request import Asked, SlackRequest, queue_then_ack, slack_request
 from handlers.views.submitted import input_value, metadata_error_id
 
 _SYNC_CHOICES = ("none", "bc", "dataverse")
@@ -21,7 +21,9 @@ def handle_couple_submission(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     """Queue the coupling (admins), or keep the modal open saying what is wrong with the reference."""
-    error_id = metadata_error_id(view)
+    error_id = metadata_error_id(
+        view, key=context["services"].seal_key, user_id=str((body.get("user") or {}).get("id") or "")
+    )
     reference = input_value(view, BlockId.COUPLE_REFERENCE, ActionId.COUPLE_REFERENCE) or ""
     sync = input_value(view, BlockId.COUPLE_SYNC, ActionId.COUPLE_SYNC) or "none"
     if error_id is None:
@@ -36,10 +38,8 @@ def handle_couple_submission(
     except (InvalidInput, NotFound) as problem:
         ack(response_action="errors", errors=build_input_error(BlockId.COUPLE_REFERENCE, str(problem)))
         return
-    ack()
-    request = slack_request(context, client, body)
 
-    def ask() -> None:
+    def ask(request: SlackRequest) -> Asked:
         outcome = requests.request_work(
             request.db,
             kind=requests.COUPLE,
@@ -48,12 +48,12 @@ def handle_couple_submission(
                 "bc_ref": bc_ref,
                 "dataverse_ref": dataverse_ref,
                 "sync": sync if sync in _SYNC_CHOICES else "none",
-                "locale": request.locale,
+                **request.locale_to_store,
             },
             actor=request.actor,
             response_url=None,
             dedupe_key=requests.error_target(error_id),
         )
-        request.answer_request(outcome)
+        return [(outcome, True)]
 
-    request.attempt(ask)
+    queue_then_ack(ack, context, client, body, ask)

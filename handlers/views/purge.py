@@ -1,4 +1,5 @@
-"""Purge confirmation: count again at submit, delete, say how many went (admins only, checked again)."""
+"""Purge confirmation: what the modal showed is kept on the server by view id; the submit deletes exactly
+that (admins only, checked again); a submission that does not match what was shown changes nothing."""
 
 from __future__ import annotations
 
@@ -10,22 +11,33 @@ from slack_sdk import WebClient
 
 from bot.blocks import AdminAction, Problem, build_problem, build_purge_modal, build_purged
 from bot.operations import errorlog
-from handlers.request import slack_request
+from handlers.request import SlackRequest, slack_request
 from handlers.views.submitted import metadata_days
+
+
+def open_purge_confirmation(request: SlackRequest, days: int | None, *, not_opened: Problem) -> None:
+    """Count with a cutoff fixed now, open the modal, and keep what it shows under its view id."""
+    older_than = None if days is None else timedelta(days=days)
+    preview = errorlog.preview_purge(request.db, older_than=older_than)
+    view_id = request.open_modal_id(build_purge_modal(preview.count, days, locale=request.locale))
+    if view_id is None:
+        request.reply(build_problem(not_opened, locale=request.locale))
+        return
+    if view_id:
+        errorlog.remember_shown(request.db, view_id=view_id, preview=preview, actor=request.actor)
 
 
 def handle_purge_submission(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    """Delete the entries the modal counted (re-counted now); nothing when the modal cannot be read."""
+    """Delete what the modal counted, with the cutoff it was counted with; nothing when it does not match."""
     readable, days = metadata_days(view)
     request = slack_request(context, client, body)
+    view_id = str(view.get("id") or "")
+    shown = errorlog.shown_purge(request.db, view_id=view_id) if readable and view_id else None
     older_than = None if days is None else timedelta(days=days)
-    if (
-        readable
-        and request.actor.is_admin
-        and errorlog.count_purgeable(request.db, older_than=older_than) == 0
-    ):
+    matches = shown is not None and shown.older_than == older_than
+    if shown is not None and matches and shown.count == 0 and request.actor.is_admin:
         ack(response_action="update", view=build_purge_modal(0, days, locale=request.locale))
         return
     ack()
@@ -35,10 +47,16 @@ def handle_purge_submission(
     action = "purge_all" if days is None else "purge_older_than"
     if not request.allowed(AdminAction.PURGE, action=action, target="errors"):
         return
+    if shown is None or not matches:
+        request.reply(build_problem(Problem.CONFIRMATION_MISMATCH, locale=request.locale))
+        return
     channel = request.services.settings.slack_channel
+    preview = shown
 
     def delete() -> None:
-        result = errorlog.purge(request.db, older_than=older_than, actor=request.actor, channel=channel)
-        request.reply(build_purged(result.deleted, locale=request.locale))
+        result = errorlog.purge(
+            request.db, preview=preview, actor=request.actor, channel=channel, view_id=view_id
+        )
+        request.reply(build_purged(result.deleted, announced=preview.count, locale=request.locale))
 
     request.attempt(delete)

@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.seal import unseal
+
 
 def metadata(view: dict[str, Any]) -> str:
     """The view's private_metadata ("" when absent)."""
     return str(view.get("private_metadata") or "")
 
 
-def metadata_error_id(view: dict[str, Any]) -> int | None:
-    """The error id a snooze or couple modal was opened for."""
-    text = metadata(view).strip()
-    return int(text) if text.isdigit() else None
+def metadata_error_id(view: dict[str, Any], *, key: str, user_id: str) -> int | None:
+    """The error id a snooze or couple modal was opened for, by this user (sealed at open; else None)."""
+    text = unseal(key, metadata(view).strip(), purpose=str(view.get("callback_id") or ""), user_id=user_id)
+    return int(text) if text is not None and text.isdigit() else None
 
 
 def metadata_days(view: dict[str, Any]) -> tuple[bool, int | None]:

@@ -65,7 +65,7 @@ def test_a_missing_privilege_fails_the_sync_and_resync_resolves_it_once_fixed(
     assert run.invoke(app, ["sync", "--full"]).exit_code == 0
     sandbox.set_fault("missing-privilege", entity="account", privilege="prvCreateAccount")
     sandbox.state.bc_create("customers", {"displayName": "Northwind Traders", "type": "Company"})
-    failed = run.invoke(app, ["sync", "CUSTOMER"])
+    failed = run.invoke(app, ["sync", "CUSTOMER", "--full"])  # only coupled records sync by default
     assert failed.exit_code == 1 and "failed" in failed.output
     [error] = _json(run, "list", "--category", "permissions")  # type: ignore[misc]
     assert error["source"]["name"] == "Northwind Traders"
@@ -85,7 +85,7 @@ def test_sync_find_deleted_reports_a_deleted_coupled_record(run: CliRunner, sand
     assert clean.exit_code == 0, clean.output
     assert "CUSTOMER" in clean.stdout and "no deleted record" in clean.stdout
     customer = sandbox.state.bc_create("customers", {"displayName": "Gone Tomorrow", "type": "Company"})
-    assert run.invoke(app, ["sync", "CUSTOMER"]).exit_code == 0
+    assert run.invoke(app, ["sync", "CUSTOMER", "--full"]).exit_code == 0
     sandbox.state.bc_delete("customers", str(customer["id"]))
     found = run.invoke(app, ["sync", "--find-deleted", "CUSTOMER"])
     assert found.exit_code == 1 and "need a decision" in found.output
@@ -121,7 +121,7 @@ def test_schedule_pause_resume_from_the_terminal(run: CliRunner) -> None:
         (["couple", "banana", "account:123"], 2, "customer:10000"),
         (["couple", "customer:10000", "account:x", "--sync", "both"], 2, "none, bc or dataverse"),
         (["resync"], 2, "Usage:"),
-        (["resync", "424242"], 1, "#424242"),
+        (["resync", "424242"], 2, "#424242"),  # an unknown id is bad input
         (["keep", "1", "maybe"], 2, "bc or dataverse"),
         (["sync", "NOPE"], 2, "known mappings"),
         (["uncouple", "not-a-ref"], 2, "customer:10000"),

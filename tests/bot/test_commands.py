@@ -150,8 +150,8 @@ def test_unclosed_quote_is_a_usage_error() -> None:
 
 def test_usage_covers_every_subcommand_and_matches_the_contract_words() -> None:
     assert set(SUBCOMMANDS) == {
-        "help", "list", "show", "resync", "couple", "uncouple", "purge", "restore", "delete-record",
-        "snooze", "status", "sync", "schedule", "pause", "resume", "run", "audit", "doctor",
+        "help", "list", "skipped", "show", "resync", "couple", "uncouple", "purge", "restore",
+        "delete-record", "snooze", "status", "sync", "schedule", "pause", "resume", "run", "audit", "doctor",
     }  # fmt: skip
     assert (
         USAGE["list"]

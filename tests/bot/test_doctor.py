@@ -242,8 +242,8 @@ def test_password_change_required_is_reported_with_its_meaning(doctor: Doctor) -
     sign_in = results["bc-sign-in"]
     assert not sign_in.ok
     assert "AADSTS50055" in sign_in.detail
-    assert "must be changed at the next sign-in" in sign_in.detail
-    assert "set a new password" in sign_in.fix
+    assert "password has expired" in sign_in.detail
+    assert "signs in as an app, not as a user" in sign_in.fix
     assert not results["dataverse-sign-in"].ok
     assert results["bc-api"].detail.startswith("Not checked")
     assert results["integration-user-role"].detail.startswith("Not checked")
@@ -568,7 +568,7 @@ def test_sandbox_all_green(sandbox: Any, session: Session) -> None:
     ("fault", "params", "check", "in_fix"),
     [
         ("admin-integration-user", {}, "integration-user-not-admin", "remove the System Administrator role"),
-        ("password-change-required", {}, "bc-sign-in", "set a new password"),
+        ("password-change-required", {}, "bc-sign-in", "signs in as an app"),
         ("missing-exchange-rate", {}, "currencies", "exchange rate for DKK"),
         ("admin-mode", {}, "dataverse-api", "Administration mode off"),
         ("missing-privilege", {}, "integration-user-privileges", "prvCreateAccount (Create on Account)"),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,9 +18,10 @@ from bot.operations import requests
 from bot.operations.base import Actor
 from bot.services import Services, build_services
 from bot.worker import MAX_ATTEMPTS, WorkOrder, WorkOutcome, engine_runners, run_due_work
-from storage.models import AuditEntry, Door, SyncJob, Trigger, WorkItem, WorkStatus
+from storage.models import AuditEntry, Door, ErrorStatus, SyncJob, Trigger, WorkItem, WorkStatus
 from storage.types import utcnow
 from storage.work import claim_due, enqueue_work
+from tests.factories import make_error
 from tests.fakes.slack_api import FakeSlack
 
 USER = "U01ALICE"
@@ -140,11 +142,11 @@ def test_a_throttled_item_is_put_back_with_a_delay(
     assert len(fake_slack.calls("response_url")) == 1
 
 
-def test_a_stale_claim_of_a_dead_worker_is_run_again(services: Services, engine: Engine) -> None:
+def test_an_expired_lease_of_a_dead_worker_is_run_again(services: Services, engine: Engine) -> None:
     item_id = _queue(engine)
     with Session(engine) as session:
         (claimed,) = claim_due(session, worker="dead")
-        claimed.claimed_at = utcnow() - timedelta(hours=1)  # the worker died long ago, mid-run
+        claimed.lease_until = utcnow() - timedelta(seconds=1)  # the worker died mid-run; its lease ran out
         session.add(claimed)
         session.commit()
     assert run_due_work(services, worker_id="w2", runners={"resync": _ok}) == 1
@@ -298,3 +300,59 @@ def test_admin_work_of_a_former_admin_is_not_run(services: Services, engine: Eng
     run_due_work(services, worker_id="w1", runners={"restore_record": _ok})
     item = _item(engine, item_id)
     assert item.status == WorkStatus.FAILED and "only sync admins" in (item.result or "")
+
+
+def test_a_running_item_whose_lease_is_alive_is_not_taken(services: Services, engine: Engine) -> None:
+    _queue(engine)
+    with Session(engine) as session:
+        claim_due(session, worker="alive")
+        session.commit()
+    assert run_due_work(services, worker_id="w2", runners={"resync": _ok}) == 0
+
+
+def test_the_heartbeat_renews_the_lease_while_the_item_runs(services: Services, engine: Engine) -> None:
+    item_id = _queue(engine)
+    seen: list[object] = []
+
+    def slow(_order: WorkOrder) -> WorkOutcome:
+        time.sleep(1.0)  # several beats of a 0.6 s lease
+        seen.append(_item(engine, item_id).lease_until)
+        return WorkOutcome(True, "done")
+
+    started = utcnow()
+    run_due_work(services, worker_id="w1", runners={"resync": slow}, lease=timedelta(seconds=0.6))
+    (lease_until,) = seen
+    assert isinstance(lease_until, datetime) and lease_until > started + timedelta(seconds=0.7)
+    assert _item(engine, item_id).status == WorkStatus.DONE
+
+
+def test_an_old_claim_may_not_record_its_outcome(services: Services, engine: Engine) -> None:
+    item_id = _queue(engine)
+
+    def overtaken(_order: WorkOrder) -> WorkOutcome:
+        with Session(engine) as session:  # the lease ran out meanwhile and another worker claimed it
+            row = session.get(WorkItem, item_id)
+            assert row is not None
+            row.claimed_by, row.attempts = "w2", row.attempts + 1
+            session.add(row)
+            session.commit()
+        return WorkOutcome(True, "done")
+
+    run_due_work(services, worker_id="w1", runners={"resync": overtaken})
+    item = _item(engine, item_id)
+    assert item.status == WorkStatus.RUNNING and item.claimed_by == "w2"
+
+
+def test_work_whose_error_was_resolved_meanwhile_is_not_done_twice(
+    services: Services, engine: Engine
+) -> None:
+    with Session(engine) as session:
+        error = make_error(session, status=ErrorStatus.RESOLVED)
+        session.commit()
+        error_id = error.id
+    item_id = _queue(engine, "restore_record", {"target": f"error:{error_id}", "error_id": error_id})
+    ran: list[int] = []
+    run_due_work(services, worker_id="w1", runners={"restore_record": lambda o: ran.append(1) or _ok(o)})
+    assert ran == []
+    item = _item(engine, item_id)
+    assert item.status == WorkStatus.DONE and "already resolved" in (item.result or "")

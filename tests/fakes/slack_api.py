@@ -94,6 +94,18 @@ class _Failure:
 
 
 @dataclass
+class _Flaky:
+    fraction: float
+    failure: _Failure
+    seen: int = 0
+
+    def strikes(self) -> bool:
+        """True for exactly `fraction` of the calls, spread evenly (every 4th at 0.25)."""
+        self.seen += 1
+        return int(self.seen * self.fraction) > int((self.seen - 1) * self.fraction)
+
+
+@dataclass
 class _State:
     calls: list[RecordedCall] = field(default_factory=list)
     messages: dict[str, list[StoredMessage]] = field(default_factory=lambda: defaultdict(list))
@@ -103,6 +115,10 @@ class _State:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     failures: dict[str, deque[_Failure]] = field(default_factory=lambda: defaultdict(deque))
     canned: dict[str, dict[str, Any]] = field(default_factory=dict)
+    flaky: dict[str, _Flaky] = field(default_factory=dict)
+    outage: _Failure | None = None
+    post_interval: float | None = None  # chat.postMessage per channel at most once per this many seconds
+    last_post: dict[str, float] = field(default_factory=dict)
     last_ts: float = FIRST_TS - 0.0001
     view_seq: int = 0
 
@@ -184,6 +200,37 @@ class FakeSlack:
         with self._lock:
             for _ in range(times):
                 self._state.failures[method].append(_Failure(status, error, retry_after, disconnect, apply))
+
+    def flaky(
+        self,
+        method: str,
+        *,
+        fraction: float,
+        status: int = 500,
+        disconnect: bool = False,
+        apply: bool = True,
+    ) -> None:
+        """From now on fail `fraction` of the calls of `method`, evenly (0.25: every 4th), like fail_next.
+
+        With apply=True (the default) each chosen call is carried out first: Slack stored the message and the
+        answer was lost. fraction=0 switches it off.
+        """
+        with self._lock:
+            if fraction <= 0:
+                self._state.flaky.pop(method, None)
+                return
+            failure = _Failure(status, None, None, disconnect, apply)
+            self._state.flaky[method] = _Flaky(fraction, failure)
+
+    def set_outage(self, down: bool, *, status: int = 503) -> None:
+        """While down, every Web API call answers `status` (0: drops the connection), storing nothing."""
+        with self._lock:
+            self._state.outage = _Failure(status, None, None, status == 0, False) if down else None
+
+    def rate_limit_posts(self, interval: float | None = 1.0) -> None:
+        """Answer 429 (Retry-After 1, nothing stored) to a post within `interval` of the channel's last."""
+        with self._lock:
+            self._state.post_interval = interval
 
     def set_response(self, method: str, body: dict[str, Any]) -> None:
         """Answer every later call of `method` with `body` (for methods without built-in behaviour)."""
@@ -272,13 +319,25 @@ class FakeSlack:
         return reply
 
     def _answer(self, method: str, body: dict[str, Any], headers: dict[str, str]) -> _Reply:
+        if self._state.outage is not None and method != "response_url":
+            return _failure_reply(self._state.outage)
         queue = self._state.failures.get(method)
-        if queue:
-            failure = queue.popleft()
+        failure = queue.popleft() if queue else None
+        flaky = self._state.flaky.get(method)
+        if failure is None and flaky is not None and flaky.strikes():
+            failure = flaky.failure
+        if failure is not None:
             route = _ROUTES.get(method)
             if failure.apply and route is not None:
                 route(self, body)
             return _failure_reply(failure)
+        if method == "chat.postMessage" and self._state.post_interval is not None:
+            channel = str(body.get("channel") or "")
+            now = self._clock()
+            last = self._state.last_post.get(channel)
+            if last is not None and now - last < self._state.post_interval * 0.95:
+                return _failure_reply(_Failure(429, None, 1, False, False))
+            self._state.last_post[channel] = now
         if method == "response_url":
             return _Reply(200, {"ok": True})
         if not headers.get("authorization", "").startswith("Bearer xox"):

@@ -113,7 +113,7 @@ def test_couple_opens_the_couple_modal_for_admins(harness: Harness) -> None:
     harness.click("couple", str(error_id), user=ADMIN)
     (call,) = harness.calls("views.open")
     assert call.body["view"]["callback_id"] == "couple_modal"
-    assert call.body["view"]["private_metadata"] == str(error_id)
+    assert call.body["view"]["private_metadata"].startswith(f"{error_id}~")  # sealed for the clicker
 
 
 def test_couple_is_refused_to_others_without_a_modal(harness: Harness) -> None:
@@ -153,7 +153,10 @@ def test_purge_buttons_open_the_modal_with_the_count(
     (call,) = harness.calls("views.open")
     view = call.body["view"]
     assert view["callback_id"] == "purge_confirm_modal" and count in str(view["blocks"])
-    assert harness.audit() == []
+    # What the modal shows is kept on the server under the view's id; nothing is deleted yet.
+    (shown,) = harness.audit()
+    assert (shown.action, shown.result, shown.target) == ("purge_shown", "shown", "view:V0001")
+    assert f'"count": {count}' in shown.detail
 
 
 def test_purge_buttons_are_refused_to_others(harness: Harness) -> None:

@@ -57,7 +57,7 @@ def test_bc_batch_reports_partial_failure(sandbox: SandboxServer, bc: httpx.Clie
         for item in bc.post(_batch_url(sandbox), json={"requests": requests}).json()["responses"]
     }
     assert answers["bad"]["status"] == 400
-    assert answers["bad"]["body"]["error"]["code"] == "Internal_InvalidTableRelation"
+    assert answers["bad"]["body"]["error"]["code"] == "Application_DialogException"
     assert answers["good"]["status"] == 200
     assert bc.get(f"customers({customer['id']})").json()["city"] == "Aarhus"
 

@@ -135,10 +135,11 @@ def test_validation_like_business_central(bc: httpx.Client) -> None:
     currency = bc.post("customers", json={"displayName": "X", "currencyCode": "XYZ"})
     assert currency.status_code == 400
     code, message = _error(currency)
-    assert code == "Internal_InvalidTableRelation"
-    assert "Currency Code of table Customer contains a value (XYZ)" in message
+    assert code == "Application_DialogException"
+    assert message.startswith('The "currencyCode" does not match to a Currency.')
     salesperson = bc.post("customers", json={"displayName": "X", "salespersonCode": "ZZ"})
     assert _error(salesperson)[0] == "Internal_InvalidTableRelation"
+    assert "Salesperson Code of table Customer contains a value (ZZ)" in _error(salesperson)[1]
     duplicate = bc.post("customers", json={"displayName": "X", "number": "10000"})
     assert duplicate.status_code == 400
     assert _error(duplicate)[0] == "Internal_EntityWithSameKeyExists"

@@ -129,6 +129,9 @@ def test_parallel_batches_overlap(make_server: Callable[..., SandboxServer]) -> 
     with httpx.Client() as http:
         state = http.get(f"{server.url}/_sandbox/state").json()
     assert state["latency"] == "25" and state["peak_concurrent_requests"]["dataverse"] == 4
+    assert state["protection"]["dataverse"]["peak_concurrent"] == 4
+    assert state["protection"]["dataverse"]["peak_requests_per_window"] >= 4
+    assert state["protection"]["dataverse"]["refused"] == 0
 
 
 def test_dataverse_refuses_more_concurrent_requests_than_its_limit(
@@ -144,6 +147,7 @@ def test_dataverse_refuses_more_concurrent_requests_than_its_limit(
         "message": "Number of concurrent requests exceeded the limit of 2.",
     }
     assert int(refused[0].headers["Retry-After"]) >= 1
+    assert server.protection is not None and server.protection.report()["dataverse"]["refused"] == 1
 
 
 def test_dataverse_request_budget_per_window(make_server: Callable[..., SandboxServer]) -> None:
@@ -200,6 +204,12 @@ def test_latency_can_change_while_serving(make_server: Callable[..., SandboxServ
     server.set_latency("none")
     with _dv(server) as dv:
         assert dv.get("WhoAmI").status_code == 200
+    with httpx.Client(base_url=server.url) as http:
+        assert http.put("/_sandbox/latency", json={"latency": 15}).json() == {"latency": "15"}
+        assert http.get("/_sandbox/latency").json() == {"latency": "15"}
+        refused = http.put("/_sandbox/latency", json={"latency": "warp"})
+        assert refused.status_code == 400 and "not valid" in refused.json()["error"]["message"]
+        assert http.get("/_sandbox/state").json()["latency"] == "15"
 
 
 def test_cli_refuses_a_bad_latency() -> None:
@@ -212,6 +222,55 @@ def test_cli_refuses_a_bad_latency() -> None:
 @pytest.mark.slow
 def test_a_realistic_thousand_create_batch_takes_seconds(make_server: Callable[..., SandboxServer]) -> None:
     server = make_server(latency="realistic")
+
+    def created() -> int:
+        return sum(1 for row in server.state.dv_rows("accounts") if row["name"].startswith("Realistic"))
+
     with _dv(server) as dv, pytest.raises(httpx.ReadTimeout):
         _batch(dv, _creates(1000, "Realistic"), timeout=3.0)
-    assert sum(1 for row in server.state.dv_rows("accounts") if row["name"].startswith("Realistic")) == 1000
+    assert 0 < created() < 1000  # the client gave up; the service is still working through the batch
+    deadline = time.monotonic() + 30
+    while created() < 1000 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert created() == 1000
+
+
+def test_a_batch_commits_operation_by_operation_and_a_change_set_at_once(
+    make_server: Callable[..., SandboxServer],
+) -> None:
+    server = make_server(latency=50)
+
+    def named(prefix: str) -> int:
+        return sum(1 for row in server.state.dv_rows("accounts") if row["name"].startswith(prefix))
+
+    with _dv(server) as dv:
+        [slow] = _in_parallel_after(
+            lambda: _batch(dv, _creates(20, "Progressive")), wait=0.45, count=lambda: named("Progressive")
+        )
+        assert 0 < slow.midway < 20  # part of the batch is there while the rest is still running
+        assert _statuses(slow.response) == [204] * 20 and named("Progressive") == 20
+        change_set = "Content-Type: multipart/mixed; boundary=cs\r\n\r\n" + _multipart(
+            "cs", [_http_part("POST", "accounts", {"name": f"Atomic {index}"}) for index in range(20)]
+        )
+        body = _multipart("batch_1", [change_set]).encode()
+        [atomic] = _in_parallel_after(lambda: _batch(dv, body), wait=0.45, count=lambda: named("Atomic"))
+        assert atomic.midway in (0, 20) and named("Atomic") == 20
+
+
+class _Observed:
+    def __init__(self, response: httpx.Response, midway: int) -> None:
+        self.response = response
+        self.midway = midway
+
+
+def _in_parallel_after(
+    call: Callable[[], httpx.Response], wait: float, count: Callable[[], int] | None = None
+) -> list[_Observed]:
+    """Run `call` in a thread; `wait` seconds in, count what is already there."""
+    box: list[httpx.Response] = []
+    thread = threading.Thread(target=lambda: box.append(call()))
+    thread.start()
+    time.sleep(wait)
+    midway = count() if count is not None else -1
+    thread.join()
+    return [_Observed(box[0], midway)]

@@ -79,3 +79,47 @@ def test_purge_of_200000_entries_completes_while_another_connection_reads(
     assert seen_between_chunks[0] < ROWS and seen_between_chunks[-1] == 0
     with Session(engine) as session:
         assert count_errors(session) == 0
+
+
+def test_purge_deletes_exactly_what_was_counted_while_new_errors_arrive(engine: Engine) -> None:
+    """Between every chunk a new old-looking error arrives and a counted one is seen again."""
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from storage.errors import purge_scope
+    from storage.models import SyncError
+    from storage.types import utcnow
+    from tests.factories import make_error
+
+    old = utcnow() - timedelta(days=30)
+    with Session(engine) as session:
+        for _ in range(50):
+            make_error(session, created_at=old)
+        session.commit()
+    cutoff = utcnow() - timedelta(days=7)
+    with Session(engine) as session:
+        scope = purge_scope(session, cutoff=cutoff)
+        announced = count_errors(session, scope=scope)
+    assert announced == 50
+    seen_again: list[int] = []
+
+    def meanwhile(_done: int, _total: int) -> None:
+        with Session(engine) as session:
+            make_error(session, created_at=old)  # new, and would match the cutoff: not counted, stays
+            counted = session.exec(
+                select(SyncError).where(SyncError.id > 40, SyncError.last_seen_at < cutoff)  # type: ignore[operator]
+            ).first()
+            if counted is not None and counted.id is not None and counted.id <= (scope.upto_id or 0):
+                counted.last_seen_at = utcnow()  # seen again: stays
+                session.add(counted)
+                seen_again.append(counted.id)
+            session.commit()
+
+    result = purge_errors(engine, scope=scope, chunk_rows=10, on_progress=meanwhile)
+    assert seen_again
+    assert result.deleted == announced - len(seen_again)
+    with Session(engine) as session:
+        left = session.exec(select(SyncError)).all()
+    assert {e.id for e in left if e.id is not None and e.id <= (scope.upto_id or 0)} == set(seen_again)
+    assert len([e for e in left if e.id is not None and e.id > (scope.upto_id or 0)]) == result.chunks

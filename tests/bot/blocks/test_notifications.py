@@ -76,9 +76,9 @@ def test_untrusted_text_is_escaped_and_cut() -> None:
 @pytest.mark.parametrize(
     ("category", "expected"),
     [
-        (Category.DELETED_RECORD, ["restore_record", "delete_record", "uncouple"]),
+        (Category.DELETED_RECORD, ["restore_record", "delete_record", "uncouple", "resync"]),
         (Category.DEPENDENCY_NOT_COUPLED, ["couple_dependency", "resync"]),
-        (Category.UPDATE_CONFLICT, ["keep_bc", "keep_dataverse"]),
+        (Category.UPDATE_CONFLICT, ["keep_bc", "keep_dataverse", "resync"]),
         (Category.PERMISSIONS, ["resync"]),
         (Category.CREDENTIALS, ["resync"]),
         (Category.EXCHANGE_RATE, ["resync"]),

@@ -16,7 +16,7 @@ def test_purge_modal_says_how_many() -> None:
     payload = valid_view(build_purge_modal(1234, 7))
     assert payload["callback_id"] == CallbackId.PURGE_CONFIRM
     assert json.loads(payload["private_metadata"]) == {"older_than_days": 7}
-    assert "This deletes *1,234* error entries older than 7 days." in all_text(payload)
+    assert "This deletes *1,234* error entries not seen for 7 days." in all_text(payload)
     assert payload["submit"]["text"] == "Delete"
     everything = valid_view(build_purge_modal(5, None))
     assert "all *5* error entries, open ones included" in all_text(everything)

@@ -105,31 +105,61 @@ def test_a_post_that_went_through_but_answered_500_is_found_not_reposted(
     slack.fail_next("chat.postMessage", status=500, apply=True)
 
     first = delivery.deliver_due()
-    assert first.requeued == 1
-    assert _row(engine, 1).status == NotificationStatus.PENDING
-    drive(delivery, engine, clock)
 
+    assert (first.posted, first.recovered, first.requeued) == (0, 1, 0)  # looked up at once, found
     assert len(slack.messages(CHANNEL)) == 1
-    assert len(slack.calls("chat.postMessage")) == 1
-    assert delivery.totals.recovered == 1
-    assert _row(engine, 1).slack_ts == slack.messages(CHANNEL)[0].ts
+    assert len(slack.calls("chat.postMessage")) == 1  # never repeated, by slack_sdk or by the loop
+    assert len(slack.calls("conversations.history")) == 1
+    row = _row(engine, 1)
+    assert (row.status, row.slack_ts) == (NotificationStatus.SENT, slack.messages(CHANNEL)[0].ts)
 
 
-def test_connection_failures_requeue_with_backoff_and_deliver_later(
+def test_a_dropped_connection_without_a_stored_post_is_looked_up_then_posted_once(
     engine: Engine, delivery: OutboxDelivery, slack: FakeSlack, clock: FakeClock
 ) -> None:
     new_error(engine, clock)
-    slack.fail_next("chat.postMessage", disconnect=True, times=2)  # the client retries once by itself
+    slack.fail_next("chat.postMessage", disconnect=True)
 
     delivery.deliver_due()
     row = _row(engine, 1)
     assert (row.status, row.attempts) == (NotificationStatus.PENDING, 1)
     assert row.last_error is not None and row.last_error.startswith("connection")
-    assert (row.due_at - clock.now()).total_seconds() == 5
+    assert (row.due_at - clock.now()).total_seconds() == 1  # the channel's pace, no backoff: Slack answers
+    assert len(slack.calls("chat.postMessage")) == 1  # slack_sdk did not repeat the post by itself
     drive(delivery, engine, clock)
 
     assert len(slack.messages(CHANNEL)) == 1
+    assert len(slack.calls("chat.postMessage")) == 2
+    assert len(slack.calls("conversations.history")) == 2  # after the failure, and again before the post
     assert _row(engine, 1).status == NotificationStatus.SENT
+
+
+def test_an_outage_is_probed_every_4_s_at_most_and_a_success_resets_the_backoff(
+    engine: Engine, delivery: OutboxDelivery, slack: FakeSlack, clock: FakeClock
+) -> None:
+    new_error(engine, clock)
+    slack.set_outage(True)
+    gaps = []
+    for _ in range(6):
+        delivery.deliver_due()
+        row = _row(engine, 1)
+        gaps.append(round((row.due_at - clock.now()).total_seconds()))
+        clock.move_to(row.due_at)
+    assert gaps == [2, 4, 4, 4, 4, 4]
+    assert len(slack.calls("chat.postMessage")) == 1  # later probes are look-ups, not posts
+    slack.set_outage(False)
+    drive(delivery, engine, clock)
+    assert len(slack.messages(CHANNEL)) == 1
+
+    new_error(engine, clock, channel="C0OTHER")  # notification 3 (2 is the first channel's burst window)
+    slack.fail_next("chat.postMessage", status=503)
+    slack.fail_next("conversations.history", status=503, times=2)  # the client retries a read once
+    delivery.deliver_due()
+    row = _row(engine, 3)
+    assert (row.due_at - clock.now()).total_seconds() == 2  # the streak started again from zero
+    drive(delivery, engine, clock)
+    assert len(slack.messages("C0OTHER")) == 1
+    assert_no_duplicate_posts(slack)
 
 
 def test_crash_in_the_middle_of_a_digest_resumes_without_duplicate_pages(
@@ -139,12 +169,9 @@ def test_crash_in_the_middle_of_a_digest_resumes_without_duplicate_pages(
     clock: FakeClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for _ in range(70):
+    for _ in range(130):
         new_error(engine, clock)
-    delivery.deliver_due()
-    delivery.deliver_due()
-    clock.advance(1800)
-    delivery.deliver_due()  # digest parent
+    delivery.deliver_due()  # digest parent (many errors at once: posted at once)
     clock.advance(1)
     delivery.deliver_due()  # page 1
     _crash_once(monkeypatch, bot.notify.digest, "_record_page")
@@ -155,16 +182,16 @@ def test_crash_in_the_middle_of_a_digest_resumes_without_duplicate_pages(
     clock.advance(61)
     drive(delivery, engine, clock)
 
-    digest = slack.messages(CHANNEL, include_replies=False)[1]
+    [digest] = slack.messages(CHANNEL, include_replies=False)
     pages = slack.thread(CHANNEL, digest.ts)
-    assert len(pages) == 4  # 69 errors, 20 per page
+    assert len(pages) == 4  # 130 errors, 40 per page
     assert len(slack.calls("conversations.replies")) == 1
     assert_no_duplicate_posts(slack)
     assert_paced(slack)
     with Session(engine) as session:
         errors = session.exec(select(SyncError).order_by(col(SyncError.id))).all()
     assert all(e.slack_ts for e in errors)
-    assert statuses(engine)["new_error:sent"] == 70
+    assert statuses(engine)["new_error:sent"] == 130
 
 
 def test_channel_not_found_marks_the_row_failed_and_others_go_on(
@@ -216,3 +243,19 @@ def test_a_digest_refused_for_good_fails_with_its_held_errors(
     counts = statuses(engine)
     assert counts["digest:failed"] == 1 and counts["new_error:failed"] == 2
     assert counts[f"{NotificationKind.NEW_ERROR}:sent"] == 1
+
+
+def test_failures_between_the_steps_of_a_long_digest_do_not_add_up(
+    engine: Engine, delivery: OutboxDelivery, slack: FakeSlack, clock: FakeClock
+) -> None:
+    for _ in range(400):
+        new_error(engine, clock, cause="permissions:prvCreateAccount:account")
+    slack.flaky("chat.postMessage", fraction=0.5, status=503, apply=False)  # every other post is lost
+    start = clock.now()
+
+    drive(delivery, engine, clock)
+
+    [parent] = slack.messages(CHANNEL, include_replies=False)
+    assert len(slack.thread(CHANNEL, parent.ts)) == 10
+    assert (clock.now() - start).total_seconds() <= 11 * 2 + 5  # each step: one lost post, one at the pace
+    assert_no_duplicate_posts(slack)

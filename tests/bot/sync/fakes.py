@@ -217,8 +217,14 @@ class FakeStore:
 
     def _create(self, table: str, body: dict[str, Any]) -> Record:
         self._check("POST", table, body)
-        record_id = str(uuid.uuid4())
-        fields = self._apply_binds(dict(body))
+        # Dataverse takes the primary key chosen by the client (e.g. accountid) and refuses a taken one.
+        key = f"{table[:-1] if not table.endswith('ies') else table[:-3] + 'y'}id"
+        record_id = str(body.get(key) or uuid.uuid4()) if self.system == "dataverse" else str(uuid.uuid4())
+        if record_id in self.tables.get(table, {}):
+            raise ConcurrencyConflict(
+                message="A record with matching key values already exists.", status=412, system=self.system
+            )
+        fields = self._apply_binds({k: v for k, v in body.items() if k != key})
         self._derive(table, fields)
         self.tables.setdefault(table, {})[record_id] = _Row(fields, self.clock.tick(), self.actor)
         return self._record(table, record_id)
@@ -362,3 +368,16 @@ def seed_basics(bc: FakeStore, dv: FakeDataverse, *, customers: int = 3) -> None
                 "email": f"p{n}@example.com",
             },
         )
+
+
+def create_new_records(db: Any) -> None:
+    """Clear "Synch. Only Coupled Records" on every mapping: new records get a partner on the other side."""
+    from sqlmodel import Session, select
+
+    from storage.models import Mapping
+
+    with Session(db) as session:
+        for row in session.exec(select(Mapping)).all():
+            row.sync_only_coupled = False
+            session.add(row)
+        session.commit()

@@ -18,7 +18,7 @@ from storage.models import (
     SyncError,
     SyncJob,
 )
-from tests.bot.sync.fakes import FakeDataverse, FakeStore, seed_basics
+from tests.bot.sync.fakes import FakeDataverse, FakeStore, create_new_records, seed_basics
 from tests.bot.sync.test_engine_failures import coupling_of, errors, privilege_fault
 
 
@@ -27,6 +27,7 @@ def actions(sync: SyncEngine, bc: FakeStore, dv: FakeDataverse) -> SyncActions:
     """Actions on an engine after a full sync of the basic seed."""
     seed_basics(bc, dv)
     sync.run(full=True)
+    create_new_records(sync.db)
     sync.run()
     return SyncActions(sync)
 

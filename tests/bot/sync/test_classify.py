@@ -120,17 +120,18 @@ def test_business_central_permission_refusal() -> None:
     ("code", "meaning"),
     [
         ("AADSTS50055", "expired"),
-        ("AADSTS50126", "wrong"),
+        ("AADSTS50126", "refused"),
         ("AADSTS50053", "locked"),
         ("AADSTS50057", "disabled"),
         ("AADSTS50034", "does not exist"),
         ("AADSTS50076", "multi-factor"),
         ("AADSTS50079", "multi-factor"),
         ("AADSTS65001", "consent"),
-        ("AADSTS700016", "not found"),
-        ("AADSTS7000215", "invalid"),
-        ("AADSTS7000222", "expired"),
-        ("AADSTS90072", "another tenant"),
+        ("AADSTS700016", "no app registration"),
+        ("AADSTS7000215", "client secret is wrong"),
+        ("AADSTS7000222", "client secret has expired"),
+        ("AADSTS90072", "not available in this tenant"),
+        ("AADSTS90002", "tenant was not found"),
     ],
 )
 def test_sign_in_refusal_names_the_aadsts_meaning(code: str, meaning: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -35,7 +36,7 @@ EDIT = st.tuples(
 def test_random_edits_converge(
     tmp_path: Path, edits: list[tuple[str, int, str, str, str]], winner: str, frozen: bool
 ) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path}/prop-{abs(hash((tuple(edits), winner, frozen)))}.db")
+    engine = make_engine(f"sqlite:///{tmp_path}/prop-{uuid.uuid4().hex}.db")  # a fresh store per example
     SQLModel.metadata.create_all(engine)
     bc, dv = make_stores(FrozenClock() if frozen else None)  # frozen: every write in the same second
     sync = SyncEngine(db=engine, bc=bc, dataverse=dv, channel=None, clock=bc.clock, page_size=3)
@@ -44,6 +45,7 @@ def test_random_edits_converge(
     with Session(engine) as session:
         row = session.exec(select(Mapping).where(Mapping.name == "CUSTOMER")).one()
         row.update_conflict = UpdateConflictResolution(winner)
+        row.sync_only_coupled = False  # new records on either side get a partner
         session.add(row)
         session.commit()
     for side, index, what, name, city in edits:
@@ -82,6 +84,8 @@ def test_random_edits_converge(
     assert len(couplings) == len(customers)
     for coupling in couplings:
         customer, account = customers[coupling.bc_id], accounts[coupling.dataverse_id]
+        if account.fields.get("statecode") == 1:
+            continue  # an inactive account is outside CUSTOMER's integration table filter: it no longer syncs
         assert (
             differences(
                 CUSTOMER,

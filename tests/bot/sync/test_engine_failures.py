@@ -20,7 +20,7 @@ from storage.models import (
     SyncError,
     UpdateConflictResolution,
 )
-from tests.bot.sync.fakes import FakeDataverse, FakeStore, seed_basics
+from tests.bot.sync.fakes import FakeDataverse, FakeStore, create_new_records, seed_basics
 from tests.bot.sync.test_engine_fakes import by_key, counters, writes
 
 
@@ -70,6 +70,7 @@ def synced(sync: SyncEngine, bc: FakeStore, dv: FakeDataverse) -> SyncEngine:
     """The engine after a full sync of the basic seed."""
     seed_basics(bc, dv)
     sync.run(full=True)
+    create_new_records(sync.db)
     sync.run()
     return sync
 

@@ -75,8 +75,10 @@ def test_exchange_rate_hint_links_the_currencies_page() -> None:
     hint = hint_for(Category.EXCHANGE_RATE, {"currency_code": "EUR"}, links=LINKS)
     assert "exchange rate for EUR" in hint
     assert "https://bc.example/tenant/production/?page=5" in hint
+    # The rate is missing in Business Central whichever app refused the currency.
     dataverse = hint_for(Category.EXCHANGE_RATE, {"currency_code": "EUR", "system": "dataverse"})
-    assert "in Dataverse" in dataverse
+    assert "in Business Central" in dataverse
+    assert "Dataverse" not in dataverse
 
 
 def test_dependency_hint_names_the_mapping_and_key() -> None:

@@ -1,0 +1,133 @@
+"""Fold a round's new errors at once, per channel, into the stories they tell (before anything is posted).
+
+A run can store thousands of errors; folding them one claimed row at a time delays the first post until the
+last row is reached. Here every due NEW_ERROR row is folded in one pass:
+- errors of a setup cause that already has a live message join that message's thread;
+- while the channel's burst window is open, the rest waits in it (Sentry's rule);
+- otherwise, if more than FEW_CAUSES new stories arrived together, they all fold into one digest, posted at
+  once (counts by cause, category and mapping; the full list in its thread);
+- if few, each setup cause gets its cause message, and record-level errors stay pending: the first posts as
+  its own message and opens the burst window for the others (bot.notify.new_error).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from bot.notify import containers
+from bot.notify.causes import story_of
+from bot.notify.new_error import drop_reason
+from bot.notify.report import DeliveryReport
+from bot.notify.timing import DigestSettings
+from storage.models import Notification, NotificationKind, NotificationStatus, SyncError
+from storage.outbox import finish
+
+FEW_CAUSES = 3  # at most this many new stories in a channel at once get a message each
+FOLD_LIMIT = 20_000  # rows folded per round (the rest next round)
+_IN_CHUNK = 500
+_OWN = "\x00own:"  # story key of an error shown on its own (never a cause key)
+
+
+def fold_new_errors(
+    session: Session, *, now: datetime, timing: DigestSettings, report: DeliveryReport
+) -> None:
+    """Fold every due NEW_ERROR row into its cause message, the open window, or a digest of many causes."""
+    rows = list(
+        session.exec(
+            select(Notification)
+            .where(
+                col(Notification.kind) == NotificationKind.NEW_ERROR,
+                col(Notification.status) == NotificationStatus.PENDING,
+                col(Notification.due_at) <= now,
+            )
+            .order_by(col(Notification.id))
+            .limit(FOLD_LIMIT)
+            .with_for_update(skip_locked=True)
+        ).all()
+    )
+    if not rows:
+        return
+    errors = _errors_by_id(session, [row.error_id for row in rows if row.error_id is not None])
+    by_channel: dict[str, list[tuple[Notification, SyncError]]] = defaultdict(list)
+    for row in rows:
+        error = errors.get(row.error_id) if row.error_id is not None else None
+        reason = drop_reason(error)
+        if reason is not None:
+            finish(session, row, status=NotificationStatus.DROPPED, now=now, reason=reason)
+            report.dropped += 1
+            continue
+        assert error is not None
+        by_channel[row.channel].append((row, error))
+    for channel, pending in by_channel.items():
+        _fold_channel(session, channel, pending, now=now, timing=timing, report=report)
+
+
+def _fold_channel(
+    session: Session,
+    channel: str,
+    pending: list[tuple[Notification, SyncError]],
+    *,
+    now: datetime,
+    timing: DigestSettings,
+    report: DeliveryReport,
+) -> None:
+    stories: dict[str, list[Notification]] = defaultdict(list)
+    for row, error in pending:
+        assert row.id is not None
+        story = story_of(error, row.payload.get("cause_key"))
+        stories[story if story is not None else f"{_OWN}{row.id}"].append(row)
+    new: dict[str, list[Notification]] = {}
+    for story, members in stories.items():
+        live = None if _own(story) else containers.active_cause(session, channel=channel, cause=story)
+        if live is None:
+            new[story] = members
+        else:
+            _join(session, story, members, now=now, timing=timing, report=report)
+    if not new:
+        return
+    burst = len(new) > FEW_CAUSES
+    window = containers.open_window(session, channel)
+    if window is None and burst:
+        window = containers.start_digest_now(session, channel=channel, now=now)
+    if window is not None:
+        members = [member for story in new.values() for member in story]
+        containers.hold_many(session, container=window, members=members, timing=timing)
+        report.held += len(members)
+        if burst and window.status == NotificationStatus.HELD:
+            window.due_at = now  # many causes at once: a burst is evident, no reason to wait for the window
+            session.add(window)
+        return
+    for story, members in new.items():
+        if not _own(story):  # an error of its own is posted by deliver_new_error (and opens the window)
+            _join(session, story, members, now=now, timing=timing, report=report)
+
+
+def _own(story: str) -> bool:
+    return story.startswith(_OWN)
+
+
+def _join(
+    session: Session,
+    story: str,
+    members: list[Notification],
+    *,
+    now: datetime,
+    timing: DigestSettings,
+    report: DeliveryReport,
+) -> None:
+    group = containers.join_cause(session, member=members[0], cause=story, now=now, timing=timing)
+    containers.hold_many(session, container=group, members=members[1:], timing=timing)
+    report.held += len(members)
+
+
+def _errors_by_id(session: Session, ids: list[int]) -> dict[int, SyncError]:
+    found: dict[int, SyncError] = {}
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[start : start + _IN_CHUNK]
+        for error in session.exec(select(SyncError).where(col(SyncError.id).in_(chunk))).all():
+            assert error.id is not None
+            found[error.id] = error
+    return found
