@@ -8,9 +8,9 @@ execution-time limit is what stops batching from being a way around the request 
 The `Pacer` is shared by every thread that talks to one service:
 - at most `limit` requests are in flight; `limit` starts low, doubles per round of successes (slow start)
   up to the configured ceiling, then grows by one per round once it has been cut (additive increase);
-- a 429 halves it and makes every worker wait out the Retry-After; a timeout, or a batch's latency per
-  operation rising above `latency_tolerance` times the best seen, halves it too (multiplicative decrease,
-  at most once per round: the other answers of the same burst say nothing new);
+- a 429 halves it and makes every worker wait out the Retry-After; a timeout, or a `$batch`'s latency
+  per operation (batches of ten or more) rising above `latency_tolerance` times the best seen, halves it
+  too (multiplicative decrease, at most once per round: other answers of the same burst say nothing new);
 - before a request is sent, the requests and the execution seconds of the last `window_seconds` are
   counted; when the next one would exceed the budget, the request waits instead.
 """
@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 WINDOW_SECONDS = 300.0
 LATENCY_SAMPLES_BEFORE_JUDGING = 4
+LATENCY_JUDGED_FROM_OPERATIONS = 10
 LATENCY_SMOOTHING = 0.3
 BASELINE_DRIFT = 0.01  # the best latency creeps up slowly, so a service that became slower for good is learnt
 
@@ -239,6 +240,8 @@ class Pacer:
             self._busy_seconds = 0.0
 
     def _latency_rose(self, ticket: Ticket, elapsed: float) -> bool:
+        if ticket.kind != "batch" or ticket.cost < LATENCY_JUDGED_FROM_OPERATIONS:
+            return False  # reads and tiny batches are mostly fixed cost: their time says nothing of load
         track = self._latency.setdefault(ticket.kind, _LatencyTrack())
         per_operation = elapsed / ticket.cost
         track.samples += 1

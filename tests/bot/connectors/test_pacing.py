@@ -187,3 +187,15 @@ def test_in_flight_never_exceeds_the_limit_under_threads() -> None:
 def test_limits_must_allow_one_request() -> None:
     with pytest.raises(ValueError, match="max_concurrency"):
         PacingLimits(max_concurrency=0)
+
+
+def test_slow_reads_and_tiny_batches_are_not_taken_for_congestion() -> None:
+    pacer, clock = fake_pacer(PacingLimits(max_concurrency=8))
+    for _ in range(20):
+        answer(pacer, clock, seconds=1.0, cost=100)
+    for _ in range(10):
+        ticket = pacer.acquire(kind="GET")  # a page of 5,000 rows takes long and is one request
+        clock.now += 3.0
+        pacer.release(ticket)
+        answer(pacer, clock, seconds=0.05, cost=1)  # a one-operation batch is mostly fixed cost
+    assert pacer.limit == 8 and pacer.stats().decreases == 0
