@@ -36,7 +36,7 @@ def test_the_printed_export_lines_work_when_pasted_into_a_shell(tmp_path: Path) 
             "AZURE_CLIENT_ID",
             "AZURE_CLIENT_SECRET",
         }
-        script = "; ".join(exports) + f"; {sys.executable} -m bot sync CUSTOMER --full"
+        script = "; ".join(exports) + f"; {sys.executable} -m bot sync --full"
         result = subprocess.run(
             ["/bin/sh", "-c", script],
             cwd=tmp_path,
