@@ -538,6 +538,11 @@ def _missing_reference(
     existing_id = None
     if existing_in == "dataverse" and lookup is not None and context.source_fields:
         existing_id = str(context.source_fields.get(lookup.value_field) or "") or None
+    if key is None and existing_id and existing_in and target is not None:
+        # Business Central named only the field: the code is that of the Dataverse row the data points at.
+        key = _name_reference(context, existing_in, target.side(System(existing_in)).entity_set, existing_id)
+        if key:
+            message = f"{what} {key} does not exist in {where}, and {refers} refers to it."
     facts: dict[str, Any] = {
         "system": system,
         "status": err.status,
@@ -586,7 +591,8 @@ def _lookup_for(
     )
     lookups = spec.lookups_for(direction) if direction else spec.lookups
     for lookup in lookups:
-        if err.field and lookup.caption and lookup.caption.lower() == err.field.lower():
+        named = {lookup.bc.lower(), (lookup.caption or "").lower()} - {""}
+        if err.field and err.field.lower() in named:
             return lookup, SPECS.get(lookup.target, target)
     for lookup in lookups:
         if target is not None and lookup.target == target.name:

@@ -16,7 +16,7 @@ DV = System.DATAVERSE
 
 def test_table_filters_are_probed_for_every_field_they_read() -> None:
     assert filter_columns(CONTACT, BC) == ["type", "companyNumber"]
-    assert filter_columns(CONTACT, DV) == ["_parentcustomerid_value"]
+    assert filter_columns(CONTACT, DV) == ["_parentcustomerid_value", "statecode"]
     assert set(filter_columns(SALESPEOPLE, DV)) == {"isdisabled", "applicationid"}
 
 
