@@ -16,6 +16,7 @@ import httpx
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
@@ -81,9 +82,9 @@ class CliGroup(TyperGroup):
             if type(error).__name__ == "NoArgsIsHelpError" and context is not None:
                 out.print(context.get_help(), markup=False, highlight=False)
                 sys.exit(EXIT_USAGE)
-            err.print(f"[bold red]Error:[/] {error.format_message()}", highlight=False)
+            err.print(f"[bold red]Error:[/] {escape(error.format_message())}", highlight=False)
             if context is not None:
-                err.print(_usage_of(context), highlight=False)
+                err.print(_usage_of(context), highlight=False, markup=False)
             sys.exit(getattr(error, "exit_code", EXIT_USAGE))
         except typer.Abort:
             err.print("Aborted; nothing changed.", highlight=False)
@@ -133,9 +134,9 @@ R = TypeVar("R")
 
 def fail(message: str, *, code: int = EXIT_FAILED, usage: str | None = None) -> NoReturn:
     """Print one clear line (and the usage line) on stderr and exit with `code`."""
-    err.print(f"[bold red]Error:[/] {message}", highlight=False)
+    err.print(f"[bold red]Error:[/] {escape(message)}", highlight=False)
     if usage:
-        err.print(f"Usage: {usage}", highlight=False)
+        err.print(f"Usage: {usage}", highlight=False, markup=False)
     raise typer.Exit(code)
 
 

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -64,7 +65,7 @@ def sync_services() -> Iterator[tuple[Services, SyncActions]]:
 def report(outcome: ActionOutcome) -> None:
     """Print an action's outcome; a refusal by the business app exits 1, a fix that does not apply 2."""
     if outcome.ok:
-        out.print(f"[green]✔[/] {outcome.message}", highlight=False)
+        out.print(f"[green]✔[/] {escape(outcome.message)}", highlight=False)
         return
     fail(outcome.message, code=EXIT_USAGE if outcome.refused else EXIT_FAILED)
 
