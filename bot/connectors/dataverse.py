@@ -276,14 +276,15 @@ class DataverseClient:
 
         The rest stay "unknown" (a `$batch` may still be running after the client gave up on it).
         """
+        chosen = [_chosen_id(operation) for operation in operations]
         lost = [
             position
             for position, (operation, result) in enumerate(zip(operations, results, strict=True))
-            if result.outcome == "unknown" and operation.method == "POST" and operation.id
+            if result.outcome == "unknown" and operation.method == "POST" and chosen[position]
         ]
         by_table: dict[str, list[str]] = {}
         for position in lost:
-            by_table.setdefault(operations[position].table, []).append(str(operations[position].id))
+            by_table.setdefault(operations[position].table, []).append(str(chosen[position]))
         found: dict[str, Record] = {}
         for table, record_ids in by_table.items():
             try:
@@ -292,7 +293,7 @@ class DataverseClient:
                 return results
         settled = list(results)
         for position in lost:
-            record = found.get(str(operations[position].id).lower())
+            record = found.get(str(chosen[position]).lower())
             if record is not None:
                 settled[position] = BatchResult(ref=results[position].ref, status=201, record=record)
         return settled
@@ -390,6 +391,14 @@ class DataverseClient:
         return self._record(
             operation.table, {id_field(operation.table): written_id, **(operation.body or {})}
         )
+
+
+def _chosen_id(operation: BatchOperation) -> str | None:
+    """The primary key a create carries: `BatchOperation.id`, or the id column set in its body."""
+    if operation.method != "POST":
+        return None
+    value = operation.id or (operation.body or {}).get(id_field(operation.table))
+    return str(value) if value else None
 
 
 def _with_id(table: str, body: dict[str, Any], record_id: str | None) -> dict[str, Any]:

@@ -86,6 +86,19 @@ def test_a_lost_create_answer_is_unknown_and_the_records_are_found_by_their_ids_
         dv.close()
 
 
+def test_a_create_with_its_id_in_the_body_is_looked_up_after_a_lost_answer_too(
+    sandbox: SandboxServer, http: httpx.Client, sandbox_tokens: TokenProvider, retry: RetryPolicy
+) -> None:
+    dv = dataverse(sandbox, http, sandbox_tokens, concurrency=1, retry=retry)
+    chosen = new_record_id()
+    body = {"contactid": chosen, "firstname": "Body", "lastname": f"Id{uuid.uuid4().hex[:8]}"}
+    sandbox.set_fault("lost-batch-answer", mode="drop", side="dataverse")
+    (result,) = dv.batch([BatchOperation("POST", "contacts", ref="x", body=body)])
+    sandbox.clear_faults()
+    assert result.outcome == "written" and result.record is not None and result.record.id == chosen
+    dv.close()
+
+
 @pytest.mark.parametrize("mode", ["drop", "error"])
 def test_creates_committed_before_the_answer_was_lost_are_found_and_reported_written(
     sandbox: SandboxServer, http: httpx.Client, sandbox_tokens: TokenProvider, retry: RetryPolicy, mode: str
