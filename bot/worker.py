@@ -163,14 +163,17 @@ def run_due_work(
     """
     lease = lease or work_lease(services)
     table = runners if runners is not None else _LazyRunners(services)
+    item = _claim_one(services, worker_id=worker_id, clock=clock, lease=lease)
+    if item is None:
+        return 0  # nothing due: no heartbeat thread either
     count = 0
     with keep_leases(services, worker_id=worker_id, lease=lease, clock=clock):
-        while count < limit:
-            item = _claim_one(services, worker_id=worker_id, clock=clock, lease=lease)
-            if item is None:
-                break
+        while item is not None:
             count += 1
             _run_one(services, item, table, worker_id=worker_id, clock=clock)
+            if count >= limit:
+                break
+            item = _claim_one(services, worker_id=worker_id, clock=clock, lease=lease)
     return count
 
 

@@ -158,7 +158,15 @@ def mappings_of_everything(db: Engine) -> list[str]:
         return [mapping.name for mapping in list_mappings(session, enabled_only=True)]
 
 
-def record_refusal(db: Engine, *, actor: Actor, action: str, target: str | None, detail: str = "") -> None:
+def record_refusal(
+    db: Engine,
+    *,
+    actor: Actor,
+    action: str,
+    target: str | None,
+    detail: str = "",
+    deadline_seconds: float | None = None,
+) -> None:
     """Write the "refused" audit entry of a request the actor may not make (nothing else changes)."""
     write_transaction(
         db,
@@ -171,6 +179,7 @@ def record_refusal(db: Engine, *, actor: Actor, action: str, target: str | None,
             result="refused",
             detail=detail or "not a sync admin",
         ),
+        deadline_seconds=deadline_seconds,
     )
 
 
@@ -182,24 +191,27 @@ def request_work(
     actor: Actor,
     response_url: str | None,
     dedupe_key: str,
+    deadline_seconds: float | None = None,
 ) -> RequestOutcome:
     """Queue `kind` for `dedupe_key` (the target, e.g. "error:17") unless it is queued or done already.
 
     Raises NotAllowed (after auditing the refusal) when the kind is admin-only and the actor is no admin,
-    NotFound when the target error does not exist any more, ValueError for an unknown kind.
+    NotFound when the target error does not exist any more, ValueError for an unknown kind, and the store's
+    OperationalError when it could not write within `deadline_seconds` (nothing was written then).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown work kind {kind!r}")
     everything = mappings_of_everything(db) if kind == SYNC and not actor.is_admin else None
     refusal = needs_admin(kind, payload, everything=everything)
     if refusal is not None and not actor.is_admin:
-        record_refusal(db, actor=actor, action=kind, target=dedupe_key)
+        record_refusal(db, actor=actor, action=kind, target=dedupe_key, deadline_seconds=deadline_seconds)
         raise NotAllowed(refusal)
     return write_transaction(
         db,
         lambda session: _queue_once(
             session, kind=kind, payload=payload, actor=actor, response_url=response_url, dedupe_key=dedupe_key
         ),
+        deadline_seconds=deadline_seconds,
     )
 
 

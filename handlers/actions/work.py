@@ -37,6 +37,7 @@ def _queue(
             actor=request.actor,
             response_url=request.response_url,
             dedupe_key=requests.error_target(error_id),
+            deadline_seconds=request.write_deadline,
         )
         return [(outcome, True)]
 

@@ -37,6 +37,7 @@ def _ask(
         actor=request.actor,
         response_url=request.response_url if answer_later else None,
         dedupe_key=target,
+        deadline_seconds=request.write_deadline,
     )
     return outcome, answer_later
 
