@@ -284,6 +284,10 @@ class Wording:
         """Button: couple to an existing record."""
         return self._("Couple…")
 
+    def button_couple_this(self) -> str:
+        """Button next to one candidate of several matches: couple the error's record to it."""
+        return self._("Couple to this one")
+
     def button_couple_dependency(self) -> str:
         """Button: couple the related record."""
         return self._("Couple dependency")

@@ -24,7 +24,7 @@ from storage.audit import last_success, record_audit
 from storage.db import write_transaction
 from storage.errors import get_error
 from storage.mappings import list_mappings
-from storage.models import AuditEntry, ErrorStatus, SyncError, System, WorkItem, WorkStatus
+from storage.models import AuditEntry, Category, ErrorStatus, SyncError, System, WorkItem, WorkStatus
 from storage.work import enqueue_work
 
 # Work kinds (also the audit action names; Wording.already() knows them).
@@ -322,6 +322,24 @@ def couple_references(db: Engine, *, error_id: int, reference: str) -> tuple[str
     if other_system is System.DATAVERSE:
         return own_ref, parsed.text
     return parsed.text, own_ref
+
+
+def candidate_references(db: Engine, *, error_id: int, index: int) -> tuple[str, str]:
+    """(bc_ref, dataverse_ref) coupling a several-matches error's record to its candidate number `index`.
+
+    The candidate is taken from the error as stored, never from what the button says; InvalidInput when the
+    error has no such candidate, NotFound when the error is gone.
+    """
+    with Session(db) as session:
+        error = get_error(session, error_id=error_id)
+    if error is None:
+        raise NotFound(f"There is no error entry #{error_id} (it may have been purged).")
+    candidates = (error.facts or {}).get("candidates") or []
+    if error.category != Category.SEVERAL_MATCHES or not 0 <= index < len(candidates):
+        raise InvalidInput(f"Error #{error_id} has no candidate {index + 1} to couple with.")
+    candidate = candidates[index]
+    table = str((error.facts or {}).get("candidate_table") or error.destination_table)
+    return couple_references(db, error_id=error_id, reference=f"{table}:{candidate['id']}")
 
 
 def _example(system: System) -> str:

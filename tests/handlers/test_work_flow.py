@@ -12,10 +12,10 @@ from bot.notify import OutboxDelivery
 from bot.sync.actions import SyncActions
 from bot.sync.engine import SyncEngine
 from bot.worker import engine_runners, run_due_work
-from storage.models import AuditEntry, ErrorStatus, Notification, SyncError, WorkStatus
-from tests.bot.sync.fakes import FakeClock, make_stores, seed_basics
+from storage.models import AuditEntry, Coupling, ErrorStatus, Notification, SyncError, WorkStatus
+from tests.bot.sync.fakes import FakeClock, create_new_records, make_stores, seed_basics
 from tests.bot.sync.test_engine_failures import privilege_fault
-from tests.handlers.conftest import CHANNEL, USER, Harness
+from tests.handlers.conftest import ADMIN, CHANNEL, USER, Harness
 
 
 def test_resync_click_is_run_by_the_worker_and_edits_the_message(harness: Harness) -> None:
@@ -73,3 +73,33 @@ def test_resync_click_is_run_by_the_worker_and_edits_the_message(harness: Harnes
 
     again = harness.answer_text(harness.click("resync", str(error.id), user="U03BOB"))
     assert f"<@{USER}>" in again and len(harness.work()) == 1
+
+
+def test_a_candidate_of_several_matches_is_coupled_from_its_own_button(harness: Harness) -> None:
+    bc, dv = make_stores(FakeClock())
+    engine = SyncEngine(db=harness.db, bc=bc, dataverse=dv, channel=CHANNEL)
+    seed_basics(bc, dv)
+    engine.run(full=True)
+    create_new_records(harness.db)
+    twins = [dv.put("accounts", {"name": "Twin Traders", "customertypecode": 3}) for _ in range(2)]
+    customer = bc.put("customers", {"number": "77000", "displayName": "Twin Traders"})
+    engine.run(["CUSTOMER"])
+    with Session(harness.db) as session:
+        (error,) = session.exec(select(SyncError).where(SyncError.category == "several-matches")).all()
+    assert error.id is not None and len(error.facts["candidates"]) == 2
+    shown = json.dumps(build_error_message(error).block_dicts())
+    assert shown.count('"action_id": "couple_candidate"') == 2
+    chosen = next(i for i, c in enumerate(error.facts["candidates"]) if c["id"] == twins[1].id)
+
+    forged = harness.click("couple_candidate", f"{error.id}:7", user=ADMIN)  # no such candidate
+    assert len(harness.work()) == 0 and harness.answer_text(forged)
+    path = harness.click("couple_candidate", f"{error.id}:{chosen}", user=ADMIN)
+    assert "Queued" in harness.answer_text(path)
+    runners = engine_runners(SyncActions(engine), engine)
+    assert run_due_work(harness.services, worker_id="w1", runners=runners) == 1
+    with Session(harness.db) as session:
+        coupling = session.exec(select(Coupling).where(Coupling.bc_id == customer.id)).one()
+        row = session.get(SyncError, error.id)
+    assert coupling.dataverse_id == twins[1].id
+    assert row is not None and row.status == ErrorStatus.RESOLVED
+    assert len([a for a in dv.rows("accounts") if a.fields["name"] == "Twin Traders"]) == 2
