@@ -773,6 +773,17 @@ class Wording:
                 "The Dataverse environment is in administration mode. An admin must turn it off in the Power "
                 "Platform admin centre; the next run retries."
             )
+        if category == Category.SEVERAL_MATCHES:
+            return _(
+                "Several records in the other app match this one, so nothing was created. Someone who knows "
+                "both apps couples it to the right one (Couple to this one), or makes the others differ, "
+                "then Re-sync."
+            )
+        if category == Category.VALIDATION and facts.get("ambiguous_parent"):
+            return _(
+                "Several coupled records are called {name}. Someone who knows which company this contact "
+                "belongs to renames one of them (or couples the contact by hand), then Re-sync."
+            ).format(name=code)
         return None
 
     def _dependency(self, facts: dict[str, object]) -> str:

@@ -27,6 +27,7 @@ from bot.connectors.errors import (
 )
 from bot.sync.conditions import (
     AdminIntegrationUser,
+    AmbiguousParent,
     CouplingRefused,
     DeletedRecord,
     DependencyNotCoupled,
@@ -272,6 +273,23 @@ def _condition(cond: EngineCondition, context: ClassifyContext) -> _Draft:
             f"update-conflict:{context.mapping}:{context.source_key or context.source_name or ''}",
             detail=message + "\nDiffering fields: " + "; ".join(cond.fields),
             facts={"fields": list(cond.fields)},
+        )
+    if isinstance(cond, AmbiguousParent):
+        target = cond.dependency_mapping.lower()
+        message = (
+            f"{field_caption(cond.field)} {cond.name} names {cond.count} coupled {target} records; the "
+            "record is not filed under any of them by name."
+        )
+        return _Draft(
+            Category.VALIDATION,
+            message,
+            f"ambiguous-parent:{context.mapping}:{cond.name}",
+            facts={
+                "dependency_mapping": cond.dependency_mapping,
+                "field": cond.field,
+                "dependency_key": cond.name,
+                "ambiguous_parent": True,
+            },
         )
     if isinstance(cond, SeveralMatches):
         caption = table_caption(cond.table)

@@ -33,6 +33,16 @@ class DependencyNotCoupled(EngineCondition):
 
 
 @dataclass(frozen=True, slots=True)
+class AmbiguousParent(EngineCondition):
+    """A lookup by name (a contact's company) names more than one coupled record: none is picked."""
+
+    dependency_mapping: str  # e.g. CUSTOMER
+    field: str  # e.g. "companyName"
+    name: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class UpdateConflict(EngineCondition):
     """Both sides changed since the last sync and bidirectional fields differ."""
 

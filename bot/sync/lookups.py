@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from sqlmodel import Session
 
 from bot.connectors.models import Record
-from bot.sync.conditions import DependencyNotCoupled
+from bot.sync.conditions import AmbiguousParent, DependencyNotCoupled
 from bot.sync.fieldmap import MappingSpec
 from bot.sync.mappings import spec_for
 from bot.sync.project import LookupValue
-from storage.couplings import by_bc_keys, by_dataverse_ids, by_names
+from storage.couplings import all_by_names, by_bc_keys, by_dataverse_ids
 from storage.models import Direction
 
 
@@ -20,7 +20,7 @@ class ResolvedPage:
     """Per source record id: the lookup values to write, or the first dependency that is not coupled."""
 
     values: dict[str, list[LookupValue]] = field(default_factory=dict)
-    missing: dict[str, DependencyNotCoupled] = field(default_factory=dict)
+    missing: dict[str, DependencyNotCoupled | AmbiguousParent] = field(default_factory=dict)
 
 
 def resolve_lookups(
@@ -32,12 +32,22 @@ def resolve_lookups(
         target = spec_for(lookup.target)
         if direction is Direction.TO_DATAVERSE:
             keys = {str(r.fields.get(lookup.bc) or "").strip() for r in records} - {""}
-            find = by_names if lookup.by_name else by_bc_keys
-            coupled = find(session, mapping=target.name, **{"names" if lookup.by_name else "keys": keys})
+            ambiguous: dict[str, int] = {}
+            if lookup.by_name:
+                # A name is not a key: a name shared by several coupled records points at none of them.
+                named = all_by_names(session, mapping=target.name, names=keys)
+                coupled = {name: found[0] for name, found in named.items() if len(found) == 1}
+                ambiguous = {name: len(found) for name, found in named.items() if len(found) > 1}
+            else:
+                coupled = by_bc_keys(session, mapping=target.name, keys=keys)
             for record in records:
                 key = str(record.fields.get(lookup.bc) or "").strip()
                 if not key:
                     page.values[record.id].append(LookupValue(lookup, None))
+                elif key in ambiguous:
+                    page.missing.setdefault(
+                        record.id, AmbiguousParent(target.name, lookup.bc, key, ambiguous[key])
+                    )
                 elif key in coupled:
                     value = coupled[key].dataverse_id
                     page.values[record.id].append(LookupValue(lookup, value, target.dataverse.entity_set))

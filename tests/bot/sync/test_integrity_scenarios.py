@@ -241,3 +241,26 @@ def test_an_error_resolves_when_its_record_syncs(live: SyncEngine, server: Sandb
         resolved = session.get(SyncError, error.id)
     assert resolved is not None and resolved.status == ErrorStatus.RESOLVED
     assert names(server, "accounts")["Needs Privilege"] == 1
+
+
+def test_a_contact_is_never_filed_under_one_of_two_customers_of_the_same_name(
+    live: SyncEngine, server: SandboxServer
+) -> None:
+    for _ in range(2):
+        server.state.bc_create("customers", {"displayName": "Same Name Ltd", "type": "Company"})
+    company = server.state.bc_create("contacts", {"displayName": "Same Name Ltd", "type": "Company"})
+    server.state.bc_create(
+        "contacts",
+        {
+            "displayName": "Eva Nováková",
+            "type": "Person",
+            "companyNumber": company["number"],
+            "email": "eva@samename.example",
+        },
+    )
+    live.run(full=True)
+    assert names(server, "accounts")["Same Name Ltd"] == 2  # both customers got their account
+    emails = [c.get("emailaddress1") for c in server.state.dv_rows("contacts")]
+    assert "eva@samename.example" not in emails
+    [error] = [e for e in live_errors(live.db, Category.VALIDATION) if e.mapping == "CONTACT"]
+    assert error.facts["ambiguous_parent"] is True and "Same Name Ltd" in error.message
