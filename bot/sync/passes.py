@@ -409,6 +409,21 @@ class DirectionPass:
     def _deleted(self, record: Record, coupling: Coupling, dest_id: str, lookups: list[LookupValue]) -> _Plan:
         resolution = self.s.mapping.deletion_conflict
         if resolution is DeletionConflictResolution.RESTORE:
+            again = self._recreated_by_a_person(record)
+            if again is not None:  # match before insert: someone re-created it; couple that one instead
+                new_coupling, dest = again
+                body = self._body(record, lookups, dest=dest, create=False)
+                if not body:
+                    return _Plan(record, new_coupling, "touch", dest=dest, dest_id=dest.id)
+                op = BatchOperation(
+                    "PATCH",
+                    self.dst_side.entity_set,
+                    ref=record.id,
+                    id=dest.id,
+                    body=body,
+                    etag=dest.etag or "*",
+                )
+                return _Plan(record, new_coupling, "modify", dest=dest, dest_id=dest.id, op=op)
             body = self._body(record, lookups, dest=None, create=True)
             op, new_id = self._create_op(record, body)
             return _Plan(record, coupling, "restore", dest_id=new_id or dest_id, op=op)
@@ -417,6 +432,28 @@ class DirectionPass:
         return _Plan(
             record, coupling, "failed", dest_id=dest_id, failure=self._deleted_condition(record, dest_id)
         )
+
+    def _recreated_by_a_person(self, record: Record) -> tuple[Coupling, Record] | None:
+        """Before restoring: the one uncoupled match of the record on the other side, coupled now, or None."""
+        targets = self._match_targets()
+        with session_scope(self.db) as session:
+            search = find_partners(
+                session,
+                spec=self.s.spec,
+                direction=self.s.direction,
+                records=[record],
+                targets=targets,
+                url_of=lambda r: self.dst.record_url(self.dst_side.entity_set, r),
+            )
+            coupling = search.coupled.get(record.id)
+        if coupling is None:
+            return None
+        dest = next((t for t in targets if t.id == self._dest_id(coupling)), None)
+        if dest is None:
+            return None
+        self.s.known_destination[dest.id] = dest
+        self.s.job.coupled += 1
+        return coupling, dest
 
     def _deleted_condition(self, record: Record, dest_id: str) -> DeletedRecord:
         return DeletedRecord(

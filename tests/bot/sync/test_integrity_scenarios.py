@@ -264,3 +264,26 @@ def test_a_contact_is_never_filed_under_one_of_two_customers_of_the_same_name(
     assert "eva@samename.example" not in emails
     [error] = [e for e in live_errors(live.db, Category.VALIDATION) if e.mapping == "CONTACT"]
     assert error.facts["ambiguous_parent"] is True and "Same Name Ltd" in error.message
+
+
+def test_restore_couples_a_record_a_person_already_recreated(live: SyncEngine, server: SandboxServer) -> None:
+    live.run(full=True)
+    customer = server.state.bc_rows("customers")[2]
+    coupling = coupling_of_number(live.db, str(customer["number"]))
+    assert coupling is not None
+    account = server.state.dv_get("accounts", coupling.dataverse_id)
+    assert account is not None
+    server.state.dv_delete("accounts", coupling.dataverse_id)
+    server.state.bc_update("customers", str(customer["id"]), {"city": "Praha"})
+    live.run(["CUSTOMER"])
+    [error] = live_errors(live.db, Category.DELETED_RECORD)
+    # Before anyone clicks Restore, a salesperson re-creates the account by hand.
+    again = server.state.dv_create(
+        "accounts", {"name": account["name"], "accountnumber": customer["number"], "customertypecode": 3}
+    )
+    assert error.id is not None
+    outcome = SyncActions(live).restore_record(error.id, actor="U1")
+    assert outcome.ok, outcome.message
+    assert names(server, "accounts")[str(account["name"])] == 1
+    restored = coupling_of_number(live.db, str(customer["number"]))
+    assert restored is not None and restored.dataverse_id == again["accountid"]
