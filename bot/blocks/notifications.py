@@ -87,6 +87,16 @@ def category_buttons(error: SyncError, w: Wording) -> list[ButtonElement]:
         buttons.append(kit.button(w.button_resync(), ActionId.RESYNC, value, style="primary"))
         if error.category in (Category.VALIDATION, Category.SEVERAL_MATCHES) and not error.destination_id:
             buttons.append(kit.button(w.button_couple(), ActionId.COUPLE, value))
+        if error.category == Category.SEVERAL_MATCHES:
+            other = "dataverse" if error.source_system == "business_central" else "business_central"
+            buttons.append(
+                kit.button(
+                    w.button_create_partner(w.system(other)),
+                    ActionId.COUPLE_CREATE,
+                    value,
+                    confirm_with=kit.confirm(*w.confirm_create_partner(w.system(other)), w.cancel()),
+                )
+            )
     buttons += [
         kit.button(w.button_snooze(), ActionId.SNOOZE, value),
         kit.button(w.button_details(), ActionId.SHOW_DETAILS, value),

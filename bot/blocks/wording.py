@@ -284,6 +284,22 @@ class Wording:
         """Button: couple to an existing record."""
         return self._("Couple…")
 
+    def button_create_partner(self, app: str) -> str:
+        """Button: none of the matches is the right one, create a new record in the other app (Create New)."""
+        return self._("Create new in {app}").format(app=app)
+
+    def confirm_create_partner(self, app: str) -> tuple[str, str, str]:
+        """Title, text and yes of the confirmation before creating a new partner record."""
+        _ = self._
+        return (
+            _("Create a new record?"),
+            _(
+                "A new record is created in {app} and coupled to this one; the records that matched stay "
+                "as they are."
+            ).format(app=app),
+            _("Create"),
+        )
+
     def button_couple_this(self) -> str:
         """Button next to one candidate of several matches: couple the error's record to it."""
         return self._("Couple to this one")

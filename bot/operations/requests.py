@@ -342,5 +342,18 @@ def candidate_references(db: Engine, *, error_id: int, index: int) -> tuple[str,
     return couple_references(db, error_id=error_id, reference=f"{table}:{candidate['id']}")
 
 
+def create_reference(db: Engine, *, error_id: int) -> str:
+    """The reference of the record behind an error, to create its partner (Create New); NotFound when gone."""
+    with Session(db) as session:
+        error = get_error(session, error_id=error_id)
+    if error is None:
+        raise NotFound(f"There is no error entry #{error_id} (it may have been purged).")
+    system = System(error.source_system)
+    own_id = error.source_id or (error.source_key if system is System.BUSINESS_CENTRAL else None)
+    if not own_id:
+        raise InvalidInput(f"Error #{error_id} does not say which record failed, so nothing can be created.")
+    return f"{error.source_table}:{own_id}"
+
+
 def _example(system: System) -> str:
     return "account:6f1c0c7e-…" if system is System.DATAVERSE else "customer:10000"

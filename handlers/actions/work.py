@@ -133,3 +133,35 @@ def handle_couple_candidate(
         return [(outcome, True)]
 
     queue_then_ack(ack, context, client, body, ask)
+
+
+def handle_couple_create(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """Create new: create the partner of the error's uncoupled record in the other app (admins)."""
+    error_id = clicked_number(action)
+    reference = None
+    if error_id is not None:
+        try:
+            reference = requests.create_reference(context["services"].db, error_id=error_id)
+        except (InvalidInput, NotFound):
+            reference = None
+    if error_id is None or reference is None:
+        ack()
+        request = slack_request(context, client, body)
+        request.reply(build_problem(Problem.NO_ERROR, locale=request.locale))
+        return
+
+    def ask(request: SlackRequest) -> Asked:
+        outcome = requests.request_work(
+            request.db,
+            kind=requests.COUPLE_CREATE,
+            payload={"error_id": error_id, "ref": reference, **request.locale_to_store},
+            actor=request.actor,
+            response_url=request.response_url,
+            dedupe_key=requests.error_target(error_id),
+            deadline_seconds=request.write_deadline,
+        )
+        return [(outcome, True)]
+
+    queue_then_ack(ack, context, client, body, ask)

@@ -103,3 +103,31 @@ def test_a_candidate_of_several_matches_is_coupled_from_its_own_button(harness: 
     assert coupling.dataverse_id == twins[1].id
     assert row is not None and row.status == ErrorStatus.RESOLVED
     assert len([a for a in dv.rows("accounts") if a.fields["name"] == "Twin Traders"]) == 2
+
+
+def test_create_new_from_a_several_matches_error_makes_one_more_account(harness: Harness) -> None:
+    bc, dv = make_stores(FakeClock())
+    engine = SyncEngine(db=harness.db, bc=bc, dataverse=dv, channel=CHANNEL)
+    seed_basics(bc, dv)
+    engine.run(full=True)
+    create_new_records(harness.db)
+    for _ in range(2):
+        dv.put("accounts", {"name": "Twin Traders", "customertypecode": 3})
+    customer = bc.put("customers", {"number": "77000", "displayName": "Twin Traders"})
+    engine.run(["CUSTOMER"])
+    with Session(harness.db) as session:
+        (error,) = session.exec(select(SyncError).where(SyncError.category == "several-matches")).all()
+    assert '"action_id": "couple_create"' in json.dumps(build_error_message(error).block_dicts())
+    refused = harness.click("couple_create", str(error.id), user=USER)  # admins only
+    assert len(harness.work()) == 0 and harness.answer_text(refused)
+    path = harness.click("couple_create", str(error.id), user=ADMIN)
+    assert "Queued" in harness.answer_text(path)
+    runners = engine_runners(SyncActions(engine), engine)
+    assert run_due_work(harness.services, worker_id="w1", runners=runners) == 1
+    twins = [a for a in dv.rows("accounts") if a.fields["name"] == "Twin Traders"]
+    assert len(twins) == 3
+    with Session(harness.db) as session:
+        coupling = session.exec(select(Coupling).where(Coupling.bc_id == customer.id)).one()
+        row = session.get(SyncError, error.id)
+    assert coupling.dataverse_id in {a.id for a in twins}
+    assert row is not None and row.status == ErrorStatus.RESOLVED
