@@ -543,6 +543,7 @@ class Wording:
             ("show ID [--json]", _("one error with its full text and both record links")),
             ("resync ID ... | --failed [--mapping M]", _("re-synchronizes the records behind errors")),
             ("couple BC_REF DV_REF [--sync none|bc|dataverse]", _("couples two records")),
+            ("couple REF --create", _("creates the partner of one uncoupled record and couples it")),
             ("couple --match MAPPING", _("couples records that match")),
             ("uncouple REF", _("removes a coupling")),
             (
@@ -795,11 +796,6 @@ class Wording:
                 "both apps couples it to the right one (Couple to this one), or makes the others differ, "
                 "then Re-sync."
             )
-        if category == Category.VALIDATION and facts.get("ambiguous_parent"):
-            return _(
-                "Several coupled records are called {name}. Someone who knows which company this contact "
-                "belongs to renames one of them (or couples the contact by hand), then Re-sync."
-            ).format(name=code)
         return None
 
     def _dependency(self, facts: dict[str, object]) -> str:

@@ -27,12 +27,12 @@ from bot.connectors.errors import (
 )
 from bot.sync.conditions import (
     AdminIntegrationUser,
-    AmbiguousParent,
     CouplingRefused,
     DeletedRecord,
     DependencyNotCoupled,
     EngineCondition,
     MissingExchangeRate,
+    NoBusinessRelation,
     SeveralMatches,
     UpdateConflict,
 )
@@ -274,22 +274,19 @@ def _condition(cond: EngineCondition, context: ClassifyContext) -> _Draft:
             detail=message + "\nDiffering fields: " + "; ".join(cond.fields),
             facts={"fields": list(cond.fields)},
         )
-    if isinstance(cond, AmbiguousParent):
-        target = cond.dependency_mapping.lower()
+    if isinstance(cond, NoBusinessRelation):
+        # Business Central's own texts for a contact whose company it cannot tie to a customer.
         message = (
-            f"{field_caption(cond.field)} {cond.name} names {cond.count} coupled {target} records; the "
-            "record is not filed under any of them by name."
+            f"The contact {cond.contact} must have a contact company that has a business relation to a "
+            "customer."
+            if cond.toward == "dataverse"
+            else "The contact cannot be synchronized because the company does not exist."
         )
         return _Draft(
             Category.VALIDATION,
             message,
-            f"ambiguous-parent:{context.mapping}:{cond.name}",
-            facts={
-                "dependency_mapping": cond.dependency_mapping,
-                "field": cond.field,
-                "dependency_key": cond.name,
-                "ambiguous_parent": True,
-            },
+            f"no-business-relation:{context.mapping}:{cond.contact}",
+            facts={"no_business_relation": True, "contact": cond.contact, "toward": cond.toward},
         )
     if isinstance(cond, SeveralMatches):
         caption = table_caption(cond.table)

@@ -33,13 +33,11 @@ class DependencyNotCoupled(EngineCondition):
 
 
 @dataclass(frozen=True, slots=True)
-class AmbiguousParent(EngineCondition):
-    """A lookup by name (a contact's company) names more than one coupled record: none is picked."""
+class NoBusinessRelation(EngineCondition):
+    """A contact's company has no business relation to a customer (or the customer has no company contact)."""
 
-    dependency_mapping: str  # e.g. CUSTOMER
-    field: str  # e.g. "companyName"
-    name: str
-    count: int
+    contact: str  # the contact's number (to Dataverse) or its parent account's name or id (from Dataverse)
+    toward: str  # "dataverse" or "business_central": where the contact was going
 
 
 @dataclass(frozen=True, slots=True)

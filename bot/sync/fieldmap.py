@@ -92,7 +92,9 @@ class Lookup:
     direction: Direction = Direction.BIDIRECTIONAL
     bind: str | None = None  # write-side property when it differs, e.g. "parentcustomerid_account"
     caption: str = ""  # e.g. "Currency Code"
-    by_name: bool = False  # the BC field holds the target's name, not its number/code
+    # The BC field is a company contact's number; the target is the customer that company contact has its
+    # business relation with (Business Central's contactInformation), never found by name.
+    via_relation: bool = False
 
     @property
     def value_field(self) -> str:

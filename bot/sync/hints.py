@@ -348,12 +348,6 @@ def _admin_mode() -> str:
 
 
 def _validation(facts: Mapping[str, Any], links: Links) -> str:
-    if facts.get("ambiguous_parent"):
-        return (
-            f"Several coupled records are called {facts.get('dependency_key')}. Someone who knows which "
-            "company this contact belongs to should rename one of them (or couple the contact by hand), "
-            "then Re-sync."
-        )
     if facts.get("coupling_reason"):
         return {
             "already-coupled": "The target is already coupled to another record. Remove that coupling first, "

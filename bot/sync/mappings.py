@@ -168,16 +168,16 @@ CONTACT = MappingSpec(
         pair("mobilePhoneNumber", "mobilephone"),
     ),
     lookups=(
-        # A BC person points at its company contact (companyNumber), which carries the customer's name; the
-        # business relation to the customer is not in the API, so the parent account is found by that name.
+        # A BC person points at its company contact (Company No.); that company contact's business relation
+        # (contactInformation) names the customer, whose coupling names the account: the parent, both ways.
         Lookup(
-            "companyName",
+            "companyNumber",
             "parentcustomerid",
             "CUSTOMER",
-            TO_DV,
+            BOTH,
             bind="parentcustomerid_account",
-            caption="Company Name",
-            by_name=True,
+            caption="Company No.",
+            via_relation=True,
         ),
     ),
     match=((MatchField("email", "emailaddress1"),),),

@@ -20,7 +20,7 @@ from bot.connectors.errors import (
     Throttled,
     Timeout,
 )
-from bot.connectors.models import BatchOperation, BatchResult, Record, RecordStore
+from bot.connectors.models import BatchOperation, BatchResult, ContactRelation, Record, RecordStore
 from bot.sync.classify import Classification, ClassifyContext, classify
 from bot.sync.conditions import (
     DeletedRecord,
@@ -37,6 +37,7 @@ from bot.sync.partners import PartnerSearch, find_partners
 from bot.sync.project import LookupValue, destination_system, differences, source_system, write_body
 from bot.sync.rates import ExchangeRates
 from bot.sync.references import AppReferences
+from bot.sync.stores import ContactRelations
 from storage.couplings import (
     add_coupling,
     by_bc_ids,
@@ -155,6 +156,7 @@ class DirectionPass:
         self.failed: set[str] = set()
         self.processed = 0
         self._targets: list[Record] | None = settings.match_targets
+        self._contact_relations: list[ContactRelation] | None = None
         bc, dataverse = (src, dst) if self.src_system is System.BUSINESS_CENTRAL else (dst, src)
         self.references = AppReferences(bc=bc, dataverse=dataverse)
 
@@ -177,6 +179,7 @@ class DirectionPass:
                 couplings.update(self._adopt(session, [r for r in records if r.id not in couplings]))
         uncoupled = [r for r in records if r.id not in couplings and r.id not in self.s.ambiguous]
         searching = bool(uncoupled) and self.s.create_uncoupled and self.s.match_first
+        relations = self._relations()
         targets = self._match_targets() if searching else []
         with session_scope(self.db) as session:
             search = PartnerSearch()
@@ -196,7 +199,9 @@ class DirectionPass:
                     partner = by_id.get(self._dest_id(coupling))
                     if partner is not None:
                         self.s.known_destination[partner.id] = partner
-            resolved = resolve_lookups(session, spec=self.s.spec, direction=self.s.direction, records=records)
+            resolved = resolve_lookups(
+                session, spec=self.s.spec, direction=self.s.direction, records=records, relations=relations
+            )
         self._find_pending([c for c in couplings.values() if c.pending])
         plans = [self._decide(record, couplings.get(record.id), resolved, search) for record in records]
         self._reserve(plans)
@@ -216,6 +221,15 @@ class DirectionPass:
         # Changes made by the integration user itself are not synced back, as Business Central does.
         user = self.s.integration_user_id
         return not (user and record.modified_by and record.modified_by.lower() == user.lower())
+
+    def _relations(self) -> list[ContactRelation] | None:
+        """Business Central's business relations (read once per pass) when a lookup goes through them."""
+        if not any(lookup.via_relation for lookup in self.s.spec.lookups):
+            return None
+        if self._contact_relations is None:
+            bc = self.src if self.src_system is System.BUSINESS_CENTRAL else self.dst
+            self._contact_relations = bc.contact_relations() if isinstance(bc, ContactRelations) else []
+        return self._contact_relations
 
     def _match_targets(self) -> list[Record]:
         """Every destination record, read once per pass: where partners of uncoupled records are sought."""
@@ -595,7 +609,11 @@ class DirectionPass:
     def _full_body_from(self, plan: _Plan) -> dict[str, object]:
         with session_scope(self.db) as session:
             resolved = resolve_lookups(
-                session, spec=self.s.spec, direction=self.s.direction, records=[plan.record]
+                session,
+                spec=self.s.spec,
+                direction=self.s.direction,
+                records=[plan.record],
+                relations=self._relations(),
             )
         return self._body(plan.record, resolved.values.get(plan.record.id, []), dest=None, create=True)
 

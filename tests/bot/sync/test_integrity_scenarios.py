@@ -243,27 +243,74 @@ def test_an_error_resolves_when_its_record_syncs(live: SyncEngine, server: Sandb
     assert names(server, "accounts")["Needs Privilege"] == 1
 
 
-def test_a_contact_is_never_filed_under_one_of_two_customers_of_the_same_name(
+def test_a_contact_is_filed_under_its_own_customer_when_two_share_a_name(
     live: SyncEngine, server: SandboxServer
 ) -> None:
-    for _ in range(2):
-        server.state.bc_create("customers", {"displayName": "Same Name Ltd", "type": "Company"})
-    company = server.state.bc_create("contacts", {"displayName": "Same Name Ltd", "type": "Company"})
+    first = server.state.bc_create("customers", {"displayName": "Same Name Ltd", "type": "Company"})
+    server.state.bc_create("customers", {"displayName": "Same Name Ltd", "type": "Company"})
+    # Business Central gave each customer its company contact; the person belongs to the first one's.
+    relations = server.state.bc.rows("contactsInformation")
+    [company] = [r for r in relations if r["relatedId"] == first["id"] and r["contactType"] == "Company"]
     server.state.bc_create(
         "contacts",
         {
             "displayName": "Eva Nováková",
             "type": "Person",
-            "companyNumber": company["number"],
+            "companyNumber": company["contactNumber"],
             "email": "eva@samename.example",
         },
     )
     live.run(full=True)
     assert names(server, "accounts")["Same Name Ltd"] == 2  # both customers got their account
-    emails = [c.get("emailaddress1") for c in server.state.dv_rows("contacts")]
-    assert "eva@samename.example" not in emails
+    account_of_first = coupling_of_number(live.db, str(first["number"]))
+    assert account_of_first is not None
+    [eva] = [c for c in server.state.dv_rows("contacts") if c.get("emailaddress1") == "eva@samename.example"]
+    assert eva["_parentcustomerid_value"] == account_of_first.dataverse_id
+
+
+def test_a_contact_whose_company_has_no_customer_is_refused_in_business_centrals_words(
+    live: SyncEngine, server: SandboxServer
+) -> None:
+    company = server.state.bc_create("contacts", {"displayName": "Prospect Co", "type": "Company"})
+    server.state.bc_create(
+        "contacts",
+        {
+            "displayName": "Ota Prospect",
+            "type": "Person",
+            "companyNumber": company["number"],
+            "email": "o@p.example",
+        },
+    )
+    live.run(full=True)
+    assert "o@p.example" not in [c.get("emailaddress1") for c in server.state.dv_rows("contacts")]
     [error] = [e for e in live_errors(live.db, Category.VALIDATION) if e.mapping == "CONTACT"]
-    assert error.facts["ambiguous_parent"] is True and "Same Name Ltd" in error.message
+    assert "must have a contact company that has a business relation to a customer" in error.message
+
+
+def test_a_contact_created_in_sales_arrives_under_its_customers_company(
+    live: SyncEngine, server: SandboxServer
+) -> None:
+    live.run(full=True)
+    with session_scope(live.db) as session:
+        set_sync_only_coupled(session, name="CONTACT", only_coupled=False)
+    customer = server.state.bc_rows("customers")[0]
+    coupling = coupling_of_number(live.db, str(customer["number"]))
+    assert coupling is not None
+    server.state.dv_create(
+        "contacts",
+        {
+            "firstname": "Nora",
+            "lastname": "Sales",
+            "emailaddress1": "nora@sales.example",
+            "parentcustomerid_account@odata.bind": f"/accounts({coupling.dataverse_id})",
+        },
+    )
+    live.run(["CONTACT"])
+    [nora] = [c for c in server.state.bc_rows("contacts") if c.get("email") == "nora@sales.example"]
+    relations = server.state.bc.rows("contactsInformation")
+    [company] = [r for r in relations if r["relatedId"] == customer["id"] and r["contactType"] == "Company"]
+    assert nora["type"] == "Person" and nora["companyNumber"] == company["contactNumber"]
+    assert nora["companyName"] == customer["displayName"]
 
 
 def test_restore_couples_a_record_a_person_already_recreated(live: SyncEngine, server: SandboxServer) -> None:
