@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.sync.classify import Classification
-from storage.errors import upsert_error
+from storage.errors import has_live_error, reopen_resolved, upsert_error
 from storage.models import (
     Category,
     Coupling,
@@ -97,7 +97,17 @@ def record_error(
         destination_name=_cut(destination.name, 250),
         destination_url=destination.url,
     )
-    error, is_new = upsert_error(session, draft=draft, now=now)
+    # The same record failing the same way again after its error resolved: that error, reopened (its thread
+    # gets the repeat, its message its buttons back), not a second one.
+    live = has_live_error(session, fingerprint=fingerprint)
+    reopened = None if live else reopen_resolved(session, fingerprint=fingerprint, now=now)
+    if reopened is not None:
+        for name in ("job_id", "message", "detail", "hint", "code", "facts"):
+            setattr(reopened, name, getattr(draft, name))
+        session.add(reopened)
+        error, is_new = reopened, False
+    else:
+        error, is_new = upsert_error(session, draft=draft, now=now)
     if channel:
         if is_new:
             enqueue(

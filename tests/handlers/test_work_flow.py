@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import timedelta
 
 from sqlalchemy import delete
 from sqlmodel import Session, select
@@ -12,7 +14,7 @@ from bot.notify import OutboxDelivery
 from bot.sync.actions import SyncActions
 from bot.sync.engine import SyncEngine
 from bot.worker import engine_runners, run_due_work
-from storage.models import AuditEntry, Coupling, ErrorStatus, Notification, SyncError, WorkStatus
+from storage.models import AuditEntry, Coupling, ErrorStatus, Notification, SyncError, Trigger, WorkStatus
 from tests.bot.sync.fakes import FakeClock, create_new_records, make_stores, seed_basics
 from tests.bot.sync.test_engine_failures import privilege_fault
 from tests.handlers.conftest import ADMIN, CHANNEL, USER, Harness
@@ -131,3 +133,51 @@ def test_create_new_from_a_several_matches_error_makes_one_more_account(harness:
         row = session.get(SyncError, error.id)
     assert coupling.dataverse_id in {a.id for a in twins}
     assert row is not None and row.status == ErrorStatus.RESOLVED
+
+
+def test_an_error_resolves_when_its_record_syncs_and_reopens_when_it_fails_again(harness: Harness) -> None:
+    bc, dv = make_stores(FakeClock())
+    engine = SyncEngine(db=harness.db, bc=bc, dataverse=dv, channel=CHANNEL)
+    seed_basics(bc, dv)
+    engine.run(full=True)
+    with Session(harness.db) as session:
+        session.execute(delete(Notification))
+        session.commit()
+    slack = harness.services.slack
+    assert slack is not None
+    delivery = OutboxDelivery(db=harness.db, client=slack, repeat_gap=timedelta(0))
+    customer = bc.find("customers", number="10000")[0]
+    dv.faults.append(privilege_fault("accounts"))
+    bc.edit("customers", customer.id, city="Brno")
+    engine.run(["CUSTOMER"], trigger=Trigger.SCHEDULE)
+    delivery.deliver_due()
+    (posted,) = harness.fake.calls("chat.postMessage")
+    with Session(harness.db) as session:
+        (error,) = session.exec(select(SyncError)).all()
+    assert error.slack_ts is not None
+
+    dv.faults.clear()
+    engine.run(["CUSTOMER"], trigger=Trigger.SCHEDULE)  # the record syncs: its error resolves by itself
+    delivery.deliver_due()
+    edits = harness.fake.calls("chat.update")
+    assert len(edits) == 1
+    shown = json.dumps(edits[0].body, ensure_ascii=False)
+    assert "Synchronized by the scheduled run" in shown and '"action_id": "resync"' not in shown
+    with Session(harness.db) as session:
+        row = session.get(SyncError, error.id)
+    assert row is not None and row.status == ErrorStatus.RESOLVED and row.resolved_by == "sync-errors"
+
+    dv.faults.append(privilege_fault("accounts"))
+    bc.edit("customers", customer.id, city="Olomouc")
+    engine.run(["CUSTOMER"], trigger=Trigger.SCHEDULE)  # fails the same way again: the same error reopens
+    for _ in range(6):  # Slack's pace (one message a second per channel) may hold the reply a moment
+        delivery.deliver_due()
+        if len(harness.fake.calls("chat.postMessage")) == 2:
+            break
+        time.sleep(0.5)
+    with Session(harness.db) as session:
+        errors = session.exec(select(SyncError)).all()
+    assert [(e.id, e.status, e.occurrences) for e in errors] == [(error.id, ErrorStatus.OPEN, 2)]
+    assert len(harness.fake.calls("chat.postMessage")) == 2  # the thread reply; no second parent
+    replies = [c for c in harness.fake.calls("chat.postMessage") if c.body.get("thread_ts") == error.slack_ts]
+    assert replies

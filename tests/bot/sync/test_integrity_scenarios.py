@@ -334,3 +334,16 @@ def test_restore_couples_a_record_a_person_already_recreated(live: SyncEngine, s
     assert names(server, "accounts")[str(account["name"])] == 1
     restored = coupling_of_number(live.db, str(customer["number"]))
     assert restored is not None and restored.dataverse_id == again["accountid"]
+
+
+def test_setup_errors_resolve_once_the_cause_is_gone(live: SyncEngine, server: SandboxServer) -> None:
+    live.run(full=True)
+    server.set_fault("admin-integration-user")
+    live.run()
+    [admin] = live_errors(live.db, Category.ADMIN_INTEGRATION_USER)
+    server.clear_faults()
+    live.run()
+    assert live_errors(live.db) == []  # the preflight passed: the administrator error resolved by itself
+    with Session(live.db) as session:
+        row = session.get(SyncError, admin.id)
+    assert row is not None and row.status == ErrorStatus.RESOLVED and row.resolved_by == "sync-errors"
