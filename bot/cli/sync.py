@@ -221,6 +221,7 @@ def status_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of jobs.")] = False,
 ) -> None:
     """The synchronization jobs log: latest jobs per mapping with their counters."""
+    from bot.operations.mappings import list_settings
     from bot.operations.reports import recent_jobs
 
     with store() as (_settings, engine):
@@ -232,6 +233,13 @@ def status_command(
         out.print("No synchronization jobs yet. Run `sync-errors sync`.")
         return
     out.print(jobs_table(jobs))
+    only = [m.name for m in list_settings(engine) if ("sync_only_coupled", "true") in m.rows]
+    if only:
+        out.print(
+            f"Synch. Only Coupled Records: {', '.join(only)} (new records are not created; "
+            "`sync-errors mappings NAME set sync_only_coupled false` lets them flow).",
+            highlight=False,
+        )
 
 
 @app.command("resync", rich_help_panel=PANEL)
