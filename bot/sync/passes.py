@@ -633,8 +633,8 @@ class DirectionPass:
                 if failure is not None:
                     classification = self._classify(failure, plan.record)
                     if classification.job_level:
+                        # One setup cause behind these records: one error entry, counted once.
                         job_level = job_level or classification
-                        job.failed += 1
                         self.failed.add(plan.record.id)
                         continue
                     self._record_failure(session, plan, classification)
@@ -642,6 +642,7 @@ class DirectionPass:
                 self._apply_quiet(session, plan)
             session.add(job)
         if job_level is not None:
+            job.failed += 1
             self._abort(job_level)
 
     def _apply_success(self, session: Session, plan: _Plan) -> None:
