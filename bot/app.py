@@ -11,6 +11,7 @@ from slack_bolt.error import BoltUnhandledRequestError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
+from bot.ids import COMMAND, ActionId, CallbackId
 from bot.services import Services
 from handlers import register_handlers
 
@@ -49,6 +50,10 @@ def build_app(settings: Settings, services: Services, *, socket_mode: bool = Fal
     def log_listener_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
         """Log a listener failure with its traceback; Slack gets an empty 200, the user an ephemeral line."""
         if isinstance(error, BoltUnhandledRequestError):
+            if is_ours(body):
+                # Our listener did not ack within Bolt's 3 s (the store was too slow): no false ack.
+                log.warning("a request was not acknowledged in time: %s", describe_unhandled(body))
+                return BoltResponse(status=503, body="")
             log.info("acknowledged a request no listener handles: %s", describe_unhandled(body))
             return BoltResponse(status=200, body="")
         if isinstance(error, SQLAlchemyError):
@@ -60,6 +65,25 @@ def build_app(settings: Settings, services: Services, *, socket_mode: bool = Fal
 
     register_handlers(app)
     return app
+
+
+_ACTION_IDS = frozenset(ActionId)
+_CALLBACK_IDS = frozenset(CallbackId)
+
+
+def is_ours(body: dict[str, Any]) -> bool:
+    """True when a listener of ours handles this request (the command, a known action_id or callback_id)."""
+    if body.get("command") == COMMAND:
+        return True
+    actions = body.get("actions")
+    if isinstance(actions, list) and actions:
+        return all(isinstance(a, dict) and a.get("action_id") in _ACTION_IDS for a in actions)
+    view = body.get("view")
+    return (
+        body.get("type") == "view_submission"
+        and isinstance(view, dict)
+        and view.get("callback_id") in _CALLBACK_IDS
+    )
 
 
 def describe_unhandled(body: dict[str, Any]) -> str:

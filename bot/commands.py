@@ -31,7 +31,9 @@ USAGE: dict[str, str] = {
     "skipped": "skipped [--mapping M] [--json]",
     "show": "show ID [--json]",
     "resync": "resync ID ... | --failed [--mapping M]",
-    "couple": "couple BC_REF DV_REF [--sync none|bc|dataverse] / couple --match MAPPING",
+    "couple": (
+        "couple BC_REF DV_REF [--sync none|bc|dataverse] / couple REF --create / couple --match MAPPING"
+    ),
     "uncouple": "uncouple REF",
     "purge": "purge --older-than DURATION | --all [--yes]",
     "restore": "restore ID",
@@ -138,6 +140,13 @@ class Couple:
     bc_ref: str
     dataverse_ref: str
     sync: SyncSide = "none"
+
+
+@dataclass(frozen=True)
+class CoupleCreate:
+    """Create the partner of one uncoupled record on the other side and couple it (Create New)."""
+
+    ref: str
 
 
 @dataclass(frozen=True)
@@ -259,6 +268,7 @@ Command: TypeAlias = (
     | ShowError
     | Resync
     | Couple
+    | CoupleCreate
     | CoupleMatch
     | Uncouple
     | Purge
@@ -410,7 +420,7 @@ _SPECS: dict[str, dict[str, bool]] = {
     "skipped": {"--mapping": _VALUE, "--json": _FLAG},
     "show": {"--json": _FLAG},
     "resync": {"--failed": _FLAG, "--mapping": _VALUE},
-    "couple": {"--sync": _VALUE, "--match": _VALUE},
+    "couple": {"--sync": _VALUE, "--match": _VALUE, "--create": _FLAG},
     "uncouple": {},
     "purge": {"--older-than": _VALUE, "--all": _FLAG, "--yes": _FLAG},
     "restore": {},
@@ -525,6 +535,11 @@ def _couple(words: _Words) -> Command:
         if words.value("--sync") is not None:
             words.fail("--sync goes with two references, not with --match")
         return CoupleMatch(mapping=words.mapping(match))
+    if words.flag("--create"):
+        if words.value("--sync") is not None:
+            words.fail("--create takes one record and no --sync")
+        (ref,) = words.count(1, 1, "one record reference")
+        return CoupleCreate(ref=words.reference(ref))
     bc_ref, dataverse_ref = words.count(2, 2, "two record references (or --match MAPPING)")
     sync = (words.value("--sync") or "none").lower()
     side: SyncSide = "none"
@@ -672,6 +687,8 @@ def _format_words(command: Command) -> list[str]:
             return ["couple", command.bc_ref, command.dataverse_ref, *sync]
         case CoupleMatch():
             return ["couple", "--match", command.mapping]
+        case CoupleCreate():
+            return ["couple", command.ref, "--create"]
         case Uncouple():
             return ["uncouple", command.ref]
         case Purge():

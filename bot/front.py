@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -22,14 +23,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from storage.db import write_transaction
-from storage.replays import forget_requests, remember_request
+from storage.replays import forget_requests, remember_request, was_seen
 from storage.types import utcnow
 
 MAX_BODY_BYTES = 64 * 1024  # Slack sends a few KB at most; a modal's state stays well below this
 READ_DEADLINE_SECONDS = 5.0  # the whole body must arrive within this (stalled uploads lose their thread)
 REPLAY_WINDOW = timedelta(minutes=5)  # Slack's own window for a request's timestamp
 FORGET_EVERY_SECONDS = 60.0
+FLUSH_SECONDS = 0.05
 _READ_CHUNK = 16 * 1024
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -171,26 +175,71 @@ def _check_payload(payload: Any) -> Refusal | None:
 
 
 class ReplayGuard:
-    """Signed requests seen within the replay window, in the store so every web process shares them."""
+    """Signed requests seen within the replay window, in the store so every web process shares them.
+
+    The check is a read (plus this process's keys not yet written); the keys are written by one background
+    thread per process in batches every FLUSH_SECONDS, so acks never wait for SQLite's single writer. A replay
+    sent to another web process within that moment is still caught by the queue's one-live-item-per-target.
+    """
 
     def __init__(self, db: Engine, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.db = db
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
+        self._pending: dict[str, datetime] = {}
+        self._recent: dict[str, float] = {}
         self._next_forget = 0.0
+        self._writer: threading.Thread | None = None
 
     def first_time(self, signature: str) -> bool:
         """Record the request's signature; False when the same signed request was seen before (a replay)."""
         key = hashlib.sha256(signature.encode()).hexdigest()
-        now = utcnow()
+        with self._lock:
+            if key in self._pending or key in self._recent:
+                return False
+            self._pending[key] = utcnow()
+            self._recent[key] = self._clock()
+            self._start_writer()
+            self._lock.notify()
+        with Session(self.db) as session:
+            return not was_seen(session, key=key)
+
+    def flush(self) -> None:
+        """Write the keys seen so far (the writer does this on its own; tests call it)."""
+        with self._lock:
+            batch, self._pending = self._pending, {}
+            cutoff = self._clock() - REPLAY_WINDOW.total_seconds()
+            self._recent = {k: at for k, at in self._recent.items() if at >= cutoff}
+        if not batch:
+            return
         forget = self._due_to_forget()
 
-        def remember(session: Session) -> bool:
+        def remember(session: Session) -> None:
             if forget:
-                forget_requests(session, before=now - 2 * REPLAY_WINDOW)
-            return remember_request(session, key=key, now=now)
+                forget_requests(session, before=utcnow() - 2 * REPLAY_WINDOW)
+            for key, seen_at in batch.items():
+                remember_request(session, key=key, now=seen_at)
 
-        return write_transaction(self.db, remember)
+        try:
+            write_transaction(self.db, remember)
+        except Exception as exc:  # noqa: BLE001 - keep the keys for the next round; this process still knows
+            log.warning("could not record seen requests: %s", exc)
+            with self._lock:
+                self._pending.update(batch)
+
+    def _start_writer(self) -> None:
+        if self._writer is not None and self._writer.is_alive():
+            return
+        self._writer = threading.Thread(target=self._write_forever, name="seen-requests", daemon=True)
+        self._writer.start()
+
+    def _write_forever(self) -> None:
+        while True:
+            with self._lock:
+                while not self._pending:
+                    self._lock.wait()
+            time.sleep(FLUSH_SECONDS)
+            self.flush()
 
     def _due_to_forget(self) -> bool:
         with self._lock:

@@ -29,6 +29,8 @@ class ActionId(StrEnum):
     KEEP_BC = "keep_bc"  # update conflict: Business Central's values win
     KEEP_DATAVERSE = "keep_dataverse"  # update conflict: Sales' values win
     COUPLE_DEPENDENCY = "couple_dependency"
+    COUPLE_CREATE = "couple_create"  # several matches, none the right one: create a new partner (Create New)
+    COUPLE_CANDIDATE = "couple_candidate"  # several matches: couple to this one (value: "<error id>:<index>")
     LIST_MORE = "list_more"  # value: a list cursor (see bot.blocks.listing)
     OPEN_RECORD = "open_record"  # link button; Slack still sends an action, which is only acked
     HOME_REFRESH = "home_refresh"

@@ -103,6 +103,7 @@ def job_entry_json(entry: JobEntry) -> dict[str, Any]:
         "last_result": entry.last_result,
         "last_run_at": iso(entry.last_run_at),
         "next_run_at": iso(entry.next_run_at),
+        "reported_at": iso(entry.reported_at),
     }
 
 

@@ -198,7 +198,7 @@ def run_http(settings: Settings, services: Services, *, port: int, scheduler: bo
     from gunicorn.app.base import BaseApplication
 
     from bot.app import build_app
-    from bot.web import WebApp
+    from bot.web import WebApp, favour_acks
 
     if not settings.secret("slack_signing_secret"):
         raise NotConfigured("HTTP mode needs SLACK_SIGNING_SECRET to verify Slack's requests.")
@@ -229,6 +229,8 @@ def run_http(settings: Settings, services: Services, *, port: int, scheduler: bo
             from bot.services import build_services
 
             worker_services = build_services(settings)
-            return WebApp(build_app(settings, worker_services), worker_services)
+            web = WebApp(build_app(settings, worker_services), worker_services)
+            favour_acks()
+            return web
 
     Server().run()

@@ -8,10 +8,12 @@ does nothing. Every refusal is one log line, never a traceback.
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import logging
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -141,6 +143,23 @@ def _refuse(start_response: StartResponse, refusal: front.Refusal, environ: dict
     return [body]
 
 
+SWITCH_INTERVAL_SECONDS = 0.001
+GC_THRESHOLDS = (10_000, 50, 50)
+
+
+def favour_acks() -> None:
+    """Interpreter settings of a web process: acks first, no long garbage-collection pauses.
+
+    A request thread takes the interpreter from a thread rendering a reply after 1 ms (not 5 ms); what the
+    app built at start is frozen out of the collector (gc.freeze), so a full collection walks only the
+    objects of recent requests instead of every module and mapping, and runs less often.
+    """
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def create_wsgi_app() -> WebApp:
     """Build the whole web app from the environment (gunicorn's entry point: `bot.web:create_wsgi_app()`)."""
     from bot.app import build_app
@@ -151,4 +170,6 @@ def create_wsgi_app() -> WebApp:
     settings = load_settings()
     configure_logging(settings.log_level.value, settings.log_format.value)
     services = build_services(settings)
-    return WebApp(build_app(settings, services), services)
+    web = WebApp(build_app(settings, services), services)
+    favour_acks()
+    return web

@@ -108,6 +108,8 @@ class SyncActions(Protocol):
 
     def couple_match(self, mapping: str, *, actor: str) -> ActionResult: ...
 
+    def couple_create(self, ref: str, *, actor: str) -> ActionResult: ...
+
     def uncouple(self, ref: str, *, actor: str) -> ActionResult: ...
 
     def restore_record(self, error_id: int, *, actor: str) -> ActionResult: ...
@@ -161,14 +163,17 @@ def run_due_work(
     """
     lease = lease or work_lease(services)
     table = runners if runners is not None else _LazyRunners(services)
+    item = _claim_one(services, worker_id=worker_id, clock=clock, lease=lease)
+    if item is None:
+        return 0  # nothing due: no heartbeat thread either
     count = 0
     with keep_leases(services, worker_id=worker_id, lease=lease, clock=clock):
-        while count < limit:
-            item = _claim_one(services, worker_id=worker_id, clock=clock, lease=lease)
-            if item is None:
-                break
+        while item is not None:
             count += 1
             _run_one(services, item, table, worker_id=worker_id, clock=clock)
+            if count >= limit:
+                break
+            item = _claim_one(services, worker_id=worker_id, clock=clock, lease=lease)
     return count
 
 
@@ -423,6 +428,9 @@ def engine_runners(actions: SyncActions, engine: SyncRunner) -> dict[str, WorkRu
         kinds.COUPLE: couple,
         kinds.COUPLE_MATCH: lambda o: _from_action(
             actions.couple_match(o.str_arg("mapping") or "", actor=o.actor.id)
+        ),
+        kinds.COUPLE_CREATE: lambda o: _from_action(
+            actions.couple_create(o.str_arg("ref") or "", actor=o.actor.id)
         ),
         kinds.COUPLE_DEPENDENCY: lambda o: _from_action(
             actions.couple_dependency(o.int_arg("error_id"), actor=o.actor.id)

@@ -66,6 +66,7 @@ class SlackRequest:
     channel_id: str | None = None
     respond: Respond | None = None
     locale_known: bool = True  # False before the ack: the locale is a guess and Slack was not asked
+    write_deadline: float | None = None  # before the ack: seconds a write may wait for the store
 
     @property
     def locale_to_store(self) -> dict[str, str]:
@@ -195,8 +196,12 @@ def slack_request(
         channel_id=channel if isinstance(channel, str) else None,
         respond=context.respond if response_url else None,
         locale_known=not before_ack or cached is not None,
+        write_deadline=ACK_WRITE_SECONDS if before_ack else None,
     )
 
+
+# Slack waits 3 s for an ack; a write before the ack gives up after this (no ack: Slack shows the failure).
+ACK_WRITE_SECONDS = 2.0
 
 Asked = list[tuple[RequestOutcome, bool]]  # each queued request's outcome, and whether to answer it later
 

@@ -86,16 +86,6 @@ def by_bc_keys(session: Session, *, mapping: str, keys: Iterable[str]) -> dict[s
     return found
 
 
-def by_names(session: Session, *, mapping: str, names: Iterable[str]) -> dict[str, Coupling]:
-    """Return a mapping's couplings by record name (the oldest coupling where names repeat)."""
-    found: dict[str, Coupling] = {}
-    for chunk in _chunks(names):
-        query = select(Coupling).where(Coupling.mapping == mapping, col(Coupling.name).in_(chunk))
-        for coupling in session.exec(query.order_by(col(Coupling.id))).all():
-            found.setdefault(coupling.name or "", coupling)
-    return found
-
-
 def for_mapping(session: Session, *, mapping: str) -> list[Coupling]:
     """Return every coupling of a mapping."""
     return list(

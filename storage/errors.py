@@ -296,3 +296,42 @@ def count_job_errors(session: Session, *, job_ids: list[str]) -> int:
         .where(col(SyncError.job_id).in_(job_ids), col(SyncError.status).in_(LIVE_ERROR_STATUSES))
     )
     return int(session.exec(query).one())
+
+
+def live_errors_of_category(session: Session, *, mapping: str, category: str) -> list[SyncError]:
+    """A mapping's open or snoozed record errors of one category."""
+    query = select(SyncError).where(
+        SyncError.mapping == mapping,
+        SyncError.category == category,
+        col(SyncError.status).in_(LIVE_ERROR_STATUSES),
+    )
+    return list(session.exec(query.order_by(col(SyncError.id))).all())
+
+
+def reopen_resolved(session: Session, *, fingerprint: str, now: datetime | None = None) -> SyncError | None:
+    """The newest resolved error with this fingerprint, open again and counted once more; None if none."""
+    error = session.exec(
+        select(SyncError)
+        .where(SyncError.fingerprint == fingerprint, SyncError.status == ErrorStatus.RESOLVED)
+        .order_by(col(SyncError.id).desc())
+        .limit(1)
+    ).first()
+    if error is None:
+        return None
+    error.status = ErrorStatus.OPEN
+    error.occurrences += 1
+    error.last_seen_at = now or utcnow()
+    error.resolved_at = None
+    error.resolved_by = None
+    error.resolution = None
+    session.add(error)
+    session.flush()
+    return error
+
+
+def has_live_error(session: Session, *, fingerprint: str) -> bool:
+    """True when an open or snoozed error has this fingerprint."""
+    query = select(SyncError.id).where(
+        SyncError.fingerprint == fingerprint, col(SyncError.status).in_(LIVE_ERROR_STATUSES)
+    )
+    return session.exec(query.limit(1)).first() is not None

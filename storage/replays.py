@@ -28,6 +28,11 @@ def remember_request(session: Session, *, key: str, now: datetime) -> bool:
     return session.execute(statement.returning(SeenRequest.key)).first() is not None  # type: ignore[arg-type]
 
 
+def was_seen(session: Session, *, key: str) -> bool:
+    """True when `key` was recorded (by any process)."""
+    return session.get(SeenRequest, key) is not None
+
+
 def forget_requests(session: Session, *, before: datetime) -> int:
     """Delete the rows of requests seen before `before` (outside the replay window); return how many."""
     statement = delete(SeenRequest).where(col(SeenRequest.seen_at) < before)

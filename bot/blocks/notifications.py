@@ -27,6 +27,7 @@ HINT_CHARS = 1500
 DIGEST_LINE_CHARS = 120
 DIGEST_PAGE_SIZE = 40
 DIGEST_TOP = 5
+MAX_CANDIDATE_BUTTONS = 5
 
 _SETUP_CATEGORIES = frozenset(
     {
@@ -86,6 +87,16 @@ def category_buttons(error: SyncError, w: Wording) -> list[ButtonElement]:
         buttons.append(kit.button(w.button_resync(), ActionId.RESYNC, value, style="primary"))
         if error.category in (Category.VALIDATION, Category.SEVERAL_MATCHES) and not error.destination_id:
             buttons.append(kit.button(w.button_couple(), ActionId.COUPLE, value))
+        if error.category == Category.SEVERAL_MATCHES:
+            other = "dataverse" if error.source_system == "business_central" else "business_central"
+            buttons.append(
+                kit.button(
+                    w.button_create_partner(w.system(other)),
+                    ActionId.COUPLE_CREATE,
+                    value,
+                    confirm_with=kit.confirm(*w.confirm_create_partner(w.system(other)), w.cancel()),
+                )
+            )
     buttons += [
         kit.button(w.button_snooze(), ActionId.SNOOZE, value),
         kit.button(w.button_details(), ActionId.SHOW_DETAILS, value),
@@ -145,6 +156,26 @@ def error_body(error: SyncError, w: Wording) -> list[Block]:
     return blocks
 
 
+def candidate_blocks(error: SyncError, w: Wording) -> list[Block]:
+    """Several matches: each candidate as a line with its link and a Couple button of its own."""
+    if error.category != Category.SEVERAL_MATCHES:
+        return []
+    blocks: list[Block] = []
+    candidates = (error.facts or {}).get("candidates") or []
+    for index, candidate in enumerate(candidates[:MAX_CANDIDATE_BUTTONS]):
+        if not isinstance(candidate, dict):
+            continue
+        words = " ".join(str(candidate.get(k) or "") for k in ("key", "name")).strip() or str(
+            candidate.get("id")
+        )
+        label = mrkdwn.escape(words)
+        url = candidate.get("url")
+        text = f"• {mrkdwn.link(str(url), label) if url else label}"
+        button = kit.button(w.button_couple_this(), ActionId.COUPLE_CANDIDATE, f"{error.id}:{index}")
+        blocks.append(kit.section(text, accessory=button))
+    return blocks
+
+
 def hint_text(error: SyncError, w: Wording) -> str:
     """The hint as mrkdwn: the stored (English) one, or for other readers the same advice in their words."""
     if w.locale != "en":
@@ -168,6 +199,7 @@ def build_error_message(error: SyncError, *, locale: str = "en") -> Message:
     blocks = error_body(error, w)
     state = state_line(error, w)
     if state is None:
+        blocks += candidate_blocks(error, w)
         blocks.append(kit.actions(category_buttons(error, w), block_id=BlockId.ACTIONS))
     else:
         blocks.append(kit.section(state))

@@ -284,6 +284,26 @@ class Wording:
         """Button: couple to an existing record."""
         return self._("Couple…")
 
+    def button_create_partner(self, app: str) -> str:
+        """Button: none of the matches is the right one, create a new record in the other app (Create New)."""
+        return self._("Create new in {app}").format(app=app)
+
+    def confirm_create_partner(self, app: str) -> tuple[str, str, str]:
+        """Title, text and yes of the confirmation before creating a new partner record."""
+        _ = self._
+        return (
+            _("Create a new record?"),
+            _(
+                "A new record is created in {app} and coupled to this one; the records that matched stay "
+                "as they are."
+            ).format(app=app),
+            _("Create"),
+        )
+
+    def button_couple_this(self) -> str:
+        """Button next to one candidate of several matches: couple the error's record to it."""
+        return self._("Couple to this one")
+
     def button_couple_dependency(self) -> str:
         """Button: couple the related record."""
         return self._("Couple dependency")
@@ -523,6 +543,7 @@ class Wording:
             ("show ID [--json]", _("one error with its full text and both record links")),
             ("resync ID ... | --failed [--mapping M]", _("re-synchronizes the records behind errors")),
             ("couple BC_REF DV_REF [--sync none|bc|dataverse]", _("couples two records")),
+            ("couple REF --create", _("creates the partner of one uncoupled record and couples it")),
             ("couple --match MAPPING", _("couples records that match")),
             ("uncouple REF", _("removes a coupling")),
             (
@@ -664,6 +685,7 @@ class Wording:
             "resync_failed": _p("work", "Re-sync of failed records"),
             "couple": _p("work", "Coupling"),
             "couple_match": _p("work", "Coupling by match"),
+            "couple_create": _p("work", "Creating the partner record"),
             "couple_dependency": _p("work", "Coupling of the missing dependency"),
             "uncouple": _p("work", "Removing the coupling"),
             "restore_record": _p("work", "Restoring the record"),
@@ -736,7 +758,7 @@ class Wording:
         if category == Category.DEPENDENCY_NOT_COUPLED:
             record = self._dependency(facts)
             if facts.get("missing_reference"):
-                where = self.system(str(facts.get("dependency_system") or ""))
+                where = self.system(str(facts.get("missing_in") or ""))
                 return _(
                     "This record is fine; {record}, which it refers to, is missing in {app}. Re-create or "
                     "couple {record} first (Couple dependency below), then Re-sync this record."
@@ -767,6 +789,12 @@ class Wording:
             return _(
                 "The Dataverse environment is in administration mode. An admin must turn it off in the Power "
                 "Platform admin centre; the next run retries."
+            )
+        if category == Category.SEVERAL_MATCHES:
+            return _(
+                "Several records in the other app match this one, so nothing was created. Someone who knows "
+                "both apps couples it to the right one (Couple to this one), or makes the others differ, "
+                "then Re-sync."
             )
         return None
 

@@ -16,6 +16,7 @@ import httpx
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
@@ -63,12 +64,42 @@ class CliCommand(TyperCommand):
 
 
 class CliGroup(TyperGroup):
-    """The top-level group, its help tidied the same way."""
+    """The top-level group: help tidied the same way, wrong words answered like ours (one Error line)."""
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         """Typer's rich help, tidied."""
         _tidy_help(self.get_params(ctx))
         super().format_help(ctx, formatter)
+
+    def main(self, args: Any = None, prog_name: str | None = None, **options: Any) -> Any:  # type: ignore[override]
+        """Run; the parser's refusals (bad option, not a number, no such command) become one line + usage."""
+        if not options.pop("standalone_mode", True):
+            return super().main(args, prog_name, standalone_mode=False, **options)
+        try:
+            code = super().main(args, prog_name, standalone_mode=False, **options)
+        except typer.TyperException as error:  # click's ClickException and UsageError
+            context = getattr(error, "ctx", None)
+            if type(error).__name__ == "NoArgsIsHelpError" and context is not None:
+                out.print(context.get_help(), markup=False, highlight=False)
+                sys.exit(EXIT_USAGE)
+            err.print(f"[bold red]Error:[/] {escape(error.format_message())}", highlight=False)
+            if context is not None:
+                err.print(_usage_of(context), highlight=False, markup=False)
+            sys.exit(getattr(error, "exit_code", EXIT_USAGE))
+        except typer.Abort:
+            err.print("Aborted; nothing changed.", highlight=False)
+            sys.exit(EXIT_FAILED)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_of(context: Any) -> str:
+    """The grammar's usage line of the failing command, or click's."""
+    name = getattr(context.command, "name", None)
+    if name in USAGE:
+        return f"Usage: {usage_line(name, 'sync-errors')}"
+    if context.parent is None:
+        return "Usage: sync-errors COMMAND [ARGS]... (`sync-errors help` lists the commands)"
+    return str(context.get_usage()) + f"\nTry '{context.command_path} --help' for help."
 
 
 class CliApp(typer.Typer):
@@ -103,9 +134,9 @@ R = TypeVar("R")
 
 def fail(message: str, *, code: int = EXIT_FAILED, usage: str | None = None) -> NoReturn:
     """Print one clear line (and the usage line) on stderr and exit with `code`."""
-    err.print(f"[bold red]Error:[/] {message}", highlight=False)
+    err.print(f"[bold red]Error:[/] {escape(message)}", highlight=False)
     if usage:
-        err.print(f"Usage: {usage}", highlight=False)
+        err.print(f"Usage: {usage}", highlight=False, markup=False)
     raise typer.Exit(code)
 
 

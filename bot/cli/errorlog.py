@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
@@ -193,28 +194,32 @@ def show_command(
         print_json(error_json(error))
         return
     direction = DIRECTION_WORDS.get(str(error.direction), str(error.direction))
-    out.print(f"[bold]#{error.id} {error.category}[/] · {error.mapping} · {direction} · {error.status}")
-    out.print(f"Message:     {error.message}", highlight=False)
+    out.print(
+        f"[bold]#{error.id} {error.category}[/] · {escape(error.mapping)} · {direction} · {error.status}"
+    )
+    out.print(f"Message:     {error.message}", highlight=False, markup=False)
     for side in ("source", "destination"):
         url = getattr(error, f"{side}_url")
         out.print(
-            f"{side.title():<12} {_record_label(error, side)}" + (f"  {url}" if url else ""), highlight=False
+            f"{side.title():<12} {_record_label(error, side)}" + (f"  {url}" if url else ""),
+            highlight=False,
+            markup=False,
         )
     out.print(
         f"Seen:        {error.occurrences}× · first {error.created_at:%Y-%m-%d %H:%M} UTC · "
         f"last {error.last_seen_at:%Y-%m-%d %H:%M} UTC"
     )
     if error.code:
-        out.print(f"Code:        {error.code}", highlight=False)
+        out.print(f"Code:        {error.code}", highlight=False, markup=False)
     if error.hint:
         # Hints are written for Slack, where the fixes are buttons under the message.
         hint = error.hint.replace("buttons below", "commands below")
         out.print(Text.assemble("What to do:  ", mrkdwn_to_rich(hint)), highlight=False)
     if error.status != ErrorStatus.RESOLVED:
         commands = " · ".join(f"sync-errors {words}" for words in fix_commands(error))
-        out.print(f"Commands:    {commands}", highlight=False)
+        out.print(f"Commands:    {commands}", highlight=False, markup=False)
     if error.resolution:
-        out.print(f"Resolved:    by {error.resolved_by}: {error.resolution}", highlight=False)
+        out.print(f"Resolved:    by {error.resolved_by}: {error.resolution}", highlight=False, markup=False)
     if error.detail and error.detail != error.message:
         out.print("\n[bold]Full text[/]")
         out.print(error.detail, highlight=False, markup=False)

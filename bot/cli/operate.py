@@ -6,6 +6,7 @@ from typing import Annotated
 from urllib.error import URLError
 
 import typer
+from rich.markup import escape
 
 from bot.cli.common import (
     EXIT_FAILED,
@@ -44,9 +45,10 @@ def doctor_command(
     else:
         for result in results:
             mark = "[green]✔[/]" if result.ok else "[red]✘[/]"
-            out.print(f"{mark} [bold]{CHECK_TITLES.get(result.check, result.check)}[/]: {result.detail}")
+            title = CHECK_TITLES.get(result.check, result.check)
+            out.print(f"{mark} [bold]{escape(title)}[/]: {escape(result.detail)}")
             if result.fix:
-                out.print(f"    [yellow]Fix:[/] {result.fix}", highlight=False)
+                out.print(f"    [yellow]Fix:[/] {escape(result.fix)}", highlight=False)
     if not all(result.ok for result in results):
         raise typer.Exit(EXIT_FAILED)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -30,6 +31,7 @@ from storage.types import utcnow
 
 PANEL = "Schedule"
 SYNC_PREFIX = "sync:"
+REPORT_FRESH = timedelta(minutes=2)  # the scheduler reports every 30 s
 JOB_ARGUMENT = "MAPPING or JOB (cleanup, find_deleted, summary, snoozed, outbox, work)"
 
 
@@ -78,9 +80,13 @@ def schedule_command(
     if as_json:
         print_json([job_entry_json(entry) for entry in entries])
         return
-    table = new_table(
-        caption="Times in UTC. `sync-errors pause|resume|run JOB` (a mapping's name for its sync)."
-    )
+    caption = "Times in UTC. `sync-errors pause|resume|run JOB` (a mapping's name for its sync)."
+    if not schedule.scheduler_is_reporting(entries, now=utcnow(), within=REPORT_FRESH):
+        caption += (
+            " No scheduling process (serve, clock or demo) has reported in the last 2 minutes: "
+            "next runs are computed from the settings."
+        )
+    table = new_table(caption=caption)
     table.add_column("Job", no_wrap=True)
     table.add_column("When", no_wrap=True)
     table.add_column("State", no_wrap=True)

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -64,7 +65,7 @@ def sync_services() -> Iterator[tuple[Services, SyncActions]]:
 def report(outcome: ActionOutcome) -> None:
     """Print an action's outcome; a refusal by the business app exits 1, a fix that does not apply 2."""
     if outcome.ok:
-        out.print(f"[green]✔[/] {outcome.message}", highlight=False)
+        out.print(f"[green]✔[/] {escape(outcome.message)}", highlight=False)
         return
     fail(outcome.message, code=EXIT_USAGE if outcome.refused else EXIT_FAILED)
 
@@ -220,6 +221,7 @@ def status_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of jobs.")] = False,
 ) -> None:
     """The synchronization jobs log: latest jobs per mapping with their counters."""
+    from bot.operations.mappings import list_settings
     from bot.operations.reports import recent_jobs
 
     with store() as (_settings, engine):
@@ -231,6 +233,13 @@ def status_command(
         out.print("No synchronization jobs yet. Run `sync-errors sync`.")
         return
     out.print(jobs_table(jobs))
+    only = [m.name for m in list_settings(engine) if ("sync_only_coupled", "true") in m.rows]
+    if only:
+        out.print(
+            f"Synch. Only Coupled Records: {', '.join(only)} (new records are not created; "
+            "`sync-errors mappings NAME set sync_only_coupled false` lets them flow).",
+            highlight=False,
+        )
 
 
 @app.command("resync", rich_help_panel=PANEL)
@@ -279,8 +288,21 @@ def couple_command(
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="With --sync: do not ask for confirmation.")
     ] = False,
+    create: Annotated[
+        bool,
+        typer.Option(
+            "--create", help="Create the partner of one uncoupled record on the other side (Create New)."
+        ),
+    ] = False,
 ) -> None:
     """Couple a Business Central record to a Dataverse row, or couple a mapping's records by matching."""
+    if create:
+        if match is not None or dataverse_ref or not bc_ref or sync != "none":
+            raise UsageError("--create takes one record: couple REF --create", usage("couple"))
+        ref = bc_ref
+        valid_ref(ref)
+        _act("couple_create", ref, lambda a: a.couple_create(ref, actor=terminal_actor().id))
+        return
     if match is not None:
         if bc_ref or dataverse_ref:
             raise UsageError("give either two references or --match MAPPING", usage("couple"))

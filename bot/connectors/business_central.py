@@ -18,7 +18,7 @@ from bot.connectors.links import (
     business_central_record_url,
     business_central_web_url_from_api,
 )
-from bot.connectors.models import BatchOperation, BatchResult, Record, SystemName
+from bot.connectors.models import BatchOperation, BatchResult, ContactRelation, Record, SystemName
 from bot.connectors.odata import (
     any_of,
     format_timestamp,
@@ -158,6 +158,25 @@ class BusinessCentralClient:
         )
         for rows in pages:
             yield [self._record(table, row) for row in rows]
+
+    def contact_relations(self) -> list[ContactRelation]:
+        """Every contact's business relation (contactsInformation): which customer a company contact
+        (and its persons) belongs to."""
+        params = {"$select": "contactId,contactNumber,contactType,relatedId,relatedType"}
+        relations: list[ContactRelation] = []
+        for rows in self._session.iter_pages(self.entity_url("contactsInformation"), params=params):
+            for row in rows:
+                if row.get("contactId") and row.get("relatedId"):
+                    relations.append(
+                        ContactRelation(
+                            contact_id=str(row["contactId"]).lower(),
+                            contact_number=str(row.get("contactNumber") or ""),
+                            contact_type=str(row.get("contactType") or ""),
+                            related_id=str(row["relatedId"]).lower(),
+                            related_type=str(row.get("relatedType") or ""),
+                        )
+                    )
+        return relations
 
     def get(self, table: str, record_id: str) -> Record:
         """Return one record; raises NotFound."""

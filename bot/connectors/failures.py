@@ -49,6 +49,9 @@ _BC_RELATION = re.compile(
     r"found in the related table \((?P<related>.+?)\)",
     re.IGNORECASE,
 )
+# Business Central's API pages check code fields themselves: 'The "currencyCode" does not match to a
+# Currency.' (Application_DialogException); the value is the one the request sent.
+_BC_NO_MATCH = re.compile(r'The "(?P<field>\w+)" does not match to an? (?P<table>[\w ]+?)\.', re.IGNORECASE)
 _BC_NO_RECORD = re.compile(
     r"^\s*The (?P<table>.+?) does not exist\. Identification fields and values: (?P<values>.*)$",
     re.IGNORECASE | re.DOTALL,
@@ -119,6 +122,14 @@ def missing_reference(message: str, *, method: str | None, url: str | None) -> d
             "record_id": None,
             "key": relation.group("value").strip() or None,
             "field": relation.group("field").strip(),
+        }
+    no_match = _BC_NO_MATCH.search(message)
+    if no_match is not None:
+        return {
+            "table": no_match.group("table").strip(),
+            "record_id": None,
+            "key": None,
+            "field": no_match.group("field"),
         }
     row = _DATAVERSE_NO_ROW.search(message)
     if row is not None:

@@ -92,6 +92,17 @@ class SystemUser:
     roles: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ContactRelation:
+    """Business Central's contactInformation: a contact and the customer (vendor, …) it belongs to."""
+
+    contact_id: str
+    contact_number: str
+    contact_type: str  # "Company" or "Person"
+    related_id: str
+    related_type: str  # "Customer", "Vendor", …
+
+
 class RecordStore(Protocol):
     """What the sync engine needs from either business app."""
 

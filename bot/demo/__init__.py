@@ -38,6 +38,9 @@ DRAIN_SECONDS = 8.0
 TRY_COMMANDS = ("list", "status", "schedule", "doctor", "audit")
 
 
+SCHEDULER_STOP_SECONDS = 30.0
+
+
 @dataclass(frozen=True)
 class Pace:
     """How fast the story goes: seconds between steps, between syncs, and before the first step."""
@@ -118,13 +121,14 @@ class Demo:
         )
         services = Services(settings=settings, db=db, slack=client)
         started = time.monotonic()
+        clock: threading.Thread | None = None
         logs = _LogsAboveTheStatusLine(self.console)
         try:
             logs.install()
             self._introduce(server, database_url)
             seed_mappings(services)
             self._first_sync(services)
-            start_scheduler_thread(
+            clock = start_scheduler_thread(
                 services, role="demo", stop=self.stop, sync_interval=timedelta(seconds=pace.sync)
             )
             self._play(server, db, pace, started, duration)
@@ -133,6 +137,9 @@ class Demo:
             self.console.print("\nStopping…")
         finally:
             self.stop.set()
+            # A sync still running must end before the sandbox goes, or it records a connection error.
+            if clock is not None:
+                clock.join(timeout=SCHEDULER_STOP_SECONDS)
             time.sleep(0.2)
             self._summary(db)
             server.stop()

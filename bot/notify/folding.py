@@ -3,11 +3,11 @@
 A run can store thousands of errors; folding them one claimed row at a time delays the first post until the
 last row is reached. Here every due NEW_ERROR row is folded in one pass:
 - errors of a setup cause that already has a live message join that message's thread;
-- while the channel's burst window is open, the rest waits in it (Sentry's rule);
-- otherwise, if more than FEW_CAUSES new stories arrived together, they all fold into one digest, posted at
-  once (counts by cause, category and mapping; the full list in its thread);
-- if few, each setup cause gets its cause message, and record-level errors stay pending: the first posts as
-  its own message and opens the burst window for the others (bot.notify.new_error).
+- if more than FEW_CAUSES new stories arrived together, they all fold into one digest posted at once (the
+  channel's open burst window, or a new one): counts by cause, category and mapping, the full list in its
+  thread;
+- if few, each new setup cause gets its cause message, and record-level errors stay pending: the first posts
+  as its own message and opens the burst window, where the others wait (Sentry's rule, bot.notify.new_error).
 """
 
 from __future__ import annotations
@@ -88,20 +88,21 @@ def _fold_channel(
             _join(session, story, members, now=now, timing=timing, report=report)
     if not new:
         return
-    burst = len(new) > FEW_CAUSES
-    window = containers.open_window(session, channel)
-    if window is None and burst:
-        window = containers.start_digest_now(session, channel=channel, now=now)
-    if window is not None:
+    if len(new) > FEW_CAUSES:  # many causes at once: one story, told at once
+        window = containers.open_window(session, channel)
+        if window is None:
+            window = containers.start_digest_now(session, channel=channel, now=now)
         members = [member for story in new.values() for member in story]
         containers.hold_many(session, container=window, members=members, timing=timing)
         report.held += len(members)
-        if burst and window.status == NotificationStatus.HELD:
-            window.due_at = now  # many causes at once: a burst is evident, no reason to wait for the window
+        if window.status == NotificationStatus.HELD:
+            window.due_at = now  # the burst is evident: no reason to wait for the window to close
             session.add(window)
         return
     for story, members in new.items():
-        if not _own(story):  # an error of its own is posted by deliver_new_error (and opens the window)
+        if not _own(
+            story
+        ):  # an error of its own is left to deliver_new_error (posted, or held in the window)
             _join(session, story, members, now=now, timing=timing, report=report)
 
 

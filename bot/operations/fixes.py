@@ -44,7 +44,8 @@ def perform(
         actor=actor,
         action=action,
         target=target,
-        result="ok" if outcome.ok else "failed",
+        # A fix that does not apply to the error's state changed nothing: refused, not failed.
+        result="ok" if outcome.ok else "refused" if outcome.refused else "failed",
         detail=outcome.message[:500],
     )
     return outcome

@@ -79,6 +79,10 @@ def _settings_of(mapping: Mapping, default_minutes: int) -> MappingSettings:
         )
         for setting in SETTINGS
     ]
+    spec = SPECS.get(mapping.name)
+    if spec is not None:  # Business Central's default table filters (shown, not changed here)
+        rows.append(("table_filter", spec.bc.filter_text or "all records"))
+        rows.append(("integration_table_filter", spec.dataverse.filter_text or "all records"))
     return MappingSettings(mapping.name, mapping.bc_table, mapping.dataverse_table, rows)
 
 

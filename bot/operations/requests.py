@@ -24,7 +24,7 @@ from storage.audit import last_success, record_audit
 from storage.db import write_transaction
 from storage.errors import get_error
 from storage.mappings import list_mappings
-from storage.models import AuditEntry, ErrorStatus, SyncError, System, WorkItem, WorkStatus
+from storage.models import AuditEntry, Category, ErrorStatus, SyncError, System, WorkItem, WorkStatus
 from storage.work import enqueue_work
 
 # Work kinds (also the audit action names; Wording.already() knows them).
@@ -32,6 +32,7 @@ RESYNC = "resync"
 RESYNC_FAILED = "resync_failed"
 COUPLE = "couple"
 COUPLE_MATCH = "couple_match"
+COUPLE_CREATE = "couple_create"
 COUPLE_DEPENDENCY = "couple_dependency"
 UNCOUPLE = "uncouple"
 RESTORE_RECORD = "restore_record"
@@ -47,6 +48,7 @@ KINDS = frozenset(
         RESYNC_FAILED,
         COUPLE,
         COUPLE_MATCH,
+        COUPLE_CREATE,
         COUPLE_DEPENDENCY,
         UNCOUPLE,
         RESTORE_RECORD,
@@ -62,6 +64,7 @@ KINDS = frozenset(
 ADMIN_KINDS: dict[str, str] = {
     COUPLE: "couple",
     COUPLE_MATCH: "couple",
+    COUPLE_CREATE: "couple",
     COUPLE_DEPENDENCY: "couple",
     UNCOUPLE: "uncouple",
     RESTORE_RECORD: "restore_record",
@@ -155,7 +158,15 @@ def mappings_of_everything(db: Engine) -> list[str]:
         return [mapping.name for mapping in list_mappings(session, enabled_only=True)]
 
 
-def record_refusal(db: Engine, *, actor: Actor, action: str, target: str | None, detail: str = "") -> None:
+def record_refusal(
+    db: Engine,
+    *,
+    actor: Actor,
+    action: str,
+    target: str | None,
+    detail: str = "",
+    deadline_seconds: float | None = None,
+) -> None:
     """Write the "refused" audit entry of a request the actor may not make (nothing else changes)."""
     write_transaction(
         db,
@@ -168,6 +179,7 @@ def record_refusal(db: Engine, *, actor: Actor, action: str, target: str | None,
             result="refused",
             detail=detail or "not a sync admin",
         ),
+        deadline_seconds=deadline_seconds,
     )
 
 
@@ -179,24 +191,27 @@ def request_work(
     actor: Actor,
     response_url: str | None,
     dedupe_key: str,
+    deadline_seconds: float | None = None,
 ) -> RequestOutcome:
     """Queue `kind` for `dedupe_key` (the target, e.g. "error:17") unless it is queued or done already.
 
     Raises NotAllowed (after auditing the refusal) when the kind is admin-only and the actor is no admin,
-    NotFound when the target error does not exist any more, ValueError for an unknown kind.
+    NotFound when the target error does not exist any more, ValueError for an unknown kind, and the store's
+    OperationalError when it could not write within `deadline_seconds` (nothing was written then).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown work kind {kind!r}")
     everything = mappings_of_everything(db) if kind == SYNC and not actor.is_admin else None
     refusal = needs_admin(kind, payload, everything=everything)
     if refusal is not None and not actor.is_admin:
-        record_refusal(db, actor=actor, action=kind, target=dedupe_key)
+        record_refusal(db, actor=actor, action=kind, target=dedupe_key, deadline_seconds=deadline_seconds)
         raise NotAllowed(refusal)
     return write_transaction(
         db,
         lambda session: _queue_once(
             session, kind=kind, payload=payload, actor=actor, response_url=response_url, dedupe_key=dedupe_key
         ),
+        deadline_seconds=deadline_seconds,
     )
 
 
@@ -307,6 +322,37 @@ def couple_references(db: Engine, *, error_id: int, reference: str) -> tuple[str
     if other_system is System.DATAVERSE:
         return own_ref, parsed.text
     return parsed.text, own_ref
+
+
+def candidate_references(db: Engine, *, error_id: int, index: int) -> tuple[str, str]:
+    """(bc_ref, dataverse_ref) coupling a several-matches error's record to its candidate number `index`.
+
+    The candidate is taken from the error as stored, never from what the button says; InvalidInput when the
+    error has no such candidate, NotFound when the error is gone.
+    """
+    with Session(db) as session:
+        error = get_error(session, error_id=error_id)
+    if error is None:
+        raise NotFound(f"There is no error entry #{error_id} (it may have been purged).")
+    candidates = (error.facts or {}).get("candidates") or []
+    if error.category != Category.SEVERAL_MATCHES or not 0 <= index < len(candidates):
+        raise InvalidInput(f"Error #{error_id} has no candidate {index + 1} to couple with.")
+    candidate = candidates[index]
+    table = str((error.facts or {}).get("candidate_table") or error.destination_table)
+    return couple_references(db, error_id=error_id, reference=f"{table}:{candidate['id']}")
+
+
+def create_reference(db: Engine, *, error_id: int) -> str:
+    """The reference of the record behind an error, to create its partner (Create New); NotFound when gone."""
+    with Session(db) as session:
+        error = get_error(session, error_id=error_id)
+    if error is None:
+        raise NotFound(f"There is no error entry #{error_id} (it may have been purged).")
+    system = System(error.source_system)
+    own_id = error.source_id or (error.source_key if system is System.BUSINESS_CENTRAL else None)
+    if not own_id:
+        raise InvalidInput(f"Error #{error_id} does not say which record failed, so nothing can be created.")
+    return f"{error.source_table}:{own_id}"
 
 
 def _example(system: System) -> str:

@@ -224,6 +224,7 @@ class JobEntry:
     last_run_at: datetime | None
     last_result: str | None
     next_run_at: datetime | None
+    reported_at: datetime | None = None  # when the scheduling process last reported it (None: never)
 
 
 def list_jobs(
@@ -267,6 +268,7 @@ def _sync_entry(entry: ScheduleEntry, row: ScheduledJob | None, now: datetime) -
         last_run_at=entry.last_run_at,
         last_result=entry.last_result,
         next_run_at=upcoming,
+        reported_at=row.reported_at if row else None,
     )
 
 
@@ -295,6 +297,7 @@ def _fixed_entry(job: FixedJob, row: ScheduledJob | None, now: datetime) -> JobE
         last_run_at=row.last_run_at if row else None,
         last_result=row.last_result if row else None,
         next_run_at=upcoming,
+        reported_at=row.reported_at if row else None,
     )
 
 
@@ -310,7 +313,13 @@ def _reported_entry(row: ScheduledJob) -> JobEntry:
         last_run_at=row.last_run_at,
         last_result=row.last_result,
         next_run_at=None if row.paused else row.next_run_at,
+        reported_at=row.reported_at,
     )
+
+
+def scheduler_is_reporting(entries: list[JobEntry], *, now: datetime, within: timedelta) -> bool:
+    """Whether a scheduling process (serve, clock, demo) reported its jobs within `within` of `now`."""
+    return any(entry.reported_at is not None and entry.reported_at >= now - within for entry in entries)
 
 
 def set_job_paused(db: Engine, name: str, actor: Actor, *, paused: bool) -> FixedJob:

@@ -124,6 +124,8 @@ class BusinessCentralApi:
                 )
             table, record_id = _segment(segments[1])
             entity = self.state.bc.entity(table)
+            if not entity.writable:
+                self._allow(method, ("GET",), table)
             context = f"companies({company_id})/{table}"
             if record_id is None:
                 self._allow(method, ("GET", "POST"), table)

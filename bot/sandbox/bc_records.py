@@ -41,7 +41,46 @@ class BusinessCentralRecords:
     def rows(self, table: str) -> list[Row]:
         """All rows of a table (the stored dicts; callers copy before handing out)."""
         with self.store.lock:
+            if table == CONTACT_INFORMATION:
+                return self._contact_information()
             return list(self.store.table("bc", table).values())
+
+    def relate(self, company_contact_id: str, customer_id: str) -> None:
+        """Record the business relation of a company contact to a customer (Contact Business Relation)."""
+        with self.store.lock:
+            self.store.put(
+                "bc",
+                RELATIONS,
+                company_contact_id,
+                {"contactId": company_contact_id, "relatedId": customer_id},
+            )
+
+    def _contact_information(self) -> list[Row]:
+        """contactInformation rows: each related company contact, and the persons of that company."""
+        contacts = self.store.table("bc", "contacts")
+        by_number = {str(c.get("number")): c for c in contacts.values()}
+        related = {r["contactId"]: r["relatedId"] for r in self.store.table("bc", RELATIONS).values()}
+        rows: list[Row] = []
+        for contact in contacts.values():
+            company = (
+                contact
+                if contact.get("type") == "Company"
+                else by_number.get(str(contact.get("companyNumber")))
+            )
+            customer_id = related.get(str(company["id"])) if company is not None else None
+            if customer_id is None or customer_id not in self.store.table("bc", "customers"):
+                continue
+            rows.append(
+                {
+                    "contactId": contact["id"],
+                    "contactNumber": contact.get("number"),
+                    "contactName": contact.get("displayName"),
+                    "contactType": contact.get("type"),
+                    "relatedId": customer_id,
+                    "relatedType": "Customer",
+                }
+            )
+        return rows
 
     def get(self, table: str, record_id: str) -> Row:
         """One row by id; 404 in BC's words when missing."""
@@ -63,7 +102,37 @@ class BusinessCentralRecords:
             if entity.number_field and not row.get(entity.number_field) and table in _NUMBER_SERIES:
                 row[entity.number_field] = self._next_number(table)
             self._check_rules(entity, row, existing_id=None, changed=set(row))
-            return self._stamp(table, row)
+            stamped = self._stamp(table, row)
+            if table == "customers":
+                self._company_contact_for(stamped)
+            return stamped
+
+    def _company_contact_for(self, customer: Row) -> None:
+        # Marketing Setup's "Bus. Rel. Code for Customers": a new customer gets its company contact and the
+        # business relation between them, as Business Central's default setup does.
+        contact: Row = {
+            name: _default(self.entity("contacts"), name) for name in self.entity("contacts").field_names
+        }
+        contact.update(
+            {
+                "id": self.store.new_id(),
+                "number": self._next_number("contacts"),
+                "type": "Company",
+                "displayName": customer.get("displayName") or "",
+                "addressLine1": customer.get("addressLine1") or "",
+                "city": customer.get("city") or "",
+                "postalCode": customer.get("postalCode") or "",
+                "country": customer.get("country") or "",
+                "phoneNumber": customer.get("phoneNumber") or "",
+                "email": customer.get("email") or "",
+            }
+        )
+        contact["companyNumber"] = contact["number"]
+        contact["companyName"] = contact["displayName"]
+        company = self._stamp("contacts", contact)
+        self.store.put(
+            "bc", RELATIONS, company["id"], {"contactId": company["id"], "relatedId": customer["id"]}
+        )
 
     def update(self, table: str, record_id: str, body: dict[str, Any], if_match: str | None) -> Row:
         """Modify a record; If-Match must be the current ETag or `*`."""
@@ -222,6 +291,10 @@ class BusinessCentralRecords:
         ordered = {"@odata.etag": row.pop("@odata.etag"), **row}
         self.store.put("bc", table, ordered["id"], ordered)
         return dict(ordered)
+
+
+CONTACT_INFORMATION = "contactsInformation"
+RELATIONS = "contactBusinessRelations"  # stored relations behind contactsInformation (not an API entity)
 
 
 def _dialog(message: str) -> ApiError:

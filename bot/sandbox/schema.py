@@ -203,6 +203,26 @@ BC_ENTITIES: dict[str, Entity] = {
     )
 }
 
+# Contact business relations (API v2.0 `contactInformation`, read-only): which company contact belongs to
+# which customer, and the persons of that company. Computed from the stored relations, never written.
+BC_CONTACT_INFORMATION = Entity(
+    "contactsInformation",
+    "contactInformation",
+    "contactId",
+    (
+        Field("contactId", "guid", read_only=True),
+        Field("contactNumber", read_only=True),
+        Field("contactName", read_only=True),
+        Field("contactType", choices=("Company", "Person"), read_only=True),
+        Field("relatedId", "guid", read_only=True),
+        Field("relatedType", choices=(" ", "Customer", "Vendor", "Bank Account", "Employee"), read_only=True),
+    ),
+    ("contactNumber",),
+    caption="Contact Information",
+    writable=False,
+)
+BC_ENTITIES[BC_CONTACT_INFORMATION.entity_set] = BC_CONTACT_INFORMATION
+
 BC_COMPANY = Entity(
     "companies",
     "company",

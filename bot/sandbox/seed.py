@@ -512,10 +512,18 @@ class _Seeder:
         for customer in customers:
             counter += 10
             company_number = f"CT{counter:06d}"
+            company_id = self.guid()
+            # The business relation (Customer) between the customer and its company contact.
+            self.store.put(
+                "bc",
+                "contactBusinessRelations",
+                company_id,
+                {"contactId": company_id, "relatedId": customer["id"]},
+            )
             self.bc(
                 "contacts",
                 {
-                    "id": self.guid(),
+                    "id": company_id,
                     "number": company_number,
                     "type": "Company",
                     "displayName": customer["displayName"],

@@ -17,12 +17,13 @@ from bot.sync.engine import SYSTEM_ACTOR, RecordSyncResult, SyncEngine
 from bot.sync.fieldmap import MappingSpec, MatchField, flows
 from bot.sync.locate import Located, Locator, RecordMissing
 from bot.sync.mappings import spec_for
-from bot.sync.project import source_system
+from bot.sync.project import destination_system, source_system
 from bot.sync.retry import live_record_errors
 from storage.couplings import (
     by_bc_ids,
     by_dataverse_ids,
     failed_not_skipped,
+    forget_uncoupled,
     get_by_bc,
     get_by_dataverse,
     list_skipped,
@@ -180,10 +181,23 @@ class SyncActions:
             taken_bc = get_by_bc(session, table=spec.bc.entity_set, record_id=bc_record.id)
             taken_dv = get_by_dataverse(session, table=spec.dataverse.entity_set, record_id=dv_record.id)
         bc_label = f"{spec.bc.name} {spec.bc.key_of(bc_record.fields) or bc_record.id}"
+        outside = outside_filter(spec, (bc_record, bc_label), (dv_record, dv_at.label))
+        if outside is not None:
+            return _refusal(outside)
         if taken_bc is not None and taken_bc.dataverse_id == dv_record.id:
+            if sync != "none":  # the same pair again: keep the coupling, sync the side that was asked for
+                return self._sync_after_coupling(
+                    spec,
+                    sync,
+                    bc_record.id,
+                    dv_record.id,
+                    f"{bc_label} and {dv_at.label} were already coupled.",
+                    {"coupling_id": taken_bc.id},
+                )
             return _refusal(
-                f"{bc_label} and {dv_at.label} are already coupled to each other; nothing changed. "
-                f"To synchronize them now, use resync (or couple with --sync after uncouple)."
+                f"{bc_label} and {dv_at.label} are already coupled to each other; nothing changed (pending "
+                "changes stay and sync on the next run). To take one side's values now, add --sync bc or "
+                "--sync dataverse."
             )
         if taken_dv is not None and taken_dv.bc_id != bc_record.id:
             other = f"{spec.bc.name} {taken_dv.bc_key or taken_dv.bc_id}"
@@ -233,16 +247,71 @@ class SyncActions:
         message = f"Coupled {bc_label} to {spec.dataverse.name} {dv_record.id}."
         data: dict[str, Any] = {"coupling_id": coupling_id, "job_id": job.id}
         if sync != "none":
-            direction = Direction.TO_DATAVERSE if sync == "bc" else Direction.FROM_DATAVERSE
-            source_id = bc_record.id if sync == "bc" else dv_record.id
-            result = self.engine.sync_records(spec.name, direction, [source_id], overwrite=True)
-            data["sync_job_id"] = result.job.id
-            if source_id not in result.succeeded:
-                return ActionOutcome(
-                    False, message + " The synchronization after coupling failed.", data=data
-                )
-            message += f" Synchronized with the {_system_label(source_system(direction))} data."
+            return self._sync_after_coupling(spec, sync, bc_record.id, dv_record.id, message, data)
         return ActionOutcome(True, message, data=data)
+
+    def _sync_after_coupling(
+        self,
+        spec: MappingSpec,
+        sync: SyncChoice,
+        bc_id: str,
+        dataverse_id: str,
+        message: str,
+        data: dict[str, Any],
+    ) -> ActionOutcome:
+        """Synchronize After Coupling: the chosen side's values overwrite the other's."""
+        direction = Direction.TO_DATAVERSE if sync == "bc" else Direction.FROM_DATAVERSE
+        source_id = bc_id if sync == "bc" else dataverse_id
+        result = self.engine.sync_records(spec.name, direction, [source_id], overwrite=True)
+        data["sync_job_id"] = result.job.id
+        if source_id not in result.succeeded:
+            return ActionOutcome(False, message + " The synchronization after coupling failed.", data=data)
+        message += f" Synchronized with the {_system_label(source_system(direction))} data."
+        return ActionOutcome(True, message, data=data)
+
+    def couple_create(self, ref: str, *, actor: str) -> ActionOutcome:
+        """Create New: create the partner of one uncoupled record on the other side and couple it."""
+        located = self.locator.locate(ref)
+        spec = located.spec
+        if located.coupling is not None:
+            return _refusal(f"{located.label} is already coupled; uncouple it first to create a new partner.")
+        try:
+            record = self.locator.record(located)
+        except RecordMissing as missing:
+            return _refusal(str(missing))
+        label = f"{located.label}"
+        outside = outside_filter(spec, (record, label))
+        if outside is not None:
+            return _refusal(outside)
+        direction = (
+            Direction.TO_DATAVERSE if located.system is System.BUSINESS_CENTRAL else Direction.FROM_DATAVERSE
+        )
+        if not flows(spec.direction, direction):
+            where = _system_label(located.system)
+            return _refusal(
+                f"{spec.name} does not synchronize from {where}, so it cannot create a partner there."
+            )
+        with session_scope(self.db) as session:
+            forget_uncoupled(
+                session,
+                system=located.system,
+                table=spec.side(located.system).entity_set,
+                record_id=record.id,
+            )
+        result = self.engine.sync_records(
+            spec.name, direction, [record.id], create_new=True, trigger=self.trigger
+        )
+        if record.id not in result.succeeded:
+            why = result.aborted.message if result.aborted is not None else "see `sync-errors list`"
+            return ActionOutcome(
+                False, f"Creating the partner of {label} failed: {why}", data={"job_id": result.job.id}
+            )
+        other = _system_label(destination_system(direction))
+        return ActionOutcome(
+            True,
+            f"Created the partner of {label} in {other} and coupled them.",
+            data={"job_id": result.job.id},
+        )
 
     def couple_match(
         self,
@@ -396,17 +465,75 @@ class SyncActions:
                 error,
             )
         dep = spec_for(str(facts["dependency_mapping"]))
-        key = str(facts.get("dependency_key") or "")
         dep_system = System(str(facts.get("dependency_system") or System.BUSINESS_CENTRAL.value))
+        # Dataverse records are found by GUID (older entries kept it in dependency_key), BC ones by code.
+        key = str(
+            (facts.get("dependency_id") if dep_system is System.DATAVERSE else None)
+            or facts.get("dependency_key")
+            or ""
+        )
         try:
-            coupled = self._couple_one(dep, dep_system, key)
+            if facts.get("missing_reference"):
+                # The coupling exists but its partner is gone: re-create the partner from this record.
+                coupled = self._restore_one(dep, dep_system, key)
+            else:
+                coupled = self._couple_one(dep, dep_system, key)
         except (ConnectorError, RecordMissing) as exc:
             return ActionOutcome(False, str(exc), error)
         if not coupled.ok:
-            return ActionOutcome(False, coupled.message, error)
+            return ActionOutcome(False, coupled.message, error, refused=coupled.refused)
         outcome = self.resync(error_id, actor=actor)
         outcome.message = f"{coupled.message} {outcome.message}"
         return outcome
+
+    def _restore_one(self, dep: MappingSpec, system: System, key: str) -> ActionOutcome:
+        """Re-create the deleted partner of a coupled dependency (e.g. currency EUR's Dataverse row)."""
+        records = self._dependency_records(dep, system, key)
+        side = dep.side(system)
+        if not records:
+            return ActionOutcome(False, f"{side.caption} {key} does not exist in {_system_label(system)}.")
+        other = System.DATAVERSE if system is System.BUSINESS_CENTRAL else System.BUSINESS_CENTRAL
+        direction = Direction.TO_DATAVERSE if system is System.BUSINESS_CENTRAL else Direction.FROM_DATAVERSE
+        if not flows(dep.direction, direction):
+            return _refusal(
+                f"{dep.name} does not synchronize from {_system_label(system)}, so {side.caption} {key} "
+                f"cannot be re-created in {_system_label(other)} from here; create it there and couple it."
+            )
+        result = self.engine.sync_records(
+            dep.name, direction, [records[0].id], deletion=DeletionConflictResolution.RESTORE
+        )
+        if records[0].id not in result.succeeded:
+            why = (
+                result.aborted.message
+                if result.aborted is not None
+                else self._latest_message(dep, system, records[0].id)
+            )
+            return ActionOutcome(
+                False, f"Re-creating {side.caption} {key} in {_system_label(other)} failed: {why}"
+            )
+        return ActionOutcome(True, f"Re-created {side.caption} {key} in {_system_label(other)}.")
+
+    def _latest_message(self, spec: MappingSpec, system: System, record_id: str) -> str:
+        direction = Direction.TO_DATAVERSE if system is System.BUSINESS_CENTRAL else Direction.FROM_DATAVERSE
+        with session_scope(self.db) as session:
+            latest = live_record_errors(
+                session,
+                mapping=spec.name,
+                direction=direction,
+                source_table=spec.side(system).name,
+                source_ids=[record_id],
+            )
+        return max(latest, key=lambda e: e.last_seen_at).message if latest else "see `sync-errors list`"
+
+    def _dependency_records(self, dep: MappingSpec, system: System, key: str) -> list[Record]:
+        side = dep.side(system)
+        store = self.engine.store(system)
+        if system is System.BUSINESS_CENTRAL:
+            return [r for r in self.engine.read_all(store, side.entity_set) if side.key_of(r.fields) == key]
+        try:
+            return [store.get(side.entity_set, key)]
+        except NotFound:
+            return []
 
     def _couple_one(self, dep: MappingSpec, system: System, key: str) -> ActionOutcome:
         side = dep.side(system)
@@ -575,3 +702,13 @@ def locate_record(actions: SyncActions, ref: str) -> tuple[Located, Record]:
     """The located reference and its record (for callers that show a record before acting)."""
     located = actions.locator.locate(ref)
     return located, actions.locator.record(located)
+
+
+def outside_filter(spec: MappingSpec, *records: tuple[Record, str]) -> str | None:
+    """Why a record cannot be coupled in this mapping (outside its table filter), or None."""
+    for record, label in records:
+        side = spec.side(System(record.system))
+        if side.accepts is not None and not side.accepts(record.fields):
+            described = side.filter_text or "its table filter"
+            return f"{label} is outside {spec.name}'s filter ({described}): it cannot be coupled there."
+    return None

@@ -32,6 +32,7 @@ from bot.sync.conditions import (
     DependencyNotCoupled,
     EngineCondition,
     MissingExchangeRate,
+    NoBusinessRelation,
     SeveralMatches,
     UpdateConflict,
 )
@@ -78,6 +79,10 @@ _EXCHANGE_RATE_TEXT = re.compile(
 _CURRENCY_CODE = re.compile(r"\b(?:currency|isocurrencycode)(?: code)?[ :=]+'?\"?([A-Z]{3})\b")
 _MUST_BE_COUPLED = re.compile(r"^(.+?) (\S+) must be coupled to a record in ([\w ]+?)\.?$")
 _COUPLED_TO_DELETED = re.compile(r"coupled to a deleted record", re.IGNORECASE)
+_NO_RESOURCE = re.compile(
+    r"Resource not found for the segment|No HTTP resource was found|environment '.*' does not exist",
+    re.IGNORECASE,
+)
 _VOLATILE = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|\d+")
 _GATEWAY_STATUSES = frozenset({502, 503, 504})
 _USEFUL_BODY_KEYS = ("error_codes", "trace_id", "correlation_id", "timestamp", "error_uri")
@@ -269,6 +274,20 @@ def _condition(cond: EngineCondition, context: ClassifyContext) -> _Draft:
             detail=message + "\nDiffering fields: " + "; ".join(cond.fields),
             facts={"fields": list(cond.fields)},
         )
+    if isinstance(cond, NoBusinessRelation):
+        # Business Central's own texts for a contact whose company it cannot tie to a customer.
+        message = (
+            f"The contact {cond.contact} must have a contact company that has a business relation to a "
+            "customer."
+            if cond.toward == "dataverse"
+            else "The contact cannot be synchronized because the company does not exist."
+        )
+        return _Draft(
+            Category.VALIDATION,
+            message,
+            f"no-business-relation:{context.mapping}:{cond.contact}",
+            facts={"no_business_relation": True, "contact": cond.contact, "toward": cond.toward},
+        )
     if isinstance(cond, SeveralMatches):
         caption = table_caption(cond.table)
         listed = "; ".join(
@@ -422,7 +441,8 @@ def _connector_error(err: ConnectorError, context: ClassifyContext) -> _Draft:
             facts={**base, "stale_etag": True},
         )
     if isinstance(err, NotFound):
-        if code and "Company" in code:
+        # An unknown table or URL is a setup problem (wrong API URL, missing entity), never a deleted record.
+        if (code and "Company" in code) or _NO_RESOURCE.search(text):
             return _Draft(
                 Category.OTHER,
                 text,
@@ -527,21 +547,33 @@ def _missing_reference(
         message = f"{what} {key} does not exist in {where}, and {refers} refers to it."
     else:
         message = f"The {what.lower()} {refers} refers to does not exist in {where}."
+    # The record that still exists is the one to act on (re-create its partner, or couple it): it lives in
+    # the other app, known by its code in Business Central and by its GUID in Dataverse.
+    existing_in = _other(missing_in)
+    existing_id = None
+    if existing_in == "dataverse" and lookup is not None and context.source_fields:
+        existing_id = str(context.source_fields.get(lookup.value_field) or "") or None
+    if key is None and existing_id and existing_in and target is not None:
+        # Business Central named only the field: the code is that of the Dataverse row the data points at.
+        key = _name_reference(context, existing_in, target.side(System(existing_in)).entity_set, existing_id)
+        if key:
+            message = f"{what} {key} does not exist in {where}, and {refers} refers to it."
     facts: dict[str, Any] = {
         "system": system,
         "status": err.status,
         "missing_reference": True,
+        "missing_in": missing_in,
+        "missing_id": err.record_id,
         "dependency_mapping": target.name if target else None,
-        "dependency_table": table or err.table,
+        "dependency_table": _other_table(target, missing_in) or table or err.table,
         "dependency_key": key,
-        "dependency_id": err.record_id,
-        "dependency_system": missing_in,
+        "dependency_id": existing_id,
+        "dependency_system": existing_in,
         "field": field_name or None,
-        # the link goes to the record people can act on: the code's record where it still exists
         "dependency_url": _record_url(
-            context, _other(missing_in), _other_table(target, missing_in), None, key
+            context, existing_in, _other_table(target, missing_in), existing_id, key
         )
-        if key
+        if key or existing_id
         else None,
     }
     if target is not None and target.name == "CURRENCY" and missing_in == "dataverse":
@@ -574,7 +606,8 @@ def _lookup_for(
     )
     lookups = spec.lookups_for(direction) if direction else spec.lookups
     for lookup in lookups:
-        if err.field and lookup.caption and lookup.caption.lower() == err.field.lower():
+        named = {lookup.bc.lower(), (lookup.caption or "").lower()} - {""}
+        if err.field and err.field.lower() in named:
             return lookup, SPECS.get(lookup.target, target)
     for lookup in lookups:
         if target is not None and lookup.target == target.name:

@@ -33,6 +33,14 @@ class DependencyNotCoupled(EngineCondition):
 
 
 @dataclass(frozen=True, slots=True)
+class NoBusinessRelation(EngineCondition):
+    """A contact's company has no business relation to a customer (or the customer has no company contact)."""
+
+    contact: str  # the contact's number (to Dataverse) or its parent account's name or id (from Dataverse)
+    toward: str  # "dataverse" or "business_central": where the contact was going
+
+
+@dataclass(frozen=True, slots=True)
 class UpdateConflict(EngineCondition):
     """Both sides changed since the last sync and bidirectional fields differ."""
 

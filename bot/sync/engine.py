@@ -264,8 +264,13 @@ class SyncEngine:
         trigger: Trigger = Trigger.USER,
         overwrite: bool = False,
         deletion: DeletionConflictResolution | None = None,
+        create_new: bool = False,
     ) -> RecordSyncResult:
-        """Sync chosen records now in one direction, unchanged or skipped or not (Synchronize Now / Retry)."""
+        """Sync chosen records now in one direction, unchanged or skipped or not (Synchronize Now / Retry).
+
+        An uncoupled record is coupled to its one match, or created when nothing matches; with `create_new`
+        (the coupling dialog's Create New) it is created without looking for a match.
+        """
         spec = spec_for(mapping)
         src_system, dst_system = source_system(direction), destination_system(direction)
         src, dst = self.store(src_system), self.store(dst_system)
@@ -307,6 +312,7 @@ class SyncEngine:
                 force=True,
                 overwrite=overwrite,
                 create_uncoupled=True,
+                match_first=not create_new,
             )
             step = self.direction_pass(settings, src, dst)
             step.run_page(records)

@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.sync.classify import Classification
-from storage.errors import upsert_error
+from storage.errors import has_live_error, reopen_resolved, upsert_error
 from storage.models import (
+    Category,
     Coupling,
     Direction,
     ErrorStatus,
@@ -24,6 +25,8 @@ from storage.outbox import enqueue
 from storage.types import utcnow
 
 SKIP_AFTER_IDENTICAL_FAILURES = 2
+# Failures that are the setup's, not the record's: never a reason to skip a record.
+SETUP_CAUSES = (Category.PERMISSIONS, Category.EXCHANGE_RATE, Category.THROTTLED, Category.CONNECTION)
 JOB_LEVEL_SOURCE = "job"
 
 
@@ -94,7 +97,17 @@ def record_error(
         destination_name=_cut(destination.name, 250),
         destination_url=destination.url,
     )
-    error, is_new = upsert_error(session, draft=draft, now=now)
+    # The same record failing the same way again after its error resolved: that error, reopened (its thread
+    # gets the repeat, its message its buttons back), not a second one.
+    live = has_live_error(session, fingerprint=fingerprint)
+    reopened = None if live else reopen_resolved(session, fingerprint=fingerprint, now=now)
+    if reopened is not None:
+        for name in ("job_id", "message", "detail", "hint", "code", "facts"):
+            setattr(reopened, name, getattr(draft, name))
+        session.add(reopened)
+        error, is_new = reopened, False
+    else:
+        error, is_new = upsert_error(session, draft=draft, now=now)
     if channel:
         if is_new:
             enqueue(
@@ -108,7 +121,13 @@ def record_error(
             enqueue(session, kind=NotificationKind.REPEAT, channel=channel, error_id=error.id)
     if coupling is not None:
         note_failure(
-            session, coupling=coupling, direction=direction, fingerprint=fingerprint, job=job, now=now
+            session,
+            coupling=coupling,
+            direction=direction,
+            fingerprint=fingerprint,
+            job=job,
+            now=now,
+            may_skip=classification.category not in SETUP_CAUSES,
         )
     return error
 
@@ -121,14 +140,20 @@ def note_failure(
     fingerprint: str,
     job: SyncJob | None,
     now: datetime | None = None,
+    may_skip: bool = True,
 ) -> Coupling:
-    """Mark a coupling's last sync failed; the same failure twice in a row marks it skipped (as BC does)."""
+    """Mark a coupling's last sync failed; the same failure twice in a row marks it skipped (as BC does).
+
+    A failure for a setup cause (`may_skip` False: a privilege, an exchange rate, the service) says nothing
+    about the record: it is retried every run until the cause is gone, and never marked skipped.
+    """
     if coupling.failure_fingerprint == fingerprint:
         coupling.failure_count += 1
     else:
         coupling.failure_fingerprint = fingerprint
         coupling.failure_count = 1
-    coupling.skipped = coupling.skipped or coupling.failure_count >= SKIP_AFTER_IDENTICAL_FAILURES
+    repeated = coupling.failure_count >= SKIP_AFTER_IDENTICAL_FAILURES
+    coupling.skipped = coupling.skipped or (may_skip and repeated)
     job_id = job.id if job is not None else None
     if direction is Direction.FROM_DATAVERSE:
         coupling.last_result_from_dataverse = SyncResult.FAILURE

@@ -28,6 +28,7 @@ class TableSide:
     name_field: str  # display name: "displayName", "name", "fullname"
     caption: str  # "Customer", "Account"
     accepts: RecordFilter | None = None  # the mapping's table filter; None takes every record
+    filter_text: str = ""  # the filter in Business Central's words, e.g. "Type = Person, Company No. set"
 
     @property
     def id_field(self) -> str:
@@ -91,7 +92,9 @@ class Lookup:
     direction: Direction = Direction.BIDIRECTIONAL
     bind: str | None = None  # write-side property when it differs, e.g. "parentcustomerid_account"
     caption: str = ""  # e.g. "Currency Code"
-    by_name: bool = False  # the BC field holds the target's name, not its number/code
+    # The BC field is a company contact's number; the target is the customer that company contact has its
+    # business relation with (Business Central's contactInformation), never found by name.
+    via_relation: bool = False
 
     @property
     def value_field(self) -> str:

@@ -287,7 +287,7 @@ def _dependency(facts: Mapping[str, Any], links: Links) -> str:
     record = _at(f"{caption.lower()} {key}" if key else f"the {caption.lower()}", facts.get("dependency_url"))
     run = f"run the {mapping} mapping" if mapping else "synchronize it"
     if facts.get("missing_reference"):
-        where = system_label(facts.get("dependency_system"))
+        where = system_label(facts.get("missing_in"))
         currency = ""
         if mapping == "CURRENCY":
             currency = (

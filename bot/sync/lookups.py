@@ -6,13 +6,15 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
-from bot.connectors.models import Record
-from bot.sync.conditions import DependencyNotCoupled
-from bot.sync.fieldmap import MappingSpec
+from bot.connectors.models import ContactRelation, Record
+from bot.sync.conditions import DependencyNotCoupled, NoBusinessRelation
+from bot.sync.fieldmap import Lookup, MappingSpec
 from bot.sync.mappings import spec_for
 from bot.sync.project import LookupValue
-from storage.couplings import by_bc_keys, by_dataverse_ids, by_names
+from storage.couplings import by_bc_ids, by_bc_keys, by_dataverse_ids
 from storage.models import Direction
+
+Unresolved = DependencyNotCoupled | NoBusinessRelation
 
 
 @dataclass
@@ -20,20 +22,27 @@ class ResolvedPage:
     """Per source record id: the lookup values to write, or the first dependency that is not coupled."""
 
     values: dict[str, list[LookupValue]] = field(default_factory=dict)
-    missing: dict[str, DependencyNotCoupled] = field(default_factory=dict)
+    missing: dict[str, Unresolved] = field(default_factory=dict)
 
 
 def resolve_lookups(
-    session: Session, *, spec: MappingSpec, direction: Direction, records: list[Record]
+    session: Session,
+    *,
+    spec: MappingSpec,
+    direction: Direction,
+    records: list[Record],
+    relations: list[ContactRelation] | None = None,
 ) -> ResolvedPage:
     """Resolve every lookup of `records` with one query per lookup; blank keys (local currency) need none."""
     page = ResolvedPage(values={record.id: [] for record in records})
     for lookup in spec.lookups_for(direction):
         target = spec_for(lookup.target)
+        if lookup.via_relation:
+            _through_relations(session, page, lookup, target, direction, records, relations or [])
+            continue
         if direction is Direction.TO_DATAVERSE:
             keys = {str(r.fields.get(lookup.bc) or "").strip() for r in records} - {""}
-            find = by_names if lookup.by_name else by_bc_keys
-            coupled = find(session, mapping=target.name, **{"names" if lookup.by_name else "keys": keys})
+            coupled = by_bc_keys(session, mapping=target.name, keys=keys)
             for record in records:
                 key = str(record.fields.get(lookup.bc) or "").strip()
                 if not key:
@@ -73,3 +82,65 @@ def resolve_lookups(
                         ),
                     )
     return page
+
+
+def _through_relations(
+    session: Session,
+    page: ResolvedPage,
+    lookup: Lookup,
+    target: MappingSpec,
+    direction: Direction,
+    records: list[Record],
+    relations: list[ContactRelation],
+) -> None:
+    """A contact's company: company contact -> its business relation's customer -> the customer's coupling."""
+    companies = [r for r in relations if r.contact_type == "Company" and r.related_type == "Customer"]
+    if direction is Direction.TO_DATAVERSE:
+        customer_of = {r.contact_number: r.related_id for r in companies}
+        wanted = {customer_of[n] for r in records if (n := str(r.fields.get(lookup.bc) or "")) in customer_of}
+        coupled = by_bc_ids(session, table=target.bc.entity_set, ids=wanted)
+        for record in records:
+            number = str(record.fields.get(lookup.bc) or "").strip()
+            if not number:
+                page.values[record.id].append(LookupValue(lookup, None))
+            elif number not in customer_of:
+                key = str(record.fields.get("number") or record.id)
+                page.missing.setdefault(record.id, NoBusinessRelation(contact=key, toward="dataverse"))
+            elif customer_of[number] in coupled:
+                account = coupled[customer_of[number]].dataverse_id
+                page.values[record.id].append(LookupValue(lookup, account, target.dataverse.entity_set))
+            else:
+                page.missing.setdefault(
+                    record.id,
+                    DependencyNotCoupled(
+                        dependency_mapping=target.name,
+                        dependency_table=target.bc.entity_set,
+                        dependency_key=str(record.fields.get("companyName") or number),
+                        field=lookup.bc,
+                        dependency_system="business_central",
+                    ),
+                )
+        return
+    company_of = {r.related_id: r.contact_number for r in companies}
+    guids = {str(r.fields.get(lookup.value_field) or "") for r in records} - {""}
+    by_account = by_dataverse_ids(session, table=target.dataverse.entity_set, ids=guids)
+    for record in records:
+        guid = str(record.fields.get(lookup.value_field) or "")
+        if not guid:
+            page.values[record.id].append(LookupValue(lookup, ""))
+        elif guid not in by_account:
+            page.missing.setdefault(
+                record.id,
+                DependencyNotCoupled(
+                    dependency_mapping=target.name,
+                    dependency_table=target.dataverse.entity_set,
+                    dependency_key=guid,
+                    field=lookup.bc,
+                    dependency_system="dataverse",
+                ),
+            )
+        elif by_account[guid].bc_id.lower() in company_of:
+            page.values[record.id].append(LookupValue(lookup, company_of[by_account[guid].bc_id.lower()]))
+        else:
+            name = by_account[guid].name or by_account[guid].bc_key or guid
+            page.missing.setdefault(record.id, NoBusinessRelation(contact=name, toward="business_central"))

@@ -59,7 +59,14 @@ SALESPEOPLE = MappingSpec(
     name="SALESPEOPLE",
     bc=TableSide(BC, "salespeople", "salesperson", "code", "displayName", "Salesperson"),
     dataverse=TableSide(
-        DV, "systemusers", "systemuser", "internalemailaddress", "fullname", "User", _dv_interactive_user
+        DV,
+        "systemusers",
+        "systemuser",
+        "internalemailaddress",
+        "fullname",
+        "User",
+        _dv_interactive_user,
+        "Status = Enabled and not an application user",
     ),
     direction=FROM_DV,
     fields=(
@@ -90,7 +97,16 @@ CURRENCY = MappingSpec(
 CUSTOMER = MappingSpec(
     name="CUSTOMER",
     bc=TableSide(BC, "customers", "customer", "number", "displayName", "Customer"),
-    dataverse=TableSide(DV, "accounts", "account", "accountnumber", "name", "Account", _dv_customer_account),
+    dataverse=TableSide(
+        DV,
+        "accounts",
+        "account",
+        "accountnumber",
+        "name",
+        "Account",
+        _dv_customer_account,
+        "Status = Active and Relationship Type = Customer",
+    ),
     direction=BOTH,
     fields=(
         pair("number", "accountnumber", TO_DV),
@@ -121,9 +137,25 @@ CUSTOMER = MappingSpec(
 
 CONTACT = MappingSpec(
     name="CONTACT",
-    bc=TableSide(BC, "contacts", "contact", "number", "displayName", "Contact", _bc_person_contact),
+    bc=TableSide(
+        BC,
+        "contacts",
+        "contact",
+        "number",
+        "displayName",
+        "Contact",
+        _bc_person_contact,
+        "Type = Person and Company No. not blank",
+    ),
     dataverse=TableSide(
-        DV, "contacts", "contact", "emailaddress1", "fullname", "Contact", _dv_contact_with_parent
+        DV,
+        "contacts",
+        "contact",
+        "emailaddress1",
+        "fullname",
+        "Contact",
+        _dv_contact_with_parent,
+        "Status = Active and Company Name is an account",
     ),
     direction=BOTH,
     fields=(
@@ -136,16 +168,16 @@ CONTACT = MappingSpec(
         pair("mobilePhoneNumber", "mobilephone"),
     ),
     lookups=(
-        # A BC person points at its company contact (companyNumber), which carries the customer's name; the
-        # business relation to the customer is not in the API, so the parent account is found by that name.
+        # A BC person points at its company contact (Company No.); that company contact's business relation
+        # (contactInformation) names the customer, whose coupling names the account: the parent, both ways.
         Lookup(
-            "companyName",
+            "companyNumber",
             "parentcustomerid",
             "CUSTOMER",
-            TO_DV,
+            BOTH,
             bind="parentcustomerid_account",
-            caption="Company Name",
-            by_name=True,
+            caption="Company No.",
+            via_relation=True,
         ),
     ),
     match=((MatchField("email", "emailaddress1"),),),

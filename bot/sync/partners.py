@@ -20,7 +20,8 @@ from bot.sync.fieldmap import MappingSpec
 from bot.sync.matching import _value, match_records
 from bot.sync.project import destination_system, source_system
 from storage.couplings import by_bc_ids, by_dataverse_ids, note_version, uncoupled_ids, upsert_coupling
-from storage.models import Coupling, Direction, System
+from storage.errors import live_errors_of_category
+from storage.models import Category, Coupling, Direction, System
 
 UrlOf = Callable[[Record], str | None]
 
@@ -52,6 +53,10 @@ def find_partners(
     src_system, dst_system = source_system(direction), destination_system(direction)
     found = PartnerSearch()
     found.blocked = uncoupled_by_person(session, spec=spec, system=src_system, ids=[r.id for r in records])
+    awaiting, candidates = _awaiting_a_person(session, spec, direction)
+    # The candidates of an open several-matches error, and the records waiting on the other side, are a
+    # person's decision: neither coupled to something else nor given a new partner meanwhile.
+    found.blocked |= {r.id for r in records if r.id in candidates or r.id in awaiting.get("other", set())}
     wanted = [r for r in records if r.id not in found.blocked]
     if not wanted or not targets:
         return found
@@ -59,6 +64,7 @@ def find_partners(
     dst_table = spec.side(dst_system).entity_set
     taken = set(taken_lookup(session, table=dst_table, ids=[t.id for t in targets]))
     taken |= uncoupled_ids(session, system=dst_system, table=dst_table, ids=[t.id for t in targets])
+    taken |= awaiting.get("other", set()) | awaiting.get("same", set())
     one_way = dataclasses.replace(spec, direction=direction)
     bc_records, dv_records = (wanted, targets) if src_system is System.BUSINESS_CENTRAL else (targets, wanted)
     outcome = match_records(
@@ -88,6 +94,21 @@ def find_partners(
     for source in outcome.several_matches:
         found.several[source.id] = several_matches(one_way, source, targets, taken, url_of)
     return found
+
+
+def _awaiting_a_person(
+    session: Session, spec: MappingSpec, direction: Direction
+) -> tuple[dict[str, set[str]], set[str]]:
+    """Sources of open several-matches errors (this direction: "same", the other: "other"), and candidates."""
+    awaiting: dict[str, set[str]] = {"same": set(), "other": set()}
+    candidates: set[str] = set()
+    for error in live_errors_of_category(session, mapping=spec.name, category=Category.SEVERAL_MATCHES):
+        if error.source_id:
+            awaiting["same" if error.direction == direction else "other"].add(error.source_id)
+        for candidate in (error.facts or {}).get("candidates") or []:
+            if isinstance(candidate, dict) and candidate.get("id"):
+                candidates.add(str(candidate["id"]))
+    return awaiting, candidates
 
 
 def several_matches(

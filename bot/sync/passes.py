@@ -20,7 +20,7 @@ from bot.connectors.errors import (
     Throttled,
     Timeout,
 )
-from bot.connectors.models import BatchOperation, BatchResult, Record, RecordStore
+from bot.connectors.models import BatchOperation, BatchResult, ContactRelation, Record, RecordStore
 from bot.sync.classify import Classification, ClassifyContext, classify
 from bot.sync.conditions import (
     DeletedRecord,
@@ -37,6 +37,7 @@ from bot.sync.partners import PartnerSearch, find_partners
 from bot.sync.project import LookupValue, destination_system, differences, source_system, write_body
 from bot.sync.rates import ExchangeRates
 from bot.sync.references import AppReferences
+from bot.sync.stores import ContactRelations
 from storage.couplings import (
     add_coupling,
     by_bc_ids,
@@ -104,6 +105,7 @@ class PassSettings:
     # Uncoupled records may get a partner (matched, or created when nothing matches): the mapping does not
     # "Synch. Only Coupled Records", or this is a full synchronization, a re-sync or a restore.
     create_uncoupled: bool = False
+    match_first: bool = True  # False: create without looking for a match (Create New, on purpose)
     ambiguous: dict[str, SeveralMatches] = field(default_factory=dict)  # several matches found before
     # Every destination record, to look for partners in (None: read once when an uncoupled record needs it).
     match_targets: list[Record] | None = None
@@ -154,6 +156,7 @@ class DirectionPass:
         self.failed: set[str] = set()
         self.processed = 0
         self._targets: list[Record] | None = settings.match_targets
+        self._contact_relations: list[ContactRelation] | None = None
         bc, dataverse = (src, dst) if self.src_system is System.BUSINESS_CENTRAL else (dst, src)
         self.references = AppReferences(bc=bc, dataverse=dataverse)
 
@@ -175,10 +178,12 @@ class DirectionPass:
             if self.s.recovery:
                 couplings.update(self._adopt(session, [r for r in records if r.id not in couplings]))
         uncoupled = [r for r in records if r.id not in couplings and r.id not in self.s.ambiguous]
-        targets = self._match_targets() if uncoupled and self.s.create_uncoupled else []
+        searching = bool(uncoupled) and self.s.create_uncoupled and self.s.match_first
+        relations = self._relations()
+        targets = self._match_targets() if searching else []
         with session_scope(self.db) as session:
             search = PartnerSearch()
-            if uncoupled and self.s.create_uncoupled:
+            if searching:
                 search = find_partners(
                     session,
                     spec=self.s.spec,
@@ -194,7 +199,9 @@ class DirectionPass:
                     partner = by_id.get(self._dest_id(coupling))
                     if partner is not None:
                         self.s.known_destination[partner.id] = partner
-            resolved = resolve_lookups(session, spec=self.s.spec, direction=self.s.direction, records=records)
+            resolved = resolve_lookups(
+                session, spec=self.s.spec, direction=self.s.direction, records=records, relations=relations
+            )
         self._find_pending([c for c in couplings.values() if c.pending])
         plans = [self._decide(record, couplings.get(record.id), resolved, search) for record in records]
         self._reserve(plans)
@@ -214,6 +221,15 @@ class DirectionPass:
         # Changes made by the integration user itself are not synced back, as Business Central does.
         user = self.s.integration_user_id
         return not (user and record.modified_by and record.modified_by.lower() == user.lower())
+
+    def _relations(self) -> list[ContactRelation] | None:
+        """Business Central's business relations (read once per pass) when a lookup goes through them."""
+        if not any(lookup.via_relation for lookup in self.s.spec.lookups):
+            return None
+        if self._contact_relations is None:
+            bc = self.src if self.src_system is System.BUSINESS_CENTRAL else self.dst
+            self._contact_relations = bc.contact_relations() if isinstance(bc, ContactRelations) else []
+        return self._contact_relations
 
     def _match_targets(self) -> list[Record]:
         """Every destination record, read once per pass: where partners of uncoupled records are sought."""
@@ -407,6 +423,21 @@ class DirectionPass:
     def _deleted(self, record: Record, coupling: Coupling, dest_id: str, lookups: list[LookupValue]) -> _Plan:
         resolution = self.s.mapping.deletion_conflict
         if resolution is DeletionConflictResolution.RESTORE:
+            again = self._recreated_by_a_person(record)
+            if again is not None:  # match before insert: someone re-created it; couple that one instead
+                new_coupling, dest = again
+                body = self._body(record, lookups, dest=dest, create=False)
+                if not body:
+                    return _Plan(record, new_coupling, "touch", dest=dest, dest_id=dest.id)
+                op = BatchOperation(
+                    "PATCH",
+                    self.dst_side.entity_set,
+                    ref=record.id,
+                    id=dest.id,
+                    body=body,
+                    etag=dest.etag or "*",
+                )
+                return _Plan(record, new_coupling, "modify", dest=dest, dest_id=dest.id, op=op)
             body = self._body(record, lookups, dest=None, create=True)
             op, new_id = self._create_op(record, body)
             return _Plan(record, coupling, "restore", dest_id=new_id or dest_id, op=op)
@@ -415,6 +446,28 @@ class DirectionPass:
         return _Plan(
             record, coupling, "failed", dest_id=dest_id, failure=self._deleted_condition(record, dest_id)
         )
+
+    def _recreated_by_a_person(self, record: Record) -> tuple[Coupling, Record] | None:
+        """Before restoring: the one uncoupled match of the record on the other side, coupled now, or None."""
+        targets = self._match_targets()
+        with session_scope(self.db) as session:
+            search = find_partners(
+                session,
+                spec=self.s.spec,
+                direction=self.s.direction,
+                records=[record],
+                targets=targets,
+                url_of=lambda r: self.dst.record_url(self.dst_side.entity_set, r),
+            )
+            coupling = search.coupled.get(record.id)
+        if coupling is None:
+            return None
+        dest = next((t for t in targets if t.id == self._dest_id(coupling)), None)
+        if dest is None:
+            return None
+        self.s.known_destination[dest.id] = dest
+        self.s.job.coupled += 1
+        return coupling, dest
 
     def _deleted_condition(self, record: Record, dest_id: str) -> DeletedRecord:
         return DeletedRecord(
@@ -556,7 +609,11 @@ class DirectionPass:
     def _full_body_from(self, plan: _Plan) -> dict[str, object]:
         with session_scope(self.db) as session:
             resolved = resolve_lookups(
-                session, spec=self.s.spec, direction=self.s.direction, records=[plan.record]
+                session,
+                spec=self.s.spec,
+                direction=self.s.direction,
+                records=[plan.record],
+                relations=self._relations(),
             )
         return self._body(plan.record, resolved.values.get(plan.record.id, []), dest=None, create=True)
 

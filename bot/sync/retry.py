@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from bot.sync.errorlog import SKIP_AFTER_IDENTICAL_FAILURES
+from bot.sync.errorlog import SETUP_CAUSES, SKIP_AFTER_IDENTICAL_FAILURES
 from bot.sync.fieldmap import MappingSpec
 from bot.sync.project import source_system
 from storage.couplings import by_bc_ids, by_dataverse_ids, failed_not_skipped, pending_couplings
-from storage.models import LIVE_ERROR_STATUSES, Category, Direction, SyncError, System
-
-SETUP_CAUSES = (Category.PERMISSIONS, Category.EXCHANGE_RATE, Category.THROTTLED, Category.CONNECTION)
+from storage.models import LIVE_ERROR_STATUSES, Direction, SyncError, System
 
 
 def live_record_errors(

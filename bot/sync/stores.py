@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from bot.connectors.models import RecordStore, SystemUser, WhoAmI
+from bot.connectors.models import ContactRelation, RecordStore, SystemUser, WhoAmI
 
 SYSTEM_ADMINISTRATOR = "System Administrator"
+
+
+@runtime_checkable
+class ContactRelations(Protocol):
+    """Business Central's contactInformation: which customer each company contact (and person) belongs to."""
+
+    def contact_relations(self) -> list[ContactRelation]:
+        """Every contact's business relation."""
+        ...
 
 
 class DataverseStore(RecordStore, Protocol):

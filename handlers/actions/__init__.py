@@ -15,6 +15,8 @@ def register(app: App) -> None:
     app.action(ActionId.RESTORE_RECORD)(work.handle_restore_record)
     app.action(ActionId.DELETE_RECORD)(work.handle_delete_record)
     app.action(ActionId.COUPLE_DEPENDENCY)(work.handle_couple_dependency)
+    app.action(ActionId.COUPLE_CANDIDATE)(work.handle_couple_candidate)
+    app.action(ActionId.COUPLE_CREATE)(work.handle_couple_create)
     app.action(ActionId.KEEP_BC)(work.handle_keep_bc)
     app.action(ActionId.KEEP_DATAVERSE)(work.handle_keep_dataverse)
     app.action(ActionId.COUPLE)(modals.handle_couple)

@@ -16,3 +16,12 @@ def clicked_number(action: dict[str, Any]) -> int | None:
     if not value.isdigit() or not 0 < int(value) < 2**63:
         return None
     return int(value)
+
+
+def clicked_candidate(action: dict[str, Any]) -> tuple[int | None, int | None]:
+    """A candidate button's value "<error id>:<index>" as numbers, or (None, None) when it is not one."""
+    error_part, _, index_part = clicked_value(action).partition(":")
+    error_id = clicked_number({"value": error_part})
+    if error_id is None or not index_part.isdigit() or int(index_part) > 1000:
+        return None, None
+    return error_id, int(index_part)

@@ -9,7 +9,8 @@ from slack_sdk import WebClient
 
 from bot.blocks import Problem, build_problem
 from bot.operations import requests
-from handlers.actions.clicked import clicked_number
+from bot.operations.base import InvalidInput, NotFound
+from handlers.actions.clicked import clicked_candidate, clicked_number
 from handlers.request import Asked, SlackRequest, queue_then_ack, slack_request
 
 
@@ -37,6 +38,7 @@ def _queue(
             actor=request.actor,
             response_url=request.response_url,
             dedupe_key=requests.error_target(error_id),
+            deadline_seconds=request.write_deadline,
         )
         return [(outcome, True)]
 
@@ -90,3 +92,76 @@ def handle_keep_dataverse(
 ) -> None:
     """Update conflict: Dataverse's values win."""
     _queue(requests.KEEP_DATAVERSE, ack, body, action, client, context)
+
+
+def handle_couple_candidate(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """Couple to this one: couple a several-matches error's record to the candidate clicked (admins)."""
+    error_id, index = clicked_candidate(action)
+    if error_id is None or index is None:
+        ack()
+        request = slack_request(context, client, body)
+        request.reply(build_problem(Problem.NO_ERROR, locale=request.locale))
+        return
+    try:
+        bc_ref, dataverse_ref = requests.candidate_references(
+            context["services"].db, error_id=error_id, index=index
+        )
+    except (InvalidInput, NotFound):
+        ack()
+        request = slack_request(context, client, body)
+        request.reply(build_problem(Problem.NO_ERROR, locale=request.locale))
+        return
+
+    def ask(request: SlackRequest) -> Asked:
+        outcome = requests.request_work(
+            request.db,
+            kind=requests.COUPLE,
+            payload={
+                "error_id": error_id,
+                "bc_ref": bc_ref,
+                "dataverse_ref": dataverse_ref,
+                "sync": "none",
+                **request.locale_to_store,
+            },
+            actor=request.actor,
+            response_url=request.response_url,
+            dedupe_key=requests.error_target(error_id),
+            deadline_seconds=request.write_deadline,
+        )
+        return [(outcome, True)]
+
+    queue_then_ack(ack, context, client, body, ask)
+
+
+def handle_couple_create(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """Create new: create the partner of the error's uncoupled record in the other app (admins)."""
+    error_id = clicked_number(action)
+    reference = None
+    if error_id is not None:
+        try:
+            reference = requests.create_reference(context["services"].db, error_id=error_id)
+        except (InvalidInput, NotFound):
+            reference = None
+    if error_id is None or reference is None:
+        ack()
+        request = slack_request(context, client, body)
+        request.reply(build_problem(Problem.NO_ERROR, locale=request.locale))
+        return
+
+    def ask(request: SlackRequest) -> Asked:
+        outcome = requests.request_work(
+            request.db,
+            kind=requests.COUPLE_CREATE,
+            payload={"error_id": error_id, "ref": reference, **request.locale_to_store},
+            actor=request.actor,
+            response_url=request.response_url,
+            dedupe_key=requests.error_target(error_id),
+            deadline_seconds=request.write_deadline,
+        )
+        return [(outcome, True)]
+
+    queue_then_ack(ack, context, client, body, ask)

@@ -29,6 +29,12 @@ ROUTES: dict[type[Any], Route] = {
 }
 
 
+# Commands that only read and answer (no modal, no slow call to a business app): replies on the reply pool.
+READING: frozenset[type[Any]] = frozenset(
+    {c.Summary, c.Help, c.ListErrors, c.ShowError, c.Status, c.Audit, c.Schedule}
+)
+
+
 def route(command: c.Command, request: SlackRequest) -> None:
     """Run the command's one service and answer (commands that queue work: see work.QUEUES)."""
     queue = work.QUEUES.get(type(command))

@@ -9,8 +9,9 @@ from slack_sdk import WebClient
 
 from bot.blocks import build_usage_error
 from bot.commands import UsageError, parse
-from handlers.commands.routes import route
+from handlers.commands.routes import READING, route
 from handlers.commands.work import QUEUES
+from handlers.later import after_ack
 from handlers.request import queue_then_ack, slack_request
 
 
@@ -34,5 +35,12 @@ def handle_sync_errors_command(
         queue_then_ack(ack, context, client, body, lambda early: queue(command, early))
         return
     ack()
-    request = slack_request(context, client, body)
-    request.attempt(lambda: route(command, request))
+
+    def answer() -> None:
+        request = slack_request(context, client, body)
+        request.attempt(lambda: route(command, request))
+
+    if type(command) in READING:
+        after_ack(answer)  # reading only: rendered on the reply pool
+    else:
+        answer()

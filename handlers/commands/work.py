@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.commands import Couple, CoupleMatch, DeleteRecord, Restore, Resync, RunNow, Sync, Uncouple
+from bot.commands import (
+    Couple,
+    CoupleCreate,
+    CoupleMatch,
+    DeleteRecord,
+    Restore,
+    Resync,
+    RunNow,
+    Sync,
+    Uncouple,
+)
 from bot.operations import requests
 from bot.operations import schedule as schedules
 from handlers.request import Asked, SlackRequest
@@ -27,6 +37,7 @@ def _ask(
         actor=request.actor,
         response_url=request.response_url if answer_later else None,
         dedupe_key=target,
+        deadline_seconds=request.write_deadline,
     )
     return outcome, answer_later
 
@@ -58,6 +69,11 @@ def couple(command: Couple, request: SlackRequest) -> Asked:
 def couple_match(command: CoupleMatch, request: SlackRequest) -> Asked:
     """Couple a mapping's matching records (admins)."""
     return [_ask(request, requests.COUPLE_MATCH, f"mapping:{command.mapping}", {"mapping": command.mapping})]
+
+
+def couple_create(command: CoupleCreate, request: SlackRequest) -> Asked:
+    """Create the partner of one uncoupled record and couple it (admins)."""
+    return [_ask(request, requests.COUPLE_CREATE, f"create:{command.ref}", {"ref": command.ref})]
 
 
 def uncouple(command: Uncouple, request: SlackRequest) -> Asked:
@@ -97,6 +113,7 @@ QUEUES: dict[type[Any], QueueRoute] = {
     Resync: resync,
     Couple: couple,
     CoupleMatch: couple_match,
+    CoupleCreate: couple_create,
     Uncouple: uncouple,
     Restore: restore,
     DeleteRecord: delete_record,

@@ -53,6 +53,7 @@ def handle_couple_submission(
             actor=request.actor,
             response_url=None,
             dedupe_key=requests.error_target(error_id),
+            deadline_seconds=request.write_deadline,
         )
         return [(outcome, True)]
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from storage.errors import count_errors
-from storage.models import AuditEntry, Category, ErrorStatus
+from storage.models import AuditEntry, Category, ErrorStatus, SyncError
 from storage.types import utcnow
 from tests.factories import make_error
 
@@ -92,6 +92,21 @@ def test_purge_older_than_keeps_the_recent_entries(run: CliRunner, engine: Engin
         assert count_errors(session) == 1
         audit = session.exec(select(AuditEntry)).one()
     assert audit.action == "purge_older_than" and audit.door == "terminal" and "deleted 2" in audit.detail
+
+
+def test_purge_goes_by_last_seen(run: CliRunner, engine: Engine) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        make_error(session, created_at=utcnow() - timedelta(days=30))
+        seen_again = make_error(session, created_at=utcnow() - timedelta(days=30))
+        seen_again.last_seen_at = utcnow() - timedelta(hours=1)  # first seen long ago, seen again today
+        session.add(seen_again)
+        session.commit()
+        kept = seen_again.id
+    result = run.invoke(app, ["purge", "--older-than", "7d", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "Deleted 1 error entry." in result.stdout
+    with Session(engine, expire_on_commit=False) as session:
+        assert [e.id for e in session.exec(select(SyncError)).all()] == [kept]
 
 
 def test_purge_all_empties_the_log(run: CliRunner, engine: Engine) -> None:

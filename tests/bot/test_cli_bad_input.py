@@ -53,6 +53,10 @@ BAD_INPUTS: list[tuple[dict[str, str], list[str], int, str]] = [
     ({"SLACK_BOT_TOKEN": "xoxb-1"}, ["serve"], 2, "SLACK_APP_TOKEN"),
     ({"SLACK_BOT_TOKEN": "xoxb-1"}, ["serve", "--http"], 2, "SLACK_SIGNING_SECRET"),
     ({}, ["resync", "{id}"], 1, "not configured: set BC_API_URL"),
+    ({}, ["show", "abc"], 2, "valid integer"),
+    ({}, ["list", "--limit", "0"], 2, "greater than or equal to 1"),
+    ({}, ["list", "--bogus"], 2, "No such option: --bogus"),
+    ({}, ["nope"], 2, "No such command 'nope'"),
 ]
 
 
@@ -86,7 +90,7 @@ def test_bad_input_exits_with_the_documented_code_and_one_line(
         return
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert lines[0].startswith("Error: ") and says.lower() in result.output.lower(), result.output
-    assert len(lines) == 1 or (len(lines) == 2 and lines[1].startswith("Usage: sync-errors ")), lines
+    assert len(lines) == 1 or (len(lines) == 2 and lines[1].startswith("Usage: sync-errors")), lines
 
 
 def test_serve_refused_for_a_missing_token_creates_no_database(tmp_path: Path) -> None:

@@ -96,7 +96,7 @@ def _deleted_record_error(sandbox: SandboxServer) -> int:
     runner = CliRunner()
     assert runner.invoke(app, ["sync", "--full"]).exit_code == 0
     customer = sandbox.state.bc_create("customers", {"displayName": "Gone Tomorrow", "type": "Company"})
-    assert runner.invoke(app, ["sync", "CUSTOMER"]).exit_code == 0
+    assert runner.invoke(app, ["sync", "CUSTOMER", "--full"]).exit_code == 0  # creates its account
     sandbox.state.bc_delete("customers", str(customer["id"]))
     assert runner.invoke(app, ["sync", "--find-deleted", "CUSTOMER"]).exit_code == 1
     found = json.loads(runner.invoke(app, ["list", "--category", "deleted-record", "--json"]).stdout)

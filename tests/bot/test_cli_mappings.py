@@ -39,7 +39,11 @@ def test_mappings_lists_every_mapping_with_its_settings_as_rows(run: CliRunner) 
     result = run.invoke(app, ["mappings", "--json"])
     data = json.loads(result.stdout)
     assert [item["name"] for item in data] == [spec.name for spec in DEFAULT_SPECS]
-    assert all([row["setting"] for row in item["settings"]] == SETTINGS for item in data)
+    filters = ["table_filter", "integration_table_filter"]  # Business Central's defaults, shown
+    assert all([row["setting"] for row in item["settings"]] == [*SETTINGS, *filters] for item in data)
+    customer = {row["setting"]: row["value"] for row in data[2]["settings"]}
+    assert customer["integration_table_filter"] == "Status = Active and Relationship Type = Customer"
+    assert customer["sync_only_coupled"] == "true"
     assert data[2]["bc_table"] == "customers" and data[2]["dataverse_table"] == "accounts"
     human = run.invoke(app, ["mappings"])
     assert "CUSTOMER" in human.stdout and "update_conflict" in human.stdout

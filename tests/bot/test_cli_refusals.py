@@ -117,9 +117,11 @@ def test_deletion_fixes_refuse_when_both_records_exist(
 ) -> None:
     error = stale_deleted_record_error(run, engine, sandbox)
     assert error.status is ErrorStatus.OPEN
-    refused(run, engine, sandbox, ["restore", str(error.id)], "both coupled records exist")
+    refused(run, engine, sandbox, ["restore", str(error.id), "--yes"], "both coupled records exist")
     refused(run, engine, sandbox, ["delete-record", str(error.id), "--yes"], "both coupled records exist")
-    refused(run, engine, sandbox, ["keep", str(error.id), "bc"], "applies only to an update conflict")
+    refused(
+        run, engine, sandbox, ["keep", str(error.id), "bc", "--yes"], "applies only to an update conflict"
+    )
     assert error_of(engine, Category.DELETED_RECORD).status is ErrorStatus.OPEN
 
 
@@ -145,8 +147,14 @@ def test_remove_coupling_refuses_a_stale_deleted_record_error(
 def test_keep_refuses_a_dependency_error(run: CliRunner, engine: Engine, sandbox: SandboxServer) -> None:
     error = dependency_error(run, engine, sandbox)
     assert error.status is ErrorStatus.OPEN
-    refused(run, engine, sandbox, ["keep", str(error.id), "dataverse"], "applies only to an update conflict")
-    refused(run, engine, sandbox, ["restore", str(error.id)], "both coupled records exist")
+    refused(
+        run,
+        engine,
+        sandbox,
+        ["keep", str(error.id), "dataverse", "--yes"],
+        "applies only to an update conflict",
+    )
+    refused(run, engine, sandbox, ["restore", str(error.id), "--yes"], "both coupled records exist")
     assert error_of(engine, Category.DEPENDENCY_NOT_COUPLED).status is ErrorStatus.OPEN
 
 
@@ -161,7 +169,7 @@ def test_snooze_and_resync_refuse_a_resolved_error(
         session.commit()
     refused(run, engine, sandbox, ["snooze", str(error.id), "1h"], "is resolved")
     refused(run, engine, sandbox, ["resync", str(error.id)], "already resolved")
-    refused(run, engine, sandbox, ["keep", str(error.id), "bc"], "already resolved")
+    refused(run, engine, sandbox, ["keep", str(error.id), "bc", "--yes"], "already resolved")
     assert error_of(engine, Category.DEPENDENCY_NOT_COUPLED).status is ErrorStatus.RESOLVED
 
 

@@ -22,7 +22,7 @@ from tests.bot.jobs.builders import FakeEngine, fire, next_run, settings_for
 
 JOB_KEYS = {
     "id", "kind", "description", "mapping", "interval_seconds", "interval_minutes", "cron", "state", "paused",
-    "enabled", "last_result", "last_run_at", "next_run_at",
+    "enabled", "last_result", "last_run_at", "next_run_at", "reported_at",
 }  # fmt: skip
 EVERY_JOB = [f"sync:{spec.name}" for spec in DEFAULT_SPECS] + [job.id for job in FIXED_JOBS]
 
@@ -69,6 +69,8 @@ def test_schedule_json_lists_every_job_on_a_new_store(run: CliRunner) -> None:
     assert jobs["cleanup"]["cron"] == "daily 02:30 UTC" and jobs["cleanup"]["interval_seconds"] is None
     assert jobs["outbox"]["interval_seconds"] == 2 and jobs["work"]["interval_seconds"] == 2
     assert all(job["next_run_at"] for job in jobs.values())
+    assert all(job["reported_at"] is None for job in jobs.values())
+    assert "No scheduling process" in run.invoke(app, ["schedule"]).stdout
 
 
 def test_schedule_shows_the_running_schedulers_real_intervals_and_results(
@@ -82,6 +84,7 @@ def test_schedule_shows_the_running_schedulers_real_intervals_and_results(
     assert _jobs(run)["snoozed"]["last_result"] == "ok"
     human = run.invoke(app, ["schedule"], env={"COLUMNS": "80"})
     assert "every 5 s" in human.stdout and "daily 03:00 UTC" in human.stdout
+    assert "No scheduling process" not in human.stdout
     assert max(len(line) for line in human.stdout.splitlines()) <= 80
 
 

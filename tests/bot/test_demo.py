@@ -40,3 +40,24 @@ def test_the_demo_syncs_shows_each_faults_error_with_its_hint_and_exits_0(tmp_pa
     assert "[Restore record]" in out  # the deleted record's fix is offered as a button
     assert "sync-errors list" in out  # the commands to try from a second terminal
     assert (tmp_path / "sync_errors_demo.db").exists()
+
+
+def test_log_lines_go_through_the_demos_console_above_the_status_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import io
+    import logging
+
+    from rich.console import Console
+
+    from bot.demo import _LogsAboveTheStatusLine
+
+    console = Console(file=io.StringIO(), width=80)
+    handler = _LogsAboveTheStatusLine(console)
+    handler.install()
+    try:
+        logging.getLogger("apscheduler.scheduler").warning("Run time of job was missed by 0:00:02")
+    finally:
+        handler.remove()
+    assert "missed by 0:00:02" in console.file.getvalue()  # type: ignore[attr-defined]
+    assert "missed" not in capsys.readouterr().err  # not written past rich's live display

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 
 from sqlmodel import Session, select
@@ -133,6 +134,7 @@ def test_a_confirmation_is_used_once(harness: Harness) -> None:
     harness.submit("purge_confirm_modal", metadata=json.dumps({"older_than_days": None}), user=ADMIN)
     harness.calls("chat.postMessage")
     _error(harness)
+    time.sleep(1.1)  # a new signed request: the very same one again is a replay, ignored before this check
     harness.submit("purge_confirm_modal", metadata=json.dumps({"older_than_days": None}), user=ADMIN)
     messages = harness.calls("chat.postMessage", 2)
     assert "does not match what was shown" in messages[1].body["text"]

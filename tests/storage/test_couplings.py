@@ -9,7 +9,6 @@ from sqlmodel import Session
 from storage.couplings import (
     by_bc_ids,
     by_bc_keys,
-    by_names,
     clear_skipped,
     failed_not_skipped,
     find_by_record_id,
@@ -44,13 +43,12 @@ def couple(session: Session, n: int, **state: object) -> None:
     session.commit()
 
 
-def test_find_by_either_side_key_and_name(session: Session) -> None:
+def test_find_by_either_side_and_key(session: Session) -> None:
     couple(session, 1)
     assert get_by_bc(session, table="customers", record_id="bc-1") is not None
     assert get_by_dataverse(session, table="accounts", record_id="dv-1") is not None
     assert set(by_bc_ids(session, table="customers", ids=["bc-1", "bc-2"])) == {"bc-1"}
     assert set(by_bc_keys(session, mapping="CUSTOMER", keys=["1"])) == {"1"}
-    assert set(by_names(session, mapping="CUSTOMER", names=["Name 1"])) == {"Name 1"}
     assert len(find_by_record_id(session, record_id="dv-1")) == 1
 
 

@@ -377,3 +377,21 @@ def test_a_1316_error_burst_drains_at_the_channel_pace_once_slack_is_back(
     assert_no_duplicate_posts(slack)
     with Session(engine) as session:
         assert pending_count(session) == 0
+
+
+def test_a_few_new_causes_while_the_window_is_open_get_their_own_messages_at_once(
+    engine: Engine, delivery: OutboxDelivery, slack: FakeSlack, clock: FakeClock
+) -> None:
+    new_error(engine, clock, category=Category.VALIDATION)
+    delivery.deliver_due()  # posted; the channel's burst window opens
+    clock.advance(10)
+    new_error(engine, clock, category=Category.EXCHANGE_RATE, cause="exchange-rate:DKK")
+    new_error(engine, clock, category=Category.CREDENTIALS, cause="credentials:dataverse:AADSTS50055")
+
+    for _ in range(3):
+        delivery.deliver_due()
+        clock.advance(1)
+
+    texts = [post.body["text"] for post in posts(slack)]
+    assert len(texts) == 3  # no waiting in the window: each new setup cause tells its fix at once
+    assert not any("new sync errors" in text for text in texts)

@@ -9,7 +9,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.connectors.errors import ConcurrencyConflict, ConnectorError, NotFound
-from bot.connectors.models import BatchOperation, BatchResult, Record, SystemName, SystemUser, WhoAmI
+from bot.connectors.models import (
+    BatchOperation,
+    BatchResult,
+    ContactRelation,
+    Record,
+    SystemName,
+    SystemUser,
+    WhoAmI,
+)
 
 INTEGRATION_USER = "00000000-0000-0000-0000-00000000a001"
 PERSON_USER = "00000000-0000-0000-0000-00000000b001"
@@ -66,6 +74,7 @@ class FakeStore:
     after_batch: Callable[[int], None] | None = None  # called with the number of batch() calls so far
     batch_calls: int = 0
     selects: list[tuple[str, list[str] | None]] = field(default_factory=list)  # (table, $select) per read
+    relations: dict[str, str] = field(default_factory=dict)  # BC: company contact id -> customer id
 
     @property
     def batch_limit(self) -> int:
@@ -78,6 +87,30 @@ class FakeStore:
         return INTEGRATION_USER if self.system == "dataverse" else None
 
     # ---- helpers for tests ---------------------------------------------------------------------
+
+    def relate(self, company_contact_id: str, customer_id: str) -> None:
+        """Business Central's business relation between a company contact and a customer."""
+        self.relations[company_contact_id] = customer_id
+
+    def contact_relations(self) -> list[ContactRelation]:
+        """contactInformation: each related company contact, and the persons of that company."""
+        contacts = self.tables.get("contacts", {})
+        numbers = {str(row.fields.get("number")): rid for rid, row in contacts.items()}
+        found = []
+        for rid, row in contacts.items():
+            company = (
+                rid
+                if row.fields.get("type") == "Company"
+                else numbers.get(str(row.fields.get("companyNumber")))
+            )
+            customer = self.relations.get(company or "")
+            if customer is not None and customer in self.tables.get("customers", {}):
+                found.append(
+                    ContactRelation(
+                        rid, str(row.fields.get("number")), str(row.fields.get("type")), customer, "Customer"
+                    )
+                )
+        return found
 
     def put(self, table: str, fields: dict[str, Any], *, by: str | None = PERSON_USER) -> Record:
         """Add or change a row as a person would (not the integration user); returns it."""
@@ -227,6 +260,14 @@ class FakeStore:
         fields = self._apply_binds({k: v for k, v in body.items() if k != key})
         self._derive(table, fields)
         self.tables.setdefault(table, {})[record_id] = _Row(fields, self.clock.tick(), self.actor)
+        if self.system == "business_central" and table == "customers":
+            # As Business Central's default marketing setup: a new customer gets its company contact.
+            number = f"CTN{len(self.tables.get('contacts', {})):05d}"
+            name = fields.get("displayName")
+            company = {"number": number, "type": "Company", "displayName": name, "companyNumber": number}
+            contact_id = str(uuid.uuid4())
+            self.tables.setdefault("contacts", {})[contact_id] = _Row(company, self.clock.tick(), self.actor)
+            self.relate(contact_id, record_id)
         return self._record(table, record_id)
 
     def _update(self, table: str, record_id: str, body: dict[str, Any], etag: str | None) -> Record:
@@ -333,7 +374,7 @@ def seed_basics(bc: FakeStore, dv: FakeDataverse, *, customers: int = 3) -> None
     )
     for n in range(customers):
         number = str(10000 + n * 10000)
-        bc.put(
+        customer = bc.put(
             "customers",
             {
                 "number": number,
@@ -347,7 +388,7 @@ def seed_basics(bc: FakeStore, dv: FakeDataverse, *, customers: int = 3) -> None
             },
         )
         company = f"CT{n:04d}0"
-        bc.put(
+        company_contact = bc.put(
             "contacts",
             {
                 "number": company,
@@ -357,6 +398,7 @@ def seed_basics(bc: FakeStore, dv: FakeDataverse, *, customers: int = 3) -> None
                 "companyName": f"Customer {n}",
             },
         )
+        bc.relate(company_contact.id, customer.id)
         bc.put(
             "contacts",
             {

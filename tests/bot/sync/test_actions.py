@@ -19,7 +19,7 @@ from storage.models import (
     SyncJob,
 )
 from tests.bot.sync.fakes import FakeDataverse, FakeStore, create_new_records, seed_basics
-from tests.bot.sync.test_engine_failures import coupling_of, errors, privilege_fault
+from tests.bot.sync.test_engine_failures import coupling_of, errors, privilege_fault, refusal_fault
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def test_resync_clears_skipped_and_resolves_the_error(
     actions: SyncActions, bc: FakeStore, dv: FakeDataverse
 ) -> None:
     customer = bc.find("customers", number="10000")[0]
-    dv.faults.append(privilege_fault("accounts"))
+    dv.faults.append(refusal_fault("accounts"))  # the record's own data is refused: skipped after two
     bc.edit("customers", customer.id, city="Brno")
     actions.engine.run(["CUSTOMER"])
     actions.engine.run(["CUSTOMER"])

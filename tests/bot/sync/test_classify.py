@@ -597,3 +597,16 @@ def test_plain_connector_errors_fall_back_on_the_status(status: int, category: C
     assert (
         _classify(ConnectorError(message="refused", status=status, system="dataverse")).category is category
     )
+
+
+def test_an_unknown_table_is_a_setup_problem_not_a_deleted_record() -> None:
+    from bot.connectors.errors import NotFound as Missing
+
+    error = Missing(
+        message="Resource not found for the segment 'acounts'.",
+        status=404,
+        code="0x8006088a",
+        system="dataverse",
+    )
+    result = _classify(error)
+    assert result.category is Category.OTHER and result.job_level

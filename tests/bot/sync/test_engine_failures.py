@@ -8,12 +8,19 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.connectors.errors import AuthenticationFailed, ConnectorError, PermissionDenied, Throttled
+from bot.connectors.errors import (
+    AuthenticationFailed,
+    ConnectorError,
+    InvalidData,
+    PermissionDenied,
+    Throttled,
+)
 from bot.sync.engine import SyncEngine
 from storage.models import (
     Category,
     Coupling,
     DeletionConflictResolution,
+    ErrorStatus,
     Mapping,
     Notification,
     NotificationKind,
@@ -59,6 +66,22 @@ def privilege_fault(table: str) -> Any:
                 system="dataverse",
                 privilege="prvWriteAccount",
                 entity="account",
+            )
+        return None
+
+    return fault
+
+
+def refusal_fault(table: str) -> Any:
+    """A fault refusing creates and updates of `table` for the record's own data (a validation error)."""
+
+    def fault(method: str, target: str, _body: dict[str, Any] | None) -> ConnectorError | None:
+        if target == table and method in ("POST", "PATCH"):
+            return InvalidData(
+                message="A validation error occurred. The value 999 of 'address1_postalcode' is not valid.",
+                status=400,
+                code="0x80044331",
+                system="dataverse",
             )
         return None
 
@@ -191,7 +214,7 @@ def test_missing_exchange_rate_fails_the_currency(synced: SyncEngine, bc: FakeSt
     assert error.category == Category.EXCHANGE_RATE and "DKK" in error.message
 
 
-def test_missing_privilege_is_permissions_then_skipped_after_two_identical_failures(
+def test_missing_privilege_is_permissions_and_retried_until_the_privilege_is_back(
     synced: SyncEngine, bc: FakeStore, dv: FakeDataverse
 ) -> None:
     customer = bc.find("customers", number="10000")[0]
@@ -201,11 +224,30 @@ def test_missing_privilege_is_permissions_then_skipped_after_two_identical_failu
     assert writes(first[("CUSTOMER", "to_dataverse", "sync")]) == {"failed": 1}
     [error] = errors(synced.db)
     assert error.category == Category.PERMISSIONS and error.occurrences == 1
+    synced.run(["CUSTOMER"])  # unchanged, but failed: re-tried
+    synced.run(["CUSTOMER"])
+    [error] = errors(synced.db)
+    assert error.occurrences == 3
     coupling = coupling_of(synced.db, customer.id)
+    # The privilege is the setup's problem, not the record's: never a reason to skip the record.
     assert coupling is not None and not coupling.skipped
+    dv.faults.clear()
+    synced.run(["CUSTOMER"])
+    [error] = errors(synced.db)
+    assert error.status == ErrorStatus.RESOLVED
+    assert dv.find("accounts", accountnumber="10000")[0].fields["address1_city"] == "Brno"
+
+
+def test_the_same_refusal_of_the_record_twice_skips_it(
+    synced: SyncEngine, bc: FakeStore, dv: FakeDataverse
+) -> None:
+    customer = bc.find("customers", number="10000")[0]
+    dv.faults.append(refusal_fault("accounts"))
+    bc.edit("customers", customer.id, city="Brno")
+    synced.run(["CUSTOMER"])
     synced.run(["CUSTOMER"])  # unchanged, but failed and not skipped: re-tried
     [error] = errors(synced.db)
-    assert error.occurrences == 2
+    assert error.category == Category.VALIDATION and error.occurrences == 2
     coupling = coupling_of(synced.db, customer.id)
     assert coupling is not None and coupling.skipped
     third = by_key(synced.run(["CUSTOMER"]))

@@ -47,7 +47,8 @@ def test_a_missing_dataverse_currency_is_the_lookups_problem(live: SyncEngine, s
     assert error.status is ErrorStatus.OPEN
     assert error.facts["missing_reference"] is True
     assert error.facts["dependency_key"] == "EUR"
-    assert error.facts["dependency_system"] == "dataverse"
+    assert error.facts["missing_in"] == "dataverse"
+    assert error.facts["dependency_system"] == "business_central"  # the currency that still exists
     assert error.facts["dependency_mapping"] == "CURRENCY"
     assert "page=5" in error.facts["dependency_url"] and "EUR" in error.facts["dependency_url"]
     assert error.message.startswith("Currency EUR does not exist in Dataverse")
@@ -94,7 +95,9 @@ def test_a_missing_business_central_currency_is_named_by_its_code(
     assert error.status is ErrorStatus.OPEN
     assert error.facts["missing_reference"] is True
     assert error.facts["dependency_key"] == "EUR"
-    assert error.facts["dependency_system"] == "business_central"
+    assert error.facts["missing_in"] == "business_central"
+    assert error.facts["dependency_system"] == "dataverse"
+    assert error.facts["dependency_id"] == dv_currency["transactioncurrencyid"]
     assert "EUR" in error.message and "Business Central" in error.message
     buttons = action_ids(build_error_message(error).to_dict())
     assert "resync" in buttons and "restore_record" not in buttons
@@ -138,3 +141,30 @@ def test_a_dataverse_dependency_is_named_by_its_code_not_its_guid(
     link = error.facts["dependency_url"]
     assert chf["transactioncurrencyid"] in link  # linked to the row in Dataverse
     assert "currency CHF" in error.hint and chf["transactioncurrencyid"] not in error.hint.replace(link, "")
+
+
+def test_couple_dependency_re_creates_the_missing_currency_then_the_record_syncs(
+    live: SyncEngine, server: SandboxServer
+) -> None:
+    from bot.sync.actions import SyncActions
+
+    live.run(full=True)
+    customer = eur_customer(server)
+    account_id = coupling_of(live, bc_id=str(customer["id"])).dataverse_id
+    currency = server.state.dv_find("transactioncurrencies", isocurrencycode="EUR")
+    assert currency is not None
+    server.state.dv_delete("transactioncurrencies", currency["transactioncurrencyid"])
+    server.state.bc_update("customers", str(customer["id"]), {"currencyCode": "EUR", "city": "Graz"})
+    live.run(["CUSTOMER"])
+    [error] = errors(live)
+    assert error.status is ErrorStatus.OPEN
+    outcome = SyncActions(live).couple_dependency(error.id or 0, actor="U1")
+    assert outcome.ok, outcome.message
+    assert "Re-created Currency EUR in Dataverse" in outcome.message
+    recreated = server.state.dv_find("transactioncurrencies", isocurrencycode="EUR")
+    assert recreated is not None and recreated["transactioncurrencyid"] != currency["transactioncurrencyid"]
+    account = server.state.dv_get("accounts", account_id)
+    assert account is not None and account["address1_city"] == "Graz"
+    assert account["_transactioncurrencyid_value"] == recreated["transactioncurrencyid"]
+    [after] = [e for e in errors(live) if e.id == error.id]
+    assert after.status is ErrorStatus.RESOLVED
