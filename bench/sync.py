@@ -189,7 +189,7 @@ def table(runs: list[Run], results: list[dict[str, Any]]) -> None:
     row("DV execution s in busiest 5 min (1,200)", [f"{f['dv_execution_5min']:.0f}" for f in results])
     row("BC requests in busiest 5 min (6,000)", [str(f["bc_requests_5min"]) for f in results])
     row("429 answers", [str(f["throttled"]) for f in results])
-    row("seconds waited for the budget", [f"{f['budget_wait']:.0f}" for f in results])
+    row("worker-seconds waited for the budget", [f"{f['budget_wait']:.0f}" for f in results])
     row("Dataverse accounts / duplicates", [f"{f['accounts']} / {f['duplicates']}" for f in results])
     row("peak memory of the bot (MiB)", [f"{f['peak_rss_mib']:.0f}" for f in results])
     if len(results) == 2:
