@@ -17,6 +17,7 @@ from bot.sync.engine import SYSTEM_ACTOR, RecordSyncResult, SyncEngine
 from bot.sync.fieldmap import MappingSpec, MatchField, flows
 from bot.sync.locate import Located, Locator, RecordMissing
 from bot.sync.mappings import spec_for
+from bot.sync.pairs import couple_pair
 from bot.sync.project import destination_system, source_system
 from bot.sync.retry import live_record_errors
 from storage.couplings import (
@@ -27,9 +28,7 @@ from storage.couplings import (
     get_by_bc,
     get_by_dataverse,
     list_skipped,
-    note_version,
     uncouple,
-    upsert_coupling,
 )
 from storage.db import session_scope
 from storage.errors import get_error, resolve_error
@@ -220,27 +219,15 @@ class SyncActions:
                 trigger=self.trigger,
                 now=self.engine.clock(),
             )
-            coupling = upsert_coupling(
-                session,
-                mapping=spec.name,
-                bc_table=spec.bc.entity_set,
-                bc_id=bc_record.id,
-                dataverse_table=spec.dataverse.entity_set,
-                dataverse_id=dv_record.id,
-                bc_key=spec.bc.key_of(bc_record.fields),
-                name=spec.bc.name_of(bc_record.fields),
+            # The side whose values are taken counts as changed; the other as synced as it is.
+            as_is = [
+                system
+                for system, taken in ((System.BUSINESS_CENTRAL, "bc"), (System.DATAVERSE, "dataverse"))
+                if sync != taken
+            ]
+            coupling = couple_pair(
+                session, spec=spec, bc_record=bc_record, dataverse_record=dv_record, synced_as_is=as_is
             )
-            if sync != "dataverse":
-                note_version(
-                    coupling, system=System.DATAVERSE, modified_at=dv_record.modified_at, etag=dv_record.etag
-                )
-            if sync != "bc":
-                note_version(
-                    coupling,
-                    system=System.BUSINESS_CENTRAL,
-                    modified_at=bc_record.modified_at,
-                    etag=bc_record.etag,
-                )
             job.coupled = 1
             finish_job(session, job=job, message=f"Coupled {bc_label} by {actor}.", now=self.engine.clock())
             coupling_id = coupling.id

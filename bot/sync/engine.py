@@ -25,6 +25,7 @@ from bot.sync.lease import MappingBusy, MappingLease
 from bot.sync.mappings import seed_default_mappings, spec_for
 from bot.sync.matching import match_records
 from bot.sync.order import dependency_order
+from bot.sync.pairs import couple_pair
 from bot.sync.partners import several_matches
 from bot.sync.passes import DirectionPass, PassAborted, PassSettings, SyncedVersion
 from bot.sync.project import destination_system, source_system
@@ -36,9 +37,7 @@ from storage.couplings import (
     by_dataverse_ids,
     clear_skipped,
     for_mapping,
-    note_version,
     uncoupled_ids,
-    upsert_coupling,
 )
 from storage.db import session_scope
 from storage.errors import live_job_errors, resolve_error
@@ -396,25 +395,15 @@ class SyncEngine:
                 )
         with session_scope(self.db) as session:
             for bc_record, dv_record in outcome.pairs:
-                coupling = upsert_coupling(
-                    session,
-                    mapping=spec.name,
-                    bc_table=spec.bc.entity_set,
-                    bc_id=bc_record.id,
-                    dataverse_table=spec.dataverse.entity_set,
-                    dataverse_id=dv_record.id,
-                    bc_key=spec.bc.key_of(bc_record.fields),
-                    name=spec.bc.name_of(bc_record.fields) or spec.dataverse.name_of(dv_record.fields),
-                )
                 # The side the mapping syncs from counts as changed, so the first run carries its values over.
-                kept = bc_record if spec.direction is Direction.FROM_DATAVERSE else dv_record
-                note_version(
-                    coupling,
-                    system=System.BUSINESS_CENTRAL if kept is bc_record else System.DATAVERSE,
-                    modified_at=kept.modified_at,
-                    etag=kept.etag,
+                kept = (
+                    System.BUSINESS_CENTRAL
+                    if spec.direction is Direction.FROM_DATAVERSE
+                    else System.DATAVERSE
                 )
-                session.add(coupling)
+                couple_pair(
+                    session, spec=spec, bc_record=bc_record, dataverse_record=dv_record, synced_as_is=(kept,)
+                )
             counts = {
                 "coupled": len(outcome.pairs),
                 "no_match": len(outcome.no_match),

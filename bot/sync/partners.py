@@ -18,8 +18,9 @@ from bot.connectors.models import Record
 from bot.sync.conditions import MatchCandidate, SeveralMatches
 from bot.sync.fieldmap import MappingSpec
 from bot.sync.matching import _value, match_records
+from bot.sync.pairs import couple_pair
 from bot.sync.project import destination_system, source_system
-from storage.couplings import by_bc_ids, by_dataverse_ids, note_version, uncoupled_ids, upsert_coupling
+from storage.couplings import by_bc_ids, by_dataverse_ids, uncoupled_ids
 from storage.errors import live_errors_of_category
 from storage.models import Category, Coupling, Direction, System
 
@@ -78,19 +79,10 @@ def find_partners(
         source, partner = (
             (bc_record, dv_record) if src_system is System.BUSINESS_CENTRAL else (dv_record, bc_record)
         )
-        coupling = upsert_coupling(
-            session,
-            mapping=spec.name,
-            bc_table=spec.bc.entity_set,
-            bc_id=bc_record.id,
-            dataverse_table=spec.dataverse.entity_set,
-            dataverse_id=dv_record.id,
-            bc_key=spec.bc.key_of(bc_record.fields),
-            name=spec.bc.name_of(bc_record.fields) or spec.dataverse.name_of(dv_record.fields),
-        )
         # Synchronize After Coupling with the source's data: the partner counts as synced as it is.
-        note_version(coupling, system=dst_system, modified_at=partner.modified_at, etag=partner.etag)
-        found.coupled[source.id] = coupling
+        found.coupled[source.id] = couple_pair(
+            session, spec=spec, bc_record=bc_record, dataverse_record=dv_record, synced_as_is=(dst_system,)
+        )
     for source in outcome.several_matches:
         found.several[source.id] = several_matches(one_way, source, targets, taken, url_of)
     return found

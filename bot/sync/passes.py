@@ -33,6 +33,7 @@ from bot.sync.errorlog import RecordRef, record_error
 from bot.sync.fieldmap import MappingSpec
 from bot.sync.lookups import ResolvedPage, resolve_lookups
 from bot.sync.matching import match_records
+from bot.sync.pairs import couple_pair
 from bot.sync.partners import PartnerSearch, find_partners
 from bot.sync.project import LookupValue, destination_system, differences, source_system, write_body
 from bot.sync.rates import ExchangeRates
@@ -45,7 +46,6 @@ from storage.couplings import (
     mark_synced,
     reset_sync_state,
     uncouple,
-    upsert_coupling,
 )
 from storage.db import session_scope
 from storage.models import (
@@ -316,16 +316,7 @@ class DirectionPass:
         )
         adopted: dict[str, Coupling] = {}
         for bc_record, dv_record in outcome.pairs:
-            coupling = upsert_coupling(
-                session,
-                mapping=spec.name,
-                bc_table=spec.bc.entity_set,
-                bc_id=bc_record.id,
-                dataverse_table=spec.dataverse.entity_set,
-                dataverse_id=dv_record.id,
-                bc_key=spec.bc.key_of(bc_record.fields),
-                name=spec.bc.name_of(bc_record.fields),
-            )
+            coupling = couple_pair(session, spec=spec, bc_record=bc_record, dataverse_record=dv_record)
             dest = dv_record if self.dst_system is System.DATAVERSE else bc_record
             self.s.known_destination[dest.id] = dest
             adopted[bc_record.id if self.src_system is System.BUSINESS_CENTRAL else dv_record.id] = coupling
