@@ -21,9 +21,15 @@ def _queue(
     action: dict[str, Any],
     client: WebClient,
     context: BoltContext,
+    *,
+    error_id: int | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> None:
-    """Queue `kind` for the clicked error, committed before the ack (admins only where the kind says so)."""
-    error_id = clicked_number(action)
+    """Queue `kind` for the clicked error, committed before the ack (admins only where the kind says so).
+
+    `error_id` and `extra` come from the server's own records when the click names more than an error.
+    """
+    error_id = clicked_number(action) if error_id is None and extra is None else error_id
     if error_id is None:
         ack()
         request = slack_request(context, client, body)
@@ -34,7 +40,7 @@ def _queue(
         outcome = requests.request_work(
             request.db,
             kind=kind,
-            payload={"error_id": error_id, **request.locale_to_store},
+            payload={"error_id": error_id, **(extra or {}), **request.locale_to_store},
             actor=request.actor,
             response_url=request.response_url,
             dedupe_key=requests.error_target(error_id),
@@ -99,40 +105,18 @@ def handle_couple_candidate(
 ) -> None:
     """Couple to this one: couple a several-matches error's record to the candidate clicked (admins)."""
     error_id, index = clicked_candidate(action)
-    if error_id is None or index is None:
-        ack()
-        request = slack_request(context, client, body)
-        request.reply(build_problem(Problem.NO_ERROR, locale=request.locale))
-        return
-    try:
-        bc_ref, dataverse_ref = requests.candidate_references(
-            context["services"].db, error_id=error_id, index=index
-        )
-    except (InvalidInput, NotFound):
-        ack()
-        request = slack_request(context, client, body)
-        request.reply(build_problem(Problem.NO_ERROR, locale=request.locale))
-        return
-
-    def ask(request: SlackRequest) -> Asked:
-        outcome = requests.request_work(
-            request.db,
-            kind=requests.COUPLE,
-            payload={
-                "error_id": error_id,
-                "bc_ref": bc_ref,
-                "dataverse_ref": dataverse_ref,
-                "sync": "none",
-                **request.locale_to_store,
-            },
-            actor=request.actor,
-            response_url=request.response_url,
-            dedupe_key=requests.error_target(error_id),
-            deadline_seconds=request.write_deadline,
-        )
-        return [(outcome, True)]
-
-    queue_then_ack(ack, context, client, body, ask)
+    refs: dict[str, Any] = {}
+    if error_id is not None and index is not None:
+        try:
+            bc_ref, dataverse_ref = requests.candidate_references(
+                context["services"].db, error_id=error_id, index=index
+            )
+            refs = {"bc_ref": bc_ref, "dataverse_ref": dataverse_ref, "sync": "none"}
+        except (InvalidInput, NotFound):
+            error_id = None
+    _queue(
+        requests.COUPLE, ack, body, action, client, context, error_id=error_id if refs else None, extra=refs
+    )
 
 
 def handle_couple_create(
@@ -140,28 +124,19 @@ def handle_couple_create(
 ) -> None:
     """Create new: create the partner of the error's uncoupled record in the other app (admins)."""
     error_id = clicked_number(action)
-    reference = None
+    ref: dict[str, Any] = {}
     if error_id is not None:
         try:
-            reference = requests.create_reference(context["services"].db, error_id=error_id)
+            ref = {"ref": requests.create_reference(context["services"].db, error_id=error_id)}
         except (InvalidInput, NotFound):
-            reference = None
-    if error_id is None or reference is None:
-        ack()
-        request = slack_request(context, client, body)
-        request.reply(build_problem(Problem.NO_ERROR, locale=request.locale))
-        return
-
-    def ask(request: SlackRequest) -> Asked:
-        outcome = requests.request_work(
-            request.db,
-            kind=requests.COUPLE_CREATE,
-            payload={"error_id": error_id, "ref": reference, **request.locale_to_store},
-            actor=request.actor,
-            response_url=request.response_url,
-            dedupe_key=requests.error_target(error_id),
-            deadline_seconds=request.write_deadline,
-        )
-        return [(outcome, True)]
-
-    queue_then_ack(ack, context, client, body, ask)
+            error_id = None
+    _queue(
+        requests.COUPLE_CREATE,
+        ack,
+        body,
+        action,
+        client,
+        context,
+        error_id=error_id if ref else None,
+        extra=ref,
+    )
