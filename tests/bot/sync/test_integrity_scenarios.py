@@ -6,18 +6,17 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.connectors import BusinessCentralClient, DataverseClient, RetryPolicy, TokenProvider
-from bot.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SandboxServer
+from bot.sandbox import SandboxServer
 from bot.sync.actions import SyncActions
 from bot.sync.engine import INITIAL_FULL_SYNC, SyncEngine
 from storage.db import session_scope
 from storage.mappings import set_sync_only_coupled
 from storage.models import Category, Coupling, ErrorStatus, JobType, SyncError, SyncJob
+from tests.bot.sync.live import live_engine
 
 RECORDS = 10
 
@@ -33,20 +32,8 @@ def server() -> Iterator[SandboxServer]:
 @pytest.fixture
 def live(server: SandboxServer, engine: Engine) -> Iterator[SyncEngine]:
     """The engine on the real connectors, a short read timeout, retrying without sleeping."""
-    retry = RetryPolicy(max_attempts=2, base_delay=0.0, max_retry_after=2.0, sleep=lambda _s: None)
-    with httpx.Client(timeout=2.0) as http:
-        tokens = TokenProvider(server.token_url, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET)
-        bc = BusinessCentralClient(
-            http,
-            api_url=server.bc_api_url,
-            tokens=tokens,
-            company_id=server.company_id,
-            web_url=server.bc_web_url,
-            retry=retry,
-        )
-        dv = DataverseClient(http, environment_url=server.dataverse_url, tokens=tokens, retry=retry)
-        yield SyncEngine(db=engine, bc=bc, dataverse=dv, channel="C1", page_size=4)
-        tokens.close()
+    with live_engine(server, engine, timeout=2.0, page_size=4, max_retry_after=2.0) as sync:
+        yield sync
 
 
 def names(server: SandboxServer, table: str) -> Counter[str]:

@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 import time_machine
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.connectors import BusinessCentralClient, DataverseClient, RetryPolicy, TokenProvider
-from bot.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SandboxServer
+from bot.sandbox import SandboxServer
 from bot.sync.actions import SyncActions
 from bot.sync.engine import SyncEngine
 from storage.models import Category, Coupling, SyncError, SyncJob, Trigger
+from tests.bot.sync.live import live_engine
 
 RECORDS = 12
 
@@ -31,20 +30,8 @@ def server() -> Iterator[SandboxServer]:
 @pytest.fixture
 def live(server: SandboxServer, engine: Engine) -> Iterator[SyncEngine]:
     """The engine on the real connectors, retrying without sleeping."""
-    retry = RetryPolicy(max_attempts=2, base_delay=0.0, max_retry_after=5.0, sleep=lambda _s: None)
-    with httpx.Client(timeout=10.0) as http:
-        tokens = TokenProvider(server.token_url, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET)
-        bc = BusinessCentralClient(
-            http,
-            api_url=server.bc_api_url,
-            tokens=tokens,
-            company_id=server.company_id,
-            web_url=server.bc_web_url,
-            retry=retry,
-        )
-        dv = DataverseClient(http, environment_url=server.dataverse_url, tokens=tokens, retry=retry)
-        yield SyncEngine(db=engine, bc=bc, dataverse=dv, channel="C1", page_size=5)
-        tokens.close()
+    with live_engine(server, engine, page_size=5) as sync:
+        yield sync
 
 
 def categories(engine: Engine) -> list[Category]:
