@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
@@ -23,6 +22,7 @@ from bot.connectors.models import Record, RecordStore
 from bot.sync.fieldmap import MappingSpec, flows
 from bot.sync.mappings import spec_for
 from bot.sync.passes import PassAborted, PassSettings
+from bot.sync.runner import SyncRunner
 from storage.couplings import uncouple
 from storage.db import session_scope
 from storage.jobs import finish_job, start_job
@@ -36,9 +36,6 @@ from storage.models import (
     System,
     Trigger,
 )
-
-if TYPE_CHECKING:
-    from bot.sync.engine import SyncEngine
 
 ID_PAGE_SIZE = 5000  # Dataverse's largest page; Business Central allows more
 GET_LIMIT = 50  # beyond this many surviving records to read, one streamed read of the table is cheaper
@@ -147,7 +144,7 @@ class _Tally:
 class DeletedFinder:
     """Looks for a mapping's couplings whose record was deleted and settles them as a sync would."""
 
-    def __init__(self, engine: SyncEngine) -> None:
+    def __init__(self, engine: SyncRunner) -> None:
         self.engine = engine
         self.db = engine.db
         self.page_size = engine.scan_page_size
