@@ -341,35 +341,6 @@ def leadership(
             leader.release()
 
 
-def watch_leadership(
-    scheduler: BaseScheduler, leader: Leader, *, every_seconds: float = 10.0, on_lost: Callable[[str], object]
-) -> None:
-    """Add a heartbeat job: when the lock is lost it shuts the scheduler down and calls `on_lost`.
-
-    For a caller running a BlockingScheduler in the main thread (run_clock checks from its own loop).
-    """
-
-    def heartbeat() -> None:
-        try:
-            leader.check()
-        except LeadershipLost as lost:
-            log.error("%s; stopping the scheduler", lost)
-            scheduler.shutdown(wait=False)
-            on_lost(str(lost))
-
-    scheduler.add_job(
-        heartbeat,
-        "interval",
-        seconds=every_seconds,
-        id="leadership",
-        name="Check leadership",
-        replace_existing=True,
-    )
-
-
-# ---- the clock process ------------------------------------------------------------------------------
-
-
 def run_clock(
     settings: Settings,
     *,

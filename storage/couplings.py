@@ -21,11 +21,6 @@ def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
         yield unique[start : start + IN_CHUNK]
 
 
-def get_coupling(session: Session, *, coupling_id: int) -> Coupling | None:
-    """Return one coupling by id, or None."""
-    return session.get(Coupling, coupling_id)
-
-
 def get_by_bc(session: Session, *, table: str, record_id: str) -> Coupling | None:
     """Return the coupling of a Business Central record, or None."""
     return session.exec(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, update
+from sqlalchemy import and_, delete, or_, update
 from sqlmodel import Session, col, select
 
 from storage.models import Door, WorkItem, WorkStatus
@@ -128,13 +128,6 @@ def retry_work(session: Session, *, item: WorkItem, due_at: datetime, result: st
     item.lease_until = None
     session.add(item)
     session.flush()
-
-
-def count_work(session: Session, *, status: WorkStatus) -> int:
-    """Count work items in one state."""
-    return int(
-        session.exec(select(func.count()).select_from(WorkItem).where(WorkItem.status == status)).one()
-    )
 
 
 def get_work(session: Session, *, item_id: int) -> WorkItem | None:

@@ -15,7 +15,7 @@ from bot.connectors.models import Record
 from bot.sync.classify import ClassifyContext, classify
 from bot.sync.engine import SYSTEM_ACTOR, RecordSyncResult, SyncEngine
 from bot.sync.fieldmap import MappingSpec, MatchField, flows
-from bot.sync.locate import Located, Locator, RecordMissing
+from bot.sync.locate import Locator, RecordMissing
 from bot.sync.mappings import spec_for
 from bot.sync.pairs import couple_pair
 from bot.sync.project import destination_system, source_system
@@ -683,12 +683,6 @@ class SyncActions:
             if error.slack_ts and error.slack_channel:
                 enqueue(session, kind=NotificationKind.UPDATE, channel=error.slack_channel, error_id=error.id)
         return ActionOutcome(True, message, error, {"job_id": job_id} if job_id else {})
-
-
-def locate_record(actions: SyncActions, ref: str) -> tuple[Located, Record]:
-    """The located reference and its record (for callers that show a record before acting)."""
-    located = actions.locator.locate(ref)
-    return located, actions.locator.record(located)
 
 
 def outside_filter(spec: MappingSpec, *records: tuple[Record, str]) -> str | None:

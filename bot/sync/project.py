@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.connectors.models import Record
 from bot.sync.fieldmap import FieldMap, Lookup, MappingSpec
 from bot.sync.transforms import normalized, same_values
 from storage.models import Direction, System
@@ -127,10 +126,3 @@ def write_body(
         if dest is None or normalized(dest.get(name)) != normalized(value):
             body[name] = value
     return body
-
-
-def in_sync(
-    spec: MappingSpec, direction: Direction, source: Record, dest: Record, lookups: list[LookupValue]
-) -> bool:
-    """True when every field mapped in `direction` already agrees."""
-    return not differences(spec, direction, source.fields, lookups, dest.fields)
