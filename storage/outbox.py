@@ -51,6 +51,13 @@ def enqueue(
     return notification
 
 
+def enqueue_edit(session: Session, *, error: SyncError) -> Notification | None:
+    """Queue the edit of an error's Slack message to show its state; None when it was never posted."""
+    if not error.slack_channel or not error.slack_ts or error.id is None:
+        return None
+    return enqueue(session, kind=NotificationKind.UPDATE, channel=error.slack_channel, error_id=error.id)
+
+
 # ---- claiming -------------------------------------------------------------------------------------------
 
 

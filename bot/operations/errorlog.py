@@ -23,7 +23,7 @@ from storage.errors import (
     snooze_error,
 )
 from storage.models import AuditEntry, ErrorStatus, NotificationKind, SyncError
-from storage.outbox import enqueue
+from storage.outbox import enqueue, enqueue_edit
 from storage.types import utcnow
 
 
@@ -230,8 +230,7 @@ def snooze(engine: Engine, *, error_id: int, duration: timedelta, actor: Actor) 
             result="ok",
             detail=f"snoozed for {_words(duration)}",
         )
-        if error.slack_channel:
-            enqueue(session, kind=NotificationKind.UPDATE, channel=error.slack_channel, error_id=error_id)
+        enqueue_edit(session, error=error)
         return error
 
 

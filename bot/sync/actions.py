@@ -40,13 +40,12 @@ from storage.models import (
     Direction,
     ErrorStatus,
     JobType,
-    NotificationKind,
     SyncError,
     SyncResult,
     System,
     Trigger,
 )
-from storage.outbox import enqueue
+from storage.outbox import enqueue_edit
 
 SyncChoice = Literal["none", "bc", "dataverse"]
 Side = Literal["business_central", "dataverse"]
@@ -680,8 +679,7 @@ class SyncActions:
             resolve_error(
                 session, error=error, by=actor, resolution=f"{resolution} by {actor}", now=self.engine.clock()
             )
-            if error.slack_ts and error.slack_channel:
-                enqueue(session, kind=NotificationKind.UPDATE, channel=error.slack_channel, error_id=error.id)
+            enqueue_edit(session, error=error)
         return ActionOutcome(True, message, error, {"job_id": job_id} if job_id else {})
 
 

@@ -49,12 +49,11 @@ from storage.models import (
     Direction,
     JobType,
     Mapping,
-    NotificationKind,
     SyncJob,
     System,
     Trigger,
 )
-from storage.outbox import enqueue
+from storage.outbox import enqueue_edit
 from storage.types import utcnow
 
 Progress = Callable[[str, int, int | None], None]
@@ -230,10 +229,7 @@ class SyncEngine:
             )
             for error in errors:
                 resolve_error(session, error=error, by=SYSTEM_ACTOR, resolution=resolution, now=self.clock())
-                if error.slack_ts and error.slack_channel:
-                    enqueue(
-                        session, kind=NotificationKind.UPDATE, channel=error.slack_channel, error_id=error.id
-                    )
+                enqueue_edit(session, error=error)
         return len(errors)
 
     def find_deleted(self, mapping_names: Sequence[str] | None = None, *, trigger: Trigger) -> list[SyncJob]:
@@ -769,10 +765,7 @@ class SyncEngine:
             )
             for error in errors:
                 resolve_error(session, error=error, by=by, resolution=resolution, now=self.clock())
-                if error.slack_ts and error.slack_channel:
-                    enqueue(
-                        session, kind=NotificationKind.UPDATE, channel=error.slack_channel, error_id=error.id
-                    )
+                enqueue_edit(session, error=error)
         return len(errors)
 
     def _finish(self, job: SyncJob, message: str, *, failed_run: str | None = None) -> SyncJob:
