@@ -7,11 +7,10 @@ from collections.abc import Iterator
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from storage.models import ErrorStatus, Notification, SyncError, SyncJob, WorkItem
+from storage.figures import store_figures
 
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0)
 
@@ -38,26 +37,16 @@ class StoreCollector(Collector):
             labels=["mapping"],
         )
         with Session(self.db) as session:
-            for status, count in session.exec(
-                select(Notification.status, func.count()).group_by(Notification.status)
-            ).all():
-                notifications.add_metric([str(status)], float(count))
-            for status, count in session.exec(
-                select(WorkItem.status, func.count()).group_by(WorkItem.status)
-            ):
-                work.add_metric([str(status)], float(count))
-            for status in ErrorStatus:
-                count = session.exec(
-                    select(func.count()).select_from(SyncError).where(SyncError.status == status)
-                ).one()
-                errors.add_metric([status.value], float(count))
-            for mapping, count, failures in session.exec(
-                select(SyncJob.mapping, func.count(), func.coalesce(func.sum(SyncJob.failed), 0)).group_by(
-                    SyncJob.mapping
-                )
-            ):
-                jobs.add_metric([mapping], float(count))
-                failed.add_metric([mapping], float(failures))
+            figures = store_figures(session)
+        for status, count in figures.notifications.items():
+            notifications.add_metric([status], float(count))
+        for status, count in figures.work_items.items():
+            work.add_metric([status], float(count))
+        for status, count in figures.errors.items():
+            errors.add_metric([status], float(count))
+        for mapping, count in figures.jobs.items():
+            jobs.add_metric([mapping], float(count))
+            failed.add_metric([mapping], float(figures.failed_records.get(mapping, 0)))
         yield from (notifications, work, errors, jobs, failed)
 
 

@@ -335,3 +335,11 @@ def has_live_error(session: Session, *, fingerprint: str) -> bool:
         SyncError.fingerprint == fingerprint, col(SyncError.status).in_(LIVE_ERROR_STATUSES)
     )
     return session.exec(query.limit(1)).first() is not None
+
+
+def due_snoozed(session: Session, *, now: datetime) -> list[SyncError]:
+    """Snoozed errors whose time is up."""
+    query = select(SyncError).where(
+        SyncError.status == ErrorStatus.SNOOZED, col(SyncError.snoozed_until) <= now
+    )
+    return list(session.exec(query).all())
