@@ -174,3 +174,39 @@ def test_patch_and_delete_require_if_match(bc: httpx.Client) -> None:
     deleted = bc.delete(f"customers({customer['id']})", headers={"If-Match": customer["@odata.etag"]})
     assert deleted.status_code == 204
     assert bc.get(f"customers({customer['id']})").status_code == 404
+
+
+def test_contacts_information_ties_company_contacts_and_their_persons_to_customers(bc: httpx.Client) -> None:
+    relations = bc.get("contactsInformation").json()["value"]
+    customers = {c["id"] for c in bc.get("customers").json()["value"]}
+    companies = [r for r in relations if r["contactType"] == "Company"]
+    assert companies and all(
+        r["relatedType"] == "Customer" and r["relatedId"] in customers for r in relations
+    )
+    assert set(relations[0]) == {
+        "contactId",
+        "contactNumber",
+        "contactName",
+        "contactType",
+        "relatedId",
+        "relatedType",
+    }
+    persons = [r for r in relations if r["contactType"] == "Person"]
+    by_number = {c["number"]: c for c in bc.get("contacts").json()["value"]}
+    for person in persons[:5]:
+        company_number = by_number[person["contactNumber"]]["companyNumber"]
+        [company] = [r for r in companies if r["contactNumber"] == company_number]
+        assert company["relatedId"] == person["relatedId"]
+    refused = bc.post("contactsInformation", json={"contactId": "x"})
+    assert refused.status_code == 405
+
+
+def test_a_new_customer_gets_its_company_contact_and_business_relation(bc: httpx.Client) -> None:
+    customer = bc.post("customers", json={"displayName": "Brand New Traders"}).json()
+    relations = bc.get("contactsInformation", params={"$filter": f"relatedId eq {customer['id']}"}).json()[
+        "value"
+    ]
+    [company] = relations
+    assert company["contactType"] == "Company" and company["contactName"] == "Brand New Traders"
+    contact = bc.get(f"contacts({company['contactId']})").json()
+    assert contact["type"] == "Company" and contact["companyNumber"] == contact["number"]
