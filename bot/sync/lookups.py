@@ -53,13 +53,7 @@ def resolve_lookups(
                 else:
                     page.missing.setdefault(
                         record.id,
-                        DependencyNotCoupled(
-                            dependency_mapping=target.name,
-                            dependency_table=target.bc.entity_set,
-                            dependency_key=key,
-                            field=lookup.bc,
-                            dependency_system="business_central",
-                        ),
+                        _not_coupled(target, "bc", key, lookup),
                     )
         else:
             ids = {str(r.fields.get(lookup.value_field) or "") for r in records} - {""}
@@ -73,13 +67,7 @@ def resolve_lookups(
                 else:
                     page.missing.setdefault(
                         record.id,
-                        DependencyNotCoupled(
-                            dependency_mapping=target.name,
-                            dependency_table=target.dataverse.entity_set,
-                            dependency_key=guid,
-                            field=lookup.bc,
-                            dependency_system="dataverse",
-                        ),
+                        _not_coupled(target, "dataverse", guid, lookup),
                     )
     return page
 
@@ -112,13 +100,7 @@ def _through_relations(
             else:
                 page.missing.setdefault(
                     record.id,
-                    DependencyNotCoupled(
-                        dependency_mapping=target.name,
-                        dependency_table=target.bc.entity_set,
-                        dependency_key=str(record.fields.get("companyName") or number),
-                        field=lookup.bc,
-                        dependency_system="business_central",
-                    ),
+                    _not_coupled(target, "bc", str(record.fields.get("companyName") or number), lookup),
                 )
         return
     company_of = {r.related_id: r.contact_number for r in companies}
@@ -131,16 +113,23 @@ def _through_relations(
         elif guid not in by_account:
             page.missing.setdefault(
                 record.id,
-                DependencyNotCoupled(
-                    dependency_mapping=target.name,
-                    dependency_table=target.dataverse.entity_set,
-                    dependency_key=guid,
-                    field=lookup.bc,
-                    dependency_system="dataverse",
-                ),
+                _not_coupled(target, "dataverse", guid, lookup),
             )
         elif by_account[guid].bc_id.lower() in company_of:
             page.values[record.id].append(LookupValue(lookup, company_of[by_account[guid].bc_id.lower()]))
         else:
             name = by_account[guid].name or by_account[guid].bc_key or guid
             page.missing.setdefault(record.id, NoBusinessRelation(contact=name, toward="business_central"))
+
+
+def _not_coupled(target: MappingSpec, side: str, key: str, lookup: Lookup) -> DependencyNotCoupled:
+    """The lookup's target on one side ("bc" or "dataverse") is not coupled yet."""
+    system = "business_central" if side == "bc" else "dataverse"
+    table = target.bc.entity_set if side == "bc" else target.dataverse.entity_set
+    return DependencyNotCoupled(
+        dependency_mapping=target.name,
+        dependency_table=table,
+        dependency_key=key,
+        field=lookup.bc,
+        dependency_system=system,
+    )
