@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.sandbox import SandboxServer
-from storage.models import WorkItem
+from storage.models import ErrorStatus, SyncError, WorkItem
 from tests.fakes.slack_api import FakeSlack
 from tests.faults.conftest import Serve, environment
 from tests.faults.test_clicks_survive_kills import _click, _permission_errors
@@ -63,7 +63,15 @@ def test_clicks_during_a_terminal_full_sync_are_all_queued_without_a_traceback(
     assert statuses == [200] * len(error_ids)
     with Session(engine) as session:
         targets = {str((item.payload or {}).get("target")) for item in session.exec(select(WorkItem)).all()}
-    assert targets == {f"error:{error_id}" for error_id in error_ids}
+        not_queued = [error_id for error_id in error_ids if f"error:{error_id}" not in targets]
+        # The terminal's sync may fix a record before its click arrives: that click is answered
+        # "already resolved" instead of queued. Any other click missing from the queue is a lost click.
+        for error_id in not_queued:
+            error = session.get(SyncError, error_id)
+            assert error is not None and error.status == ErrorStatus.RESOLVED, error_id
+    assert len(not_queued) < len(error_ids)  # most clicks came before the sync reached their records
+    answered = {call.path.rsplit("/", 1)[-1] for call in slack.calls("response_url")}
+    assert {f"click{error_id}" for error_id in not_queued} <= answered
     serve.stop()
     logs = serve.log_text() + terminal_log.read_text(errors="replace")
     assert "Traceback" not in logs
