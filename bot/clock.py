@@ -30,13 +30,14 @@ from apscheduler.events import EVENT_JOB_ADDED, EVENT_JOB_MODIFIED, JobEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from bot.config import Settings
+from storage.advisory import holds_session_lock, session_lock_holder, try_session_lock
 from storage.db import make_engine, write_transaction
 from storage.fencing import current_fence, raise_fence
 
@@ -147,8 +148,7 @@ class PostgresLeader(Leader):
         )
         self._connection: Connection | None = self._engine.connect()
         try:
-            got = self._connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
-            if not got:
+            if not try_session_lock(self._connection, key):
                 raise NotLeader(f"another clock is running ({describe_holder(self._connection, key)})")
         except BaseException:
             self.release()
@@ -160,14 +160,7 @@ class PostgresLeader(Leader):
         if self._connection is None:
             raise LeadershipLost("the leader lock was released")
         try:
-            held = self._connection.execute(
-                text(
-                    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                    " AND pid = pg_backend_pid() AND classid::bigint = :hi AND objid::bigint = :lo"
-                    " AND objsubid = 1)"
-                ),
-                _split(self.key),
-            ).scalar()
+            held = holds_session_lock(self._connection, self.key)
         except SQLAlchemyError as error:
             raise LeadershipLost(f"the leader lock connection failed: {_first_line(error)}") from error
         if not held:
@@ -186,25 +179,13 @@ class PostgresLeader(Leader):
 
 def describe_holder(connection: Connection, key: int = LEADER_LOCK_KEY) -> str:
     """Who holds the leader lock, from pg_stat_activity: "pid 1234 on host-a" or the backend and address."""
-    row = connection.execute(
-        text(
-            "SELECT a.pid, a.application_name, host(a.client_addr), a.client_hostname FROM pg_locks l"
-            " JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted"
-            " AND l.classid::bigint = :hi AND l.objid::bigint = :lo AND l.objsubid = 1 LIMIT 1"
-        ),
-        _split(key),
-    ).first()
+    row = session_lock_holder(connection, key)
     if row is None:
         return "holder unknown"
     backend, application, address, hostname = row
     if application and application.startswith(APPLICATION_NAME + " "):
         return str(application).removeprefix(APPLICATION_NAME + " ")
     return f"PostgreSQL backend pid {backend} from {hostname or address or 'a local socket'}"
-
-
-def _split(key: int) -> dict[str, int]:
-    unsigned = key & 0xFFFF_FFFF_FFFF_FFFF
-    return {"hi": unsigned >> 32, "lo": unsigned & 0xFFFF_FFFF}
 
 
 def _first_line(error: BaseException) -> str:

@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from bot.config import Settings
 from bot.jobs import catalogue
-from bot.jobs.cleanup import clean_up, last_cleanup_at
+from bot.jobs.cleanup import clean_up
 from bot.jobs.find_deleted import FindDeletedFn, engine_find_deleted, find_deleted_nightly
 from bot.jobs.guard import guarded
 from bot.jobs.snoozed import wake_snoozed_errors
@@ -34,7 +34,9 @@ from bot.jobs.summary import post_daily_summary
 from bot.jobs.syncs import ScheduledSyncs, SyncFn
 from bot.jobs.timing import interval_of, next_run_at
 from storage.db import session_scope
+from storage.jobs import last_started
 from storage.mappings import list_mappings
+from storage.models import JobType
 from storage.scheduled import JobReport, paused_job_ids, report_jobs
 from storage.types import utcnow
 
@@ -58,9 +60,6 @@ def _daily(job: catalogue.FixedJob) -> dict[str, int]:
     return {"hour": hour, "minute": minute}
 
 
-CLEANUP_AT = _daily(catalogue.CLEANUP)  # UTC, daily
-FIND_DELETED_AT = _daily(catalogue.FIND_DELETED)
-SUMMARY_AT = _daily(catalogue.SUMMARY)
 CLEANUP_CATCH_UP = timedelta(minutes=1)  # after a start that finds no cleanup in the last day
 
 QUIET_WHEN_BUSY = frozenset({DELIVER_JOB, WORK_JOB, SNOOZE_JOB, RECONCILE_JOB})
@@ -165,63 +164,37 @@ def _add_fixed_jobs(
         return wake_snoozed_errors(db, clock=clock)
 
     with Session(db) as session:
-        last_cleanup = last_cleanup_at(session)
+        last_cleanup = last_started(session, type=JobType.CLEANUP)
     catch_up = last_cleanup is None or last_cleanup < now - timedelta(days=1)
-    scheduler.add_job(
-        track(CLEANUP_JOB, guarded(db, CLEANUP_JOB, cleanup), publish=True),
-        CronTrigger(**CLEANUP_AT, timezone=UTC),
-        id=CLEANUP_JOB,
-        name=f"Delete error entries older than {settings.retention_days} days",
-        replace_existing=True,
-        misfire_grace_time=DAILY_GRACE_SECONDS,
+
+    def daily(job: catalogue.FixedJob, run: Callable[[], object], name: str, **extra: Any) -> None:
+        scheduler.add_job(
+            track(job.id, guarded(db, job.id, run), publish=True),
+            CronTrigger(**_daily(job), timezone=UTC),
+            id=job.id,
+            name=name,
+            replace_existing=True,
+            misfire_grace_time=DAILY_GRACE_SECONDS,
+            **extra,
+        )
+
+    def every(job_id: str, run: Callable[[], object], interval: timedelta, name: str) -> None:
+        scheduler.add_job(run, _every(interval), id=job_id, name=name, replace_existing=True)
+
+    daily(
+        catalogue.CLEANUP,
+        cleanup,
+        f"Delete error entries older than {settings.retention_days} days",
         **({"next_run_time": now + CLEANUP_CATCH_UP} if catch_up else {}),
     )
-    scheduler.add_job(
-        track(FIND_DELETED_JOB, guarded(db, FIND_DELETED_JOB, deleted), publish=True),
-        CronTrigger(**FIND_DELETED_AT, timezone=UTC),
-        id=FIND_DELETED_JOB,
-        name=catalogue.FIND_DELETED.title,
-        replace_existing=True,
-        misfire_grace_time=DAILY_GRACE_SECONDS,
-    )
-    scheduler.add_job(
-        track(SUMMARY_JOB, guarded(db, SUMMARY_JOB, summary), publish=True),
-        CronTrigger(**SUMMARY_AT, timezone=UTC),
-        id=SUMMARY_JOB,
-        name=catalogue.SUMMARY.title,
-        replace_existing=True,
-        misfire_grace_time=DAILY_GRACE_SECONDS,
-    )
-    scheduler.add_job(
-        track(SNOOZE_JOB, snoozed),
-        _every(SNOOZE_EVERY),
-        id=SNOOZE_JOB,
-        name=catalogue.SNOOZED.title,
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        board.reconcile,
-        _every(RECONCILE_EVERY),
-        id=RECONCILE_JOB,
-        name="Reconcile sync jobs with the mappings",
-        replace_existing=True,
-    )
+    daily(catalogue.FIND_DELETED, deleted, catalogue.FIND_DELETED.title)
+    daily(catalogue.SUMMARY, summary, catalogue.SUMMARY.title)
+    every(SNOOZE_JOB, track(SNOOZE_JOB, snoozed), SNOOZE_EVERY, catalogue.SNOOZED.title)
+    every(RECONCILE_JOB, board.reconcile, RECONCILE_EVERY, "Reconcile sync jobs with the mappings")
     if deliver is not None:
-        scheduler.add_job(
-            track(DELIVER_JOB, deliver),
-            _every(DELIVER_EVERY),
-            id=DELIVER_JOB,
-            name=catalogue.OUTBOX.title,
-            replace_existing=True,
-        )
+        every(DELIVER_JOB, track(DELIVER_JOB, deliver), DELIVER_EVERY, catalogue.OUTBOX.title)
     if work is not None:
-        scheduler.add_job(
-            track(WORK_JOB, work),
-            _every(WORK_EVERY),
-            id=WORK_JOB,
-            name=catalogue.WORK.title,
-            replace_existing=True,
-        )
+        every(WORK_JOB, track(WORK_JOB, work), WORK_EVERY, catalogue.WORK.title)
 
 
 class _Executor(BasePoolExecutor):  # type: ignore[misc]

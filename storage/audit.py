@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session, col, select
 
 from storage.models import AuditEntry, Door
@@ -31,6 +33,12 @@ def list_audit(session: Session, *, target: str | None = None, limit: int = 50) 
         query = query.where(AuditEntry.target == target)
     query = query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit)
     return list(session.exec(query).all())
+
+
+def done_since(session: Session, *, action: str, since: datetime) -> bool:
+    """True when the audit trail has an entry of `action` at or after `since`."""
+    query = select(AuditEntry.id).where(AuditEntry.action == action, col(AuditEntry.at) >= since)
+    return session.exec(query.limit(1)).first() is not None
 
 
 def last_success(session: Session, *, target: str, actions: tuple[str, ...]) -> AuditEntry | None:

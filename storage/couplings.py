@@ -88,6 +88,12 @@ def for_mapping(session: Session, *, mapping: str) -> list[Coupling]:
     )
 
 
+def of_table_or_mapping(session: Session, *, bc_table: str, mapping: str) -> list[Coupling]:
+    """Return the couplings of a Business Central table or of a mapping, by id."""
+    query = select(Coupling).where(or_(col(Coupling.bc_table) == bc_table, col(Coupling.mapping) == mapping))
+    return list(session.exec(query.order_by(col(Coupling.id))).all())
+
+
 def add_coupling(
     session: Session,
     *,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +17,7 @@ from storage.types import utcnow
 
 PURGE_CHUNK_ROWS = 10_000
 PURGE_CACHE_KIB = 65_536
+IN_CHUNK = 500  # ids per IN (...) list
 CHECKPOINT_EVERY_CHUNKS = 25  # index pages change in many chunks; copy them back once per 25
 
 
@@ -56,6 +57,18 @@ def get_error(session: Session, *, error_id: int) -> SyncError | None:
     return session.get(SyncError, error_id)
 
 
+def errors_by_ids(session: Session, ids: Iterable[int]) -> dict[int, SyncError]:
+    """The errors with these ids, by id (ids of deleted errors are left out); read in chunks of IN_CHUNK."""
+    wanted = list(ids)
+    found: dict[int, SyncError] = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        chunk = wanted[start : start + IN_CHUNK]
+        for error in session.exec(select(SyncError).where(col(SyncError.id).in_(chunk))).all():
+            assert error.id is not None
+            found[error.id] = error
+    return found
+
+
 def list_errors(
     session: Session,
     *,
@@ -88,6 +101,30 @@ def open_counts(session: Session) -> list[tuple[str, str, int]]:
         .order_by(func.count().desc(), SyncError.mapping)
     ).all()
     return [(mapping, str(category), int(count)) for mapping, category, count in rows]
+
+
+def open_by_category(session: Session) -> list[tuple[str, int]]:
+    """Return (category, count) of open errors, largest first."""
+    rows = session.exec(
+        select(SyncError.category, func.count())
+        .where(SyncError.status == ErrorStatus.OPEN)
+        .group_by(SyncError.category)
+        .order_by(func.count().desc(), SyncError.category)
+    ).all()
+    return [(str(category), int(count)) for category, count in rows]
+
+
+def newest_error_messages(session: Session, *, job_ids: Iterable[str]) -> dict[str, str]:
+    """Return, per job id, the message of its newest error entry (only jobs that have one)."""
+    ids = list(job_ids)
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(SyncError.job_id, SyncError.message)
+        .where(col(SyncError.job_id).in_(ids))
+        .order_by(col(SyncError.last_seen_at), col(SyncError.id))
+    ).all()
+    return {job_id: message for job_id, message in rows if job_id is not None}
 
 
 def resolve_error(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import delete, exists, func
 from sqlmodel import Session, col, select
 
-from storage.models import Direction, JobType, SyncJob, Trigger
+from storage.models import LIVE_ERROR_STATUSES, Direction, JobType, SyncError, SyncJob, Trigger
 from storage.types import utcnow
 
 MAX_MESSAGE = 250
@@ -46,6 +47,44 @@ def finish_job(
 def get_job(session: Session, *, job_id: str) -> SyncJob | None:
     """Return one job by id, or None."""
     return session.get(SyncJob, job_id)
+
+
+def sync_jobs_since(
+    session: Session, *, since: datetime, mappings: Sequence[str] | None = None, finished_only: bool = False
+) -> list[SyncJob]:
+    """Sync jobs started at or after `since` (of `mappings`, when given), oldest first."""
+    query = select(SyncJob).where(SyncJob.type == JobType.SYNC, col(SyncJob.started_at) >= since)
+    if mappings is not None:
+        query = query.where(col(SyncJob.mapping).in_(mappings))
+    if finished_only:
+        query = query.where(col(SyncJob.finished_at).is_not(None))
+    return list(session.exec(query.order_by(col(SyncJob.started_at), col(SyncJob.id))).all())
+
+
+def last_started(session: Session, *, type: JobType) -> datetime | None:
+    """When the newest job of one type started (None: none in the log)."""
+    return session.exec(
+        select(SyncJob.started_at)
+        .where(SyncJob.type == type)
+        .order_by(col(SyncJob.started_at).desc())
+        .limit(1)
+    ).first()
+
+
+def count_jobs(session: Session) -> int:
+    """How many entries the job log holds."""
+    return int(session.exec(select(func.count()).select_from(SyncJob)).one())
+
+
+def delete_old_jobs(session: Session, *, older_than: datetime) -> int:
+    """Delete job-log entries started before `older_than` that no open or snoozed error points at."""
+    live_error = exists(
+        select(SyncError.id).where(
+            SyncError.job_id == SyncJob.id, col(SyncError.status).in_(LIVE_ERROR_STATUSES)
+        )
+    )
+    result = session.exec(delete(SyncJob).where(col(SyncJob.started_at) < older_than, ~live_error))
+    return int(result.rowcount or 0)
 
 
 def latest_jobs(session: Session, *, type: JobType | None = JobType.SYNC) -> list[SyncJob]:

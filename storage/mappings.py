@@ -23,6 +23,11 @@ def get_mapping(session: Session, *, name: str) -> Mapping | None:
     return session.exec(select(Mapping).where(Mapping.name == name.upper())).first()
 
 
+def lock_mapping(session: Session, *, name: str) -> Mapping | None:
+    """Return one mapping by its exact name, locked for update until the transaction ends, or None."""
+    return session.exec(select(Mapping).where(Mapping.name == name).with_for_update()).first()
+
+
 def _required(session: Session, name: str) -> Mapping:
     mapping = get_mapping(session, name=name)
     if mapping is None:

@@ -58,6 +58,13 @@ def enqueue_edit(session: Session, *, error: SyncError) -> Notification | None:
     return enqueue(session, kind=NotificationKind.UPDATE, channel=error.slack_channel, error_id=error.id)
 
 
+def get_with_error(session: Session, *, notification_id: int) -> tuple[Notification | None, SyncError | None]:
+    """An outbox row and the error it is about (None for either that no longer exists)."""
+    row = session.get(Notification, notification_id)
+    error = session.get(SyncError, row.error_id) if row is not None and row.error_id is not None else None
+    return row, error
+
+
 # ---- claiming -------------------------------------------------------------------------------------------
 
 
@@ -273,6 +280,37 @@ def open_kinds(
                 col(Notification.id) > newer_than,
                 col(Notification.status).in_(_OPEN),
             )
+        ).all()
+    )
+
+
+def last_sent(session: Session, *, error_id: int, kind: NotificationKind) -> Notification | None:
+    """The newest delivered row of one kind for one error, if any."""
+    return session.exec(
+        select(Notification)
+        .where(
+            col(Notification.error_id) == error_id,
+            col(Notification.kind) == kind,
+            col(Notification.status) == NotificationStatus.SENT,
+        )
+        .order_by(col(Notification.id).desc())
+        .limit(1)
+    ).first()
+
+
+def lock_due_new_errors(session: Session, *, now: datetime, limit: int) -> list[Notification]:
+    """Pending NEW_ERROR rows due by `now`, oldest first, locked (SKIP LOCKED) for folding."""
+    return list(
+        session.exec(
+            select(Notification)
+            .where(
+                col(Notification.kind) == NotificationKind.NEW_ERROR,
+                col(Notification.status) == NotificationStatus.PENDING,
+                col(Notification.due_at) <= now,
+            )
+            .order_by(col(Notification.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
         ).all()
     )
 

@@ -15,20 +15,21 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.panel import Panel
 from rich.text import Text
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.config import Settings, load_settings
 from bot.demo.environment import ENV_FILE, command_path, export_lines, sandbox_variables, write_env_file
 from bot.demo.script import STEPS, Step
 from bot.demo.terminal_slack import TerminalSlack
 from bot.processes import seed_mappings, start_scheduler_thread
-from bot.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SandboxServer
+from bot.sandbox import SandboxServer
 from bot.services import Services
 from storage.db import make_engine, session_scope
+from storage.errors import open_by_category
+from storage.jobs import count_jobs
 from storage.mappings import set_sync_only_coupled
-from storage.models import ErrorStatus, SyncError, SyncJob, Trigger
+from storage.models import Trigger
 from storage.outbox import outbox_counts
 from storage.schema import upgrade
 
@@ -67,15 +68,9 @@ def _fresh_database(path: Path) -> str:
 def demo_settings(server: SandboxServer, database_url: str) -> Settings:
     """Settings pointing at the sandbox; Slack's own settings are kept when they are all there."""
     real_slack = bool(os.environ.get("SLACK_BOT_TOKEN") and os.environ.get("SLACK_CHANNEL"))
+    sandbox = sandbox_variables(server, database_url=database_url)
     return load_settings(
-        database_url=database_url,
-        bc_api_url=server.bc_api_url,
-        bc_web_url=server.bc_web_url,
-        bc_company_id=server.company_id,
-        dataverse_url=server.dataverse_url,
-        auth_token_url=server.token_url,
-        azure_client_id=SANDBOX_CLIENT_ID,
-        azure_client_secret=SANDBOX_CLIENT_SECRET,
+        **{name.lower(): value for name, value in sandbox.items()},
         digest_min_seconds=1,
         digest_step_seconds=0,
         digest_max_seconds=2,
@@ -237,22 +232,16 @@ class Demo:
 
     def _status(self, db: Engine, server: SandboxServer) -> Group:
         with Session(db) as session:
-            jobs = session.exec(select(func.count()).select_from(SyncJob)).one()
-            open_errors = session.exec(
-                select(func.count()).select_from(SyncError).where(SyncError.status == ErrorStatus.OPEN)
-            ).one()
+            jobs = count_jobs(session)
+            open_errors = sum(count for _, count in open_by_category(session))
         faults = ", ".join(fault["fault"] for fault in server.active_faults()) or "none"
         line = f"⟳ {jobs} sync jobs · {open_errors} open errors · faults on: {faults}"
         return Group(Text(line, style="dim"))
 
     def _summary(self, db: Engine) -> None:
         with Session(db) as session:
-            jobs = session.exec(select(func.count()).select_from(SyncJob)).one()
-            rows = session.exec(
-                select(SyncError.category, func.count())
-                .where(SyncError.status == ErrorStatus.OPEN)
-                .group_by(SyncError.category)
-            ).all()
+            jobs = count_jobs(session)
+            rows = open_by_category(session)
         self.console.rule("[bold]demo finished")
         by_category = ", ".join(f"{count} {category}" for category, count in rows) or "none"
         self.console.print(f"{jobs} synchronization jobs ran. Open errors by category: {by_category}.")

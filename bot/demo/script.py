@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.sandbox import SandboxServer
-from storage.models import Coupling
+from storage.couplings import for_mapping
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,7 @@ def _new_customers_without_privilege(server: SandboxServer, _db: Engine) -> None
 
 def _account_deleted_in_sales(server: SandboxServer, db: Engine) -> None:
     with Session(db) as session:
-        coupling = session.exec(
-            select(Coupling).where(Coupling.mapping == "CUSTOMER").order_by(Coupling.id).limit(1)  # type: ignore[arg-type]
-        ).first()
+        coupling = next(iter(for_mapping(session, mapping="CUSTOMER")), None)
     if coupling is None:
         server.set_fault("deleted-coupled-record")
         return

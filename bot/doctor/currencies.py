@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import col, or_, select
-
 from bot.connectors.models import Record
 from bot.doctor.context import DoctorRun
 from bot.doctor.mappings import load_mappings
 from bot.doctor.ports import RecordReader
 from bot.doctor.result import BC_API, CURRENCIES, DATAVERSE_API, CheckResult
 from bot.sync.hints import PAGE_CURRENCIES, PAGE_TABLE_MAPPINGS
-from storage.models import Coupling
+from storage.couplings import of_table_or_mapping
 
 BC_CURRENCIES = "currencies"
 BC_RATES = "currencyExchangeRates"
@@ -45,11 +43,8 @@ def _currency_mapping(run: DoctorRun) -> tuple[str, bool | None]:
 def _coupled_codes(run: DoctorRun, ids_to_codes: dict[str, str], mapping: str) -> set[str] | None:
     if run.session is None:
         return None
-    query = select(Coupling).where(
-        or_(col(Coupling.bc_table) == BC_CURRENCIES, col(Coupling.mapping) == mapping)
-    )
     codes: set[str] = set()
-    for coupling in run.session.exec(query).all():
+    for coupling in of_table_or_mapping(run.session, bc_table=BC_CURRENCIES, mapping=mapping):
         code = ids_to_codes.get(coupling.bc_id) or _text(coupling.bc_key)
         if code:
             codes.add(code.upper())

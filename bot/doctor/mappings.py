@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
-
 from bot.doctor.context import DoctorRun
 from bot.doctor.result import MAPPING_DEPENDENCIES, CheckResult
 from bot.sync.hints import PAGE_TABLE_MAPPINGS
+from storage.mappings import list_mappings
 from storage.models import Mapping
 
 
 def load_mappings(run: DoctorRun) -> list[Mapping] | None:
     """The mappings given to the doctor, else those in the store; None when neither is available."""
     if run.mappings is None and run.session is not None:
-        run.mappings = list(run.session.exec(select(Mapping)).all())
+        run.mappings = list_mappings(run.session)
     return run.mappings
 
 

@@ -6,23 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from storage.audit import record_audit
 from storage.db import session_scope
 from storage.errors import purge_errors, purge_scope
-from storage.models import (
-    LIVE_ERROR_STATUSES,
-    Direction,
-    Door,
-    JobType,
-    NotificationKind,
-    SyncError,
-    SyncJob,
-    Trigger,
-)
+from storage.jobs import delete_old_jobs
+from storage.models import Direction, Door, JobType, NotificationKind, SyncJob, Trigger
 from storage.outbox import delete_finished, enqueue
 from storage.types import utcnow
 from storage.work import delete_finished_work
@@ -93,27 +84,6 @@ def clean_up(
             if channel:
                 enqueue(session, kind=NotificationKind.TEXT, channel=channel, payload={"text": line})
         return CleanupResult(errors=purged.deleted, jobs=jobs, job_id=job.id, line=line)
-
-
-def delete_old_jobs(session: Session, *, older_than: datetime) -> int:
-    """Delete job-log entries started before `older_than` that no open or snoozed error points at."""
-    live_error = exists(
-        select(SyncError.id).where(
-            SyncError.job_id == SyncJob.id, col(SyncError.status).in_(LIVE_ERROR_STATUSES)
-        )
-    )
-    result = session.exec(delete(SyncJob).where(col(SyncJob.started_at) < older_than, ~live_error))
-    return int(result.rowcount or 0)
-
-
-def last_cleanup_at(session: Session) -> datetime | None:
-    """When the last cleanup ran (None: never, or its entry was cleaned up)."""
-    return session.exec(
-        select(SyncJob.started_at)
-        .where(SyncJob.type == JobType.CLEANUP)
-        .order_by(col(SyncJob.started_at).desc())
-        .limit(1)
-    ).first()
 
 
 def _entries(count: int) -> str:

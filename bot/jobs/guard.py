@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
+
+from storage.advisory import try_transaction_lock
 
 KEY_PREFIX = "sync-errors:job:"
 
@@ -29,10 +30,7 @@ def exclusive(db: Engine, name: str) -> Iterator[bool]:
         yield True
         return
     with db.connect() as connection, connection.begin():
-        got = connection.execute(
-            text("SELECT pg_try_advisory_xact_lock(hashtext(:key))"), {"key": KEY_PREFIX + name}
-        ).scalar()
-        yield bool(got)
+        yield try_transaction_lock(connection, KEY_PREFIX + name)
 
 
 def guarded(db: Engine, name: str, job: Callable[[], T]) -> Callable[[], T | None]:

@@ -16,14 +16,16 @@ run afterwards gets one recovery line (Mapping.consecutive_failures and Mapping.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.blocks import mrkdwn
-from storage.models import JobType, Mapping, NotificationKind, SyncError, SyncJob
+from storage.errors import newest_error_messages
+from storage.jobs import sync_jobs_since
+from storage.models import Mapping, NotificationKind, SyncJob
 from storage.outbox import enqueue
 
 ALERT_AFTER_FAILURES = 3
@@ -68,17 +70,7 @@ def judge_runs(
     session: Session, *, names: Sequence[str], since: datetime, crash: str | None = None
 ) -> list[RunOutcome]:
     """Judge the runs of `names` from the sync jobs started since `since`; `crash`: what the engine raised."""
-    jobs = list(
-        session.exec(
-            select(SyncJob)
-            .where(
-                col(SyncJob.mapping).in_(names),
-                SyncJob.type == JobType.SYNC,
-                col(SyncJob.started_at) >= since,
-            )
-            .order_by(col(SyncJob.started_at), col(SyncJob.id))
-        ).all()
-    )
+    jobs = sync_jobs_since(session, since=since, mappings=names)
     messages = newest_error_messages(session, job_ids=[job.id for job in jobs])
     outcomes: list[RunOutcome] = []
     for name in names:
@@ -95,19 +87,6 @@ def judge_runs(
         elif crash is not None:
             outcomes.append(RunOutcome(name, True, crash))
     return outcomes
-
-
-def newest_error_messages(session: Session, *, job_ids: Iterable[str]) -> dict[str, str]:
-    """Return, per job id, the message of its newest error entry (only jobs that have one)."""
-    ids = list(job_ids)
-    if not ids:
-        return {}
-    rows = session.exec(
-        select(SyncError.job_id, SyncError.message)
-        .where(col(SyncError.job_id).in_(ids))
-        .order_by(col(SyncError.last_seen_at), col(SyncError.id))
-    ).all()
-    return {job_id: message for job_id, message in rows if job_id is not None}
 
 
 def note_outcome(

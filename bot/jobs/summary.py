@@ -7,14 +7,15 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, time, timedelta
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.jobs.cleanup import SCHEDULE_ACTOR
-from bot.jobs.health import job_failed, newest_error_messages
-from storage.audit import record_audit
+from bot.jobs.health import job_failed
+from storage.audit import done_since, record_audit
 from storage.db import session_scope
-from storage.errors import count_skipped, open_counts
-from storage.models import AuditEntry, Door, JobType, NotificationKind, SyncJob
+from storage.errors import count_skipped, newest_error_messages, open_counts
+from storage.jobs import sync_jobs_since
+from storage.models import Door, NotificationKind
 from storage.outbox import enqueue
 from storage.types import utcnow
 
@@ -30,7 +31,7 @@ def post_daily_summary(
     now = clock()
     midnight = datetime.combine(now.date(), time(), tzinfo=now.tzinfo)
     with session_scope(db) as session:
-        if _posted_since(session, midnight):
+        if done_since(session, action=SUMMARY_ACTION, since=midnight):
             return None
         line = summary_text(
             open_counts(session),
@@ -54,13 +55,7 @@ def post_daily_summary(
 
 def failed_runs(session: Session, *, since: datetime) -> Counter[str]:
     """Count finished sync jobs since `since` that were failed runs, by mapping."""
-    jobs = session.exec(
-        select(SyncJob).where(
-            SyncJob.type == JobType.SYNC,
-            col(SyncJob.started_at) >= since,
-            col(SyncJob.finished_at).is_not(None),
-        )
-    ).all()
+    jobs = sync_jobs_since(session, since=since, finished_only=True)
     with_errors = newest_error_messages(session, job_ids=[job.id for job in jobs])
     return Counter(job.mapping for job in jobs if job_failed(job, has_errors=job.id in with_errors))
 
@@ -95,14 +90,3 @@ def summary_text(
 
 def _total(counts: Sequence[tuple[str, str, int]], mapping: str) -> int:
     return sum(count for name, _, count in counts if name == mapping)
-
-
-def _posted_since(session: Session, moment: datetime) -> bool:
-    return (
-        session.exec(
-            select(AuditEntry.id)
-            .where(AuditEntry.action == SUMMARY_ACTION, col(AuditEntry.at) >= moment)
-            .limit(1)
-        ).first()
-        is not None
-    )

@@ -8,14 +8,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.jobs.guard import exclusive
 from bot.jobs.health import RunOutcome, judge_runs, note_outcome
 from bot.jobs.timing import is_due
 from bot.sync.order import dependency_order
 from storage.db import session_scope
-from storage.mappings import list_mappings
+from storage.mappings import list_mappings, lock_mapping
 from storage.models import Mapping, Trigger
 from storage.types import utcnow
 
@@ -112,7 +112,7 @@ class ScheduledSyncs:
         with session_scope(self._db) as session:
             outcomes = {o.mapping: o for o in judge_runs(session, names=names, since=since, crash=crash)}
             for name in names:
-                mapping = session.exec(select(Mapping).where(Mapping.name == name).with_for_update()).first()
+                mapping = lock_mapping(session, name=name)
                 if mapping is None:
                     continue
                 if mapping.last_run_at is None or mapping.last_run_at < since:

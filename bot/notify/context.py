@@ -7,11 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot.notify.render import Renderer
 from bot.notify.report import DeliveryReport
 from bot.notify.slack import SlackGateway
 from bot.notify.timing import DigestSettings
+from storage.db import session_scope
+from storage.models import Notification, NotificationStatus
+from storage.outbox import finish
 
 
 @dataclass
@@ -27,3 +31,18 @@ class Context:
     page_size: int
     repeat_gap: timedelta
     report: DeliveryReport
+
+
+def drop(session: Session, report: DeliveryReport, row: Notification, *, now: datetime, reason: str) -> None:
+    """Finish a row unposted (DROPPED, saying why) and count it."""
+    finish(session, row, status=NotificationStatus.DROPPED, now=now, reason=reason)
+    report.dropped += 1
+
+
+def mark_sent(ctx: Context, *, notification_id: int, ts: str) -> None:
+    """After a post: its row (if still there) is SENT with the message's ts, and counted."""
+    with session_scope(ctx.db) as session:
+        row = session.get(Notification, notification_id)
+        if row is not None:
+            finish(session, row, status=NotificationStatus.SENT, now=ctx.clock(), slack_ts=ts)
+    ctx.report.sent += 1

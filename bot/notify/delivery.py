@@ -12,7 +12,6 @@ from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.notify import containers
 from bot.notify.context import Context
 from bot.notify.digest import deliver_container
 from bot.notify.folding import fold_new_errors
@@ -24,6 +23,7 @@ from bot.notify.report import DeliveryReport
 from bot.notify.slack import Deferred, Permanent, RateLimited, SlackGateway, Transient, Unconfirmed
 from bot.notify.text import deliver_text
 from bot.notify.timing import DigestSettings, DigestTiming
+from storage import digests
 from storage.db import session_scope
 from storage.models import Notification, NotificationKind, NotificationStatus
 from storage.outbox import Claim, claim_due, finish, release, requeue
@@ -206,7 +206,7 @@ def backoff_seconds(failures: int) -> int:
 
 
 def _fail_members(session: Session, group: Notification, error: str, now: datetime) -> int:
-    held = containers.members(session, group, status=NotificationStatus.HELD)
+    held = digests.members(session, group, status=NotificationStatus.HELD)
     for member, _ in held:
         finish(session, member, status=NotificationStatus.FAILED, now=now, reason=f"digest failed: {error}")
     return len(held)

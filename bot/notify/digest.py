@@ -16,10 +16,11 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.notify import containers
-from bot.notify.context import Context
+from bot.notify.context import Context, drop
 from bot.notify.new_error import record_own_message
 from bot.notify.render import Message
 from bot.notify.slack import Post
+from storage import digests
 from storage.db import session_scope
 from storage.models import ErrorStatus, Notification, NotificationStatus, SyncError
 from storage.outbox import Claim, finish, set_since, update_payload
@@ -81,15 +82,14 @@ def _plan(session: Session, ctx: Context, group: Notification, now: datetime) ->
 
 def _opening(session: Session, ctx: Context, group: Notification, now: datetime) -> _Plan | None:
     kept: list[tuple[Notification, SyncError]] = []
-    for member, error in containers.members(session, group, status=NotificationStatus.HELD):
+    for member, error in digests.members(session, group, status=NotificationStatus.HELD):
         if error is None or error.status != ErrorStatus.OPEN:
             reason = (
                 "error entry no longer exists"
                 if error is None
                 else f"error is {error.status} before it was posted"
             )
-            finish(session, member, status=NotificationStatus.DROPPED, now=now, reason=reason)
-            ctx.report.dropped += 1
+            drop(session, ctx.report, member, now=now, reason=reason)
         else:
             kept.append((member, error))
     if not kept:
@@ -101,7 +101,7 @@ def _opening(session: Session, ctx: Context, group: Notification, now: datetime)
         member_id = kept[0][0].id
         assert member_id is not None
         return _Single(member_id, ctx.render.build_error_message(errors[0], locale=ctx.locale))
-    if containers.kind_of(group) == containers.BURST:
+    if containers.kind_of(group) == digests.BURST:
         message = ctx.render.build_digest_message(errors, locale=ctx.locale)
     else:
         message = ctx.render.build_cause_message(errors[0], len(errors), locale=ctx.locale)
@@ -110,28 +110,21 @@ def _opening(session: Session, ctx: Context, group: Notification, now: datetime)
 
 def _continuing(session: Session, ctx: Context, group: Notification, now: datetime) -> _Plan | None:
     while True:
-        batch = containers.members(session, group, status=NotificationStatus.HELD, limit=ctx.page_size)
+        batch = digests.members(session, group, status=NotificationStatus.HELD, limit=ctx.page_size)
         if not batch:
             break
         listed = []
         for member, error in batch:
             if error is None:
-                finish(
-                    session,
-                    member,
-                    status=NotificationStatus.DROPPED,
-                    now=now,
-                    reason="error entry no longer exists",
-                )
-                ctx.report.dropped += 1
+                drop(session, ctx.report, member, now=now, reason="error entry no longer exists")
             else:
                 listed.append((member, error))
         if not listed:
             continue
         return _page_plan(session, ctx, group, listed)
-    if containers.kind_of(group) == containers.CAUSE:
-        count = containers.count_members(session, group, statuses=(NotificationStatus.SENT,))
-        sample = containers.first_member_error(session, group)
+    if containers.kind_of(group) == digests.CAUSE:
+        count = digests.count_members(session, group, statuses=(NotificationStatus.SENT,))
+        sample = digests.first_member_error(session, group)
         if sample is not None and count != int(group.payload.get("count_shown", 0)):
             return _Refresh(ctx.render.build_cause_message(sample, count, locale=ctx.locale), count)
     finish(session, group, status=NotificationStatus.SENT, now=now)
@@ -143,7 +136,7 @@ def _page_plan(
     session: Session, ctx: Context, group: Notification, listed: list[tuple[Notification, SyncError]]
 ) -> _Page:
     sent = int(group.payload.get("pages_sent", 0))
-    remaining = containers.count_members(session, group, statuses=(NotificationStatus.HELD,))
+    remaining = digests.count_members(session, group, statuses=(NotificationStatus.HELD,))
     page = sent + 1
     pages = max(int(group.payload.get("pages", 0)), sent + math.ceil(remaining / ctx.page_size), page)
 
@@ -192,8 +185,7 @@ def _run(ctx: Context, claim: Claim, plan: _Plan, thread_ts: str | None) -> None
     else:
         post = Post(claim.channel, plan.message, claim.id, step=plan.page, thread_ts=thread_ts)
     ts, found = ctx.slack.post(post, claim)
-    ctx.report.posted += 0 if found else 1
-    ctx.report.recovered += 1 if found else 0
+    ctx.report.count_post(found=found)
     now = ctx.clock()
     with session_scope(ctx.db) as session:
         group = session.get(Notification, claim.id)
@@ -207,7 +199,7 @@ def _run(ctx: Context, claim: Claim, plan: _Plan, thread_ts: str | None) -> None
         if isinstance(plan, _Parent):
             group.slack_ts = ts
             update_payload(group, pages=plan.pages, pages_sent=0, count_shown=plan.count)
-            if containers.kind_of(group) == containers.BURST:
+            if containers.kind_of(group) == digests.BURST:
                 session.add(group)
                 session.flush()
                 containers.start_window(session, channel=group.channel, now=now, timing=ctx.timing)

@@ -15,19 +15,21 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.notify import containers
 from bot.notify.causes import story_of
+from bot.notify.context import drop
 from bot.notify.new_error import drop_reason
 from bot.notify.report import DeliveryReport
 from bot.notify.timing import DigestSettings
-from storage.models import Notification, NotificationKind, NotificationStatus, SyncError
-from storage.outbox import finish
+from storage import digests
+from storage.errors import errors_by_ids
+from storage.models import Notification, NotificationStatus, SyncError
+from storage.outbox import lock_due_new_errors
 
 FEW_CAUSES = 3  # at most this many new stories in a channel at once get a message each
 FOLD_LIMIT = 20_000  # rows folded per round (the rest next round)
-_IN_CHUNK = 500
 _OWN = "\x00own:"  # story key of an error shown on its own (never a cause key)
 
 
@@ -35,29 +37,16 @@ def fold_new_errors(
     session: Session, *, now: datetime, timing: DigestSettings, report: DeliveryReport
 ) -> None:
     """Fold every due NEW_ERROR row into its cause message, the open window, or a digest of many causes."""
-    rows = list(
-        session.exec(
-            select(Notification)
-            .where(
-                col(Notification.kind) == NotificationKind.NEW_ERROR,
-                col(Notification.status) == NotificationStatus.PENDING,
-                col(Notification.due_at) <= now,
-            )
-            .order_by(col(Notification.id))
-            .limit(FOLD_LIMIT)
-            .with_for_update(skip_locked=True)
-        ).all()
-    )
+    rows = lock_due_new_errors(session, now=now, limit=FOLD_LIMIT)
     if not rows:
         return
-    errors = _errors_by_id(session, [row.error_id for row in rows if row.error_id is not None])
+    errors = errors_by_ids(session, [row.error_id for row in rows if row.error_id is not None])
     by_channel: dict[str, list[tuple[Notification, SyncError]]] = defaultdict(list)
     for row in rows:
         error = errors.get(row.error_id) if row.error_id is not None else None
         reason = drop_reason(error)
         if reason is not None:
-            finish(session, row, status=NotificationStatus.DROPPED, now=now, reason=reason)
-            report.dropped += 1
+            drop(session, report, row, now=now, reason=reason)
             continue
         assert error is not None
         by_channel[row.channel].append((row, error))
@@ -89,7 +78,7 @@ def _fold_channel(
     if not new:
         return
     if len(new) > FEW_CAUSES:  # many causes at once: one story, told at once
-        window = containers.open_window(session, channel)
+        window = digests.open_window(session, channel)
         if window is None:
             window = containers.start_digest_now(session, channel=channel, now=now)
         members = [member for story in new.values() for member in story]
@@ -122,13 +111,3 @@ def _join(
     group = containers.join_cause(session, member=members[0], cause=story, now=now, timing=timing)
     containers.hold_many(session, container=group, members=members[1:], timing=timing)
     report.held += len(members)
-
-
-def _errors_by_id(session: Session, ids: list[int]) -> dict[int, SyncError]:
-    found: dict[int, SyncError] = {}
-    for start in range(0, len(ids), _IN_CHUNK):
-        chunk = ids[start : start + _IN_CHUNK]
-        for error in session.exec(select(SyncError).where(col(SyncError.id).in_(chunk))).all():
-            assert error.id is not None
-            found[error.id] = error
-    return found

@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from bot.notify import containers
-from bot.notify.context import Context
+from bot.notify.context import Context, drop, mark_sent
 from bot.notify.render import Message, state_text
 from bot.notify.slack import Deferred, DeliveryProblem, Permanent, Post
+from storage import digests
 from storage.db import session_scope
-from storage.models import ErrorStatus, Notification, NotificationKind, NotificationStatus, SyncError
-from storage.outbox import Claim, enqueue, finish, open_kinds
+from storage.models import ErrorStatus, Notification, NotificationKind, SyncError
+from storage.outbox import Claim, enqueue, get_with_error, last_sent, open_kinds
 
 log = logging.getLogger(__name__)
 
@@ -24,17 +24,16 @@ def deliver_repeat(ctx: Context, claim: Claim) -> None:
     """Reply in the error's thread (coalescing close repeats), then edit the parent's count."""
     now = ctx.clock()
     with session_scope(ctx.db) as session:
-        row = session.get(Notification, claim.id)
+        row, error = get_with_error(session, notification_id=claim.id)
         if row is None:
             return
-        error = session.get(SyncError, row.error_id) if row.error_id is not None else None
         reason = _repeat_drop_reason(session, row, error)
         if reason is not None:
-            finish(session, row, status=NotificationStatus.DROPPED, now=now, reason=reason)
-            ctx.report.dropped += 1
+            drop(session, ctx.report, row, now=now, reason=reason)
             return
-        assert error is not None and error.slack_ts is not None and error.slack_channel is not None
-        last = _last_sent_repeat(session, error)
+        assert error is not None and error.id is not None
+        assert error.slack_ts is not None and error.slack_channel is not None
+        last = last_sent(session, error_id=error.id, kind=NotificationKind.REPEAT)
         if last is not None and last.sent_at is not None and last.sent_at + ctx.repeat_gap > now:
             raise Deferred(last.sent_at + ctx.repeat_gap, "coalescing repeats")
         reply = ctx.render.build_repeat_reply(error, locale=ctx.locale)
@@ -42,13 +41,8 @@ def deliver_repeat(ctx: Context, claim: Claim) -> None:
         channel, parent_ts, error_id = error.slack_channel, error.slack_ts, error.id
     post = Post(channel=channel, message=reply, notification_id=claim.id, thread_ts=parent_ts)
     ts, found = ctx.slack.post(post, claim)
-    with session_scope(ctx.db) as session:
-        row = session.get(Notification, claim.id)
-        if row is not None:
-            finish(session, row, status=NotificationStatus.SENT, now=ctx.clock(), slack_ts=ts)
-    ctx.report.posted += 0 if found else 1
-    ctx.report.recovered += 1 if found else 0
-    ctx.report.sent += 1
+    mark_sent(ctx, notification_id=claim.id, ts=ts)
+    ctx.report.count_post(found=found)
     _edit_or_enqueue(ctx, channel=channel, ts=parent_ts, message=parent, error_id=error_id)
 
 
@@ -56,18 +50,16 @@ def deliver_update(ctx: Context, claim: Claim) -> None:
     """Re-render the error's own message; for an error listed in a digest thread, reply one line there."""
     now = ctx.clock()
     with session_scope(ctx.db) as session:
-        row = session.get(Notification, claim.id)
+        row, error = get_with_error(session, notification_id=claim.id)
         if row is None:
             return
-        error = session.get(SyncError, row.error_id) if row.error_id is not None else None
         refresh = bool(row.payload.get(REFRESH))
         reason = _update_drop_reason(session, row, error, refresh)
-        container = containers.thread_of(session, error) if error is not None and reason is None else None
+        container = digests.thread_of(session, error) if error is not None and reason is None else None
         if reason is None and container is not None and refresh:
             reason = "error is listed in a digest thread"
         if reason is not None:
-            finish(session, row, status=NotificationStatus.DROPPED, now=now, reason=reason)
-            ctx.report.dropped += 1
+            drop(session, ctx.report, row, now=now, reason=reason)
             return
         assert error is not None and error.slack_ts is not None and error.slack_channel is not None
         channel, error_ts = error.slack_channel, error.slack_ts
@@ -84,13 +76,8 @@ def deliver_update(ctx: Context, claim: Claim) -> None:
         ts = error_ts
     else:
         ts, found = ctx.slack.post(Post(channel, message, claim.id, thread_ts=thread_ts), claim)
-        ctx.report.posted += 0 if found else 1
-        ctx.report.recovered += 1 if found else 0
-    with session_scope(ctx.db) as session:
-        row = session.get(Notification, claim.id)
-        if row is not None:
-            finish(session, row, status=NotificationStatus.SENT, now=ctx.clock(), slack_ts=ts)
-    ctx.report.sent += 1
+        ctx.report.count_post(found=found)
+    mark_sent(ctx, notification_id=claim.id, ts=ts)
 
 
 def _repeat_drop_reason(session: Session, row: Notification, error: SyncError | None) -> str | None:
@@ -103,7 +90,7 @@ def _repeat_drop_reason(session: Session, row: Notification, error: SyncError | 
         return "error is snoozed"
     if error.slack_ts is None:
         return "error has no message yet (it will show the latest count)"
-    if containers.thread_of(session, error) is not None:
+    if digests.thread_of(session, error) is not None:
         return "error is listed in a digest thread"
     return None
 
@@ -120,19 +107,6 @@ def _update_drop_reason(
     if error.slack_ts is None:
         return "error has no message yet (it will show its state when posted)"
     return None
-
-
-def _last_sent_repeat(session: Session, error: SyncError) -> Notification | None:
-    return session.exec(
-        select(Notification)
-        .where(
-            col(Notification.error_id) == error.id,
-            col(Notification.kind) == NotificationKind.REPEAT,
-            col(Notification.status) == NotificationStatus.SENT,
-        )
-        .order_by(col(Notification.id).desc())
-        .limit(1)
-    ).first()
 
 
 def _edit_or_enqueue(ctx: Context, *, channel: str, ts: str, message: Message, error_id: int | None) -> None:

@@ -8,25 +8,24 @@ from sqlmodel import Session
 
 from bot.notify import containers
 from bot.notify.causes import story_of
-from bot.notify.context import Context
+from bot.notify.context import Context, drop
 from bot.notify.slack import Post
+from storage import digests
 from storage.db import session_scope
-from storage.models import ErrorStatus, Notification, NotificationStatus, SyncError
-from storage.outbox import Claim, finish
+from storage.models import ErrorStatus, NotificationStatus, SyncError
+from storage.outbox import Claim, finish, get_with_error
 
 
 def deliver_new_error(ctx: Context, claim: Claim) -> None:
     """Deliver one claimed NEW_ERROR row."""
     now = ctx.clock()
     with session_scope(ctx.db) as session:
-        row = session.get(Notification, claim.id)
+        row, error = get_with_error(session, notification_id=claim.id)
         if row is None:
             return
-        error = session.get(SyncError, row.error_id) if row.error_id is not None else None
         reason = drop_reason(error)
         if reason is not None:
-            finish(session, row, status=NotificationStatus.DROPPED, now=now, reason=reason)
-            ctx.report.dropped += 1
+            drop(session, ctx.report, row, now=now, reason=reason)
             return
         assert error is not None
         cause = story_of(error, row.payload.get("cause_key"))
@@ -34,7 +33,7 @@ def deliver_new_error(ctx: Context, claim: Claim) -> None:
             containers.join_cause(session, member=row, cause=cause, now=now, timing=ctx.timing)
             ctx.report.held += 1
             return
-        window = containers.open_window(session, row.channel)
+        window = digests.open_window(session, row.channel)
         if window is not None:
             containers.hold(session, container=window, member=row, timing=ctx.timing)
             ctx.report.held += 1
@@ -43,8 +42,7 @@ def deliver_new_error(ctx: Context, claim: Claim) -> None:
     ts, found = ctx.slack.post(Post(channel=claim.channel, message=message, notification_id=claim.id), claim)
     with session_scope(ctx.db) as session:
         record_own_message(session, ctx, notification_id=claim.id, ts=ts, now=ctx.clock())
-    ctx.report.posted += 0 if found else 1
-    ctx.report.recovered += 1 if found else 0
+    ctx.report.count_post(found=found)
     ctx.report.sent += 1
 
 
@@ -52,12 +50,11 @@ def record_own_message(
     session: Session, ctx: Context, *, notification_id: int, ts: str, now: datetime
 ) -> None:
     """Store a posted error message (row SENT, error's channel+ts) and open the channel's burst window."""
-    row = session.get(Notification, notification_id)
+    row, error = get_with_error(session, notification_id=notification_id)
     if row is None:
         return
     row.digest_key = None
     finish(session, row, status=NotificationStatus.SENT, now=now, slack_ts=ts)
-    error = session.get(SyncError, row.error_id) if row.error_id is not None else None
     if error is not None:
         error.slack_channel = row.channel
         error.slack_ts = ts

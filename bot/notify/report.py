@@ -19,6 +19,11 @@ class DeliveryReport:
     requeued: int = 0
     recovered: int = 0  # posts found in Slack after a crash instead of posting again
 
+    def count_post(self, *, found: bool) -> None:
+        """Count one post: made now, or found in Slack from an earlier attempt."""
+        self.posted += 0 if found else 1
+        self.recovered += 1 if found else 0
+
     def add(self, other: DeliveryReport) -> None:
         """Add another report's counts to this one."""
         for item in fields(self):

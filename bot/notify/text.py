@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.notify.context import Context
+from bot.notify.context import Context, drop, mark_sent
 from bot.notify.slack import Post
 from storage.db import session_scope
-from storage.models import Notification, NotificationStatus
-from storage.outbox import Claim, finish
+from storage.models import Notification
+from storage.outbox import Claim
 
 
 def deliver_text(ctx: Context, claim: Claim) -> None:
@@ -18,8 +18,7 @@ def deliver_text(ctx: Context, claim: Claim) -> None:
         text = str(row.payload.get("text") or "")
         thread_ts = row.payload.get("thread_ts")
         if not text:
-            finish(session, row, status=NotificationStatus.DROPPED, now=ctx.clock(), reason="no text")
-            ctx.report.dropped += 1
+            drop(session, ctx.report, row, now=ctx.clock(), reason="no text")
             return
     post = Post(
         channel=claim.channel,
@@ -28,10 +27,5 @@ def deliver_text(ctx: Context, claim: Claim) -> None:
         thread_ts=str(thread_ts) if thread_ts else None,
     )
     ts, found = ctx.slack.post(post, claim)
-    with session_scope(ctx.db) as session:
-        row = session.get(Notification, claim.id)
-        if row is not None:
-            finish(session, row, status=NotificationStatus.SENT, now=ctx.clock(), slack_ts=ts)
-    ctx.report.posted += 0 if found else 1
-    ctx.report.recovered += 1 if found else 0
-    ctx.report.sent += 1
+    mark_sent(ctx, notification_id=claim.id, ts=ts)
+    ctx.report.count_post(found=found)

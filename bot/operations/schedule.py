@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.jobs.catalogue import FIXED_JOBS, FixedJob, fixed_job
-from bot.jobs.health import job_failed, newest_error_messages
+from bot.jobs.health import job_failed
 from bot.jobs.timing import interval_of, next_run_at
 from bot.operations import requests
 from bot.operations.base import Actor, InvalidInput, require_admin
@@ -23,6 +23,7 @@ from bot.operations.requests import RequestOutcome
 from storage import mappings as mapping_store
 from storage.audit import record_audit
 from storage.db import session_scope
+from storage.errors import newest_error_messages
 from storage.jobs import latest_jobs
 from storage.models import Mapping, ScheduledJob, SyncJob
 from storage.scheduled import record_run, scheduled_jobs
