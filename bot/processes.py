@@ -61,12 +61,8 @@ def make_sync(services: Services) -> Callable[[Sequence[str], Trigger], object]:
     warned = threading.Event()
 
     def sync(names: Sequence[str], trigger: Trigger) -> object:
-        try:
-            engine = services.sync_engine()
-        except NotConfigured as missing:
-            if not warned.is_set():
-                log.error("scheduled syncs cannot run: %s", missing)
-                warned.set()
+        engine = services.sync_engine_or_none(cannot="scheduled syncs cannot run", warned=warned)
+        if engine is None:
             return None
         return engine.run(list(names), trigger=trigger)
 
@@ -78,12 +74,9 @@ def make_find_deleted(services: Services) -> Callable[[Trigger], Sequence[SyncJo
     warned = threading.Event()
 
     def find_deleted(trigger: Trigger) -> Sequence[SyncJob] | None:
-        try:
-            engine = services.sync_engine()
-        except NotConfigured as missing:
-            if not warned.is_set():
-                log.error("the nightly find-deleted scan cannot run: %s", missing)
-                warned.set()
+        cannot = "the nightly find-deleted scan cannot run"
+        engine = services.sync_engine_or_none(cannot=cannot, warned=warned)
+        if engine is None:
             return None
         return engine.find_deleted(trigger=trigger)
 

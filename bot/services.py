@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
     from bot.sync.engine import SyncEngine
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+log = logging.getLogger(__name__)
 
 
 class NotConfigured(OperationError):
@@ -153,6 +157,16 @@ class Services:
         return SyncEngine(
             db=self.db, bc=connectors.bc, dataverse=connectors.dataverse, channel=self.settings.slack_channel
         )
+
+    def sync_engine_or_none(self, *, cannot: str, warned: threading.Event) -> SyncEngine | None:
+        """The sync engine, or None while settings are missing (logged once per `warned`: "<cannot>: ...")."""
+        try:
+            return self.sync_engine()
+        except NotConfigured as missing:
+            if not warned.is_set():
+                log.error("%s: %s", cannot, missing)
+                warned.set()
+            return None
 
     @property
     def seal_key(self) -> str:

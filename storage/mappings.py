@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -35,36 +36,31 @@ def _required(session: Session, name: str) -> Mapping:
     return mapping
 
 
+def _change(session: Session, name: str, **values: Any) -> Mapping:
+    mapping = _required(session, name)
+    for field, value in values.items():
+        setattr(mapping, field, value)
+    mapping.updated_at = utcnow()
+    session.add(mapping)
+    session.flush()
+    return mapping
+
+
 def set_interval(session: Session, *, name: str, minutes: int | None) -> Mapping:
     """Set a mapping's sync interval in minutes (None: the default); LookupError for an unknown name."""
     if minutes is not None and minutes < 1:
         raise ValueError("the interval must be at least one minute")
-    mapping = _required(session, name)
-    mapping.interval_minutes = minutes
-    mapping.updated_at = utcnow()
-    session.add(mapping)
-    session.flush()
-    return mapping
+    return _change(session, name, interval_minutes=minutes)
 
 
 def set_paused(session: Session, *, name: str, paused: bool) -> Mapping:
     """Pause or resume a mapping's scheduled sync; raises LookupError for an unknown name."""
-    mapping = _required(session, name)
-    mapping.paused = paused
-    mapping.updated_at = utcnow()
-    session.add(mapping)
-    session.flush()
-    return mapping
+    return _change(session, name, paused=paused)
 
 
 def set_sync_only_coupled(session: Session, *, name: str, only_coupled: bool) -> Mapping:
     """Set "Synch. Only Coupled Records"; cleared, new records get a partner; raises LookupError."""
-    mapping = _required(session, name)
-    mapping.sync_only_coupled = only_coupled
-    mapping.updated_at = utcnow()
-    session.add(mapping)
-    session.flush()
-    return mapping
+    return _change(session, name, sync_only_coupled=only_coupled)
 
 
 def advance_watermarks(

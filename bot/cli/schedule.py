@@ -128,38 +128,40 @@ def _job_or_mapping(name: str, subcommand: str) -> tuple[FixedJob | None, str]:
 @friendly
 def pause_command(mapping: Annotated[str, typer.Argument(metavar="MAPPING|JOB", help=JOB_ARGUMENT)]) -> None:
     """Pause a scheduled job: a mapping's sync (it can still be run by hand) or a fixed job."""
-    from bot.operations import schedule
-
-    job, name = _job_or_mapping(mapping, "pause")
-    with store() as (_settings, engine):
-        _seeded(engine)
-        if job is not None:
-            schedule.set_job_paused(engine, job.id, terminal_actor(), paused=True)
-            out.print(
-                f"{job.id} is paused (the running scheduler applies it within 30 s); "
-                f"`sync-errors resume {job.id}` starts it again.",
-                highlight=False,
-            )
-            return
-        row = schedule.pause(engine, name, terminal_actor())
-    out.print(f"{row.name} is paused; `sync-errors resume {row.name}` starts it again.", highlight=False)
+    name, fixed = _set_paused(mapping, paused=True)
+    if fixed:
+        out.print(
+            f"{name} is paused (the running scheduler applies it within 30 s); "
+            f"`sync-errors resume {name}` starts it again.",
+            highlight=False,
+        )
+        return
+    out.print(f"{name} is paused; `sync-errors resume {name}` starts it again.", highlight=False)
 
 
 @app.command("resume", rich_help_panel=PANEL)
 @friendly
 def resume_command(mapping: Annotated[str, typer.Argument(metavar="MAPPING|JOB", help=JOB_ARGUMENT)]) -> None:
     """Resume a paused scheduled job (a mapping's sync or a fixed job)."""
+    name, fixed = _set_paused(mapping, paused=False)
+    if fixed:
+        out.print(f"{name} is scheduled again (the running scheduler applies it within 30 s).")
+        return
+    out.print(f"{name} is scheduled again.")
+
+
+def _set_paused(argument: str, *, paused: bool) -> tuple[str, bool]:
+    """Pause or resume a fixed job or a mapping's sync; return its name and whether it is a fixed job."""
     from bot.operations import schedule
 
-    job, name = _job_or_mapping(mapping, "resume")
+    job, name = _job_or_mapping(argument, "pause" if paused else "resume")
     with store() as (_settings, engine):
         _seeded(engine)
         if job is not None:
-            schedule.set_job_paused(engine, job.id, terminal_actor(), paused=False)
-            out.print(f"{job.id} is scheduled again (the running scheduler applies it within 30 s).")
-            return
-        row = schedule.resume(engine, name, terminal_actor())
-    out.print(f"{row.name} is scheduled again.")
+            schedule.set_job_paused(engine, job.id, terminal_actor(), paused=paused)
+            return job.id, True
+        row = (schedule.pause if paused else schedule.resume)(engine, name, terminal_actor())
+        return row.name, False
 
 
 @app.command("run", rich_help_panel=PANEL)

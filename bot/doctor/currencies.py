@@ -32,6 +32,12 @@ def _positive(value: Any) -> bool:
         return False
 
 
+def _on_page(run: DoctorRun, page_id: int, fix: str) -> str:
+    """The fix, followed by the link to the Business Central page where it is made (when known)."""
+    page = run.links.bc_page(page_id)
+    return fix + (f" ({page})" if page else "")
+
+
 def _currency_mapping(run: DoctorRun) -> tuple[str, bool | None]:
     """Name of the mapping that couples currencies, and whether it is enabled (None when unknown)."""
     for mapping in load_mappings(run) or []:
@@ -83,10 +89,10 @@ def check_currencies(run: DoctorRun) -> CheckResult:
     no_rate = [c for c in used if c in known and c not in with_rate]
     if no_rate:
         problems.append(f"no exchange rate for {', '.join(no_rate)} in Business Central")
-        page = run.links.bc_page(PAGE_CURRENCIES)
         fixes.append(
-            f"add an exchange rate for {', '.join(no_rate)} on the Currencies page"
-            + (f" ({page})" if page else "")
+            _on_page(
+                run, PAGE_CURRENCIES, f"add an exchange rate for {', '.join(no_rate)} on the Currencies page"
+            )
         )
 
     coupled = _coupled_codes(run, ids_to_codes, mapping)
@@ -99,11 +105,8 @@ def check_currencies(run: DoctorRun) -> CheckResult:
         uncoupled = [c for c in used if c in known and c not in coupled]
         if uncoupled:
             problems.append(f"{', '.join(uncoupled)} not coupled to a Dataverse currency")
-            page = run.links.bc_page(PAGE_TABLE_MAPPINGS)
-            fixes.append(
-                f"run (and enable) the {mapping} mapping or couple {', '.join(uncoupled)} by hand"
-                + (f" ({page})" if page else "")
-            )
+            fix = f"run (and enable) the {mapping} mapping or couple {', '.join(uncoupled)} by hand"
+            fixes.append(_on_page(run, PAGE_TABLE_MAPPINGS, fix))
 
     if run.passed(DATAVERSE_API):
         try:

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.jobs.cleanup import SCHEDULE_ACTOR
-from bot.services import NotConfigured, Services
+from bot.services import Services
 from bot.sync.deleted import MESSAGE_PREFIX
 from storage.audit import record_audit
 from storage.db import session_scope
@@ -84,12 +84,8 @@ def engine_find_deleted(settings: Settings, db: Engine) -> FindDeletedFn:
 
     def find(trigger: Trigger) -> Sequence[SyncJob] | None:
         services = Services(settings=settings, db=db)
-        try:
-            engine = services.sync_engine()
-        except NotConfigured as missing:
-            if not warned.is_set():
-                log.error("find deleted cannot run: %s", missing)
-                warned.set()
+        engine = services.sync_engine_or_none(cannot="find deleted cannot run", warned=warned)
+        if engine is None:
             return None
         try:
             return engine.find_deleted(trigger=trigger)
