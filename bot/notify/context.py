@@ -14,8 +14,8 @@ from bot.notify.report import DeliveryReport
 from bot.notify.slack import SlackGateway
 from bot.notify.timing import DigestSettings
 from storage.db import session_scope
-from storage.models import Notification, NotificationStatus
-from storage.outbox import finish
+from storage.models import Notification, NotificationStatus, SyncError
+from storage.outbox import finish, get_with_error
 
 
 @dataclass
@@ -37,6 +37,29 @@ def drop(session: Session, report: DeliveryReport, row: Notification, *, now: da
     """Finish a row unposted (DROPPED, saying why) and count it."""
     finish(session, row, status=NotificationStatus.DROPPED, now=now, reason=reason)
     report.dropped += 1
+
+
+def claimed_or_drop(
+    session: Session,
+    ctx: Context,
+    *,
+    notification_id: int,
+    now: datetime,
+    why: Callable[[Session, Notification, SyncError | None], str | None],
+) -> tuple[Notification, SyncError] | None:
+    """A claimed row and its error; None when the row is gone or `why` names a reason to drop it (dropped).
+
+    `why` must give a reason when the error no longer exists.
+    """
+    row, error = get_with_error(session, notification_id=notification_id)
+    if row is None:
+        return None
+    reason = why(session, row, error)
+    if reason is not None:
+        drop(session, ctx.report, row, now=now, reason=reason)
+        return None
+    assert error is not None
+    return row, error
 
 
 def mark_sent(ctx: Context, *, notification_id: int, ts: str) -> None:

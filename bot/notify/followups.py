@@ -7,13 +7,13 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.notify.context import Context, drop, mark_sent
+from bot.notify.context import Context, claimed_or_drop, drop, mark_sent
 from bot.notify.render import Message, state_text
 from bot.notify.slack import Deferred, DeliveryProblem, Permanent, Post
 from storage import digests
 from storage.db import session_scope
 from storage.models import ErrorStatus, Notification, NotificationKind, SyncError
-from storage.outbox import Claim, enqueue, get_with_error, last_sent, open_kinds
+from storage.outbox import Claim, enqueue, last_sent, open_kinds
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +24,11 @@ def deliver_repeat(ctx: Context, claim: Claim) -> None:
     """Reply in the error's thread (coalescing close repeats), then edit the parent's count."""
     now = ctx.clock()
     with session_scope(ctx.db) as session:
-        row, error = get_with_error(session, notification_id=claim.id)
-        if row is None:
+        claimed = claimed_or_drop(session, ctx, notification_id=claim.id, now=now, why=_repeat_drop_reason)
+        if claimed is None:
             return
-        reason = _repeat_drop_reason(session, row, error)
-        if reason is not None:
-            drop(session, ctx.report, row, now=now, reason=reason)
-            return
-        assert error is not None and error.id is not None
-        assert error.slack_ts is not None and error.slack_channel is not None
+        _row, error = claimed
+        assert error.id is not None and error.slack_ts is not None and error.slack_channel is not None
         last = last_sent(session, error_id=error.id, kind=NotificationKind.REPEAT)
         if last is not None and last.sent_at is not None and last.sent_at + ctx.repeat_gap > now:
             raise Deferred(last.sent_at + ctx.repeat_gap, "coalescing repeats")
@@ -50,18 +46,15 @@ def deliver_update(ctx: Context, claim: Claim) -> None:
     """Re-render the error's own message; for an error listed in a digest thread, reply one line there."""
     now = ctx.clock()
     with session_scope(ctx.db) as session:
-        row, error = get_with_error(session, notification_id=claim.id)
-        if row is None:
+        claimed = claimed_or_drop(session, ctx, notification_id=claim.id, now=now, why=_update_drop_reason)
+        if claimed is None:
             return
-        refresh = bool(row.payload.get(REFRESH))
-        reason = _update_drop_reason(session, row, error, refresh)
-        container = digests.thread_of(session, error) if error is not None and reason is None else None
-        if reason is None and container is not None and refresh:
-            reason = "error is listed in a digest thread"
-        if reason is not None:
-            drop(session, ctx.report, row, now=now, reason=reason)
+        row, error = claimed
+        container = digests.thread_of(session, error)
+        if container is not None and row.payload.get(REFRESH):
+            drop(session, ctx.report, row, now=now, reason="error is listed in a digest thread")
             return
-        assert error is not None and error.slack_ts is not None and error.slack_channel is not None
+        assert error.slack_ts is not None and error.slack_channel is not None
         channel, error_ts = error.slack_channel, error.slack_ts
         if container is None:
             message = ctx.render.build_error_message(error, locale=ctx.locale)
@@ -95,12 +88,11 @@ def _repeat_drop_reason(session: Session, row: Notification, error: SyncError | 
     return None
 
 
-def _update_drop_reason(
-    session: Session, row: Notification, error: SyncError | None, refresh: bool
-) -> str | None:
+def _update_drop_reason(session: Session, row: Notification, error: SyncError | None) -> str | None:
     if error is None or error.id is None:
         return "error entry no longer exists"
     assert row.id is not None
+    refresh = bool(row.payload.get(REFRESH))
     newer = open_kinds(session, error_id=error.id, kind=NotificationKind.UPDATE, newer_than=row.id)
     if any(refresh or not n.payload.get(REFRESH) for n in newer):
         return "superseded by a newer update"

@@ -8,11 +8,11 @@ from sqlmodel import Session
 
 from bot.notify import containers
 from bot.notify.causes import story_of
-from bot.notify.context import Context, drop
+from bot.notify.context import Context, claimed_or_drop
 from bot.notify.slack import Post
 from storage import digests
 from storage.db import session_scope
-from storage.models import ErrorStatus, NotificationStatus, SyncError
+from storage.models import ErrorStatus, Notification, NotificationStatus, SyncError
 from storage.outbox import Claim, finish, get_with_error
 
 
@@ -20,14 +20,10 @@ def deliver_new_error(ctx: Context, claim: Claim) -> None:
     """Deliver one claimed NEW_ERROR row."""
     now = ctx.clock()
     with session_scope(ctx.db) as session:
-        row, error = get_with_error(session, notification_id=claim.id)
-        if row is None:
+        claimed = claimed_or_drop(session, ctx, notification_id=claim.id, now=now, why=_new_error_drop_reason)
+        if claimed is None:
             return
-        reason = drop_reason(error)
-        if reason is not None:
-            drop(session, ctx.report, row, now=now, reason=reason)
-            return
-        assert error is not None
+        row, error = claimed
         cause = story_of(error, row.payload.get("cause_key"))
         if cause is not None:
             containers.join_cause(session, member=row, cause=cause, now=now, timing=ctx.timing)
@@ -60,6 +56,10 @@ def record_own_message(
         error.slack_ts = ts
         session.add(error)
     containers.start_window(session, channel=row.channel, now=now, timing=ctx.timing)
+
+
+def _new_error_drop_reason(_session: Session, _row: Notification, error: SyncError | None) -> str | None:
+    return drop_reason(error)
 
 
 def drop_reason(error: SyncError | None) -> str | None:

@@ -419,12 +419,7 @@ class _Seeder:
         }
 
     def link_role(self, user_id: str, role_id: str) -> None:
-        self.store.put(
-            "dataverse",
-            "systemuserroles",
-            f"{user_id}:{role_id}",
-            {"systemuserid": user_id, "roleid": role_id},
-        )
+        link_role(self.store, user_id, role_id)
 
     def seed_bc_currencies(self) -> dict[str, str]:
         ids = {}
@@ -738,6 +733,16 @@ class _Seeder:
                 },
                 by=editor,
             )
+
+
+def link_role(store: DataStore, user_id: str, role_id: str) -> None:
+    """Assign a security role to a Dataverse user (a systemuserroles row)."""
+    store.put(
+        "dataverse",
+        "systemuserroles",
+        f"{user_id}:{role_id}",
+        {"systemuserid": user_id, "roleid": role_id},
+    )
 
 
 def seed_store(store: DataStore, seed: int, records: int) -> SeedIdentities:

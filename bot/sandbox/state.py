@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.sandbox.bc_records import BusinessCentralRecords
 from bot.sandbox.dv_records import DataverseRecords
-from bot.sandbox.seed import SeedIdentities, seed_store
+from bot.sandbox.seed import SeedIdentities, link_role, seed_store
 from bot.sandbox.store import DataStore, Row
 
 _HIDDEN_TABLES = {"systemuserroles", "companies"}
@@ -113,12 +113,7 @@ class SandboxState:
 
     def grant_role(self, user_id: str, role_id: str) -> None:
         """Assign a security role to a Dataverse user."""
-        self.store.put(
-            "dataverse",
-            "systemuserroles",
-            f"{user_id}:{role_id}",
-            {"systemuserid": user_id, "roleid": role_id},
-        )
+        link_role(self.store, user_id, role_id)
 
     def revoke_role(self, user_id: str, role_id: str) -> None:
         """Remove a security role from a Dataverse user."""
