@@ -103,17 +103,6 @@ def open_counts(session: Session) -> list[tuple[str, str, int]]:
     return [(mapping, str(category), int(count)) for mapping, category, count in rows]
 
 
-def open_by_category(session: Session) -> list[tuple[str, int]]:
-    """Return (category, count) of open errors, largest first."""
-    rows = session.exec(
-        select(SyncError.category, func.count())
-        .where(SyncError.status == ErrorStatus.OPEN)
-        .group_by(SyncError.category)
-        .order_by(func.count().desc(), SyncError.category)
-    ).all()
-    return [(str(category), int(count)) for category, count in rows]
-
-
 def newest_error_messages(session: Session, *, job_ids: Iterable[str]) -> dict[str, str]:
     """Return, per job id, the message of its newest error entry (only jobs that have one)."""
     ids = list(job_ids)

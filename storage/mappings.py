@@ -19,14 +19,10 @@ def list_mappings(session: Session, *, enabled_only: bool = False) -> list[Mappi
     return list(session.exec(query.order_by(col(Mapping.position), col(Mapping.name))).all())
 
 
-def get_mapping(session: Session, *, name: str) -> Mapping | None:
-    """Return one mapping by name (case-insensitive), or None."""
-    return session.exec(select(Mapping).where(Mapping.name == name.upper())).first()
-
-
-def lock_mapping(session: Session, *, name: str) -> Mapping | None:
-    """Return one mapping by its exact name, locked for update until the transaction ends, or None."""
-    return session.exec(select(Mapping).where(Mapping.name == name).with_for_update()).first()
+def get_mapping(session: Session, *, name: str, lock: bool = False) -> Mapping | None:
+    """Return one mapping by name (case-insensitive), or None; `lock`: FOR UPDATE (to the transaction end)."""
+    query = select(Mapping).where(Mapping.name == name.upper())
+    return session.exec(query.with_for_update() if lock else query).first()
 
 
 def _required(session: Session, name: str) -> Mapping:

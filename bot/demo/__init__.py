@@ -7,6 +7,7 @@ import os
 import shlex
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -26,7 +27,7 @@ from bot.processes import seed_mappings, start_scheduler_thread
 from bot.sandbox import SandboxServer
 from bot.services import Services
 from storage.db import make_engine, session_scope
-from storage.errors import open_by_category
+from storage.errors import open_counts
 from storage.jobs import count_jobs
 from storage.mappings import set_sync_only_coupled
 from storage.models import Trigger
@@ -233,7 +234,7 @@ class Demo:
     def _status(self, db: Engine, server: SandboxServer) -> Group:
         with Session(db) as session:
             jobs = count_jobs(session)
-            open_errors = sum(count for _, count in open_by_category(session))
+            open_errors = sum(count for _, _, count in open_counts(session))
         faults = ", ".join(fault["fault"] for fault in server.active_faults()) or "none"
         line = f"⟳ {jobs} sync jobs · {open_errors} open errors · faults on: {faults}"
         return Group(Text(line, style="dim"))
@@ -241,10 +242,12 @@ class Demo:
     def _summary(self, db: Engine) -> None:
         with Session(db) as session:
             jobs = count_jobs(session)
-            rows = open_by_category(session)
+            by_category = Counter[str]()
+            for _, category, count in open_counts(session):
+                by_category[category] += count
         self.console.rule("[bold]demo finished")
-        by_category = ", ".join(f"{count} {category}" for category, count in rows) or "none"
-        self.console.print(f"{jobs} synchronization jobs ran. Open errors by category: {by_category}.")
+        categories = ", ".join(f"{count} {name}" for name, count in by_category.most_common()) or "none"
+        self.console.print(f"{jobs} synchronization jobs ran. Open errors by category: {categories}.")
         self.console.print(
             f"The store stays in {self.db_file.resolve()}; after `{self.load_line}`, "
             f"`{command_path()} list` still reads it.",

@@ -15,7 +15,7 @@ from bot.jobs.health import RunOutcome, judge_runs, note_outcome
 from bot.jobs.timing import is_due
 from bot.sync.order import dependency_order
 from storage.db import session_scope
-from storage.mappings import list_mappings, lock_mapping
+from storage.mappings import get_mapping, list_mappings
 from storage.models import Mapping, Trigger
 from storage.types import utcnow
 
@@ -112,7 +112,7 @@ class ScheduledSyncs:
         with session_scope(self._db) as session:
             outcomes = {o.mapping: o for o in judge_runs(session, names=names, since=since, crash=crash)}
             for name in names:
-                mapping = lock_mapping(session, name=name)
+                mapping = get_mapping(session, name=name, lock=True)
                 if mapping is None:
                     continue
                 if mapping.last_run_at is None or mapping.last_run_at < since:
