@@ -21,11 +21,11 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from sqlalchemy import text
 
 from bot import front
 from bot.metrics import Metrics
 from bot.services import Services
+from storage.db import ping
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +94,7 @@ class WebApp:
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
         try:
-            with self.services.db.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            ping(self.services.db)
         except Exception as error:  # noqa: BLE001 - any database failure means unhealthy
             log.warning("health check failed: %s", error)
             body = {"status": "unhealthy", "database": "unreachable"}

@@ -56,6 +56,12 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         session.close()
 
 
+def ping(engine: Engine) -> None:
+    """Ask the database for `SELECT 1`; raises when it cannot be reached."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
 def is_locked(error: BaseException) -> bool:
     """True for SQLite's "database is locked" / "database table is locked" (another writer held on)."""
     return isinstance(error, OperationalError) and "locked" in str(getattr(error, "orig", error)).lower()

@@ -58,9 +58,14 @@ def enqueue_edit(session: Session, *, error: SyncError) -> Notification | None:
     return enqueue(session, kind=NotificationKind.UPDATE, channel=error.slack_channel, error_id=error.id)
 
 
+def get_notification(session: Session, *, notification_id: int) -> Notification | None:
+    """Return one outbox row by id, or None."""
+    return session.get(Notification, notification_id)
+
+
 def get_with_error(session: Session, *, notification_id: int) -> tuple[Notification | None, SyncError | None]:
     """An outbox row and the error it is about (None for either that no longer exists)."""
-    row = session.get(Notification, notification_id)
+    row = get_notification(session, notification_id=notification_id)
     error = session.get(SyncError, row.error_id) if row is not None and row.error_id is not None else None
     return row, error
 

@@ -15,7 +15,7 @@ from bot.notify.slack import SlackGateway
 from bot.notify.timing import DigestSettings
 from storage.db import session_scope
 from storage.models import Notification, NotificationStatus, SyncError
-from storage.outbox import finish, get_with_error
+from storage.outbox import finish, get_notification, get_with_error
 
 
 @dataclass
@@ -65,7 +65,7 @@ def claimed_or_drop(
 def mark_sent(ctx: Context, *, notification_id: int, ts: str) -> None:
     """After a post: its row (if still there) is SENT with the message's ts, and counted."""
     with session_scope(ctx.db) as session:
-        row = session.get(Notification, notification_id)
+        row = get_notification(session, notification_id=notification_id)
         if row is not None:
             finish(session, row, status=NotificationStatus.SENT, now=ctx.clock(), slack_ts=ts)
     ctx.report.sent += 1

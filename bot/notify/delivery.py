@@ -26,7 +26,7 @@ from bot.notify.timing import DigestSettings, DigestTiming
 from storage import digests
 from storage.db import session_scope
 from storage.models import Notification, NotificationKind, NotificationStatus
-from storage.outbox import Claim, claim_due, finish, release, requeue
+from storage.outbox import Claim, claim_due, finish, get_notification, release, requeue
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -186,7 +186,7 @@ class OutboxDelivery:
     def _fail(self, ctx: Context, claim: Claim, error: str) -> None:
         now = self._clock()
         with session_scope(self._db) as session:
-            row = session.get(Notification, claim.id)
+            row = get_notification(session, notification_id=claim.id)
             if row is None:
                 return
             finish(session, row, status=NotificationStatus.FAILED, now=now, reason=error)

@@ -23,7 +23,7 @@ from bot.notify.slack import Post
 from storage import digests
 from storage.db import session_scope
 from storage.models import ErrorStatus, Notification, NotificationStatus, SyncError
-from storage.outbox import Claim, finish, set_since, update_payload
+from storage.outbox import Claim, finish, get_notification, get_with_error, set_since, update_payload
 
 MAX_BLOCKS = 50  # Block Kit: blocks per message
 MAX_TEXT = 4000  # keep fallback text well inside chat.postMessage's limit
@@ -64,7 +64,7 @@ def deliver_container(ctx: Context, claim: Claim) -> None:
     while True:
         now = ctx.clock()
         with session_scope(ctx.db) as session:
-            group = session.get(Notification, claim.id)
+            group = get_notification(session, notification_id=claim.id)
             if group is None:
                 return
             plan = _plan(session, ctx, group, now)
@@ -173,7 +173,7 @@ def _run(ctx: Context, claim: Claim, plan: _Plan, thread_ts: str | None) -> None
         ctx.slack.update(claim.channel, thread_ts, plan.message)
         ctx.report.updated += 1
         with session_scope(ctx.db) as session:
-            group = session.get(Notification, claim.id)
+            group = get_notification(session, notification_id=claim.id)
             if group is not None:
                 update_payload(group, count_shown=plan.count)
                 session.add(group)
@@ -188,7 +188,7 @@ def _run(ctx: Context, claim: Claim, plan: _Plan, thread_ts: str | None) -> None
     ctx.report.count_post(found=found)
     now = ctx.clock()
     with session_scope(ctx.db) as session:
-        group = session.get(Notification, claim.id)
+        group = get_notification(session, notification_id=claim.id)
         if group is None:
             return
         if isinstance(plan, _Single):
@@ -215,12 +215,11 @@ def _record_page(
     session: Session, ctx: Context, group: Notification, plan: _Page, ts: str, now: datetime
 ) -> None:
     for member_id in plan.member_ids:
-        member = session.get(Notification, member_id)
+        member, error = get_with_error(session, notification_id=member_id)
         if member is None:
             continue
         finish(session, member, status=NotificationStatus.SENT, now=now, slack_ts=ts)
         ctx.report.sent += 1
-        error = session.get(SyncError, member.error_id) if member.error_id is not None else None
         if error is not None:
             error.slack_channel = group.channel
             error.slack_ts = ts

@@ -5,14 +5,13 @@ from __future__ import annotations
 from bot.notify.context import Context, drop, mark_sent
 from bot.notify.slack import Post
 from storage.db import session_scope
-from storage.models import Notification
-from storage.outbox import Claim
+from storage.outbox import Claim, get_notification
 
 
 def deliver_text(ctx: Context, claim: Claim) -> None:
     """Post payload["text"] in the row's channel (in payload["thread_ts"]'s thread if given)."""
     with session_scope(ctx.db) as session:
-        row = session.get(Notification, claim.id)
+        row = get_notification(session, notification_id=claim.id)
         if row is None:
             return
         text = str(row.payload.get("text") or "")
