@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.operations.base import Actor, InvalidInput, NotFound, require_admin
+from bot.ids import ActionKey
+from bot.operations import kinds
+from bot.operations.base import Actor, InvalidInput, NotFound
 from storage.audit import list_audit, record_audit
 from storage.db import session_scope
 from storage.errors import (
@@ -127,6 +129,7 @@ def count_purgeable(engine: Engine, *, older_than: timedelta | None) -> int:
 
 PURGE_SHOWN = "purge_shown"
 PURGE_CONFIRMED = "purge_confirmed"
+PURGE_TARGET = "errors"  # the audit target of a purge
 
 
 def remember_shown(engine: Engine, *, view_id: str, preview: PurgePreview, actor: Actor) -> None:
@@ -152,6 +155,11 @@ def shown_purge(engine: Engine, *, view_id: str) -> PurgePreview | None:
     return PurgePreview.from_json(latest[0].detail)
 
 
+def purge_action(older_than: timedelta | None) -> ActionKey:
+    """The catalogue key of a purge: of every entry (None), or of entries older than `older_than`."""
+    return ActionKey.PURGE_ALL if older_than is None else ActionKey.PURGE_OLDER_THAN
+
+
 def purge(
     engine: Engine,
     *,
@@ -167,7 +175,7 @@ def purge(
     if preview is not None:
         older_than = preview.older_than
     what = "all entries" if older_than is None else f"entries not seen for {_words(older_than)}"
-    require_admin(actor, f"delete {what}")
+    kinds.permit(engine, actor, purge_action(older_than), target=PURGE_TARGET)
     if preview is None:
         preview = preview_purge(engine, older_than=older_than)
         announced = None
@@ -198,8 +206,8 @@ def purge(
             session,
             actor=actor.id,
             door=actor.door,
-            action="purge_all" if older_than is None else "purge_older_than",
-            target="errors",
+            action=purge_action(older_than),
+            target=PURGE_TARGET,
             result="ok",
             detail=detail,
         )
@@ -236,7 +244,7 @@ def snooze(engine: Engine, *, error_id: int, duration: timedelta, actor: Actor) 
 
 def delete_entry(engine: Engine, *, error_id: int, actor: Actor) -> SyncError:
     """Delete one error entry (the records stay as they are); its Slack message says so."""
-    require_admin(actor, "delete error entries")
+    kinds.permit(engine, actor, ActionKey.DELETE_ERROR, target=f"error:{error_id}")
     with session_scope(engine) as session:
         error = get_error(session, error_id=error_id)
         if error is None:

@@ -14,7 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.commands import parse_duration
-from bot.operations import schedule
+from bot.ids import ActionKey
+from bot.operations import kinds, schedule
 from bot.operations.base import Actor, InvalidInput
 from bot.sync.mappings import SPECS
 from storage import mappings as mapping_store
@@ -23,7 +24,7 @@ from storage.db import session_scope
 from storage.mapping_settings import update_mapping
 from storage.models import DeletionConflictResolution, Direction, Mapping, UpdateConflictResolution
 
-AUDIT_ACTION = "mapping_set"
+AUDIT_ACTION = ActionKey.MAPPING_SET
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
@@ -105,7 +106,7 @@ def set_setting(db: Engine, mapping: str, setting: str, value: str, actor: Actor
     if key == "paused":
         (schedule.pause if _boolean(value, key) else schedule.resume)(db, name, actor)
         return _one(db, name)
-    schedule.admin_or_refuse(db, actor, "change mappings", target=name, action=AUDIT_ACTION)
+    kinds.permit(db, actor, AUDIT_ACTION, target=name)
     stored = _parse(name, key, value)
     with session_scope(db) as session:
         row = schedule.known_mapping(session, name)
@@ -120,7 +121,7 @@ def set_setting(db: Engine, mapping: str, setting: str, value: str, actor: Actor
 
 def _set_interval(db: Engine, name: str, value: str, actor: Actor) -> MappingSettings:
     if value.strip().lower() == "default":
-        schedule.admin_or_refuse(db, actor, "change schedules", target=name, action="schedule")
+        kinds.permit(db, actor, ActionKey.SCHEDULE, target=name)
         with session_scope(db) as session:
             row = schedule.known_mapping(session, name)
             mapping_store.set_interval(session, name=row.name, minutes=None)

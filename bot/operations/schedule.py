@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.ids import ActionKey
 from bot.jobs.catalogue import FIXED_JOBS, FixedJob, fixed_job
 from bot.jobs.health import job_failed, newest_error_messages
 from bot.jobs.timing import interval_of, next_run_at
-from bot.operations import requests
-from bot.operations.base import Actor, InvalidInput, require_admin
+from bot.operations import kinds, requests
+from bot.operations.base import Actor, InvalidInput
 from bot.operations.requests import RequestOutcome
 from storage import mappings as mapping_store
 from storage.audit import record_audit
@@ -88,7 +89,7 @@ def list_schedule(
 
 def set_interval(db: Engine, mapping: str, every: timedelta, actor: Actor) -> Mapping:
     """Set how often a mapping syncs (whole minutes, 1 minute to 7 days)."""
-    admin_or_refuse(db, actor, "change schedules", target=mapping.strip().upper(), action="schedule")
+    kinds.permit(db, actor, ActionKey.SCHEDULE, target=mapping.strip().upper())
     with session_scope(db) as session:
         row = known_mapping(session, mapping)
         if every < MIN_INTERVAL or every > MAX_INTERVAL:
@@ -126,12 +127,12 @@ def resume(db: Engine, mapping: str, actor: Actor) -> Mapping:
 
 def run_now(db: Engine, mapping: str, actor: Actor, *, response_url: str | None = None) -> RequestOutcome:
     """Queue a sync of one mapping for the worker; one already queued or running is reported, not doubled."""
-    admin_or_refuse(db, actor, "run syncs", target=mapping.strip().upper(), action=requests.RUN)
+    kinds.permit(db, actor, ActionKey.RUN, target=mapping.strip().upper())
     with Session(db) as session:
         name = known_mapping(session, mapping).name
     return requests.request_work(
         db,
-        kind=requests.RUN,
+        kind=ActionKey.RUN,
         payload={"mappings": [name], "full": False},
         actor=actor,
         response_url=response_url,
@@ -140,8 +141,8 @@ def run_now(db: Engine, mapping: str, actor: Actor, *, response_url: str | None 
 
 
 def _set_paused(db: Engine, mapping: str, actor: Actor, *, paused: bool) -> Mapping:
-    action = "pause" if paused else "resume"
-    admin_or_refuse(db, actor, "change schedules", target=mapping.strip().upper(), action=action)
+    action = ActionKey.PAUSE if paused else ActionKey.RESUME
+    kinds.permit(db, actor, action, target=mapping.strip().upper())
     with session_scope(db) as session:
         row = known_mapping(session, mapping)
         already = row.paused == paused
@@ -156,13 +157,6 @@ def _set_paused(db: Engine, mapping: str, actor: Actor, *, paused: bool) -> Mapp
             detail=f"already {'paused' if paused else 'running'}" if already else "",
         )
         return row
-
-
-def admin_or_refuse(db: Engine, actor: Actor, what: str, *, target: str, action: str) -> None:
-    """Refuse (audited) unless the actor is a sync admin."""
-    if not actor.is_admin:
-        requests.record_refusal(db, actor=actor, action=action, target=target)
-    require_admin(actor, what)
 
 
 def known_mapping(session: Session, name: str) -> Mapping:
@@ -328,8 +322,8 @@ def set_job_paused(db: Engine, name: str, actor: Actor, *, paused: bool) -> Fixe
     The running scheduler applies it at its next reconcile (within about 30 s).
     """
     job = known_fixed_job(name)
-    action = "pause" if paused else "resume"
-    admin_or_refuse(db, actor, "change schedules", target=job.id, action=action)
+    action = ActionKey.PAUSE if paused else ActionKey.RESUME
+    kinds.permit(db, actor, action, target=job.id)
     with session_scope(db) as session:
         already = store_set_job_paused(session, job.id, paused=paused)
         record_audit(

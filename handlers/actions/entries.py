@@ -8,7 +8,6 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.blocks import (
-    AdminAction,
     Problem,
     build_already_done,
     build_entry_deleted,
@@ -28,8 +27,6 @@ from handlers.request import SlackRequest, slack_request
 
 
 def _delete(request: SlackRequest, error_id: int) -> None:
-    if not request.allowed(AdminAction.DELETE_ERROR, action="delete_error", target=error_target(error_id)):
-        return
     try:
         errorlog.delete_entry(request.db, error_id=error_id, actor=request.actor)
     except NotFound:

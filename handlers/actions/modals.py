@@ -9,14 +9,13 @@ from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
 from bot.blocks import (
-    AdminAction,
     Problem,
     build_already_done,
     build_couple_modal,
     build_problem,
     build_snooze_modal,
 )
-from bot.ids import CallbackId
+from bot.ids import ActionKey, CallbackId
 from bot.operations import errorlog
 from bot.operations.requests import error_target
 from bot.seal import seal
@@ -58,7 +57,7 @@ def handle_couple(
 
     def open_couple() -> None:
         target = error_target(clicked_number(action) or 0)
-        if not request.allowed(AdminAction.COUPLE, action="couple", target=target):
+        if not request.allowed(ActionKey.COUPLE, target=target):
             return
         error = _open_error(request, action)
         if error is not None:
@@ -82,13 +81,6 @@ def handle_snooze(
     request.attempt(open_snooze)
 
 
-def _open_purge(request: SlackRequest, days: int | None) -> None:
-    action = "purge_all" if days is None else "purge_older_than"
-    if not request.allowed(AdminAction.PURGE, action=action, target="errors"):
-        return
-    open_purge_confirmation(request, days, not_opened=Problem.DIALOG_NOT_OPENED)
-
-
 def handle_purge_older_than(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
@@ -99,11 +91,11 @@ def handle_purge_older_than(
     if days is None:
         request.reply(build_problem(Problem.NO_DAYS, locale=request.locale))
         return
-    request.attempt(lambda: _open_purge(request, days))
+    request.attempt(lambda: open_purge_confirmation(request, days, not_opened=Problem.DIALOG_NOT_OPENED))
 
 
 def handle_purge_all(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     """Delete all entries: show how many before anything is deleted (admins)."""
     ack()
     request = slack_request(context, client, body)
-    request.attempt(lambda: _open_purge(request, None))
+    request.attempt(lambda: open_purge_confirmation(request, None, not_opened=Problem.DIALOG_NOT_OPENED))

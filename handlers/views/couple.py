@@ -8,7 +8,7 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.blocks import Problem, build_input_error
-from bot.ids import ActionId, BlockId
+from bot.ids import ActionId, ActionKey, BlockId
 from bot.operations import requests
 from bot.operations.base import InvalidInput, NotFound
 from handlers.request import Asked, SlackRequest, queue_then_ack, slack_request
@@ -42,7 +42,7 @@ def handle_couple_submission(
     def ask(request: SlackRequest) -> Asked:
         outcome = requests.request_work(
             request.db,
-            kind=requests.COUPLE,
+            kind=ActionKey.COUPLE,
             payload={
                 "error_id": error_id,
                 "bc_ref": bc_ref,
