@@ -180,64 +180,35 @@ def _sync(tools: Tools, order: WorkOrder) -> Any:
 
 # ---- the catalogue -------------------------------------------------------------------------------------
 
-_K, _B = ActionKey, ActionId
+_K, _B, _A = ActionKey, ActionId, Action
+_ADMINS, _ANYONE = Who.ADMINS, Who.ANYONE
 CATALOGUE: Mapping[ActionKey, Action] = {
-    entry.key: entry
-    for entry in (
-        Action(_K.RESYNC, Who.ANYONE, settles=True, buttons=(_B.RESYNC,), runner=_resync),
-        Action(_K.RESYNC_FAILED, Who.ANYONE, runner=_resync_failed),
-        Action(
-            _K.COUPLE,
-            Who.ADMINS,
-            settles=True,
-            buttons=(_B.COUPLE, _B.COUPLE_CANDIDATE),
-            runner=_couple,
-        ),
-        Action(_K.COUPLE_MATCH, Who.ADMINS, runner=_couple_match),
-        Action(_K.COUPLE_CREATE, Who.ADMINS, buttons=(_B.COUPLE_CREATE,), runner=_couple_create),
-        Action(
-            _K.COUPLE_DEPENDENCY,
-            Who.ADMINS,
-            settles=True,
-            once_per_error=True,
-            buttons=(_B.COUPLE_DEPENDENCY,),
-            runner=_couple_dependency,
-        ),
-        Action(_K.UNCOUPLE, Who.ADMINS, settles=True, buttons=(_B.UNCOUPLE,), runner=_uncouple),
-        Action(
-            _K.RESTORE_RECORD,
-            Who.ADMINS,
-            settles=True,
-            buttons=(_B.RESTORE_RECORD,),
-            runner=_restore_record,
-        ),
-        Action(
-            _K.DELETE_RECORD,
-            Who.ADMINS,
-            settles=True,
-            buttons=(_B.DELETE_RECORD,),
-            runner=_delete_record,
-        ),
-        Action(_K.KEEP_BC, Who.ANYONE, settles=True, buttons=(_B.KEEP_BC,), runner=_keep_bc),
-        Action(
-            _K.KEEP_DATAVERSE,
-            Who.ANYONE,
-            settles=True,
-            buttons=(_B.KEEP_DATAVERSE,),
-            runner=_keep_dataverse,
-        ),
-        Action(_K.SYNC, Who.ADMINS_FOR_EVERYTHING, runner=_sync),
-        Action(_K.RUN, Who.ADMINS, runner=_sync),
-        Action(_K.SNOOZE, Who.ANYONE, buttons=(_B.SNOOZE,)),
-        Action(_K.DELETE_ERROR, Who.ADMINS, buttons=(_B.DELETE_ERROR,)),
-        Action(_K.PURGE_OLDER_THAN, Who.ADMINS, buttons=(_B.PURGE_OLDER_THAN,)),
-        Action(_K.PURGE_ALL, Who.ADMINS, buttons=(_B.PURGE_ALL,)),
-        Action(_K.SCHEDULE, Who.ADMINS),
-        Action(_K.PAUSE, Who.ADMINS),
-        Action(_K.RESUME, Who.ADMINS),
-        Action(_K.MAPPING_SET, Who.ADMINS),
+    action.key: action
+    for action in (
+        _A(_K.RESYNC, _ANYONE, settles=True, buttons=(_B.RESYNC,), runner=_resync),
+        _A(_K.RESYNC_FAILED, _ANYONE, runner=_resync_failed),
+        _A(_K.COUPLE, _ADMINS, settles=True, buttons=(_B.COUPLE, _B.COUPLE_CANDIDATE), runner=_couple),
+        _A(_K.COUPLE_MATCH, _ADMINS, runner=_couple_match),
+        _A(_K.COUPLE_CREATE, _ADMINS, buttons=(_B.COUPLE_CREATE,), runner=_couple_create),
+        _A(_K.COUPLE_DEPENDENCY, _ADMINS, settles=True, once_per_error=True, runner=_couple_dependency,
+           buttons=(_B.COUPLE_DEPENDENCY,)),
+        _A(_K.UNCOUPLE, _ADMINS, settles=True, buttons=(_B.UNCOUPLE,), runner=_uncouple),
+        _A(_K.RESTORE_RECORD, _ADMINS, settles=True, buttons=(_B.RESTORE_RECORD,), runner=_restore_record),
+        _A(_K.DELETE_RECORD, _ADMINS, settles=True, buttons=(_B.DELETE_RECORD,), runner=_delete_record),
+        _A(_K.KEEP_BC, _ANYONE, settles=True, buttons=(_B.KEEP_BC,), runner=_keep_bc),
+        _A(_K.KEEP_DATAVERSE, _ANYONE, settles=True, buttons=(_B.KEEP_DATAVERSE,), runner=_keep_dataverse),
+        _A(_K.SYNC, Who.ADMINS_FOR_EVERYTHING, runner=_sync),
+        _A(_K.RUN, _ADMINS, runner=_sync),
+        _A(_K.SNOOZE, _ANYONE, buttons=(_B.SNOOZE,)),
+        _A(_K.DELETE_ERROR, _ADMINS, buttons=(_B.DELETE_ERROR,)),
+        _A(_K.PURGE_OLDER_THAN, _ADMINS, buttons=(_B.PURGE_OLDER_THAN,)),
+        _A(_K.PURGE_ALL, _ADMINS, buttons=(_B.PURGE_ALL,)),
+        _A(_K.SCHEDULE, _ADMINS),
+        _A(_K.PAUSE, _ADMINS),
+        _A(_K.RESUME, _ADMINS),
+        _A(_K.MAPPING_SET, _ADMINS),
     )
-}
+}  # fmt: skip
 QUEUED_KINDS = frozenset(key for key, entry in CATALOGUE.items() if entry.queued)
 
 
