@@ -7,14 +7,14 @@ from slack_bolt import App
 from bot.ids import ActionId
 from bot.operations import kinds
 from handlers.actions import entries, modals, quiet, work
-from handlers.actions.work import ButtonHandler
+from handlers.actions.acked import ButtonHandler
 
 # Buttons of catalogue actions that open a modal or act at once; every other catalogue button queues its work.
 OPENERS: dict[ActionId, ButtonHandler] = {
     ActionId.COUPLE: modals.handle_couple,
     ActionId.SNOOZE: modals.handle_snooze,
     ActionId.PURGE_OLDER_THAN: modals.handle_purge_older_than,
-    ActionId.PURGE_ALL: modals.handle_purge_all,  # type: ignore[dict-item]
+    ActionId.PURGE_ALL: modals.handle_purge_all,
     ActionId.DELETE_ERROR: entries.handle_delete_error,
 }
 

@@ -19,6 +19,7 @@ from bot.commands import ListErrors, UsageError, parse
 from bot.operations import errorlog, reports
 from bot.operations.base import NotFound
 from bot.operations.requests import error_target
+from handlers.actions.acked import acked
 from handlers.actions.clicked import clicked_number, clicked_value
 from handlers.commands.reading import error_list
 from handlers.home.publish import publish_home
@@ -38,17 +39,14 @@ def _delete(request: SlackRequest, error_id: int) -> None:
     request.reply(build_entry_deleted(error_id, locale=request.locale))
 
 
-def handle_delete_error(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
+@acked
+def handle_delete_error(request: SlackRequest, action: dict[str, Any]) -> None:
     """Delete entry: remove the error from the log (admins); the records stay as they are."""
-    ack()
-    request = slack_request(context, client, body)
     error_id = clicked_number(action)
     if error_id is None:
         request.reply(build_problem(Problem.NO_ERROR, locale=request.locale))
         return
-    request.attempt(lambda: _delete(request, error_id))
+    _delete(request, error_id)
 
 
 def handle_show_details(

@@ -18,12 +18,12 @@ from bot.blocks import Problem, build_problem
 from bot.ids import ActionId
 from bot.operations import requests
 from bot.operations.base import InvalidInput, NotFound
+from handlers.actions.acked import ButtonHandler
 from handlers.actions.clicked import clicked_candidate, clicked_number
 from handlers.request import Asked, SlackRequest, queue_then_ack, slack_request
 
 # (error id, extra payload) of a click, or None when the click names nothing that can be done.
 Arguments = tuple[int, dict[str, Any]] | None
-ButtonHandler = Callable[[Ack, dict[str, Any], dict[str, Any], WebClient, BoltContext], None]
 
 
 def _error_only(_db: Engine, action: dict[str, Any]) -> Arguments:
