@@ -20,7 +20,7 @@ from bot.operations import errorlog, reports
 from bot.operations.base import NotFound
 from bot.operations.requests import error_target
 from handlers.actions.acked import acked
-from handlers.actions.clicked import clicked_number, clicked_value
+from handlers.actions.clicked import clicked_or_say, clicked_value
 from handlers.commands.reading import error_list
 from handlers.home.publish import publish_home
 from handlers.later import after_ack
@@ -42,9 +42,8 @@ def _delete(request: SlackRequest, error_id: int) -> None:
 @acked
 def handle_delete_error(request: SlackRequest, action: dict[str, Any]) -> None:
     """Delete entry: remove the error from the log (admins); the records stay as they are."""
-    error_id = clicked_number(action)
+    error_id = clicked_or_say(request, action, Problem.NO_ERROR)
     if error_id is None:
-        request.reply(build_problem(Problem.NO_ERROR, locale=request.locale))
         return
     _delete(request, error_id)
 
@@ -57,9 +56,8 @@ def handle_show_details(
 
     def answer() -> None:
         request = slack_request(context, client, body)
-        error_id = clicked_number(action)
+        error_id = clicked_or_say(request, action, Problem.NO_ERROR)
         if error_id is None:
-            request.reply(build_problem(Problem.NO_ERROR, locale=request.locale))
             return
         request.attempt(
             lambda: request.reply(

@@ -18,7 +18,7 @@ from bot.operations import errorlog
 from bot.operations.requests import error_target
 from bot.seal import seal
 from handlers.actions.acked import acked
-from handlers.actions.clicked import clicked_number
+from handlers.actions.clicked import clicked_number, clicked_or_say
 from handlers.request import SlackRequest
 from handlers.views.purge import open_purge_confirmation
 from storage.models import ErrorStatus, SyncError
@@ -36,9 +36,8 @@ def _open(request: SlackRequest, view: View, *, purpose: str | None = None) -> N
 
 def _open_error(request: SlackRequest, action: dict[str, Any]) -> SyncError | None:
     """The clicked error while it is open; otherwise answer why not (gone, already resolved or snoozed)."""
-    error_id = clicked_number(action)
+    error_id = clicked_or_say(request, action, Problem.NO_ERROR)
     if error_id is None:
-        request.reply(build_problem(Problem.NO_ERROR, locale=request.locale))
         return None
     error = errorlog.load_error(request.db, error_id=error_id)
     if error.status != ErrorStatus.OPEN:
@@ -68,9 +67,8 @@ def handle_snooze(request: SlackRequest, action: dict[str, Any]) -> None:
 @acked
 def handle_purge_older_than(request: SlackRequest, action: dict[str, Any]) -> None:
     """Delete entries older than N days: show how many before anything is deleted (admins)."""
-    days = clicked_number(action)
+    days = clicked_or_say(request, action, Problem.NO_DAYS)
     if days is None:
-        request.reply(build_problem(Problem.NO_DAYS, locale=request.locale))
         return
     open_purge_confirmation(request, days, not_opened=Problem.DIALOG_NOT_OPENED)
 

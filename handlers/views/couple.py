@@ -21,9 +21,7 @@ def handle_couple_submission(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     """Queue the coupling (admins), or keep the modal open saying what is wrong with the reference."""
-    error_id = metadata_error_id(
-        view, key=context["services"].seal_key, user_id=str((body.get("user") or {}).get("id") or "")
-    )
+    error_id = metadata_error_id(view, body, key=context["services"].seal_key)
     reference = input_value(view, BlockId.COUPLE_REFERENCE, ActionId.COUPLE_REFERENCE) or ""
     sync = input_value(view, BlockId.COUPLE_SYNC, ActionId.COUPLE_SYNC) or "none"
     if error_id is None:
