@@ -45,7 +45,7 @@ from storage.work import (
 )
 
 if TYPE_CHECKING:
-    from bot.sync.actions import SyncActions
+    from bot.sync.actions import ActionOutcome, SyncActions
     from bot.sync.engine import SyncEngine
 
 log = logging.getLogger(__name__)
@@ -306,7 +306,7 @@ def _answer(services: Services, item: _Claimed, outcome: WorkOutcome) -> None:
 # ---- the engine's runners ----------------------------------------------------------------------------
 
 
-def _from_action(result: Any) -> WorkOutcome:
+def _from_action(result: ActionOutcome) -> WorkOutcome:
     retry_after = getattr(result, "retry_after", None)
     return WorkOutcome(
         ok=bool(result.ok),
@@ -315,7 +315,7 @@ def _from_action(result: Any) -> WorkOutcome:
     )
 
 
-def _from_ran(ran: Any, locale: str) -> WorkOutcome:
+def _from_ran(ran: kinds.Ran, locale: str) -> WorkOutcome:
     """The outcome of what a catalogue runner returned (an action's result, two of them, or sync jobs)."""
     if isinstance(ran, Synced):
         return _sync_outcome(ran.jobs, locale)

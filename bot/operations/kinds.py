@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -87,7 +87,8 @@ class Synced:
     jobs: list[SyncJob]
 
 
-Runner = Callable[[Tools, WorkOrder], Any]  # returns ActionOutcome | Then | Synced (bot.worker words it)
+Ran = Union["ActionOutcome", Then, Synced]  # what a runner returns; bot.worker makes its WorkOutcome
+Runner = Callable[[Tools, WorkOrder], Ran]
 
 
 @dataclass(frozen=True)
@@ -115,15 +116,15 @@ class Action:
 # ---- the runners ---------------------------------------------------------------------------------------
 
 
-def _resync(tools: Tools, order: WorkOrder) -> Any:
+def _resync(tools: Tools, order: WorkOrder) -> Ran:
     return tools.actions.resync(order.int_arg("error_id"), actor=order.actor.id)
 
 
-def _resync_failed(tools: Tools, order: WorkOrder) -> Any:
+def _resync_failed(tools: Tools, order: WorkOrder) -> Ran:
     return tools.actions.resync_failed(order.str_arg("mapping"), actor=order.actor.id)
 
 
-def _couple(tools: Tools, order: WorkOrder) -> Any:
+def _couple(tools: Tools, order: WorkOrder) -> Ran:
     result = tools.actions.couple(
         order.str_arg("bc_ref") or "",
         order.str_arg("dataverse_ref") or "",
@@ -136,42 +137,42 @@ def _couple(tools: Tools, order: WorkOrder) -> Any:
     return Then(result, tools.actions.resync(order.int_arg("error_id"), actor=order.actor.id))
 
 
-def _couple_match(tools: Tools, order: WorkOrder) -> Any:
+def _couple_match(tools: Tools, order: WorkOrder) -> Ran:
     return tools.actions.couple_match(order.str_arg("mapping") or "", actor=order.actor.id)
 
 
-def _couple_create(tools: Tools, order: WorkOrder) -> Any:
+def _couple_create(tools: Tools, order: WorkOrder) -> Ran:
     return tools.actions.couple_create(order.str_arg("ref") or "", actor=order.actor.id)
 
 
-def _couple_dependency(tools: Tools, order: WorkOrder) -> Any:
+def _couple_dependency(tools: Tools, order: WorkOrder) -> Ran:
     return tools.actions.couple_dependency(order.int_arg("error_id"), actor=order.actor.id)
 
 
-def _uncouple(tools: Tools, order: WorkOrder) -> Any:
+def _uncouple(tools: Tools, order: WorkOrder) -> Ran:
     ref = order.str_arg("ref")
     if ref is not None:
         return tools.actions.uncouple(ref, actor=order.actor.id)
     return tools.actions.remove_coupling(order.int_arg("error_id"), actor=order.actor.id)
 
 
-def _restore_record(tools: Tools, order: WorkOrder) -> Any:
+def _restore_record(tools: Tools, order: WorkOrder) -> Ran:
     return tools.actions.restore_record(order.int_arg("error_id"), actor=order.actor.id)
 
 
-def _delete_record(tools: Tools, order: WorkOrder) -> Any:
+def _delete_record(tools: Tools, order: WorkOrder) -> Ran:
     return tools.actions.delete_record(order.int_arg("error_id"), actor=order.actor.id)
 
 
-def _keep_bc(tools: Tools, order: WorkOrder) -> Any:
+def _keep_bc(tools: Tools, order: WorkOrder) -> Ran:
     return tools.actions.take_side(order.int_arg("error_id"), "business_central", actor=order.actor.id)
 
 
-def _keep_dataverse(tools: Tools, order: WorkOrder) -> Any:
+def _keep_dataverse(tools: Tools, order: WorkOrder) -> Ran:
     return tools.actions.take_side(order.int_arg("error_id"), "dataverse", actor=order.actor.id)
 
 
-def _sync(tools: Tools, order: WorkOrder) -> Any:
+def _sync(tools: Tools, order: WorkOrder) -> Ran:
     from storage.models import Trigger
 
     names = [str(name) for name in order.payload.get("mappings") or []]
