@@ -13,7 +13,7 @@ from sqlmodel import Session
 from bot.ids import ActionKey
 from bot.operations import kinds
 from bot.operations.base import Actor, InvalidInput, NotFound
-from storage.audit import list_audit, record_audit
+from storage.audit import list_audit
 from storage.db import session_scope
 from storage.errors import (
     PurgeScope,
@@ -135,10 +135,9 @@ PURGE_TARGET = "errors"  # the audit target of a purge
 def remember_shown(engine: Engine, *, view_id: str, preview: PurgePreview, actor: Actor) -> None:
     """Keep on the server what a purge confirmation (a Slack modal) showed, keyed by its view id."""
     with session_scope(engine) as session:
-        record_audit(
+        kinds.audit(
             session,
-            actor=actor.id,
-            door=actor.door,
+            actor=actor,
             action=PURGE_SHOWN,
             target=f"view:{view_id}",
             result="shown",
@@ -193,19 +192,17 @@ def purge(
         detail += f" ({report.stayed} of the {announced} counted were seen again since, or already gone)"
     with session_scope(engine) as session:
         if view_id is not None:
-            record_audit(
+            kinds.audit(
                 session,
-                actor=actor.id,
-                door=actor.door,
+                actor=actor,
                 action=PURGE_CONFIRMED,
                 target=f"view:{view_id}",
                 result="ok",
                 detail=detail,
             )
-        record_audit(
+        kinds.audit(
             session,
-            actor=actor.id,
-            door=actor.door,
+            actor=actor,
             action=purge_action(older_than),
             target=PURGE_TARGET,
             result="ok",
@@ -229,10 +226,9 @@ def snooze(engine: Engine, *, error_id: int, duration: timedelta, actor: Actor) 
                 "Snooze applies to open errors."
             )
         snooze_error(session, error=error, until=utcnow() + duration, by=actor.id)
-        record_audit(
+        kinds.audit(
             session,
-            actor=actor.id,
-            door=actor.door,
+            actor=actor,
             action="snooze",
             target=f"error:{error_id}",
             result="ok",
@@ -250,10 +246,9 @@ def delete_entry(engine: Engine, *, error_id: int, actor: Actor) -> SyncError:
         if error is None:
             raise NotFound(f"There is no error entry #{error_id} (it may have been purged).")
         session.delete(error)
-        record_audit(
+        kinds.audit(
             session,
-            actor=actor.id,
-            door=actor.door,
+            actor=actor,
             action="delete_error",
             target=f"error:{error_id}",
             result="ok",

@@ -19,7 +19,6 @@ from bot.operations import kinds, schedule
 from bot.operations.base import Actor, InvalidInput
 from bot.sync.mappings import SPECS
 from storage import mappings as mapping_store
-from storage.audit import record_audit
 from storage.db import session_scope
 from storage.mapping_settings import update_mapping
 from storage.models import DeletionConflictResolution, Direction, Mapping, UpdateConflictResolution
@@ -112,8 +111,8 @@ def set_setting(db: Engine, mapping: str, setting: str, value: str, actor: Actor
         row = schedule.known_mapping(session, name)
         was = BY_NAME[key].read(row)
         update_mapping(session, name=row.name, **{key: stored})
-        record_audit(
-            session, actor=actor.id, door=actor.door, action=AUDIT_ACTION, target=row.name, result="ok",
+        kinds.audit(
+            session, actor=actor, action=AUDIT_ACTION, target=row.name, result="ok",
             detail=f"{key}: {was} → {BY_NAME[key].read(row)}",
         )  # fmt: skip
     return _one(db, name)
@@ -125,7 +124,7 @@ def _set_interval(db: Engine, name: str, value: str, actor: Actor) -> MappingSet
         with session_scope(db) as session:
             row = schedule.known_mapping(session, name)
             mapping_store.set_interval(session, name=row.name, minutes=None)
-            record_audit(session, actor=actor.id, door=actor.door, action="schedule", target=row.name,
+            kinds.audit(session, actor=actor, action="schedule", target=row.name,
                          result="ok", detail="back to the default interval")  # fmt: skip
         return _one(db, name)
     try:

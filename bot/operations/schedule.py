@@ -22,7 +22,6 @@ from bot.operations import kinds, requests
 from bot.operations.base import Actor, InvalidInput
 from bot.operations.requests import RequestOutcome
 from storage import mappings as mapping_store
-from storage.audit import record_audit
 from storage.db import session_scope
 from storage.jobs import latest_jobs
 from storage.models import Mapping, ScheduledJob, SyncJob
@@ -103,10 +102,9 @@ def set_interval(db: Engine, mapping: str, every: timedelta, actor: Actor) -> Ma
             )
         was = _words(timedelta(minutes=row.interval_minutes)) if row.interval_minutes else "the default"
         mapping_store.set_interval(session, name=row.name, minutes=_minutes(every))
-        record_audit(
+        kinds.audit(
             session,
-            actor=actor.id,
-            door=actor.door,
+            actor=actor,
             action="schedule",
             target=row.name,
             result="ok",
@@ -147,10 +145,9 @@ def _set_paused(db: Engine, mapping: str, actor: Actor, *, paused: bool) -> Mapp
         row = known_mapping(session, mapping)
         already = row.paused == paused
         mapping_store.set_paused(session, name=row.name, paused=paused)
-        record_audit(
+        kinds.audit(
             session,
-            actor=actor.id,
-            door=actor.door,
+            actor=actor,
             action=action,
             target=row.name,
             result="ok",
@@ -326,10 +323,9 @@ def set_job_paused(db: Engine, name: str, actor: Actor, *, paused: bool) -> Fixe
     kinds.permit(db, actor, action, target=job.id)
     with session_scope(db) as session:
         already = store_set_job_paused(session, job.id, paused=paused)
-        record_audit(
+        kinds.audit(
             session,
-            actor=actor.id,
-            door=actor.door,
+            actor=actor,
             action=action,
             target=job.id,
             result="ok",
@@ -342,8 +338,8 @@ def note_manual_run(db: Engine, job: FixedJob, *, at: datetime, result: str, act
     """Record a run of a fixed job started by hand (`sync-errors run JOB`) on the job and in the audit."""
     with session_scope(db) as session:
         record_run(session, job.id, at=at, result=result)
-        record_audit(
-            session, actor=actor.id, door=actor.door, action="run", target=job.id,
+        kinds.audit(
+            session, actor=actor, action="run", target=job.id,
             result="ok" if result == "ok" else "failed", detail=result if result != "ok" else "",
         )  # fmt: skip
 
