@@ -6,9 +6,8 @@ from collections.abc import Sequence
 
 from bot.blocks import kit, mrkdwn
 from bot.blocks.message import Message
+from bot.blocks.replies import MAX_ADMINS_NAMED
 from bot.blocks.wording import not_allowed
-
-MAX_ADMINS_NAMED = 10
 
 
 def build_not_allowed(key: str, *, admins: Sequence[str], locale: str = "en") -> Message:

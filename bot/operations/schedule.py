@@ -139,21 +139,22 @@ def run_now(db: Engine, mapping: str, actor: Actor, *, response_url: str | None 
 
 
 def _set_paused(db: Engine, mapping: str, actor: Actor, *, paused: bool) -> Mapping:
-    action = ActionKey.PAUSE if paused else ActionKey.RESUME
-    kinds.permit(db, actor, action, target=mapping.strip().upper())
+    kinds.permit(db, actor, _pausing(paused), target=mapping.strip().upper())
     with session_scope(db) as session:
         row = known_mapping(session, mapping)
         already = row.paused == paused
         mapping_store.set_paused(session, name=row.name, paused=paused)
-        kinds.audit(
-            session,
-            actor=actor,
-            action=action,
-            target=row.name,
-            result="ok",
-            detail=f"already {'paused' if paused else 'running'}" if already else "",
-        )
+        _audit_pausing(session, actor, row.name, paused=paused, already=already)
         return row
+
+
+def _pausing(paused: bool) -> ActionKey:
+    return ActionKey.PAUSE if paused else ActionKey.RESUME
+
+
+def _audit_pausing(session: Session, actor: Actor, target: str, *, paused: bool, already: bool) -> None:
+    detail = f"already {'paused' if paused else 'running'}" if already else ""
+    kinds.audit(session, actor=actor, action=_pausing(paused), target=target, result="ok", detail=detail)
 
 
 def known_mapping(session: Session, name: str) -> Mapping:
@@ -319,18 +320,10 @@ def set_job_paused(db: Engine, name: str, actor: Actor, *, paused: bool) -> Fixe
     The running scheduler applies it at its next reconcile (within about 30 s).
     """
     job = known_fixed_job(name)
-    action = ActionKey.PAUSE if paused else ActionKey.RESUME
-    kinds.permit(db, actor, action, target=job.id)
+    kinds.permit(db, actor, _pausing(paused), target=job.id)
     with session_scope(db) as session:
         already = store_set_job_paused(session, job.id, paused=paused)
-        kinds.audit(
-            session,
-            actor=actor,
-            action=action,
-            target=job.id,
-            result="ok",
-            detail=f"already {'paused' if paused else 'running'}" if already else "",
-        )
+        _audit_pausing(session, actor, job.id, paused=paused, already=already)
     return job
 
 
