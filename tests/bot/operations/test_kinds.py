@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.blocks import build_not_allowed
 from bot.blocks.wording import Wording, not_allowed, refusal_verb
 from bot.ids import ActionId, ActionKey
 from bot.operations import kinds
@@ -90,3 +91,11 @@ def test_an_unknown_key_is_no_action() -> None:
     assert not kinds.settles("launch_rockets")
     with pytest.raises(ValueError, match="unknown action"):
         kinds.entry("launch_rockets")
+
+
+def test_a_refusal_is_worded_from_the_key_in_the_readers_language() -> None:
+    refused = NotAllowed(ActionKey.DELETE_RECORD)
+    text = build_not_allowed(refused.action, admins=["U01AAAA"], locale="cs").text
+    assert text == "⛔ Jen správci synchronizace smějí odstraňovat záznamy. Požádejte <@U01AAAA>."
+    nobody = build_not_allowed(ActionKey.PURGE_ALL, admins=[], locale="nl").text
+    assert nobody.startswith("⛔") and "Only" not in nobody
