@@ -3,7 +3,8 @@
 A click or a command writes a WorkItem here and returns at once; `bot.worker` runs it. A second request
 for the same kind and target while the first is queued or running gets `AlreadyQueued` (who asked, when);
 a request for something already done to an error gets `AlreadyDone` (the error row or the audit entry that
-says who did it). Refusals are audited here too, so every door records them the same way.
+says who did it). Who may ask, and whether an action settles an error, is the catalogue's
+(bot.operations.kinds); its `permit` audits a refusal, so every door records them the same way.
 """
 
 from __future__ import annotations
