@@ -23,7 +23,7 @@ from bot.operations.base import Actor, NotAllowed
 from storage.audit import record_audit
 from storage.db import write_transaction
 from storage.mappings import list_mappings
-from storage.models import SyncJob
+from storage.models import SyncJob, Trigger
 
 if TYPE_CHECKING:
     from bot.sync.actions import ActionOutcome, SyncActions
@@ -173,8 +173,6 @@ def _keep_dataverse(tools: Tools, order: WorkOrder) -> Ran:
 
 
 def _sync(tools: Tools, order: WorkOrder) -> Ran:
-    from storage.models import Trigger
-
     names = [str(name) for name in order.payload.get("mappings") or []]
     return Synced(tools.engine.run(names or None, full=bool(order.payload.get("full")), trigger=Trigger.USER))
 
@@ -284,32 +282,14 @@ def permit(
     """Refuse with NotAllowed(key), after writing the "refused" audit entry, unless `actor` may do `key`."""
     if may(db, actor, key, payload):
         return
-    record_refusal(db, actor=actor, action=key, target=target, deadline_seconds=deadline_seconds)
-    raise NotAllowed(key)
-
-
-def record_refusal(
-    db: Engine,
-    *,
-    actor: Actor,
-    action: str,
-    target: str | None,
-    detail: str = "",
-    deadline_seconds: float | None = None,
-) -> None:
-    """Write the "refused" audit entry of a request the actor may not make (nothing else changes)."""
     write_transaction(
         db,
         lambda session: audit(
-            session,
-            actor=actor,
-            action=action,
-            target=target,
-            result="refused",
-            detail=detail or "not a sync admin",
+            session, actor=actor, action=key, target=target, result="refused", detail="not a sync admin"
         ),
         deadline_seconds=deadline_seconds,
     )
+    raise NotAllowed(key)
 
 
 def audit(
