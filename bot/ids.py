@@ -39,6 +39,35 @@ class ActionId(StrEnum):
     COUPLE_SYNC = "couple_sync"  # select inside the couple modal
 
 
+class ActionKey(StrEnum):
+    """What a person can do: its catalogue entry's key (bot.operations.kinds), work kind and audit action.
+
+    The values are stored in the work queue and the audit log, so they never change; add new members instead.
+    """
+
+    RESYNC = "resync"
+    RESYNC_FAILED = "resync_failed"
+    COUPLE = "couple"
+    COUPLE_MATCH = "couple_match"
+    COUPLE_CREATE = "couple_create"
+    COUPLE_DEPENDENCY = "couple_dependency"
+    UNCOUPLE = "uncouple"
+    RESTORE_RECORD = "restore_record"
+    DELETE_RECORD = "delete_record"
+    KEEP_BC = "keep_bc"
+    KEEP_DATAVERSE = "keep_dataverse"
+    SYNC = "sync"  # named mappings, or everything
+    RUN = "run"  # one scheduled mapping now
+    SNOOZE = "snooze"
+    DELETE_ERROR = "delete_error"
+    PURGE_OLDER_THAN = "purge_older_than"
+    PURGE_ALL = "purge_all"
+    SCHEDULE = "schedule"
+    PAUSE = "pause"
+    RESUME = "resume"
+    MAPPING_SET = "mapping_set"  # one setting of one mapping
+
+
 class CallbackId(StrEnum):
     """callback_id of the modals; private_metadata carries the error id or the purge scope."""
 

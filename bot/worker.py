@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.webhook import WebhookClient
 from sqlmodel import Session
@@ -25,13 +25,14 @@ from sqlmodel import Session
 from bot.blocks import Message, build_action_result, build_status
 from bot.connectors.errors import ConnectorError, Throttled
 from bot.i18n import DEFAULT_LOCALE, normalize_locale
-from bot.operations import requests as kinds
+from bot.operations import kinds
 from bot.operations.base import Actor, OperationError
+from bot.operations.kinds import Synced, Then, Tools, WorkOrder
+from bot.operations.requests import SILENT_KEY, TARGET_KEY, target_error_id
 from bot.services import Services
-from storage.audit import record_audit
 from storage.db import write_transaction
 from storage.errors import get_error
-from storage.models import Door, ErrorStatus, SyncJob, Trigger
+from storage.models import Door, ErrorStatus, SyncJob
 from storage.types import utcnow
 from storage.work import (
     DEFAULT_LEASE,
@@ -43,31 +44,16 @@ from storage.work import (
     retry_work,
 )
 
+if TYPE_CHECKING:
+    from bot.sync.actions import ActionOutcome, SyncActions
+    from bot.sync.engine import SyncEngine
+
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 DEFAULT_RETRY_AFTER = 30.0
 MAX_RETRY_AFTER = 3600.0
 RESULT_CHARS = 2000
-
-
-@dataclass(frozen=True)
-class WorkOrder:
-    """A claimed item as a runner sees it: what, for whom, with which arguments."""
-
-    item_id: int
-    kind: str
-    payload: dict[str, Any]
-    actor: Actor
-
-    def int_arg(self, name: str) -> int:
-        """An integer argument of the payload (e.g. error_id)."""
-        return int(self.payload[name])
-
-    def str_arg(self, name: str, default: str | None = None) -> str | None:
-        """A text argument of the payload, or `default`."""
-        value = self.payload.get(name, default)
-        return None if value is None else str(value)
 
 
 @dataclass(frozen=True)
@@ -85,50 +71,6 @@ class WorkOutcome:
 
 
 WorkRunner = Callable[[WorkOrder], WorkOutcome]
-
-
-class ActionResult(Protocol):
-    """What the engine's actions return (ActionOutcome): ok and a message saying what happened."""
-
-    @property
-    def ok(self) -> bool: ...
-
-    @property
-    def message(self) -> str: ...
-
-
-class SyncActions(Protocol):
-    """The engine's record actions the queue runs (bot.sync.actions)."""
-
-    def resync(self, error_id: int, *, actor: str) -> ActionResult: ...
-
-    def resync_failed(self, mapping: str | None, *, actor: str) -> ActionResult: ...
-
-    def couple(self, bc_ref: str, dataverse_ref: str, *, sync: Any, actor: str) -> ActionResult: ...
-
-    def couple_match(self, mapping: str, *, actor: str) -> ActionResult: ...
-
-    def couple_create(self, ref: str, *, actor: str) -> ActionResult: ...
-
-    def uncouple(self, ref: str, *, actor: str) -> ActionResult: ...
-
-    def restore_record(self, error_id: int, *, actor: str) -> ActionResult: ...
-
-    def delete_record(self, error_id: int, *, actor: str) -> ActionResult: ...
-
-    def remove_coupling(self, error_id: int, *, actor: str) -> ActionResult: ...
-
-    def couple_dependency(self, error_id: int, *, actor: str) -> ActionResult: ...
-
-    def take_side(self, error_id: int, side: Any, *, actor: str) -> ActionResult: ...
-
-
-class SyncRunner(Protocol):
-    """The part of SyncEngine a `sync`/`run` request needs."""
-
-    def run(
-        self, mapping_names: Sequence[str] | None = None, *, full: bool = False, trigger: Trigger = ...
-    ) -> list[SyncJob]: ...
 
 
 @dataclass(frozen=True)
@@ -243,14 +185,9 @@ def _run_one(
     if "locale" not in item.payload and item.door is Door.SLACK:
         item.payload["locale"] = _locale_of(services, item.requested_by)
     order = WorkOrder(item_id=item.id, kind=item.kind, payload=item.payload, actor=_actor(services, item))
-    target = str(item.payload.get(kinds.TARGET_KEY) or item.kind)
-    everything = (
-        kinds.mappings_of_everything(services.db)
-        if item.kind == kinds.SYNC and not order.actor.is_admin
-        else None
-    )
+    target = str(item.payload.get(TARGET_KEY) or item.kind)
     outcome = _settled_already(services, item.kind, target) or _outcome(
-        order, runners, attempts=item.attempts, everything=everything
+        services, order, runners, attempts=item.attempts
     )
     if outcome.retry_after is not None:
         delay = min(max(outcome.retry_after, 1.0), MAX_RETRY_AFTER)
@@ -271,10 +208,9 @@ def _run_one(
             return False
         assert row is not None
         finish_work(session, item=row, ok=outcome.ok, result=outcome.text[:RESULT_CHARS], now=clock())
-        record_audit(
+        kinds.audit(
             session,
-            actor=order.actor.id,
-            door=order.actor.door,
+            actor=order.actor,
             action=item.kind,
             target=target,
             result="ok" if outcome.ok else "failed",
@@ -302,8 +238,8 @@ def _locale_of(services: Services, user_id: str | None) -> str:
 
 def _settled_already(services: Services, kind: str, target: str) -> WorkOutcome | None:
     """The outcome of work that is already done: its error was resolved meanwhile (e.g. by an earlier run)."""
-    error_id = kinds.target_error_id(target)
-    if error_id is None or kind not in kinds.SETTLING:
+    error_id = target_error_id(target)
+    if error_id is None or not kinds.settles(kind):
         return None
     with Session(services.db) as session:
         error = get_error(session, error_id=error_id)
@@ -313,15 +249,11 @@ def _settled_already(services: Services, kind: str, target: str) -> WorkOutcome 
 
 
 def _outcome(
-    order: WorkOrder,
-    runners: Mapping[str, WorkRunner],
-    *,
-    attempts: int,
-    everything: Sequence[str] | None = None,
+    services: Services, order: WorkOrder, runners: Mapping[str, WorkRunner], *, attempts: int
 ) -> WorkOutcome:
     if attempts > MAX_ATTEMPTS:
         return WorkOutcome(False, f"gave up after {MAX_ATTEMPTS} attempts")
-    if kinds.needs_admin(order.kind, order.payload, everything=everything) and not order.actor.is_admin:
+    if kinds.known(order.kind) and not kinds.may(services.db, order.actor, order.kind, order.payload):
         return WorkOutcome(False, "only sync admins may do this, and the requester no longer is one")
     runner = runners.get(order.kind)
     if runner is None:
@@ -345,7 +277,7 @@ def _outcome(
 
 def _answer(services: Services, item: _Claimed, outcome: WorkOutcome) -> None:
     """Tell the requester: ephemerally through their response_url, else in a direct message (best effort)."""
-    if item.payload.get(kinds.SILENT_KEY):
+    if item.payload.get(SILENT_KEY):
         return
     locale = str(item.payload.get("locale") or "en")
     message = outcome.reply or build_action_result(outcome.ok, outcome.text, locale=locale)
@@ -374,13 +306,22 @@ def _answer(services: Services, item: _Claimed, outcome: WorkOutcome) -> None:
 # ---- the engine's runners ----------------------------------------------------------------------------
 
 
-def _from_action(result: ActionResult) -> WorkOutcome:
+def _from_action(result: ActionOutcome) -> WorkOutcome:
     retry_after = getattr(result, "retry_after", None)
     return WorkOutcome(
         ok=bool(result.ok),
         text=str(result.message or ("done" if result.ok else "failed")),
         retry_after=float(retry_after) if isinstance(retry_after, int | float) else None,
     )
+
+
+def _from_ran(ran: kinds.Ran, locale: str) -> WorkOutcome:
+    """The outcome of what a catalogue runner returned (an action's result, two of them, or sync jobs)."""
+    if isinstance(ran, Synced):
+        return _sync_outcome(ran.jobs, locale)
+    if isinstance(ran, Then):
+        return WorkOutcome(True, f"{ran.first.message} {ran.then.message}".strip())
+    return _from_action(ran)
 
 
 def _sync_outcome(jobs: list[SyncJob], locale: str) -> WorkOutcome:
@@ -393,64 +334,14 @@ def _sync_outcome(jobs: list[SyncJob], locale: str) -> WorkOutcome:
     return WorkOutcome(True, text, reply=build_status(jobs, locale=locale))
 
 
-def engine_runners(actions: SyncActions, engine: SyncRunner) -> dict[str, WorkRunner]:
-    """The runner of every work kind, calling the engine's actions (and SyncEngine.run for syncs)."""
+def engine_runners(actions: SyncActions, engine: SyncEngine) -> dict[str, WorkRunner]:
+    """The runner of every queued catalogue action, calling the engine's actions (and SyncEngine.run)."""
+    tools = Tools(actions=actions, engine=engine)
 
-    def sync(order: WorkOrder) -> WorkOutcome:
-        names = [str(name) for name in order.payload.get("mappings") or []]
-        jobs = engine.run(names or None, full=bool(order.payload.get("full")), trigger=Trigger.USER)
-        return _sync_outcome(jobs, str(order.payload.get("locale") or "en"))
+    def runner(run: kinds.Runner) -> WorkRunner:
+        return lambda order: _from_ran(run(tools, order), str(order.payload.get("locale") or "en"))
 
-    def uncouple(order: WorkOrder) -> WorkOutcome:
-        ref = order.str_arg("ref")
-        if ref is not None:
-            return _from_action(actions.uncouple(ref, actor=order.actor.id))
-        return _from_action(actions.remove_coupling(order.int_arg("error_id"), actor=order.actor.id))
-
-    def couple(order: WorkOrder) -> WorkOutcome:
-        result = actions.couple(
-            order.str_arg("bc_ref") or "",
-            order.str_arg("dataverse_ref") or "",
-            sync=order.str_arg("sync", "none") or "none",
-            actor=order.actor.id,
-        )
-        if not result.ok or "error_id" not in order.payload:
-            return _from_action(result)
-        # Coupled from an error's message: re-run its record now (resolves the error, edits the message).
-        after = actions.resync(order.int_arg("error_id"), actor=order.actor.id)
-        return WorkOutcome(True, f"{result.message} {after.message}".strip())
-
-    return {
-        kinds.RESYNC: lambda o: _from_action(actions.resync(o.int_arg("error_id"), actor=o.actor.id)),
-        kinds.RESYNC_FAILED: lambda o: _from_action(
-            actions.resync_failed(o.str_arg("mapping"), actor=o.actor.id)
-        ),
-        kinds.COUPLE: couple,
-        kinds.COUPLE_MATCH: lambda o: _from_action(
-            actions.couple_match(o.str_arg("mapping") or "", actor=o.actor.id)
-        ),
-        kinds.COUPLE_CREATE: lambda o: _from_action(
-            actions.couple_create(o.str_arg("ref") or "", actor=o.actor.id)
-        ),
-        kinds.COUPLE_DEPENDENCY: lambda o: _from_action(
-            actions.couple_dependency(o.int_arg("error_id"), actor=o.actor.id)
-        ),
-        kinds.UNCOUPLE: uncouple,
-        kinds.RESTORE_RECORD: lambda o: _from_action(
-            actions.restore_record(o.int_arg("error_id"), actor=o.actor.id)
-        ),
-        kinds.DELETE_RECORD: lambda o: _from_action(
-            actions.delete_record(o.int_arg("error_id"), actor=o.actor.id)
-        ),
-        kinds.KEEP_BC: lambda o: _from_action(
-            actions.take_side(o.int_arg("error_id"), "business_central", actor=o.actor.id)
-        ),
-        kinds.KEEP_DATAVERSE: lambda o: _from_action(
-            actions.take_side(o.int_arg("error_id"), "dataverse", actor=o.actor.id)
-        ),
-        kinds.SYNC: sync,
-        kinds.RUN: sync,
-    }
+    return {key: runner(action.runner) for key, action in kinds.CATALOGUE.items() if action.runner}
 
 
 class _LazyRunners(Mapping[str, WorkRunner]):
@@ -469,7 +360,7 @@ class _LazyRunners(Mapping[str, WorkRunner]):
         return self._runners()[kind]
 
     def get(self, kind: str, default: Any = None) -> Any:
-        if kind not in kinds.KINDS:
+        if kind not in kinds.QUEUED_KINDS:
             return default
         try:
             return self._runners().get(kind, default)
@@ -486,7 +377,7 @@ class _LazyRunners(Mapping[str, WorkRunner]):
 
 def build_engine_runners(services: Services) -> dict[str, WorkRunner]:
     """Build the sync engine and its actions on the services' connectors (NotConfigured when unset)."""
-    from bot.sync.actions import SyncActions as EngineActions
+    from bot.sync.actions import SyncActions
 
     engine = services.sync_engine()
-    return engine_runners(EngineActions(engine), engine)
+    return engine_runners(SyncActions(engine), engine)

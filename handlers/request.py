@@ -13,44 +13,21 @@ from slack_sdk.models.views import View
 from sqlalchemy.engine import Engine
 
 from bot.blocks import (
-    AdminAction,
     Message,
     build_already_done,
     build_already_queued,
     build_failure,
+    build_not_allowed,
     build_queued,
-    build_refusal,
 )
 from bot.i18n import DEFAULT_LOCALE
+from bot.operations import kinds
 from bot.operations.base import Actor, NotAllowed, OperationError
-from bot.operations.requests import AlreadyDone, AlreadyQueued, Queued, RequestOutcome, record_refusal
+from bot.operations.requests import AlreadyDone, AlreadyQueued, Queued, RequestOutcome
 from bot.services import Services
 from handlers.people import LOCALES, actor_for, locale_for
 
 log = logging.getLogger(__name__)
-
-# NotAllowed.action phrases of other services -> the refusal keys build_refusal words (the work queue's
-# refusals already carry a key: bot.operations.requests.ADMIN_KINDS).
-_REFUSAL_KEYS: dict[str, str] = {
-    "change schedules": AdminAction.SCHEDULE,
-    "run syncs": AdminAction.RUN,
-    "delete error entries": AdminAction.PURGE,
-    "delete all entries": AdminAction.PURGE,
-    "couple records": AdminAction.COUPLE,
-    "remove couplings": AdminAction.UNCOUPLE,
-    "restore records": AdminAction.RESTORE_RECORD,
-    "delete records": AdminAction.DELETE_RECORD,
-    "synchronize every mapping": AdminAction.SYNC,
-}
-# bot.operations.errorlog.purge refuses with "delete entries older than 7 days" and the like.
-_PURGE_PHRASE = "delete entries older than "
-
-
-def refusal_key(action: str) -> str:
-    """The build_refusal key of a NotAllowed's action (a key already, or another service's phrase)."""
-    if action.startswith(_PURGE_PHRASE):
-        return AdminAction.PURGE
-    return _REFUSAL_KEYS.get(action, action)
 
 
 @dataclass(frozen=True)
@@ -122,17 +99,14 @@ class SlackRequest:
         """SYNC_ADMINS, to name in refusals."""
         return list(self.services.settings.sync_admins)
 
-    def refuse(self, key: str, *, action: str, target: str | None) -> None:
-        """Audit the refusal ("refused") and say who may do it instead; nothing else changes."""
-        record_refusal(self.db, actor=self.actor, action=action, target=target)
-        self.reply(build_refusal(key, admins=self.admins(), locale=self.locale))
-
-    def allowed(self, key: str, *, action: str, target: str | None) -> bool:
-        """True for admins; refuses (audited, ephemeral) everyone else."""
-        if self.actor.is_admin:
-            return True
-        self.refuse(key, action=action, target=target)
-        return False
+    def allowed(self, key: str, *, target: str | None) -> bool:
+        """Whether the asker may do the catalogue action `key`; if not, the refusal is audited and said."""
+        try:
+            kinds.permit(self.db, self.actor, key, target=target)
+        except NotAllowed as refused:
+            self.answer_failure(refused)
+            return False
+        return True
 
     def answer_request(self, outcome: RequestOutcome, *, answer_later: bool = True) -> None:
         """ "Queued …", "already queued by @x", or "already done by @x at …"."""
@@ -157,7 +131,7 @@ class SlackRequest:
     def answer_failure(self, exc: OperationError) -> None:
         """A refusal (already audited by the service) or what went wrong, ephemerally."""
         if isinstance(exc, NotAllowed):
-            self.reply(build_refusal(refusal_key(exc.action), admins=self.admins(), locale=self.locale))
+            self.reply(build_not_allowed(exc.action, admins=self.admins(), locale=self.locale))
         else:
             self.reply(build_failure(str(exc), locale=self.locale))
 

@@ -352,7 +352,7 @@ class WorkItem(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     due_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    kind: str = Field(max_length=40)  # resync, couple, uncouple, restore_record, delete_record, sync, ...
+    kind: str = Field(max_length=40)  # a queued action of the catalogue (bot.ids.ActionKey)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: WorkStatus = Field(default=WorkStatus.QUEUED, sa_type=enum_type(WorkStatus))
     attempts: int = 0

@@ -26,6 +26,7 @@ from bot.blocks.notifications import (
     build_text,
     digest_pages,
 )
+from bot.blocks.refusals import build_not_allowed
 from bot.blocks.replies import (
     build_action_result,
     build_already_done,
@@ -66,6 +67,7 @@ __all__ = [
     "build_home",
     "build_input_error",
     "build_interval_set",
+    "build_not_allowed",
     "build_paused",
     "build_problem",
     "build_purge_modal",

@@ -1130,3 +1130,44 @@ class Wording:
     def updated_at(self, moment: datetime) -> str:
         """ "Updated <date>"."""
         return self._("Updated {date}").format(date=self.date(moment))
+
+
+# ---- refusals of the catalogue's actions (bot.operations.kinds; NotAllowed carries the key) ---------------
+
+
+def refusal_verb(key: str, locale: str | None = "en") -> str | None:
+    """What only sync admins may do, as the verb phrase of a refusal ("couple records"); None: anyone may."""
+    _ = gettext_for(locale).gettext
+    couple, schedules, purge = _("couple records"), _("change schedules"), _("delete error entries")
+    verbs: dict[str, str] = {
+        "couple": couple,
+        "couple_match": couple,
+        "couple_create": couple,
+        "couple_dependency": couple,
+        "uncouple": _("remove couplings"),
+        "restore_record": _("restore records"),
+        "delete_record": _("delete records"),
+        "delete_error": _("delete entries from the error log"),
+        "purge_older_than": purge,
+        "purge_all": purge,
+        "sync": _("synchronize every mapping at once"),
+        "run": _("start a scheduled sync by hand"),
+        "schedule": schedules,
+        "pause": schedules,
+        "resume": schedules,
+        "mapping_set": _("change mapping settings"),
+    }
+    return verbs.get(key)
+
+
+def not_allowed(key: str, admins: Sequence[str], locale: str | None = "en") -> str:
+    """ "⛔ Only sync admins may restore records. Ask @a or @b." for the catalogue action `key`."""
+    _ = gettext_for(locale).gettext
+    verb = refusal_verb(key, locale) or _("do this")
+    if admins:
+        return _("⛔ Only sync admins may {action}. Ask {admins}.").format(
+            action=verb, admins=Wording(locale).either(admins)
+        )
+    return _("⛔ Only sync admins may {action}, and none is set up yet: ask whoever runs the bot.").format(
+        action=verb
+    )

@@ -31,6 +31,7 @@ from bot.cli.common import (
 )
 from bot.commands import UsageError
 from bot.config import load_settings
+from bot.ids import ActionKey
 from bot.jsonshapes import job_json
 from bot.logs import configure_logging
 from bot.operations.base import InvalidInput
@@ -70,7 +71,7 @@ def report(outcome: ActionOutcome) -> None:
     fail(outcome.message, code=EXIT_USAGE if outcome.refused else EXIT_FAILED)
 
 
-def _act(action: str, target: str, call: Callable[[SyncActions], ActionOutcome]) -> None:
+def _act(action: ActionKey, target: str, call: Callable[[SyncActions], ActionOutcome]) -> None:
     from bot.operations.fixes import perform
     from bot.sync.refs import BadReference
 
@@ -258,14 +259,16 @@ def resync_command(
         raise UsageError("give error ids, or --failed [--mapping M]", usage("resync"))
     if failed:
         name = known_mapping(mapping, usage=usage("resync")) if mapping else None
-        _act("resync_failed", name or "all", lambda a: a.resync_failed(name, actor=terminal_actor().id))
+        _act(
+            ActionKey.RESYNC_FAILED, name or "all", lambda a: a.resync_failed(name, actor=terminal_actor().id)
+        )
         return
     for error_id in error_ids or []:
         known_error(error_id)
     codes = []
     for error_id in error_ids or []:
         try:
-            _act("resync", f"error:{error_id}", _resync_one(error_id))
+            _act(ActionKey.RESYNC, f"error:{error_id}", _resync_one(error_id))
         except typer.Exit as stop:
             codes.append(stop.exit_code)
     if codes:
@@ -301,13 +304,13 @@ def couple_command(
             raise UsageError("--create takes one record: couple REF --create", usage("couple"))
         ref = bc_ref
         valid_ref(ref)
-        _act("couple_create", ref, lambda a: a.couple_create(ref, actor=terminal_actor().id))
+        _act(ActionKey.COUPLE_CREATE, ref, lambda a: a.couple_create(ref, actor=terminal_actor().id))
         return
     if match is not None:
         if bc_ref or dataverse_ref:
             raise UsageError("give either two references or --match MAPPING", usage("couple"))
         name = known_mapping(match, usage=usage("couple"))
-        _act("couple_match", name, lambda a: a.couple_match(name, actor=terminal_actor().id))
+        _act(ActionKey.COUPLE_MATCH, name, lambda a: a.couple_match(name, actor=terminal_actor().id))
         return
     if not bc_ref or not dataverse_ref:
         raise UsageError("give a Business Central and a Dataverse reference", usage("couple"))
@@ -325,7 +328,7 @@ def couple_command(
             what=f"overwriting {loser}'s values",
         )
     _act(
-        "couple",
+        ActionKey.COUPLE,
         f"{bc_ref}↔{dataverse_ref}",
         lambda a: a.couple(bc_ref, dataverse_ref, sync=choice, actor=terminal_actor().id),
     )
@@ -340,7 +343,7 @@ def uncouple_command(
     """Remove a coupling (both records stay; they no longer synchronize)."""
     valid_ref(ref)
     confirm(f"Uncouple {ref}? Both records stay but stop synchronizing.", yes=yes, what=f"uncoupling {ref}")
-    _act("uncouple", ref, lambda a: a.uncouple(ref, actor=terminal_actor().id))
+    _act(ActionKey.UNCOUPLE, ref, lambda a: a.uncouple(ref, actor=terminal_actor().id))
 
 
 @app.command("restore", rich_help_panel=PANEL)
@@ -357,7 +360,9 @@ def restore_command(
         what=f"restoring the record of #{error_id}",
     )
     _act(
-        "restore_record", f"error:{error_id}", lambda a: a.restore_record(error_id, actor=terminal_actor().id)
+        ActionKey.RESTORE_RECORD,
+        f"error:{error_id}",
+        lambda a: a.restore_record(error_id, actor=terminal_actor().id),
     )
 
 
@@ -374,7 +379,11 @@ def delete_record_command(
         yes=yes,
         what=f"deleting the surviving record of #{error_id}",
     )
-    _act("delete_record", f"error:{error_id}", lambda a: a.delete_record(error_id, actor=terminal_actor().id))
+    _act(
+        ActionKey.DELETE_RECORD,
+        f"error:{error_id}",
+        lambda a: a.delete_record(error_id, actor=terminal_actor().id),
+    )
 
 
 @app.command("keep", rich_help_panel=PANEL)
@@ -394,7 +403,7 @@ def keep_command(
             f"say whose values win: bc or dataverse, not {side!r}", "sync-errors keep ID bc|dataverse"
         )
     chosen = sides[side.lower()]
-    action = "keep_bc" if chosen == "business_central" else "keep_dataverse"
+    action = ActionKey.KEEP_BC if chosen == "business_central" else ActionKey.KEEP_DATAVERSE
     label = known_error(error_id)
     winner, loser = (
         ("Business Central", "Sales") if chosen == "business_central" else ("Sales", "Business Central")
@@ -413,7 +422,7 @@ def couple_dependency_command(error_id: Annotated[int, typer.Argument(metavar="I
     """Couple the record an error's record depends on (e.g. its currency), then re-sync it."""
     known_error(error_id)
     _act(
-        "couple_dependency",
+        ActionKey.COUPLE_DEPENDENCY,
         f"error:{error_id}",
         lambda a: a.couple_dependency(error_id, actor=terminal_actor().id),
     )

@@ -34,14 +34,11 @@ class NotFound(OperationError):
 
 
 class NotAllowed(OperationError):
-    """The actor may not do this (only SYNC_ADMINS may)."""
+    """The actor may not do this (only SYNC_ADMINS may); `action` is its catalogue key (bot.ids.ActionKey).
+
+    The edge words it in the reader's language (bot.blocks.build_not_allowed); the message is for logs.
+    """
 
     def __init__(self, action: str) -> None:
-        super().__init__(f"Only sync admins may {action}.")
+        super().__init__(f"Only sync admins may do {action!r}.")
         self.action = action
-
-
-def require_admin(actor: Actor, action: str) -> None:
-    """Refuse with NotAllowed unless the actor is an admin."""
-    if not actor.is_admin:
-        raise NotAllowed(action)

@@ -10,8 +10,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.operations.base import Actor, InvalidInput, NotFound, require_admin
-from storage.audit import list_audit, record_audit
+from bot.ids import ActionKey
+from bot.operations import kinds
+from bot.operations.base import Actor, InvalidInput, NotFound
+from storage.audit import list_audit
 from storage.db import session_scope
 from storage.errors import (
     PurgeScope,
@@ -127,15 +129,15 @@ def count_purgeable(engine: Engine, *, older_than: timedelta | None) -> int:
 
 PURGE_SHOWN = "purge_shown"
 PURGE_CONFIRMED = "purge_confirmed"
+PURGE_TARGET = "errors"  # the audit target of a purge
 
 
 def remember_shown(engine: Engine, *, view_id: str, preview: PurgePreview, actor: Actor) -> None:
     """Keep on the server what a purge confirmation (a Slack modal) showed, keyed by its view id."""
     with session_scope(engine) as session:
-        record_audit(
+        kinds.audit(
             session,
-            actor=actor.id,
-            door=actor.door,
+            actor=actor,
             action=PURGE_SHOWN,
             target=f"view:{view_id}",
             result="shown",
@@ -150,6 +152,11 @@ def shown_purge(engine: Engine, *, view_id: str) -> PurgePreview | None:
     if not latest or latest[0].action != PURGE_SHOWN:
         return None
     return PurgePreview.from_json(latest[0].detail)
+
+
+def purge_action(older_than: timedelta | None) -> ActionKey:
+    """The catalogue key of a purge: of every entry (None), or of entries older than `older_than`."""
+    return ActionKey.PURGE_ALL if older_than is None else ActionKey.PURGE_OLDER_THAN
 
 
 def purge(
@@ -167,7 +174,7 @@ def purge(
     if preview is not None:
         older_than = preview.older_than
     what = "all entries" if older_than is None else f"entries not seen for {_words(older_than)}"
-    require_admin(actor, f"delete {what}")
+    kinds.permit(engine, actor, purge_action(older_than), target=PURGE_TARGET)
     if preview is None:
         preview = preview_purge(engine, older_than=older_than)
         announced = None
@@ -185,21 +192,19 @@ def purge(
         detail += f" ({report.stayed} of the {announced} counted were seen again since, or already gone)"
     with session_scope(engine) as session:
         if view_id is not None:
-            record_audit(
+            kinds.audit(
                 session,
-                actor=actor.id,
-                door=actor.door,
+                actor=actor,
                 action=PURGE_CONFIRMED,
                 target=f"view:{view_id}",
                 result="ok",
                 detail=detail,
             )
-        record_audit(
+        kinds.audit(
             session,
-            actor=actor.id,
-            door=actor.door,
-            action="purge_all" if older_than is None else "purge_older_than",
-            target="errors",
+            actor=actor,
+            action=purge_action(older_than),
+            target=PURGE_TARGET,
             result="ok",
             detail=detail,
         )
@@ -221,10 +226,9 @@ def snooze(engine: Engine, *, error_id: int, duration: timedelta, actor: Actor) 
                 "Snooze applies to open errors."
             )
         snooze_error(session, error=error, until=utcnow() + duration, by=actor.id)
-        record_audit(
+        kinds.audit(
             session,
-            actor=actor.id,
-            door=actor.door,
+            actor=actor,
             action="snooze",
             target=f"error:{error_id}",
             result="ok",
@@ -236,16 +240,15 @@ def snooze(engine: Engine, *, error_id: int, duration: timedelta, actor: Actor) 
 
 def delete_entry(engine: Engine, *, error_id: int, actor: Actor) -> SyncError:
     """Delete one error entry (the records stay as they are); its Slack message says so."""
-    require_admin(actor, "delete error entries")
+    kinds.permit(engine, actor, ActionKey.DELETE_ERROR, target=f"error:{error_id}")
     with session_scope(engine) as session:
         error = get_error(session, error_id=error_id)
         if error is None:
             raise NotFound(f"There is no error entry #{error_id} (it may have been purged).")
         session.delete(error)
-        record_audit(
+        kinds.audit(
             session,
-            actor=actor.id,
-            door=actor.door,
+            actor=actor,
             action="delete_error",
             target=f"error:{error_id}",
             result="ok",

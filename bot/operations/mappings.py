@@ -14,16 +14,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.commands import parse_duration
-from bot.operations import schedule
+from bot.ids import ActionKey
+from bot.operations import kinds, schedule
 from bot.operations.base import Actor, InvalidInput
 from bot.sync.mappings import SPECS
 from storage import mappings as mapping_store
-from storage.audit import record_audit
 from storage.db import session_scope
 from storage.mapping_settings import update_mapping
 from storage.models import DeletionConflictResolution, Direction, Mapping, UpdateConflictResolution
 
-AUDIT_ACTION = "mapping_set"
+AUDIT_ACTION = ActionKey.MAPPING_SET
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
@@ -105,14 +105,14 @@ def set_setting(db: Engine, mapping: str, setting: str, value: str, actor: Actor
     if key == "paused":
         (schedule.pause if _boolean(value, key) else schedule.resume)(db, name, actor)
         return _one(db, name)
-    schedule.admin_or_refuse(db, actor, "change mappings", target=name, action=AUDIT_ACTION)
+    kinds.permit(db, actor, AUDIT_ACTION, target=name)
     stored = _parse(name, key, value)
     with session_scope(db) as session:
         row = schedule.known_mapping(session, name)
         was = BY_NAME[key].read(row)
         update_mapping(session, name=row.name, **{key: stored})
-        record_audit(
-            session, actor=actor.id, door=actor.door, action=AUDIT_ACTION, target=row.name, result="ok",
+        kinds.audit(
+            session, actor=actor, action=AUDIT_ACTION, target=row.name, result="ok",
             detail=f"{key}: {was} → {BY_NAME[key].read(row)}",
         )  # fmt: skip
     return _one(db, name)
@@ -120,11 +120,11 @@ def set_setting(db: Engine, mapping: str, setting: str, value: str, actor: Actor
 
 def _set_interval(db: Engine, name: str, value: str, actor: Actor) -> MappingSettings:
     if value.strip().lower() == "default":
-        schedule.admin_or_refuse(db, actor, "change schedules", target=name, action="schedule")
+        kinds.permit(db, actor, ActionKey.SCHEDULE, target=name)
         with session_scope(db) as session:
             row = schedule.known_mapping(session, name)
             mapping_store.set_interval(session, name=row.name, minutes=None)
-            record_audit(session, actor=actor.id, door=actor.door, action="schedule", target=row.name,
+            kinds.audit(session, actor=actor, action="schedule", target=row.name,
                          result="ok", detail="back to the default interval")  # fmt: skip
         return _one(db, name)
     try:

@@ -3,13 +3,13 @@
 A click or a command writes a WorkItem here and returns at once; `bot.worker` runs it. A second request
 for the same kind and target while the first is queued or running gets `AlreadyQueued` (who asked, when);
 a request for something already done to an error gets `AlreadyDone` (the error row or the audit entry that
-says who did it). Refusals are audited here too, so every door records them the same way.
+says who did it). Who may ask, and whether an action settles an error, is the catalogue's
+(bot.operations.kinds); its `permit` audits a refusal, so every door records them the same way.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,73 +18,15 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.operations.base import Actor, InvalidInput, NotAllowed, NotFound
+from bot.operations import kinds
+from bot.operations.base import Actor, InvalidInput, NotFound
 from bot.sync.refs import BadReference, as_guid, parse_ref
-from storage.audit import last_success, record_audit
+from storage.audit import last_success
 from storage.db import write_transaction
 from storage.errors import get_error
-from storage.mappings import list_mappings
 from storage.models import AuditEntry, Category, ErrorStatus, SyncError, System, WorkItem, WorkStatus
 from storage.work import enqueue_work
 
-# Work kinds (also the audit action names; Wording.already() knows them).
-RESYNC = "resync"
-RESYNC_FAILED = "resync_failed"
-COUPLE = "couple"
-COUPLE_MATCH = "couple_match"
-COUPLE_CREATE = "couple_create"
-COUPLE_DEPENDENCY = "couple_dependency"
-UNCOUPLE = "uncouple"
-RESTORE_RECORD = "restore_record"
-DELETE_RECORD = "delete_record"
-KEEP_BC = "keep_bc"
-KEEP_DATAVERSE = "keep_dataverse"
-SYNC = "sync"
-RUN = "run"
-
-KINDS = frozenset(
-    {
-        RESYNC,
-        RESYNC_FAILED,
-        COUPLE,
-        COUPLE_MATCH,
-        COUPLE_CREATE,
-        COUPLE_DEPENDENCY,
-        UNCOUPLE,
-        RESTORE_RECORD,
-        DELETE_RECORD,
-        KEEP_BC,
-        KEEP_DATAVERSE,
-        SYNC,
-        RUN,
-    }
-)
-
-# Kinds only SYNC_ADMINS may ask for, with the refusal key build_refusal() words ("couple", "uncouple", …).
-ADMIN_KINDS: dict[str, str] = {
-    COUPLE: "couple",
-    COUPLE_MATCH: "couple",
-    COUPLE_CREATE: "couple",
-    COUPLE_DEPENDENCY: "couple",
-    UNCOUPLE: "uncouple",
-    RESTORE_RECORD: "restore_record",
-    DELETE_RECORD: "delete_record",
-}
-SYNC_EVERYTHING = "sync"  # refusal key of `sync` without mapping names
-
-# Actions that, once done to an error, make a repeat pointless ("Already re-synced by @x at 10:32").
-SETTLING = (
-    RESYNC,
-    COUPLE,
-    COUPLE_DEPENDENCY,
-    UNCOUPLE,
-    RESTORE_RECORD,
-    DELETE_RECORD,
-    KEEP_BC,
-    KEEP_DATAVERSE,
-)
-# Actions that leave the error open when they work (the record still needs a re-sync): done once is enough.
-_ONCE_PER_ERROR = (COUPLE_DEPENDENCY,)
 _LIVE = (WorkStatus.QUEUED, WorkStatus.RUNNING)
 DEDUPE_KEY = "dedupe_key"
 TARGET_KEY = "target"
@@ -135,54 +77,6 @@ def target_error_id(target: str) -> int | None:
     return int(rest) if prefix == "error" and rest.isdigit() else None
 
 
-def needs_admin(
-    kind: str, payload: dict[str, Any], *, everything: Collection[str] | None = None
-) -> str | None:
-    """The refusal key when only admins may ask for this work, else None; decided by effect, not wording.
-
-    A sync without names syncs everything; so does a sync that names every mapping "everything" would run
-    (`everything`: the enabled, unpaused mapping names), however it is spelled.
-    """
-    if kind == SYNC:
-        named = {str(name).upper() for name in payload.get("mappings") or []}
-        if not named:
-            return SYNC_EVERYTHING
-        if everything and {name.upper() for name in everything} <= named:
-            return SYNC_EVERYTHING
-    return ADMIN_KINDS.get(kind)
-
-
-def mappings_of_everything(db: Engine) -> list[str]:
-    """The mapping names a sync of everything runs (enabled, unpaused)."""
-    with Session(db) as session:
-        return [mapping.name for mapping in list_mappings(session, enabled_only=True)]
-
-
-def record_refusal(
-    db: Engine,
-    *,
-    actor: Actor,
-    action: str,
-    target: str | None,
-    detail: str = "",
-    deadline_seconds: float | None = None,
-) -> None:
-    """Write the "refused" audit entry of a request the actor may not make (nothing else changes)."""
-    write_transaction(
-        db,
-        lambda session: record_audit(
-            session,
-            actor=actor.id,
-            door=actor.door,
-            action=action,
-            target=target,
-            result="refused",
-            detail=detail or "not a sync admin",
-        ),
-        deadline_seconds=deadline_seconds,
-    )
-
-
 def request_work(
     db: Engine,
     *,
@@ -199,13 +93,9 @@ def request_work(
     NotFound when the target error does not exist any more, ValueError for an unknown kind, and the store's
     OperationalError when it could not write within `deadline_seconds` (nothing was written then).
     """
-    if kind not in KINDS:
+    if kind not in kinds.QUEUED_KINDS:
         raise ValueError(f"unknown work kind {kind!r}")
-    everything = mappings_of_everything(db) if kind == SYNC and not actor.is_admin else None
-    refusal = needs_admin(kind, payload, everything=everything)
-    if refusal is not None and not actor.is_admin:
-        record_refusal(db, actor=actor, action=kind, target=dedupe_key, deadline_seconds=deadline_seconds)
-        raise NotAllowed(refusal)
+    kinds.permit(db, actor, kind, target=dedupe_key, payload=payload, deadline_seconds=deadline_seconds)
     return write_transaction(
         db,
         lambda session: _queue_once(
@@ -248,7 +138,7 @@ def _queue_once(
         door=actor.door,
         response_url=response_url,
     )
-    record_audit(session, actor=actor.id, door=actor.door, action=kind, target=dedupe_key, result="queued")
+    kinds.audit(session, actor=actor, action=kind, target=dedupe_key, result="queued")
     assert item.id is not None
     return Queued(item_id=item.id, kind=kind, target=dedupe_key)
 
@@ -278,14 +168,14 @@ def _live_item(session: Session, *, kind: str, dedupe_key: str) -> WorkItem | No
 
 def _already_done(session: Session, *, kind: str, target: str) -> SyncError | AuditEntry | None:
     error_id = target_error_id(target)
-    if error_id is None or kind not in SETTLING:
+    if error_id is None or not kinds.settles(kind):
         return None
     error = get_error(session, error_id=error_id)
     if error is None:
         raise NotFound(f"There is no error entry #{error_id} (it may have been purged).")
     if error.status == ErrorStatus.RESOLVED:
         return error
-    if kind in _ONCE_PER_ERROR:
+    if kinds.once_per_error(kind):
         return last_success(session, target=target, actions=(kind,))
     return None  # still open: a re-sync that worked before may be tried again after a new failure
 

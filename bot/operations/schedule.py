@@ -14,14 +14,14 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.ids import ActionKey
 from bot.jobs.catalogue import FIXED_JOBS, FixedJob, fixed_job
 from bot.jobs.health import job_failed
 from bot.jobs.timing import interval_of, next_run_at
-from bot.operations import requests
-from bot.operations.base import Actor, InvalidInput, require_admin
+from bot.operations import kinds, requests
+from bot.operations.base import Actor, InvalidInput
 from bot.operations.requests import RequestOutcome
 from storage import mappings as mapping_store
-from storage.audit import record_audit
 from storage.db import session_scope
 from storage.errors import newest_error_messages
 from storage.jobs import latest_jobs
@@ -89,7 +89,7 @@ def list_schedule(
 
 def set_interval(db: Engine, mapping: str, every: timedelta, actor: Actor) -> Mapping:
     """Set how often a mapping syncs (whole minutes, 1 minute to 7 days)."""
-    admin_or_refuse(db, actor, "change schedules", target=mapping.strip().upper(), action="schedule")
+    kinds.permit(db, actor, ActionKey.SCHEDULE, target=mapping.strip().upper())
     with session_scope(db) as session:
         row = known_mapping(session, mapping)
         if every < MIN_INTERVAL or every > MAX_INTERVAL:
@@ -103,10 +103,9 @@ def set_interval(db: Engine, mapping: str, every: timedelta, actor: Actor) -> Ma
             )
         was = _words(timedelta(minutes=row.interval_minutes)) if row.interval_minutes else "the default"
         mapping_store.set_interval(session, name=row.name, minutes=_minutes(every))
-        record_audit(
+        kinds.audit(
             session,
-            actor=actor.id,
-            door=actor.door,
+            actor=actor,
             action="schedule",
             target=row.name,
             result="ok",
@@ -127,12 +126,12 @@ def resume(db: Engine, mapping: str, actor: Actor) -> Mapping:
 
 def run_now(db: Engine, mapping: str, actor: Actor, *, response_url: str | None = None) -> RequestOutcome:
     """Queue a sync of one mapping for the worker; one already queued or running is reported, not doubled."""
-    admin_or_refuse(db, actor, "run syncs", target=mapping.strip().upper(), action=requests.RUN)
+    kinds.permit(db, actor, ActionKey.RUN, target=mapping.strip().upper())
     with Session(db) as session:
         name = known_mapping(session, mapping).name
     return requests.request_work(
         db,
-        kind=requests.RUN,
+        kind=ActionKey.RUN,
         payload={"mappings": [name], "full": False},
         actor=actor,
         response_url=response_url,
@@ -141,29 +140,22 @@ def run_now(db: Engine, mapping: str, actor: Actor, *, response_url: str | None 
 
 
 def _set_paused(db: Engine, mapping: str, actor: Actor, *, paused: bool) -> Mapping:
-    action = "pause" if paused else "resume"
-    admin_or_refuse(db, actor, "change schedules", target=mapping.strip().upper(), action=action)
+    kinds.permit(db, actor, _pausing(paused), target=mapping.strip().upper())
     with session_scope(db) as session:
         row = known_mapping(session, mapping)
         already = row.paused == paused
         mapping_store.set_paused(session, name=row.name, paused=paused)
-        record_audit(
-            session,
-            actor=actor.id,
-            door=actor.door,
-            action=action,
-            target=row.name,
-            result="ok",
-            detail=f"already {'paused' if paused else 'running'}" if already else "",
-        )
+        _audit_pausing(session, actor, row.name, paused=paused, already=already)
         return row
 
 
-def admin_or_refuse(db: Engine, actor: Actor, what: str, *, target: str, action: str) -> None:
-    """Refuse (audited) unless the actor is a sync admin."""
-    if not actor.is_admin:
-        requests.record_refusal(db, actor=actor, action=action, target=target)
-    require_admin(actor, what)
+def _pausing(paused: bool) -> ActionKey:
+    return ActionKey.PAUSE if paused else ActionKey.RESUME
+
+
+def _audit_pausing(session: Session, actor: Actor, target: str, *, paused: bool, already: bool) -> None:
+    detail = f"already {'paused' if paused else 'running'}" if already else ""
+    kinds.audit(session, actor=actor, action=_pausing(paused), target=target, result="ok", detail=detail)
 
 
 def known_mapping(session: Session, name: str) -> Mapping:
@@ -329,19 +321,10 @@ def set_job_paused(db: Engine, name: str, actor: Actor, *, paused: bool) -> Fixe
     The running scheduler applies it at its next reconcile (within about 30 s).
     """
     job = known_fixed_job(name)
-    action = "pause" if paused else "resume"
-    admin_or_refuse(db, actor, "change schedules", target=job.id, action=action)
+    kinds.permit(db, actor, _pausing(paused), target=job.id)
     with session_scope(db) as session:
         already = store_set_job_paused(session, job.id, paused=paused)
-        record_audit(
-            session,
-            actor=actor.id,
-            door=actor.door,
-            action=action,
-            target=job.id,
-            result="ok",
-            detail=f"already {'paused' if paused else 'running'}" if already else "",
-        )
+        _audit_pausing(session, actor, job.id, paused=paused, already=already)
     return job
 
 
@@ -349,8 +332,8 @@ def note_manual_run(db: Engine, job: FixedJob, *, at: datetime, result: str, act
     """Record a run of a fixed job started by hand (`sync-errors run JOB`) on the job and in the audit."""
     with session_scope(db) as session:
         record_run(session, job.id, at=at, result=result)
-        record_audit(
-            session, actor=actor.id, door=actor.door, action="run", target=job.id,
+        kinds.audit(
+            session, actor=actor, action="run", target=job.id,
             result="ok" if result == "ok" else "failed", detail=result if result != "ok" else "",
         )  # fmt: skip
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.blocks import Problem, build_problem
+from handlers.request import SlackRequest
+
 
 def clicked_value(action: dict[str, Any]) -> str:
     """The clicked element's value ("" when it has none)."""
@@ -25,3 +28,11 @@ def clicked_candidate(action: dict[str, Any]) -> tuple[int | None, int | None]:
     if error_id is None or not index_part.isdigit() or int(index_part) > 1000:
         return None, None
     return error_id, int(index_part)
+
+
+def clicked_or_say(request: SlackRequest, action: dict[str, Any], problem: Problem) -> int | None:
+    """The clicked number, or None after telling the asker `problem` (the click names no error or days)."""
+    number = clicked_number(action)
+    if number is None:
+        request.reply(build_problem(problem, locale=request.locale))
+    return number

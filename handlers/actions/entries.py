@@ -8,7 +8,6 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.blocks import (
-    AdminAction,
     Problem,
     build_already_done,
     build_entry_deleted,
@@ -20,7 +19,8 @@ from bot.commands import ListErrors, UsageError, parse
 from bot.operations import errorlog, reports
 from bot.operations.base import NotFound
 from bot.operations.requests import error_target
-from handlers.actions.clicked import clicked_number, clicked_value
+from handlers.actions.acked import acked
+from handlers.actions.clicked import clicked_or_say, clicked_value
 from handlers.commands.reading import error_list
 from handlers.home.publish import publish_home
 from handlers.later import after_ack
@@ -28,8 +28,6 @@ from handlers.request import SlackRequest, slack_request
 
 
 def _delete(request: SlackRequest, error_id: int) -> None:
-    if not request.allowed(AdminAction.DELETE_ERROR, action="delete_error", target=error_target(error_id)):
-        return
     try:
         errorlog.delete_entry(request.db, error_id=error_id, actor=request.actor)
     except NotFound:
@@ -41,17 +39,13 @@ def _delete(request: SlackRequest, error_id: int) -> None:
     request.reply(build_entry_deleted(error_id, locale=request.locale))
 
 
-def handle_delete_error(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
+@acked
+def handle_delete_error(request: SlackRequest, action: dict[str, Any]) -> None:
     """Delete entry: remove the error from the log (admins); the records stay as they are."""
-    ack()
-    request = slack_request(context, client, body)
-    error_id = clicked_number(action)
+    error_id = clicked_or_say(request, action, Problem.NO_ERROR)
     if error_id is None:
-        request.reply(build_problem(Problem.NO_ERROR, locale=request.locale))
         return
-    request.attempt(lambda: _delete(request, error_id))
+    _delete(request, error_id)
 
 
 def handle_show_details(
@@ -62,9 +56,8 @@ def handle_show_details(
 
     def answer() -> None:
         request = slack_request(context, client, body)
-        error_id = clicked_number(action)
+        error_id = clicked_or_say(request, action, Problem.NO_ERROR)
         if error_id is None:
-            request.reply(build_problem(Problem.NO_ERROR, locale=request.locale))
             return
         request.attempt(
             lambda: request.reply(

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, BoltContext
-from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
 from bot.blocks import (
-    AdminAction,
     Problem,
     build_already_done,
     build_couple_modal,
     build_problem,
     build_snooze_modal,
 )
-from bot.ids import CallbackId
+from bot.ids import ActionKey, CallbackId
 from bot.operations import errorlog
 from bot.operations.requests import error_target
 from bot.seal import seal
-from handlers.actions.clicked import clicked_number
-from handlers.request import SlackRequest, slack_request
+from handlers.actions.acked import acked
+from handlers.actions.clicked import clicked_number, clicked_or_say
+from handlers.request import SlackRequest
 from handlers.views.purge import open_purge_confirmation
 from storage.models import ErrorStatus, SyncError
 
@@ -38,9 +36,8 @@ def _open(request: SlackRequest, view: View, *, purpose: str | None = None) -> N
 
 def _open_error(request: SlackRequest, action: dict[str, Any]) -> SyncError | None:
     """The clicked error while it is open; otherwise answer why not (gone, already resolved or snoozed)."""
-    error_id = clicked_number(action)
+    error_id = clicked_or_say(request, action, Problem.NO_ERROR)
     if error_id is None:
-        request.reply(build_problem(Problem.NO_ERROR, locale=request.locale))
         return None
     error = errorlog.load_error(request.db, error_id=error_id)
     if error.status != ErrorStatus.OPEN:
@@ -49,61 +46,34 @@ def _open_error(request: SlackRequest, action: dict[str, Any]) -> SyncError | No
     return error
 
 
-def handle_couple(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
+@acked
+def handle_couple(request: SlackRequest, action: dict[str, Any]) -> None:
     """Couple…: ask for the other app's record (admins)."""
-    ack()
-    request = slack_request(context, client, body)
-
-    def open_couple() -> None:
-        target = error_target(clicked_number(action) or 0)
-        if not request.allowed(AdminAction.COUPLE, action="couple", target=target):
-            return
-        error = _open_error(request, action)
-        if error is not None:
-            _open(request, build_couple_modal(error, locale=request.locale), purpose=CallbackId.COUPLE)
-
-    request.attempt(open_couple)
+    if not request.allowed(ActionKey.COUPLE, target=error_target(clicked_number(action) or 0)):
+        return
+    error = _open_error(request, action)
+    if error is not None:
+        _open(request, build_couple_modal(error, locale=request.locale), purpose=CallbackId.COUPLE)
 
 
-def handle_snooze(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
+@acked
+def handle_snooze(request: SlackRequest, action: dict[str, Any]) -> None:
     """Snooze…: ask for how long."""
-    ack()
-    request = slack_request(context, client, body)
-
-    def open_snooze() -> None:
-        error = _open_error(request, action)
-        if error is not None:
-            _open(request, build_snooze_modal(error, locale=request.locale), purpose=CallbackId.SNOOZE)
-
-    request.attempt(open_snooze)
+    error = _open_error(request, action)
+    if error is not None:
+        _open(request, build_snooze_modal(error, locale=request.locale), purpose=CallbackId.SNOOZE)
 
 
-def _open_purge(request: SlackRequest, days: int | None) -> None:
-    action = "purge_all" if days is None else "purge_older_than"
-    if not request.allowed(AdminAction.PURGE, action=action, target="errors"):
+@acked
+def handle_purge_older_than(request: SlackRequest, action: dict[str, Any]) -> None:
+    """Delete entries older than N days: show how many before anything is deleted (admins)."""
+    days = clicked_or_say(request, action, Problem.NO_DAYS)
+    if days is None:
         return
     open_purge_confirmation(request, days, not_opened=Problem.DIALOG_NOT_OPENED)
 
 
-def handle_purge_older_than(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
-    """Delete entries older than N days: show how many before anything is deleted (admins)."""
-    ack()
-    request = slack_request(context, client, body)
-    days = clicked_number(action)
-    if days is None:
-        request.reply(build_problem(Problem.NO_DAYS, locale=request.locale))
-        return
-    request.attempt(lambda: _open_purge(request, days))
-
-
-def handle_purge_all(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+@acked
+def handle_purge_all(request: SlackRequest, _action: dict[str, Any]) -> None:
     """Delete all entries: show how many before anything is deleted (admins)."""
-    ack()
-    request = slack_request(context, client, body)
-    request.attempt(lambda: _open_purge(request, None))
+    open_purge_confirmation(request, None, not_opened=Problem.DIALOG_NOT_OPENED)

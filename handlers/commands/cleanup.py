@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.blocks import (
-    AdminAction,
     Problem,
     build_snoozed,
     build_usage_error,
@@ -21,9 +20,6 @@ DAY = timedelta(days=1)
 
 def purge(command: Purge, request: SlackRequest) -> None:
     """Open the purge modal saying how many entries would go (admins); nothing is deleted before submit."""
-    action = "purge_all" if command.older_than is None else "purge_older_than"
-    if not request.allowed(AdminAction.PURGE, action=action, target="errors"):
-        return
     days: int | None = None
     if command.older_than is not None:
         if command.older_than % DAY:

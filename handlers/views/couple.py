@@ -8,7 +8,7 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.blocks import Problem, build_input_error
-from bot.ids import ActionId, BlockId
+from bot.ids import ActionId, ActionKey, BlockId
 from bot.operations import requests
 from bot.operations.base import InvalidInput, NotFound
 from handlers.request import Asked, SlackRequest, queue_then_ack, slack_request
@@ -21,9 +21,7 @@ def handle_couple_submission(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     """Queue the coupling (admins), or keep the modal open saying what is wrong with the reference."""
-    error_id = metadata_error_id(
-        view, key=context["services"].seal_key, user_id=str((body.get("user") or {}).get("id") or "")
-    )
+    error_id = metadata_error_id(view, body, key=context["services"].seal_key)
     reference = input_value(view, BlockId.COUPLE_REFERENCE, ActionId.COUPLE_REFERENCE) or ""
     sync = input_value(view, BlockId.COUPLE_SYNC, ActionId.COUPLE_SYNC) or "none"
     if error_id is None:
@@ -42,7 +40,7 @@ def handle_couple_submission(
     def ask(request: SlackRequest) -> Asked:
         outcome = requests.request_work(
             request.db,
-            kind=requests.COUPLE,
+            kind=ActionKey.COUPLE,
             payload={
                 "error_id": error_id,
                 "bc_ref": bc_ref,

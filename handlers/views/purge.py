@@ -9,15 +9,17 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.blocks import AdminAction, Problem, build_problem, build_purge_modal, build_purged
+from bot.blocks import Problem, build_problem, build_purge_modal, build_purged
 from bot.operations import errorlog
 from handlers.request import SlackRequest, slack_request
 from handlers.views.submitted import metadata_days
 
 
 def open_purge_confirmation(request: SlackRequest, days: int | None, *, not_opened: Problem) -> None:
-    """Count with a cutoff fixed now, open the modal, and keep what it shows under its view id."""
+    """Count with a cutoff fixed now, open the modal, and keep what it shows under its view id (admins)."""
     older_than = None if days is None else timedelta(days=days)
+    if not request.allowed(errorlog.purge_action(older_than), target=errorlog.PURGE_TARGET):
+        return
     preview = errorlog.preview_purge(request.db, older_than=older_than)
     view_id = request.open_modal_id(build_purge_modal(preview.count, days, locale=request.locale))
     if view_id is None:
@@ -44,8 +46,7 @@ def handle_purge_submission(
     if not readable:
         request.reply(build_problem(Problem.CONFIRMATION_UNREADABLE, locale=request.locale))
         return
-    action = "purge_all" if days is None else "purge_older_than"
-    if not request.allowed(AdminAction.PURGE, action=action, target="errors"):
+    if not request.allowed(errorlog.purge_action(older_than), target=errorlog.PURGE_TARGET):
         return
     if shown is None or not matches:
         request.reply(build_problem(Problem.CONFIRMATION_MISMATCH, locale=request.locale))

@@ -21,9 +21,7 @@ def handle_snooze_submission(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     """Snooze for the chosen time, or keep the modal open naming what is wrong."""
-    error_id = metadata_error_id(
-        view, key=context["services"].seal_key, user_id=str((body.get("user") or {}).get("id") or "")
-    )
+    error_id = metadata_error_id(view, body, key=context["services"].seal_key)
     choice = input_value(view, BlockId.SNOOZE_DURATION, ActionId.SNOOZE_DURATION) or ""
     try:
         duration = parse_duration(choice)

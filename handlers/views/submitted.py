@@ -13,8 +13,9 @@ def metadata(view: dict[str, Any]) -> str:
     return str(view.get("private_metadata") or "")
 
 
-def metadata_error_id(view: dict[str, Any], *, key: str, user_id: str) -> int | None:
-    """The error id a snooze or couple modal was opened for, by this user (sealed at open; else None)."""
+def metadata_error_id(view: dict[str, Any], body: dict[str, Any], *, key: str) -> int | None:
+    """The error id a snooze or couple modal was opened for, by its submitter (sealed at open; else None)."""
+    user_id = str((body.get("user") or {}).get("id") or "")
     text = unseal(key, metadata(view).strip(), purpose=str(view.get("callback_id") or ""), user_id=user_id)
     return int(text) if text is not None and text.isdigit() else None
 

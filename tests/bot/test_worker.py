@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from bot.config import Settings
 from bot.connectors.errors import Throttled
-from bot.operations import requests
+from bot.operations import kinds, requests
 from bot.operations.base import Actor
 from bot.services import Services, build_services
 from bot.worker import MAX_ATTEMPTS, WorkOrder, WorkOutcome, engine_runners, run_due_work
@@ -245,7 +245,7 @@ def _order(kind: str, **payload: Any) -> WorkOrder:
 def test_engine_runners_call_the_engines_actions() -> None:
     actions, engine = _FakeActions(), _FakeEngine()
     runners = engine_runners(actions, engine)  # type: ignore[arg-type]
-    assert set(runners) == requests.KINDS
+    assert set(runners) == kinds.QUEUED_KINDS
     runners["resync"](_order("resync", error_id=17))
     runners["keep_bc"](_order("keep_bc", error_id=17))
     runners["keep_dataverse"](_order("keep_dataverse", error_id=17))

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.ids import ActionKey
 from bot.operations import requests
 from bot.operations.base import Actor, InvalidInput, NotAllowed, NotFound
 from bot.operations.requests import AlreadyDone, AlreadyQueued, Queued, couple_references, request_work
@@ -53,9 +54,9 @@ def _audit(engine: Engine) -> list[tuple[str, str, str | None]]:
 
 def test_a_request_is_queued_once_and_audited(engine: Engine) -> None:
     error_id = _error(engine)
-    first = _ask(engine, requests.RESYNC, error_id)
+    first = _ask(engine, ActionKey.RESYNC, error_id)
     assert isinstance(first, Queued) and first.target == f"error:{error_id}"
-    second = _ask(engine, requests.RESYNC, error_id, ADMIN)
+    second = _ask(engine, ActionKey.RESYNC, error_id, ADMIN)
     assert isinstance(second, AlreadyQueued)
     assert second.item_id == first.item_id and second.requested_by == ALICE.id and not second.running
     (item,) = _items(engine)
@@ -66,30 +67,30 @@ def test_a_request_is_queued_once_and_audited(engine: Engine) -> None:
 
 def test_a_running_item_is_reported_as_running(engine: Engine) -> None:
     error_id = _error(engine)
-    _ask(engine, requests.RESYNC, error_id)
+    _ask(engine, ActionKey.RESYNC, error_id)
     with Session(engine) as session:
         claim_due(session, worker="w1")
         session.commit()
-    outcome = _ask(engine, requests.RESYNC, error_id)
+    outcome = _ask(engine, ActionKey.RESYNC, error_id)
     assert isinstance(outcome, AlreadyQueued) and outcome.running
 
 
 def test_other_kinds_and_targets_are_separate(engine: Engine) -> None:
     first, second = _error(engine), _error(engine)
-    assert isinstance(_ask(engine, requests.RESYNC, first), Queued)
-    assert isinstance(_ask(engine, requests.RESYNC, second), Queued)
-    assert isinstance(_ask(engine, requests.KEEP_BC, first), Queued)
+    assert isinstance(_ask(engine, ActionKey.RESYNC, first), Queued)
+    assert isinstance(_ask(engine, ActionKey.RESYNC, second), Queued)
+    assert isinstance(_ask(engine, ActionKey.KEEP_BC, first), Queued)
     assert len(_items(engine)) == 3
 
 
 def test_a_finished_item_may_be_asked_again_while_the_error_is_open(engine: Engine) -> None:
     error_id = _error(engine)
-    _ask(engine, requests.RESYNC, error_id)
+    _ask(engine, ActionKey.RESYNC, error_id)
     with Session(engine) as session:
         (item,) = claim_due(session, worker="w1")
         finish_work(session, item=item, ok=False, result="still failing")
         session.commit()
-    assert isinstance(_ask(engine, requests.RESYNC, error_id), Queued)
+    assert isinstance(_ask(engine, ActionKey.RESYNC, error_id), Queued)
 
 
 def test_a_resolved_error_is_already_done(engine: Engine) -> None:
@@ -99,7 +100,7 @@ def test_a_resolved_error_is_already_done(engine: Engine) -> None:
         assert error is not None
         resolve_error(session, error=error, by=ADMIN.id, resolution="Re-synchronized")
         session.commit()
-    outcome = _ask(engine, requests.RESYNC, error_id)
+    outcome = _ask(engine, ActionKey.RESYNC, error_id)
     assert isinstance(outcome, AlreadyDone) and isinstance(outcome.done, SyncError)
     assert outcome.done.resolved_by == ADMIN.id
     assert _items(engine) == []
@@ -117,19 +118,20 @@ def test_a_dependency_coupled_once_is_already_done(engine: Engine) -> None:
             result="ok",
         )
         session.commit()
-    outcome = _ask(engine, requests.COUPLE_DEPENDENCY, error_id, ADMIN)
+    outcome = _ask(engine, ActionKey.COUPLE_DEPENDENCY, error_id, ADMIN)
     assert isinstance(outcome, AlreadyDone) and isinstance(outcome.done, AuditEntry)
     assert outcome.done.actor == ADMIN.id
 
 
 def test_a_missing_error_is_not_found(engine: Engine) -> None:
     with pytest.raises(NotFound, match="#404"):
-        _ask(engine, requests.RESYNC, 404)
+        _ask(engine, ActionKey.RESYNC, 404)
     assert _items(engine) == []
 
 
 @pytest.mark.parametrize(
-    "kind", [requests.COUPLE_DEPENDENCY, requests.UNCOUPLE, requests.RESTORE_RECORD, requests.DELETE_RECORD]
+    "kind",
+    [ActionKey.COUPLE_DEPENDENCY, ActionKey.UNCOUPLE, ActionKey.RESTORE_RECORD, ActionKey.DELETE_RECORD],
 )
 def test_admin_kinds_are_refused_to_others_and_the_refusal_is_audited(engine: Engine, kind: str) -> None:
     error_id = _error(engine)
@@ -143,7 +145,7 @@ def test_syncing_everything_is_for_admins_and_one_mapping_for_everyone(engine: E
     with pytest.raises(NotAllowed):
         request_work(
             engine,
-            kind=requests.SYNC,
+            kind=ActionKey.SYNC,
             payload={"mappings": []},
             actor=ALICE,
             response_url=None,
@@ -151,7 +153,7 @@ def test_syncing_everything_is_for_admins_and_one_mapping_for_everyone(engine: E
         )
     one = request_work(
         engine,
-        kind=requests.SYNC,
+        kind=ActionKey.SYNC,
         payload={"mappings": ["CUSTOMER"]},
         actor=ALICE,
         response_url=None,
@@ -172,7 +174,7 @@ def test_concurrent_requests_for_the_same_target_queue_one_item(engine: Engine) 
 
     def ask() -> None:
         barrier.wait()
-        outcomes.append(_ask(engine, requests.RESYNC, error_id))
+        outcomes.append(_ask(engine, ActionKey.RESYNC, error_id))
 
     threads = [threading.Thread(target=ask) for _ in range(6)]
     for thread in threads:
