@@ -25,6 +25,7 @@ from bot.connectors.errors import (
     Throttled,
     Timeout,
 )
+from bot.phrases import ADVICE_FACT, english
 from bot.sync.conditions import (
     AdminIntegrationUser,
     CouplingRefused,
@@ -37,7 +38,7 @@ from bot.sync.conditions import (
     UpdateConflict,
 )
 from bot.sync.fieldmap import Lookup, MappingSpec
-from bot.sync.hints import Links, aadsts_meaning, field_caption, hint_for, system_label, table_caption
+from bot.sync.hints import Links, aadsts_meaning, field_caption, hint_phrase, system_label, table_caption
 from bot.sync.mappings import SPECS, spec_for_table
 from storage.models import Category, Direction, System
 
@@ -150,9 +151,11 @@ def _finish(draft: _Draft, context: ClassifyContext) -> Classification:
     links = Links(bc_web_url=context.bc_web_url, dataverse_url=context.dataverse_url)
     facts = {k: v for k, v in draft.facts.items() if v is not None}
     try:
-        hint = hint_for(draft.category, facts, links=links)
+        advice = hint_phrase(draft.category, facts, links=links)
     except Exception:  # noqa: BLE001
-        hint = hint_for(Category.OTHER, {}, links=links)
+        advice = hint_phrase(Category.OTHER, {}, links=links)
+    hint = english(advice)
+    facts[ADVICE_FACT] = advice.to_data()  # the hint as data: Slack words it in each reader's language
     message = _shorten(draft.message.strip() or "The synchronization failed.", MAX_MESSAGE)
     detail = draft.detail.strip() or draft.message
     return Classification(

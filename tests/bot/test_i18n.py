@@ -16,6 +16,7 @@ from tests.bot.blocks.checks import all_text
 from tests.bot.blocks.factory import error
 
 WORDING = Path(__file__).resolve().parents[2] / "bot" / "blocks" / "wording.py"
+PHRASES = WORDING.parents[1] / "phrases.py"
 KEYWORDS = {"_": None, "_n": (1, 2), "_p": ((1, "c"), 2)}
 _FIELD = re.compile(r"\{(\w*)\}")
 Msgid = str | tuple[str, ...]
@@ -24,7 +25,8 @@ Msgid = str | tuple[str, ...]
 def _used_in_context() -> set[tuple[Msgid, str | None]]:
     return {
         (message, context)
-        for _line, message, _comments, context in extract_from_file("python", WORDING, keywords=KEYWORDS)
+        for path in (WORDING, PHRASES)
+        for _line, message, _comments, context in extract_from_file("python", path, keywords=KEYWORDS)
     }
 
 
