@@ -189,6 +189,15 @@ def hint_text(error: SyncError, w: Wording) -> str:
     return mrkdwn.escape(mrkdwn.cut(error.hint, HINT_CHARS)) if error.hint.strip() else ""
 
 
+def terminal_hint(error: SyncError, locale: str | None) -> str:
+    """An error's whole hint as mrkdwn for the terminal, in the reader's words (fixes are commands there)."""
+    w = Wording(locale)
+    advice = Phrase.from_data((error.facts or {}).get(ADVICE_FACT)) if w.locale != "en" else None
+    if advice is not None:
+        return w.say(advice)
+    return mrkdwn.escape(error.hint).replace("buttons below", "commands below")
+
+
 def fallback(error: SyncError, w: Wording) -> str:
     """Plain text of an error (notifications, screen readers)."""
     text = f"{emoji(error)} {title(error, w)}"

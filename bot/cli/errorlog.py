@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from bot.blocks.notifications import terminal_hint
 from bot.blocks.terminal import mrkdwn_to_rich
 from bot.cli.common import (
     app,
@@ -24,6 +25,7 @@ from bot.cli.common import (
     print_json,
     store,
     terminal_actor,
+    terminal_locale,
     usage,
 )
 from bot.commands import UsageError
@@ -211,9 +213,8 @@ def show_command(
     )
     if error.code:
         out.print(f"Code:        {error.code}", highlight=False, markup=False)
-    if error.hint:
-        # Hints are written for Slack, where the fixes are buttons under the message.
-        hint = error.hint.replace("buttons below", "commands below")
+    hint = terminal_hint(error, terminal_locale())
+    if hint:
         out.print(Text.assemble("What to do:  ", mrkdwn_to_rich(hint)), highlight=False)
     if error.status != ErrorStatus.RESOLVED:
         commands = " · ".join(f"sync-errors {words}" for words in fix_commands(error))

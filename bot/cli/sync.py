@@ -26,6 +26,7 @@ from bot.cli.common import (
     print_json,
     store,
     terminal_actor,
+    terminal_locale,
     usage,
     valid_ref,
 )
@@ -34,6 +35,7 @@ from bot.config import load_settings
 from bot.jsonshapes import job_json
 from bot.logs import configure_logging
 from bot.operations.base import InvalidInput
+from bot.phrases import render
 from bot.services import Services, build_services
 from bot.sync.actions import ActionOutcome, SyncActions
 from bot.sync.deleted import MESSAGE_PREFIX
@@ -63,11 +65,12 @@ def sync_services() -> Iterator[tuple[Services, SyncActions]]:
 
 
 def report(outcome: ActionOutcome) -> None:
-    """Print an action's outcome; a refusal by the business app exits 1, a fix that does not apply 2."""
+    """Print an outcome in the reader's language; exit 1 if the app refused, 2 if it does not apply."""
+    words = render(outcome.said, terminal_locale())
     if outcome.ok:
-        out.print(f"[green]✔[/] {escape(outcome.message)}", highlight=False)
+        out.print(f"[green]✔[/] {escape(words)}", highlight=False)
         return
-    fail(outcome.message, code=EXIT_USAGE if outcome.refused else EXIT_FAILED)
+    fail(words, code=EXIT_USAGE if outcome.refused else EXIT_FAILED)
 
 
 def _act(action: str, target: str, call: Callable[[SyncActions], ActionOutcome]) -> None:
