@@ -461,7 +461,39 @@ PHRASES: dict[str, str | tuple[str, str]] = {
     "work.gave_up": _("gave up after {n} attempts"),
     "work.no_longer_admin": _("only sync admins may do this, and the requester no longer is one"),
     "work.unknown_kind": _("this bot does not know how to do “{kind}”"),
+    # ---- how an error was resolved (the stored resolution's English is its key; see RESOLUTIONS) -------
+    "resolution.by": _("{how} by {user}"),
+    "resolution.scheduled": _("Synchronized by the scheduled run"),
+    "resolution.asked": _("Synchronized by a run someone asked for"),
+    "resolution.terminal": _("Synchronized by a run from the terminal"),
+    "resolution.later_run": _("Synchronized on a later run"),
+    "resolution.preflight": _("The sign-in and the integration user's check passed"),
+    "resolution.find_deleted_restored": _("Restored the deleted record (find deleted)"),
+    "resolution.find_deleted_uncoupled": _("Removed the coupling of a deleted record (find deleted)"),
+    "resolution.find_deleted_both_gone": _("Both records were deleted; removed the coupling (find deleted)"),
+    "resolution.resynced": _("Re-synchronized"),
+    "resolution.reran": _("Re-ran the mapping"),
+    "resolution.restored": _("Restored the deleted record"),
+    "resolution.deleted": _("Deleted the surviving record"),
+    "resolution.uncoupled": _("Removed the coupling"),
+    "resolution.kept_bc": _("Kept the Business Central values"),
+    "resolution.kept_dataverse": _("Kept the Dataverse values"),
 }
+
+# A stored resolution (SyncError.resolution) is the English of one of these, maybe followed by " by ACTOR".
+RESOLUTIONS: dict[str, str] = {
+    str(PHRASES[key]): key for key in PHRASES if key.startswith("resolution.") and key != "resolution.by"
+}
+
+
+def resolution_phrase(text: str) -> Phrase | None:
+    """The phrase of a stored resolution ("Re-synchronized by U1"), None when it is not one of ours."""
+    if text in RESOLUTIONS:
+        return say(RESOLUTIONS[text])
+    how, _by, actor = text.rpartition(" by ")
+    if how in RESOLUTIONS and actor:
+        return say("resolution.by", how=say(RESOLUTIONS[how]), user=actor)
+    return None
 
 
 def render(

@@ -118,7 +118,7 @@ def category_buttons(error: SyncError, w: Wording) -> list[ButtonElement]:
 def state_line(error: SyncError, w: Wording) -> str | None:
     """ "✅ Resolved by …" / "😴 Snoozed until …", or None while the error is open."""
     if error.status == ErrorStatus.RESOLVED:
-        resolution = mrkdwn.escape(error.resolution) if error.resolution else None
+        resolution = w.resolution(error.resolution) if error.resolution else None
         return w.resolved(mrkdwn.user(error.resolved_by), error.resolved_at, resolution)
     if error.status == ErrorStatus.SNOOZED:
         by = mrkdwn.user(error.resolved_by) if error.resolved_by else None

@@ -13,7 +13,7 @@ from babel.numbers import format_decimal
 
 from bot.blocks import mrkdwn
 from bot.i18n import gettext_for, normalize_locale
-from bot.phrases import Phrase, render
+from bot.phrases import Phrase, render, resolution_phrase
 from storage.models import Category, Direction, Door, ErrorStatus, JobType, System
 
 CATEGORY_EMOJI: dict[str, str] = {
@@ -701,6 +701,11 @@ class Wording:
     def say(self, phrase: Phrase) -> str:
         """A phrase as mrkdwn: its words in this locale, values escaped, links as Slack links."""
         return render(phrase, self.locale, escape=mrkdwn.escape, make_link=mrkdwn.link)
+
+    def resolution(self, text: str) -> str:
+        """How an error was resolved, as mrkdwn: ours in this locale, anything else as it was stored."""
+        phrase = resolution_phrase(text)
+        return self.say(phrase) if phrase is not None else mrkdwn.escape(text)
 
     def say_plain(self, phrase: Phrase) -> str:
         """A phrase as plain text (links as "label (url)")."""

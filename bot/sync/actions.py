@@ -119,7 +119,7 @@ class SyncActions:
                 return ActionOutcome(
                     False, say("action.rerun_failed", mapping=error.mapping, reason=failed[0].message), error
                 )
-            return self._resolved(error_id, actor, f"Re-ran {error.mapping}", say("action.resynced"))
+            return self._resolved(error_id, actor, "Re-ran the mapping", say("action.resynced"))
         result = self.engine.sync_records(error.mapping, Direction(error.direction), [error.source_id])
         if error.source_id in result.missing:
             return ActionOutcome(False, say("action.source_gone", record=self._source_label(error)), error)
@@ -587,7 +587,12 @@ class SyncActions:
         if source_id not in result.succeeded:
             return self._still_failing(error, result)
         kept = say("action.kept", app=app(winner))
-        return self._resolved(error_id, actor, english(kept).rstrip("."), kept)
+        how = (
+            "Kept the Business Central values"
+            if winner is System.BUSINESS_CENTRAL
+            else "Kept the Dataverse values"
+        )
+        return self._resolved(error_id, actor, how, kept)
 
     # ---- helpers -------------------------------------------------------------------------------
 

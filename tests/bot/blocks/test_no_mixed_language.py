@@ -18,7 +18,9 @@ from bot.blocks import Message
 from bot.blocks.skipped import SkippedItem
 from bot.blocks.wording import AdminAction, Problem
 from bot.i18n import catalog_path
-from bot.phrases import PHRASES, Phrase, app, caption, link, noun, render, say
+from bot.phrases import PHRASES, RESOLUTIONS, Phrase, app, caption, link, noun, render, resolution_phrase, say
+from bot.sync.deleted import BOTH_GONE, RESTORED, UNCOUPLED
+from bot.sync.engine import RESOLVED_BY_TRIGGER
 from bot.sync.hints import AADSTS_PHRASES, Links, hint_phrase
 from storage.models import Category, Coupling, ErrorStatus, JobType
 from tests.bot.blocks.checks import all_text
@@ -158,6 +160,10 @@ def every_message(locale: str) -> Iterator[tuple[str, Callable[[], Any]]]:
     repeated = error(occurrences=4)
     many = [error(id=n, category=c) for n, c in enumerate(Category, start=1)]
     yield "repeat", lambda: b.build_repeat_reply(repeated, locale=locale)
+    for how in RESOLUTIONS:
+        for text in (how, f"{how} by U1"):
+            done = error(status=ErrorStatus.RESOLVED, resolved_by="U1", resolved_at=T0, resolution=text)
+            yield f"resolved {text}", lambda e=done: b.build_error_message(e, locale=locale)
     yield "state resolved", lambda: b.build_state_reply(resolved, locale=locale)
     yield "state snoozed", lambda: b.build_state_reply(snoozed, locale=locale)
     yield "digest", lambda: b.build_digest_message(many, locale=locale)
@@ -266,3 +272,17 @@ def test_the_check_would_see_english() -> None:
     assert english_in(b.build_action_result(False, "it broke", locale="cs").text, "cs") == []
     assert "That did not work" in " ".join(english_in(b.build_action_result(False, "it broke").text, "cs"))
     assert english_in(render(say("action.both_gone"), "en"), "nl")
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [*RESOLVED_BY_TRIGGER.values(), RESTORED, UNCOUPLED, BOTH_GONE, "Synchronized on a later run",
+     "The sign-in and the integration user's check passed", "Re-synchronized by U0123ABC",
+     "Kept the Dataverse values by U1", "Removed the coupling by terminal:ann"],
+)  # fmt: skip
+def test_the_stored_resolutions_have_words(stored: str) -> None:
+    assert resolution_phrase(stored) is not None, stored
+
+
+def test_a_foreign_resolution_stays_as_stored() -> None:
+    assert resolution_phrase("fixed by hand") is None
