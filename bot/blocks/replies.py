@@ -31,6 +31,11 @@ def lines_blocks(lines: Sequence[str], w: Wording, *, head: Sequence[Block]) -> 
         shown -= 1
 
 
+def titled_lines(title: Word, lines: Sequence[str], w: Wording) -> Message:
+    """A header and lines (as many as fit), the header also the notification text."""
+    return Message(text=w.word(title), blocks=lines_blocks(lines, w, head=[kit.header(w.word(title))]))
+
+
 def build_summary(
     counts: Sequence[tuple[str, str, int]],
     jobs: Sequence[SyncJob],
@@ -83,11 +88,7 @@ def build_status(jobs: Sequence[SyncJob], *, locale: str = "en") -> Message:
     """The job log: latest jobs first, with their counters."""
     w = Wording(locale)
     ordered = sorted(jobs, key=lambda job: job.started_at, reverse=True)
-    lines = [job_line(job, w) for job in ordered] or [w.word(Word.NO_JOBS)]
-    return Message(
-        text=w.word(Word.JOBS_TITLE),
-        blocks=lines_blocks(lines, w, head=[kit.header(w.word(Word.JOBS_TITLE))]),
-    )
+    return titled_lines(Word.JOBS_TITLE, [job_line(job, w) for job in ordered] or [w.word(Word.NO_JOBS)], w)
 
 
 def audit_line(entry: AuditEntry, w: Wording) -> str:
@@ -107,10 +108,7 @@ def build_audit(entries: Sequence[AuditEntry], *, locale: str = "en") -> Message
     w = Wording(locale)
     ordered = sorted(entries, key=lambda entry: entry.at, reverse=True)
     lines = [audit_line(entry, w) for entry in ordered] or [w.word(Word.NOTHING_RECORDED)]
-    return Message(
-        text=w.word(Word.AUDIT_TITLE),
-        blocks=lines_blocks(lines, w, head=[kit.header(w.word(Word.AUDIT_TITLE))]),
-    )
+    return titled_lines(Word.AUDIT_TITLE, lines, w)
 
 
 def build_refusal(action: str, *, admins: Sequence[str], locale: str = "en") -> Message:

@@ -67,19 +67,33 @@ def build_purge_modal(count: int, older_than_days: int | None, *, locale: str = 
     )
 
 
+def _error_modal(
+    error: SyncError, callback_id: str, title: str, submit: str, w: Wording, blocks: list[Block]
+) -> View:
+    """A modal about one error (its id in private_metadata), with Cancel to close."""
+    return View(
+        type="modal",
+        callback_id=callback_id,
+        title=_plain(title),
+        submit=_plain(submit),
+        close=_plain(w.word(Word.CANCEL)),
+        private_metadata=str(error.id),
+        blocks=blocks,
+    )
+
+
 def build_snooze_modal(error: SyncError, *, locale: str = "en") -> View:
     """Asks how long to snooze (1 h, 4 h, 24 h, 7 d); private_metadata is the error id."""
     w = Wording(locale)
     options = _options(w.snooze_options())
     initial = next(option for option in options if option.value == SnoozeOption.ONE_DAY)
-    return View(
-        type="modal",
-        callback_id=CallbackId.SNOOZE,
-        title=_plain(w.word(Word.SNOOZE_TITLE)),
-        submit=_plain(w.word(Word.SNOOZE_SUBMIT)),
-        close=_plain(w.word(Word.CANCEL)),
-        private_metadata=str(error.id),
-        blocks=[
+    return _error_modal(
+        error,
+        CallbackId.SNOOZE,
+        w.word(Word.SNOOZE_TITLE),
+        w.word(Word.SNOOZE_SUBMIT),
+        w,
+        [
             kit.section(f"*{mrkdwn.escape(source_label(error, w))}*\n{w.snooze_text(error.id)}"),
             InputBlock(
                 block_id=BlockId.SNOOZE_DURATION,
@@ -97,14 +111,13 @@ def build_couple_modal(error: SyncError, *, locale: str = "en") -> View:
     w = Wording(locale)
     other = System.DATAVERSE if error.source_system == System.BUSINESS_CENTRAL else System.BUSINESS_CENTRAL
     options = _options(w.couple_sync_options())
-    return View(
-        type="modal",
-        callback_id=CallbackId.COUPLE,
-        title=_plain(w.word(Word.COUPLE_TITLE)),
-        submit=_plain(w.word(Word.COUPLE_SUBMIT)),
-        close=_plain(w.word(Word.CANCEL)),
-        private_metadata=str(error.id),
-        blocks=[
+    return _error_modal(
+        error,
+        CallbackId.COUPLE,
+        w.word(Word.COUPLE_TITLE),
+        w.word(Word.COUPLE_SUBMIT),
+        w,
+        [
             kit.section(w.couple_text(f"*{mrkdwn.escape(source_label(error, w))}*", other)),
             InputBlock(
                 block_id=BlockId.COUPLE_REFERENCE,

@@ -241,8 +241,12 @@ class Wording:
         self.locale = normalize_locale(locale)
         translations = gettext_for(self.locale)
         self._ = translations.gettext
-        self._n = translations.ngettext
+        self._ngettext = translations.ngettext
         self._p = translations.pgettext
+
+    def _n(self, singular: str, plural: str, count: int, **values: object) -> str:
+        """The plural form for `count`, with {n} (the count in the locale's digits) and `values` filled in."""
+        return self._ngettext(singular, plural, count).format(n=self.number(count), **values)
 
     def _lookup(self, words: dict[str, str], key: str, default: str | None = None) -> str:
         """The words of `key` in a table of message ids; `default` (or the key itself) when unknown."""
@@ -337,7 +341,7 @@ class Wording:
 
     def occurrences(self, count: int) -> str:
         """ "3 occurrences"."""
-        return self._n("{n} occurrence", "{n} occurrences", count).format(n=self.number(count))
+        return self._n("{n} occurrence", "{n} occurrences", count)
 
     def first_seen(self, moment: datetime) -> str:
         """ "first seen <date>"."""
@@ -382,13 +386,14 @@ class Wording:
             "🔁 Happened again: {n} time in all, last at {date}.",
             "🔁 Happened again: {n} times in all, last at {date}.",
             count,
-        ).format(n=self.number(count), date=self.date(last_seen))
+            date=self.date(last_seen),
+        )
 
     def repeat_fallback(self, title: str, count: int) -> str:
         """Plain text of the repeat reply."""
         return self._n(
-            "{title} happened again ({n} time)", "{title} happened again ({n} times)", count
-        ).format(title=title, n=self.number(count))
+            "{title} happened again ({n} time)", "{title} happened again ({n} times)", count, title=title
+        )
 
     # ---- buttons and confirm dialogs ----------------------------------------------------------------
 
@@ -414,9 +419,7 @@ class Wording:
 
     def button_purge_older(self, days: int) -> str:
         """Button: purge entries older than N days."""
-        return self._n(
-            "Delete entries older than {n} day", "Delete entries older than {n} days", days
-        ).format(n=self.number(days))
+        return self._n("Delete entries older than {n} day", "Delete entries older than {n} days", days)
 
     def confirm_delete_record(self, record: str) -> tuple[str, str, str]:
         """Title, text and confirm word of the delete-record dialog."""
@@ -456,7 +459,7 @@ class Wording:
             "This deletes every error entry older than {n} day. You will see how many first.",
             "This deletes every error entry older than {n} days. You will see how many first.",
             days,
-        ).format(n=self.number(days))
+        )
         return _("Delete old entries?"), text, _("Continue")
 
     def confirm_purge_all(self) -> tuple[str, str, str]:
@@ -476,8 +479,8 @@ class Wording:
 
     def records_failed(self, headline: str, count: int) -> str:
         """ "<headline> — 214 records failed"."""
-        return self._n("{headline} — {n} record failed", "{headline} — {n} records failed", count).format(
-            headline=headline, n=self.number(count)
+        return self._n(
+            "{headline} — {n} record failed", "{headline} — {n} records failed", count, headline=headline
         )
 
     def example(self, record: str) -> str:
@@ -486,7 +489,7 @@ class Wording:
 
     def new_errors(self, count: int) -> str:
         """Digest title."""
-        return self._n("{n} new sync error", "{n} new sync errors", count).format(n=self.number(count))
+        return self._n("{n} new sync error", "{n} new sync errors", count)
 
     def page(self, page: int, pages: int) -> str:
         """ "Page 2 of 5"."""
@@ -494,13 +497,13 @@ class Wording:
 
     def and_more(self, count: int) -> str:
         """ "… and 12 more"."""
-        return self._n("… and {n} more", "… and {n} more", count).format(n=self.number(count))
+        return self._n("… and {n} more", "… and {n} more", count)
 
     # ---- command replies ----------------------------------------------------------------------------
 
     def open_error_count(self, count: int) -> str:
         """ "12 open errors"."""
-        return self._n("{n} open error", "{n} open errors", count).format(n=self.number(count))
+        return self._n("{n} open error", "{n} open errors", count)
 
     def job_started(self, moment: datetime) -> str:
         """ "started <date>"."""
@@ -692,9 +695,7 @@ class Wording:
 
     def purged(self, count: int) -> str:
         """ "Deleted 1,234 error entries."."""
-        return self._n("Deleted {n} error entry.", "Deleted {n} error entries.", count).format(
-            n=self.number(count)
-        )
+        return self._n("Deleted {n} error entry.", "Deleted {n} error entries.", count)
 
     # ---- what results, hints and refusals say (bot.phrases), in the reader's language -----------------
 
@@ -719,7 +720,7 @@ class Wording:
             "{n} couplings are Skipped: they failed the same way twice, so scheduled runs leave them out "
             "until someone re-syncs them or removes the coupling.",
             count,
-        ).format(n=self.number(count))
+        )
 
     def skipped_failed_on(self, moment: datetime) -> str:
         """When a Skipped coupling last failed."""
@@ -745,7 +746,8 @@ class Wording:
             "{n} of the {announced} counted entries were seen again since the count, or were already "
             "deleted, and stayed.",
             stayed,
-        ).format(n=self.number(stayed), announced=self.number(announced))
+            announced=self.number(announced),
+        )
 
     def problem(self, problem: Problem) -> str:
         """What stopped a click or command, and what to do about it."""
@@ -763,9 +765,7 @@ class Wording:
 
     def checks_failing(self, count: int) -> str:
         """ "2 checks need attention."."""
-        return self._n("{n} check needs attention.", "{n} checks need attention.", count).format(
-            n=self.number(count)
-        )
+        return self._n("{n} check needs attention.", "{n} checks need attention.", count)
 
     # ---- schedule ---------------------------------------------------------------------------------
 
@@ -808,12 +808,13 @@ class Wording:
                 "This deletes *{n}* error entry, open ones included.",
                 "This deletes all *{n}* error entries, open ones included.",
                 count,
-            ).format(n=self.number(count))
+            )
         return self._n(
             "This deletes *{n}* error entry not seen for {days} days.",
             "This deletes *{n}* error entries not seen for {days} days.",
             count,
-        ).format(n=self.number(count), days=self.number(older_than_days))
+            days=self.number(older_than_days),
+        )
 
     def snooze_text(self, error_id: int | None) -> str:
         """What snoozing does."""

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sqlmodel import Session
+
 from bot.connectors.errors import ConnectorError, NotFound
 from bot.connectors.models import Record
 from bot.phrases import Phrase, app, caption, english, noun, say
@@ -42,6 +44,7 @@ from storage.models import (
     ErrorStatus,
     JobType,
     SyncError,
+    SyncJob,
     SyncResult,
     System,
     Trigger,
@@ -232,14 +235,7 @@ class SyncActions:
             other = _record(spec.dataverse.name, taken_bc.dataverse_id)
             return _refusal(say("action.bc_taken", bc=bc_label, dataverse=dv_label, other=other))
         with session_scope(self.db) as session:
-            job = start_job(
-                session,
-                mapping=spec.name,
-                direction=spec.direction,
-                type=JobType.COUPLING,
-                trigger=self.trigger,
-                now=self.engine.clock(),
-            )
+            job = self._start_job(session, spec, JobType.COUPLING)
             # The side whose values are taken counts as changed; the other as synced as it is.
             as_is = [
                 system
@@ -356,14 +352,7 @@ class SyncActions:
 
     def _uncouple(self, spec: MappingSpec, coupling: Coupling, *, actor: str, label: Phrase) -> ActionOutcome:
         with session_scope(self.db) as session:
-            job = start_job(
-                session,
-                mapping=spec.name,
-                direction=spec.direction,
-                type=JobType.UNCOUPLING,
-                trigger=self.trigger,
-                now=self.engine.clock(),
-            )
+            job = self._start_job(session, spec, JobType.UNCOUPLING)
             session.add(coupling)
             uncouple(session, coupling=coupling, by=actor)
             job.uncoupled = 1
@@ -595,6 +584,17 @@ class SyncActions:
         return self._resolved(error_id, actor, how, kept)
 
     # ---- helpers -------------------------------------------------------------------------------
+
+    def _start_job(self, session: Session, spec: MappingSpec, type: JobType) -> SyncJob:
+        """A coupling or uncoupling job of the mapping, started now by this door's trigger."""
+        return start_job(
+            session,
+            mapping=spec.name,
+            direction=spec.direction,
+            type=type,
+            trigger=self.trigger,
+            now=self.engine.clock(),
+        )
 
     def _error(self, error_id: int) -> SyncError | ActionOutcome:
         with session_scope(self.db) as session:
