@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bot.blocks.wording import Wording
 from bot.cli.common import (
     EXIT_FAILED,
     EXIT_USAGE,
@@ -35,7 +36,6 @@ from bot.config import load_settings
 from bot.jsonshapes import job_json
 from bot.logs import configure_logging
 from bot.operations.base import InvalidInput
-from bot.phrases import render
 from bot.services import Services, build_services
 from bot.sync.actions import ActionOutcome, SyncActions
 from bot.sync.deleted import MESSAGE_PREFIX
@@ -66,7 +66,7 @@ def sync_services() -> Iterator[tuple[Services, SyncActions]]:
 
 def report(outcome: ActionOutcome) -> None:
     """Print an outcome in the reader's language; exit 1 if the app refused, 2 if it does not apply."""
-    words = render(outcome.said, terminal_locale())
+    words = Wording(terminal_locale()).say_plain(outcome.said)
     if outcome.ok:
         out.print(f"[green]✔[/] {escape(words)}", highlight=False)
         return
