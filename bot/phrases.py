@@ -93,6 +93,7 @@ def caption(table: str | None) -> Phrase:
 
 LINK, APP, NOUN, CAPTION = "link", "app", "noun", "caption"
 ADVICE_FACT = "advice"  # the fact that keeps an error's hint as a phrase (Phrase.to_data)
+SAID_FACT = "said"  # the fact that keeps an error's message as a phrase, when the words are ours
 _SPECIAL = {LINK, APP, NOUN, CAPTION}
 
 SYSTEM_NAMES = {"business_central": "Business Central", "dataverse": "Dataverse", "auth": "Microsoft Entra"}
@@ -478,6 +479,35 @@ PHRASES: dict[str, str | tuple[str, str]] = {
     "resolution.uncoupled": _("Removed the coupling"),
     "resolution.kept_bc": _("Kept the Business Central values"),
     "resolution.kept_dataverse": _("Kept the Dataverse values"),
+    # ---- the classifier's messages, in Business Central's words (bot.sync.classify) --------------------
+    "said.admin_user": _(
+        "User {user} has the System Administrator role on server {server}. You must choose a user that does "
+        "not have the System Administrator role."
+    ),
+    "said.no_exchange_rate": _(
+        "Cannot create or update the currency {code} in {app}, because there is no exchange rate defined "
+        "for it."
+    ),
+    "said.coupled_to_deleted": _(
+        "The {table} record cannot be updated because it is coupled to a deleted record."
+    ),
+    "said.must_be_coupled": _("{field} {record} must be coupled to a record in {app}."),
+    "said.update_conflict": _(
+        "Cannot update a record in the {dest} table. The mapping between {source_field} field on the "
+        "{source} table and the {dest_field} field on the {dest} table is bi-directional, and one or both "
+        "values have changed since the last synchronization."
+    ),
+    "said.no_business_relation": _(
+        "The contact {contact} must have a contact company that has a business relation to a customer."
+    ),
+    "said.company_missing": _("The contact cannot be synchronized because the company does not exist."),
+    "said.several_matches": _(
+        "{count} {table} records match ({criteria}); nothing was created. Couple the right one: {listed}."
+    ),
+    "said.this_records": _("this record's {field}"),
+    "said.this_record": _("this record"),
+    "said.missing_key": _("{record} {key} does not exist in {app}, and {refers} refers to it."),
+    "said.missing": _("The {record} {refers} refers to does not exist in {app}."),
 }
 
 # A stored resolution (SyncError.resolution) is the English of one of these, maybe followed by " by ACTOR".

@@ -8,11 +8,11 @@ from slack_sdk.models.blocks import Block, SectionBlock
 
 from bot.blocks import kit, mrkdwn
 from bot.blocks.message import Message
-from bot.blocks.notifications import category_buttons, error_body, state_line
+from bot.blocks.notifications import category_buttons, error_body, message_text, state_line
 from bot.blocks.records import destination_link, emoji, source_link, title
 from bot.blocks.wording import Word, Wording
 from bot.ids import ActionId, BlockId
-from bot.phrases import ADVICE_FACT
+from bot.phrases import ADVICE_FACT, SAID_FACT
 from storage.models import ErrorStatus, SyncError
 
 MAX_LIST_ITEMS = 20
@@ -39,7 +39,7 @@ def list_item(error: SyncError, w: Wording) -> SectionBlock:
     text = f"{head}\n{facts}"
     if error.message.strip():
         text += "\n" + mrkdwn.quote(
-            mrkdwn.escape(mrkdwn.cut(mrkdwn.one_line(error.message), LIST_MESSAGE_CHARS))
+            mrkdwn.escape(mrkdwn.cut(mrkdwn.one_line(message_text(error, w)), LIST_MESSAGE_CHARS))
         )
     return kit.section(
         text, accessory=kit.button(w.word(Word.BUTTON_DETAILS), ActionId.SHOW_DETAILS, str(error.id))
@@ -118,7 +118,8 @@ def build_error_details(error: SyncError, *, locale: str = "en") -> Message:
     detail = error.detail.strip()
     text = f"```{mrkdwn.escape(mrkdwn.cut(detail, DETAIL_CHARS))}```" if detail else w.word(Word.NO_FULL_TEXT)
     blocks.append(kit.section(f"*{labels['full_text']}*\n{text}"))
-    facts = {k: v for k, v in (error.facts or {}).items() if k != ADVICE_FACT}  # the hint is shown above
+    # The hint and the message are shown above.
+    facts = {k: v for k, v in (error.facts or {}).items() if k not in (ADVICE_FACT, SAID_FACT)}
     if facts:
         lines = [
             f"• {mrkdwn.escape(str(key))}: {mrkdwn.escape(mrkdwn.cut(str(value), 200))}"

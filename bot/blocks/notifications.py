@@ -20,7 +20,7 @@ from bot.blocks.records import (
 )
 from bot.blocks.wording import CATEGORY_EMOJI, Word, Wording
 from bot.ids import ActionId, BlockId
-from bot.phrases import ADVICE_FACT, Phrase
+from bot.phrases import ADVICE_FACT, SAID_FACT, Phrase
 from storage.models import Category, ErrorStatus, SyncError
 
 MESSAGE_CHARS = 250  # like Sentry's 256: the full text is behind "Details"
@@ -153,7 +153,9 @@ def error_body(error: SyncError, w: Wording) -> list[Block]:
         kit.section(f"{emoji(error)} *{mrkdwn.escape(title(error, w))}*\n{records_line(error, w)}")
     ]
     if error.message.strip():
-        blocks.append(kit.section(mrkdwn.quote(mrkdwn.escape(mrkdwn.cut(error.message, MESSAGE_CHARS)))))
+        blocks.append(
+            kit.section(mrkdwn.quote(mrkdwn.escape(mrkdwn.cut(message_text(error, w), MESSAGE_CHARS))))
+        )
     hint = hint_text(error, w)
     if hint:
         blocks.append(kit.section(f"💡 {hint}"))
@@ -181,6 +183,12 @@ def candidate_blocks(error: SyncError, w: Wording) -> list[Block]:
     return blocks
 
 
+def message_text(error: SyncError, w: Wording) -> str:
+    """An error's short message as plain text: ours in the reader's words, an app's as the app said it."""
+    said = Phrase.from_data((error.facts or {}).get(SAID_FACT)) if w.locale != "en" else None
+    return w.say_plain(said) if said is not None else error.message
+
+
 def hint_text(error: SyncError, w: Wording) -> str:
     """The hint as mrkdwn in the reader's words (from the advice kept with the facts), else the stored one."""
     advice = Phrase.from_data((error.facts or {}).get(ADVICE_FACT)) if w.locale != "en" else None
@@ -202,7 +210,7 @@ def fallback(error: SyncError, w: Wording) -> str:
     """Plain text of an error (notifications, screen readers)."""
     text = f"{emoji(error)} {title(error, w)}"
     if error.message.strip():
-        text += f" — {mrkdwn.cut(mrkdwn.one_line(error.message), 150)}"
+        text += f" — {mrkdwn.cut(mrkdwn.one_line(message_text(error, w)), 150)}"
     return mrkdwn.escape(text)
 
 
@@ -225,7 +233,7 @@ def build_repeat_reply(error: SyncError, *, locale: str = "en") -> Message:
     line = w.repeat(error.occurrences, error.last_seen_at)
     parts = [line]
     if error.message.strip():
-        parts.append(mrkdwn.quote(mrkdwn.escape(mrkdwn.cut(error.message, MESSAGE_CHARS))))
+        parts.append(mrkdwn.quote(mrkdwn.escape(mrkdwn.cut(message_text(error, w), MESSAGE_CHARS))))
     blocks: list[Block] = [kit.section("\n".join(parts))]
     if error.job_id:
         blocks.append(kit.context(w.job_ref(mrkdwn.escape(error.job_id))))
@@ -248,7 +256,9 @@ def build_cause_message(sample: SyncError, count: int, *, locale: str = "en") ->
     headline = w.records_failed(cause_headline(sample, w), count)
     blocks: list[Block] = [kit.section(f"{emoji(sample)} *{mrkdwn.escape(headline)}*")]
     if sample.message.strip() and sample.category != Category.DEPENDENCY_NOT_COUPLED:
-        blocks.append(kit.section(mrkdwn.quote(mrkdwn.escape(mrkdwn.cut(sample.message, MESSAGE_CHARS)))))
+        blocks.append(
+            kit.section(mrkdwn.quote(mrkdwn.escape(mrkdwn.cut(message_text(sample, w), MESSAGE_CHARS))))
+        )
     hint = hint_text(sample, w)
     if hint:
         blocks.append(kit.section(f"💡 {hint}"))

@@ -18,7 +18,19 @@ from bot.blocks import Message
 from bot.blocks.skipped import SkippedItem
 from bot.blocks.wording import AdminAction, Problem
 from bot.i18n import catalog_path
-from bot.phrases import PHRASES, RESOLUTIONS, Phrase, app, caption, link, noun, render, resolution_phrase, say
+from bot.phrases import (
+    PHRASES,
+    RESOLUTIONS,
+    SAID_FACT,
+    Phrase,
+    app,
+    caption,
+    link,
+    noun,
+    render,
+    resolution_phrase,
+    say,
+)
 from bot.sync.deleted import BOTH_GONE, RESTORED, UNCOUPLED
 from bot.sync.engine import RESOLVED_BY_TRIGGER
 from bot.sync.hints import AADSTS_PHRASES, Links, hint_phrase
@@ -160,6 +172,13 @@ def every_message(locale: str) -> Iterator[tuple[str, Callable[[], Any]]]:
     repeated = error(occurrences=4)
     many = [error(id=n, category=c) for n, c in enumerate(Category, start=1)]
     yield "repeat", lambda: b.build_repeat_reply(repeated, locale=locale)
+    for key, template in PHRASES.items():
+        if key.startswith("said."):  # the classifier's own messages, kept with the facts
+            said = say(key, **_values(template))
+            ours = error(message=render(said, "en"), facts={SAID_FACT: said.to_data()})
+            yield f"message {key}", lambda e=ours: b.build_error_message(e, locale=locale)
+            yield f"listed {key}", lambda e=ours: b.build_error_list([e], next_before_id=None, locale=locale)
+            yield f"cause {key}", lambda e=ours: b.build_cause_message(e, 3, locale=locale)
     for how in RESOLUTIONS:
         for text in (how, f"{how} by U1"):
             done = error(status=ErrorStatus.RESOLVED, resolved_by="U1", resolved_at=T0, resolution=text)
