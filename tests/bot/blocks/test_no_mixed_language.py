@@ -7,6 +7,7 @@ import string
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -305,3 +306,13 @@ def test_the_stored_resolutions_have_words(stored: str) -> None:
 
 def test_a_foreign_resolution_stays_as_stored() -> None:
     assert resolution_phrase("fixed by hand") is None
+
+
+def test_every_phrase_said_in_the_code_has_words() -> None:
+    root = Path(__file__).resolve().parents[3] / "bot"
+    said = {
+        key
+        for path in root.rglob("*.py")
+        for key in re.findall(r"\bsay\(\s*\"([\w.]+)\"", path.read_text(encoding="utf-8"))
+    }
+    assert len(said) > 100 and said <= set(PHRASES), sorted(said - set(PHRASES))
