@@ -12,8 +12,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from bot.blocks.notifications import terminal_hint
+from bot.blocks.notifications import message_text, terminal_hint
 from bot.blocks.terminal import mrkdwn_to_rich
+from bot.blocks.wording import Wording
 from bot.cli.common import (
     app,
     confirm,
@@ -199,7 +200,8 @@ def show_command(
     out.print(
         f"[bold]#{error.id} {error.category}[/] · {escape(error.mapping)} · {direction} · {error.status}"
     )
-    out.print(f"Message:     {error.message}", highlight=False, markup=False)
+    message = message_text(error, Wording(terminal_locale()))
+    out.print(f"Message:     {message}", highlight=False, markup=False)
     for side in ("source", "destination"):
         url = getattr(error, f"{side}_url")
         out.print(
