@@ -29,6 +29,7 @@ from bot.operations import kinds
 from bot.operations.base import Actor, OperationError
 from bot.operations.kinds import Synced, Then, Tools, WorkOrder
 from bot.operations.requests import SILENT_KEY, TARGET_KEY, target_error_id
+from bot.phrases import Phrase, english, say
 from bot.services import Services
 from storage.db import write_transaction
 from storage.errors import get_error
@@ -58,16 +59,22 @@ RESULT_CHARS = 2000
 
 @dataclass(frozen=True)
 class WorkOutcome:
-    """What a run did: ok or not, a sentence for the requester (mrkdwn we wrote), and how to answer.
+    """What a run did: ok or not, what to tell the requester, and how to answer.
 
-    `retry_after` (seconds) puts the item back in the queue instead of finishing it; `reply` replaces the
-    default one-line answer.
+    `text` is a phrase (worded in the requester's language when answered) or words another part made
+    (a business app's refusal). `retry_after` (seconds) puts the item back in the queue instead of
+    finishing it; `reply` replaces the default one-line answer.
     """
 
     ok: bool
-    text: str
+    text: str | Phrase
     retry_after: float | None = None
     reply: Message | None = field(default=None, compare=False)
+
+    @property
+    def record(self) -> str:
+        """The outcome in English, for the work log and the audit."""
+        return english(self.text) if isinstance(self.text, Phrase) else self.text
 
 
 WorkRunner = Callable[[WorkOrder], WorkOutcome]
@@ -196,7 +203,9 @@ def _run_one(
             row = get_work(session, item_id=item.id)
             if holds_claim(row, worker=worker_id, attempt=item.attempts):
                 assert row is not None
-                retry_work(session, item=row, due_at=clock() + timedelta(seconds=delay), result=outcome.text)
+                retry_work(
+                    session, item=row, due_at=clock() + timedelta(seconds=delay), result=outcome.record
+                )
 
         write_transaction(services.db, again)
         log.info("work item %s (%s) throttled; again in %.0f s", item.id, item.kind, delay)
@@ -207,14 +216,14 @@ def _run_one(
         if not holds_claim(row, worker=worker_id, attempt=item.attempts):
             return False
         assert row is not None
-        finish_work(session, item=row, ok=outcome.ok, result=outcome.text[:RESULT_CHARS], now=clock())
+        finish_work(session, item=row, ok=outcome.ok, result=outcome.record[:RESULT_CHARS], now=clock())
         kinds.audit(
             session,
             actor=order.actor,
             action=item.kind,
             target=target,
             result="ok" if outcome.ok else "failed",
-            detail=outcome.text[:RESULT_CHARS],
+            detail=outcome.record[:RESULT_CHARS],
         )
         return True
 
@@ -245,31 +254,31 @@ def _settled_already(services: Services, kind: str, target: str) -> WorkOutcome 
         error = get_error(session, error_id=error_id)
     if error is None or error.status != ErrorStatus.RESOLVED:
         return None
-    return WorkOutcome(True, f"nothing to do: error #{error_id} is already resolved")
+    return WorkOutcome(True, say("work.already_resolved", id=error_id))
 
 
 def _outcome(
     services: Services, order: WorkOrder, runners: Mapping[str, WorkRunner], *, attempts: int
 ) -> WorkOutcome:
     if attempts > MAX_ATTEMPTS:
-        return WorkOutcome(False, f"gave up after {MAX_ATTEMPTS} attempts")
+        return WorkOutcome(False, say("work.gave_up", n=MAX_ATTEMPTS))
     if kinds.known(order.kind) and not kinds.may(services.db, order.actor, order.kind, order.payload):
-        return WorkOutcome(False, "only sync admins may do this, and the requester no longer is one")
+        return WorkOutcome(False, say("work.no_longer_admin"))
     runner = runners.get(order.kind)
     if runner is None:
-        return WorkOutcome(False, f"this bot does not know how to do “{order.kind}”")
+        return WorkOutcome(False, say("work.unknown_kind", kind=order.kind))
     try:
         outcome = runner(order)
     except Throttled as exc:
         wait = exc.retry_after if exc.retry_after is not None else DEFAULT_RETRY_AFTER
         if attempts >= MAX_ATTEMPTS:
-            return WorkOutcome(False, f"the business app kept throttling: {exc}")
-        return WorkOutcome(False, f"throttled: {exc}", retry_after=wait)
+            return WorkOutcome(False, say("work.kept_throttling", reason=str(exc)))
+        return WorkOutcome(False, say("work.throttled", reason=str(exc)), retry_after=wait)
     except (OperationError, ConnectorError, ValueError) as exc:
         return WorkOutcome(False, str(exc) or type(exc).__name__)
     except Exception as exc:
         log.exception("work item %s (%s) failed", order.item_id, order.kind)
-        return WorkOutcome(False, f"unexpected failure ({type(exc).__name__}); see the bot's log")
+        return WorkOutcome(False, say("work.unexpected", kind=type(exc).__name__))
     if outcome.retry_after is not None and attempts >= MAX_ATTEMPTS:
         return WorkOutcome(False, outcome.text)
     return outcome
@@ -306,11 +315,24 @@ def _answer(services: Services, item: _Claimed, outcome: WorkOutcome) -> None:
 # ---- the engine's runners ----------------------------------------------------------------------------
 
 
+def _said(result: ActionOutcome) -> str | Phrase:
+    """What an action said: its phrase (bot.sync.actions), else its words."""
+    said = getattr(result, "said", None)
+    if isinstance(said, Phrase):
+        return said
+    return str(result.message) if result.message else say("work.done" if result.ok else "work.failed")
+
+
+def _as_phrase(result: ActionOutcome) -> Phrase:
+    said = _said(result)
+    return said if isinstance(said, Phrase) else say("action.reason", reason=said)
+
+
 def _from_action(result: ActionOutcome) -> WorkOutcome:
     retry_after = getattr(result, "retry_after", None)
     return WorkOutcome(
         ok=bool(result.ok),
-        text=str(result.message or ("done" if result.ok else "failed")),
+        text=_said(result),
         retry_after=float(retry_after) if isinstance(retry_after, int | float) else None,
     )
 
@@ -320,16 +342,19 @@ def _from_ran(ran: kinds.Ran, locale: str) -> WorkOutcome:
     if isinstance(ran, Synced):
         return _sync_outcome(ran.jobs, locale)
     if isinstance(ran, Then):
-        return WorkOutcome(True, f"{ran.first.message} {ran.then.message}".strip())
+        return WorkOutcome(True, say("action.and", first=_as_phrase(ran.first), then=_as_phrase(ran.then)))
     return _from_action(ran)
 
 
 def _sync_outcome(jobs: list[SyncJob], locale: str) -> WorkOutcome:
     if not jobs:
-        return WorkOutcome(True, "nothing to synchronize: no enabled, unpaused mapping")
+        return WorkOutcome(True, say("work.nothing_to_sync"))
     failed = sum(job.failed for job in jobs)
-    text = f"synchronized {', '.join(sorted({job.mapping for job in jobs}))}" + (
-        f" ({failed} record(s) failed)" if failed else ""
+    mappings = ", ".join(sorted({job.mapping for job in jobs}))
+    text = (
+        say("work.synchronized_failed", mappings=mappings, n=failed)
+        if failed
+        else say("work.synchronized", mappings=mappings)
     )
     return WorkOutcome(True, text, reply=build_status(jobs, locale=locale))
 

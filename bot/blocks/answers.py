@@ -7,7 +7,7 @@ from datetime import datetime
 from bot.blocks import kit, mrkdwn
 from bot.blocks.message import Message
 from bot.blocks.replies import build_action_result
-from bot.blocks.wording import Problem, Wording
+from bot.blocks.wording import Problem, Word, Wording
 
 TARGET_CHARS = 120
 INPUT_ERROR_CHARS = 300
@@ -30,7 +30,7 @@ def build_queued(kind: str, target: str, *, answer_later: bool = True, locale: s
     """ "⏳ Queued: Re-sync of #17. I will answer here when it is done." (or: the messages will tell)."""
     w = Wording(locale)
     line = w.queued(w.work(kind), target_label(target))
-    return _line(f"{line} {w.answer_later() if answer_later else w.answer_on_messages()}")
+    return _line(f"{line} {w.word(Word.ANSWER_LATER) if answer_later else w.word(Word.ANSWER_ON_MESSAGES)}")
 
 
 def build_already_queued(

@@ -9,7 +9,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.blocks import kit, mrkdwn
 from bot.blocks.message import MAX_MESSAGE_BLOCKS, Message
-from bot.blocks.wording import Wording
+from bot.blocks.wording import Word, Wording
 
 if TYPE_CHECKING:
     from bot.doctor.result import CheckResult
@@ -20,7 +20,7 @@ FIX_CHARS = 900
 
 def build_doctor_working(*, locale: str = "en") -> Message:
     """ "🩺 Checking the integration setup… I will answer here."."""
-    text = Wording(locale).doctor_working()
+    text = Wording(locale).word(Word.DOCTOR_WORKING)
     return Message(text=text, blocks=[kit.section(text)])
 
 
@@ -38,11 +38,11 @@ def build_doctor_report(results: Sequence[CheckResult], *, locale: str = "en") -
     """Title, one line per check (✅/❌, title, finding, fix), and how many need attention."""
     w = Wording(locale)
     failing = sum(1 for result in results if not result.ok)
-    verdict = w.checks_failing(failing) if failing else w.checks_passed()
+    verdict = w.checks_failing(failing) if failing else w.word(Word.CHECKS_PASSED)
     lines = [check_line(result, w) for result in results]
-    blocks: list[Block] = [kit.header(w.doctor_title()), *kit.pack_lines(lines)]
+    blocks: list[Block] = [kit.header(w.word(Word.DOCTOR_TITLE)), *kit.pack_lines(lines)]
     blocks = blocks[: MAX_MESSAGE_BLOCKS - 1]
     while len(blocks) > 1 and not kit.fits([*blocks, kit.context(verdict)]):
         blocks.pop()
     blocks.append(kit.context(verdict))
-    return Message(text=f"{w.doctor_title()}: {verdict}", blocks=blocks)
+    return Message(text=f"{w.word(Word.DOCTOR_TITLE)}: {verdict}", blocks=blocks)

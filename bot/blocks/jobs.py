@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import ButtonElement
 
 from bot.blocks import kit, mrkdwn
-from bot.blocks.wording import Wording
+from bot.blocks.wording import Word, Wording
 from bot.ids import ActionId
 from storage.models import SyncJob
 
@@ -17,7 +17,7 @@ JOB_MESSAGE_CHARS = 120
 def job_line(job: SyncJob, w: Wording) -> str:
     """ "✅ *CUSTOMER* · sync · Business Central → Dataverse · started <date> · inserted 3 · failed 1"."""
     if job.finished_at is None:
-        mark, outcome = "⏳", w.job_running()
+        mark, outcome = "⏳", w.word(Word.JOB_RUNNING)
     else:
         mark = "⚠️" if job.failed else "✅"
         outcome = w.counters(
@@ -62,13 +62,13 @@ def purge_buttons(w: Wording, retention_days: int) -> list[ButtonElement]:
             w.button_purge_older(retention_days),
             ActionId.PURGE_OLDER_THAN,
             str(retention_days),
-            confirm_with=kit.confirm(*w.confirm_purge_older(retention_days), w.cancel()),
+            confirm_with=kit.confirm(*w.confirm_purge_older(retention_days), w.word(Word.CANCEL)),
         ),
         kit.button(
-            w.button_purge_all(),
+            w.word(Word.BUTTON_PURGE_ALL),
             ActionId.PURGE_ALL,
             "all",
             style="danger",
-            confirm_with=kit.confirm(*w.confirm_purge_all(), w.cancel()),
+            confirm_with=kit.confirm(*w.confirm_purge_all(), w.word(Word.CANCEL)),
         ),
     ]

@@ -8,10 +8,11 @@ from slack_sdk.models.blocks import Block, SectionBlock
 
 from bot.blocks import kit, mrkdwn
 from bot.blocks.message import Message
-from bot.blocks.notifications import category_buttons, error_body, state_line
+from bot.blocks.notifications import category_buttons, error_body, message_text, state_line
 from bot.blocks.records import destination_link, emoji, source_link, title
-from bot.blocks.wording import Wording
+from bot.blocks.wording import Word, Wording
 from bot.ids import ActionId, BlockId
+from bot.phrases import ADVICE_FACT, SAID_FACT
 from storage.models import ErrorStatus, SyncError
 
 MAX_LIST_ITEMS = 20
@@ -38,9 +39,11 @@ def list_item(error: SyncError, w: Wording) -> SectionBlock:
     text = f"{head}\n{facts}"
     if error.message.strip():
         text += "\n" + mrkdwn.quote(
-            mrkdwn.escape(mrkdwn.cut(mrkdwn.one_line(error.message), LIST_MESSAGE_CHARS))
+            mrkdwn.escape(mrkdwn.cut(mrkdwn.one_line(message_text(error, w)), LIST_MESSAGE_CHARS))
         )
-    return kit.section(text, accessory=kit.button(w.button_details(), ActionId.SHOW_DETAILS, str(error.id)))
+    return kit.section(
+        text, accessory=kit.button(w.word(Word.BUTTON_DETAILS), ActionId.SHOW_DETAILS, str(error.id))
+    )
 
 
 def build_error_list(
@@ -49,24 +52,24 @@ def build_error_list(
     """A page of errors (newest first); a "More" button when there is more, always inside Slack's limits."""
     w = Wording(locale)
     if not errors:
-        return Message(text=w.no_errors_match(), blocks=[kit.section(w.no_errors_match())])
+        return Message(text=w.word(Word.NO_ERRORS_MATCH), blocks=[kit.section(w.word(Word.NO_ERRORS_MATCH))])
     shown = min(len(errors), MAX_LIST_ITEMS)
     while True:
         cursor = next_before_id if shown == len(errors) else errors[shown - 1].id
-        blocks: list[Block] = [kit.header(w.errors_title())]
+        blocks: list[Block] = [kit.header(w.word(Word.ERRORS_TITLE))]
         blocks += [list_item(error, w) for error in errors[:shown]]
         if cursor is not None:
-            blocks.append(kit.context(w.more_below()))
+            blocks.append(kit.context(w.word(Word.MORE_BELOW)))
             blocks.append(
                 kit.actions(
-                    [kit.button(w.button_more(), ActionId.LIST_MORE, more_value(cursor, query))],
+                    [kit.button(w.word(Word.BUTTON_MORE), ActionId.LIST_MORE, more_value(cursor, query))],
                     block_id=BlockId.ACTIONS,
                 )
             )
         if kit.fits(blocks) or shown == 1:
             break
         shown -= 1
-    return Message(text=f"{w.errors_title()}: {w.number(shown)}", blocks=blocks)
+    return Message(text=f"{w.word(Word.ERRORS_TITLE)}: {w.number(shown)}", blocks=blocks)
 
 
 def _fields(error: SyncError, w: Wording) -> list[str]:
@@ -113,9 +116,10 @@ def build_error_details(error: SyncError, *, locale: str = "en") -> Message:
     ]
     blocks += [block for block in error_body(error, w)[1:] if block.type != "context"]
     detail = error.detail.strip()
-    text = f"```{mrkdwn.escape(mrkdwn.cut(detail, DETAIL_CHARS))}```" if detail else w.no_full_text()
+    text = f"```{mrkdwn.escape(mrkdwn.cut(detail, DETAIL_CHARS))}```" if detail else w.word(Word.NO_FULL_TEXT)
     blocks.append(kit.section(f"*{labels['full_text']}*\n{text}"))
-    facts = error.facts if isinstance(error.facts, dict) else {}
+    # The hint and the message are shown above.
+    facts = {k: v for k, v in (error.facts or {}).items() if k not in (ADVICE_FACT, SAID_FACT)}
     if facts:
         lines = [
             f"• {mrkdwn.escape(str(key))}: {mrkdwn.escape(mrkdwn.cut(str(value), 200))}"

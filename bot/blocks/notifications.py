@@ -18,8 +18,9 @@ from bot.blocks.records import (
     source_link,
     title,
 )
-from bot.blocks.wording import CATEGORY_EMOJI, Wording
+from bot.blocks.wording import CATEGORY_EMOJI, Word, Wording
 from bot.ids import ActionId, BlockId
+from bot.phrases import ADVICE_FACT, SAID_FACT, Phrase
 from storage.models import Category, ErrorStatus, SyncError
 
 MESSAGE_CHARS = 250  # like Sentry's 256: the full text is behind "Details"
@@ -54,39 +55,43 @@ def category_buttons(error: SyncError, w: Wording) -> list[ButtonElement]:
     if error.category == Category.DELETED_RECORD:
         source, destination = source_label(error, w), destination_label(error, w)
         buttons += [
-            kit.button(w.button_restore(), ActionId.RESTORE_RECORD, value, style="primary"),
+            kit.button(w.word(Word.BUTTON_RESTORE), ActionId.RESTORE_RECORD, value, style="primary"),
             kit.button(
-                w.button_delete_record(),
+                w.word(Word.BUTTON_DELETE_RECORD),
                 ActionId.DELETE_RECORD,
                 value,
                 style="danger",
-                confirm_with=kit.confirm(*w.confirm_delete_record(source), w.cancel()),
+                confirm_with=kit.confirm(*w.confirm_delete_record(source), w.word(Word.CANCEL)),
             ),
             kit.button(
-                w.button_uncouple(),
+                w.word(Word.BUTTON_UNCOUPLE),
                 ActionId.UNCOUPLE,
                 value,
-                confirm_with=kit.confirm(*w.confirm_uncouple(source, destination), w.cancel()),
+                confirm_with=kit.confirm(*w.confirm_uncouple(source, destination), w.word(Word.CANCEL)),
             ),
-            kit.button(w.button_resync(), ActionId.RESYNC, value),
+            kit.button(w.word(Word.BUTTON_RESYNC), ActionId.RESYNC, value),
         ]
     elif error.category == Category.DEPENDENCY_NOT_COUPLED:
         buttons += [
-            kit.button(w.button_couple_dependency(), ActionId.COUPLE_DEPENDENCY, value, style="primary"),
-            kit.button(w.button_resync(), ActionId.RESYNC, value),
+            kit.button(
+                w.word(Word.BUTTON_COUPLE_DEPENDENCY), ActionId.COUPLE_DEPENDENCY, value, style="primary"
+            ),
+            kit.button(w.word(Word.BUTTON_RESYNC), ActionId.RESYNC, value),
         ]
     elif error.category == Category.UPDATE_CONFLICT:
         buttons += [
-            kit.button(w.button_keep_bc(), ActionId.KEEP_BC, value),
-            kit.button(w.button_keep_dataverse(), ActionId.KEEP_DATAVERSE, value),
-            kit.button(w.button_resync(), ActionId.RESYNC, value),
+            kit.button(w.word(Word.BUTTON_KEEP_BC), ActionId.KEEP_BC, value),
+            kit.button(w.word(Word.BUTTON_KEEP_DATAVERSE), ActionId.KEEP_DATAVERSE, value),
+            kit.button(w.word(Word.BUTTON_RESYNC), ActionId.RESYNC, value),
         ]
     elif error.category in _SETUP_CATEGORIES:
-        buttons.append(kit.button(w.button_resync_once_fixed(), ActionId.RESYNC, value, style="primary"))
+        buttons.append(
+            kit.button(w.word(Word.BUTTON_RESYNC_ONCE_FIXED), ActionId.RESYNC, value, style="primary")
+        )
     else:
-        buttons.append(kit.button(w.button_resync(), ActionId.RESYNC, value, style="primary"))
+        buttons.append(kit.button(w.word(Word.BUTTON_RESYNC), ActionId.RESYNC, value, style="primary"))
         if error.category in (Category.VALIDATION, Category.SEVERAL_MATCHES) and not error.destination_id:
-            buttons.append(kit.button(w.button_couple(), ActionId.COUPLE, value))
+            buttons.append(kit.button(w.word(Word.BUTTON_COUPLE), ActionId.COUPLE, value))
         if error.category == Category.SEVERAL_MATCHES:
             other = "dataverse" if error.source_system == "business_central" else "business_central"
             buttons.append(
@@ -94,17 +99,17 @@ def category_buttons(error: SyncError, w: Wording) -> list[ButtonElement]:
                     w.button_create_partner(w.system(other)),
                     ActionId.COUPLE_CREATE,
                     value,
-                    confirm_with=kit.confirm(*w.confirm_create_partner(w.system(other)), w.cancel()),
+                    confirm_with=kit.confirm(*w.confirm_create_partner(w.system(other)), w.word(Word.CANCEL)),
                 )
             )
     buttons += [
-        kit.button(w.button_snooze(), ActionId.SNOOZE, value),
-        kit.button(w.button_details(), ActionId.SHOW_DETAILS, value),
+        kit.button(w.word(Word.BUTTON_SNOOZE), ActionId.SNOOZE, value),
+        kit.button(w.word(Word.BUTTON_DETAILS), ActionId.SHOW_DETAILS, value),
         kit.button(
-            w.button_delete_entry(),
+            w.word(Word.BUTTON_DELETE_ENTRY),
             ActionId.DELETE_ERROR,
             value,
-            confirm_with=kit.confirm(*w.confirm_delete_entry(error.id), w.cancel()),
+            confirm_with=kit.confirm(*w.confirm_delete_entry(error.id), w.word(Word.CANCEL)),
         ),
     ]
     return buttons
@@ -113,7 +118,7 @@ def category_buttons(error: SyncError, w: Wording) -> list[ButtonElement]:
 def state_line(error: SyncError, w: Wording) -> str | None:
     """ "✅ Resolved by …" / "😴 Snoozed until …", or None while the error is open."""
     if error.status == ErrorStatus.RESOLVED:
-        resolution = mrkdwn.escape(error.resolution) if error.resolution else None
+        resolution = w.resolution(error.resolution) if error.resolution else None
         return w.resolved(mrkdwn.user(error.resolved_by), error.resolved_at, resolution)
     if error.status == ErrorStatus.SNOOZED:
         by = mrkdwn.user(error.resolved_by) if error.resolved_by else None
@@ -148,7 +153,9 @@ def error_body(error: SyncError, w: Wording) -> list[Block]:
         kit.section(f"{emoji(error)} *{mrkdwn.escape(title(error, w))}*\n{records_line(error, w)}")
     ]
     if error.message.strip():
-        blocks.append(kit.section(mrkdwn.quote(mrkdwn.escape(mrkdwn.cut(error.message, MESSAGE_CHARS)))))
+        blocks.append(
+            kit.section(mrkdwn.quote(mrkdwn.escape(mrkdwn.cut(message_text(error, w), MESSAGE_CHARS))))
+        )
     hint = hint_text(error, w)
     if hint:
         blocks.append(kit.section(f"💡 {hint}"))
@@ -171,25 +178,39 @@ def candidate_blocks(error: SyncError, w: Wording) -> list[Block]:
         label = mrkdwn.escape(words)
         url = candidate.get("url")
         text = f"• {mrkdwn.link(str(url), label) if url else label}"
-        button = kit.button(w.button_couple_this(), ActionId.COUPLE_CANDIDATE, f"{error.id}:{index}")
+        button = kit.button(w.word(Word.BUTTON_COUPLE_THIS), ActionId.COUPLE_CANDIDATE, f"{error.id}:{index}")
         blocks.append(kit.section(text, accessory=button))
     return blocks
 
 
+def message_text(error: SyncError, w: Wording) -> str:
+    """An error's short message as plain text: ours in the reader's words, an app's as the app said it."""
+    said = Phrase.from_data((error.facts or {}).get(SAID_FACT)) if w.locale != "en" else None
+    return w.say_plain(said) if said is not None else error.message
+
+
 def hint_text(error: SyncError, w: Wording) -> str:
-    """The hint as mrkdwn: the stored (English) one, or for other readers the same advice in their words."""
-    if w.locale != "en":
-        localized = w.hint(str(error.category), dict(error.facts or {}))
-        if localized:
-            return mrkdwn.cut(localized, HINT_CHARS)
+    """The hint as mrkdwn in the reader's words (from the advice kept with the facts), else the stored one."""
+    advice = Phrase.from_data((error.facts or {}).get(ADVICE_FACT)) if w.locale != "en" else None
+    if advice is not None:
+        return mrkdwn.cut(w.say(advice), HINT_CHARS)
     return mrkdwn.escape(mrkdwn.cut(error.hint, HINT_CHARS)) if error.hint.strip() else ""
+
+
+def terminal_hint(error: SyncError, locale: str | None) -> str:
+    """An error's whole hint as mrkdwn for the terminal, in the reader's words (fixes are commands there)."""
+    w = Wording(locale)
+    advice = Phrase.from_data((error.facts or {}).get(ADVICE_FACT)) if w.locale != "en" else None
+    if advice is not None:
+        return w.say(advice)
+    return mrkdwn.escape(error.hint).replace("buttons below", "commands below")
 
 
 def fallback(error: SyncError, w: Wording) -> str:
     """Plain text of an error (notifications, screen readers)."""
     text = f"{emoji(error)} {title(error, w)}"
     if error.message.strip():
-        text += f" — {mrkdwn.cut(mrkdwn.one_line(error.message), 150)}"
+        text += f" — {mrkdwn.cut(mrkdwn.one_line(message_text(error, w)), 150)}"
     return mrkdwn.escape(text)
 
 
@@ -212,7 +233,7 @@ def build_repeat_reply(error: SyncError, *, locale: str = "en") -> Message:
     line = w.repeat(error.occurrences, error.last_seen_at)
     parts = [line]
     if error.message.strip():
-        parts.append(mrkdwn.quote(mrkdwn.escape(mrkdwn.cut(error.message, MESSAGE_CHARS))))
+        parts.append(mrkdwn.quote(mrkdwn.escape(mrkdwn.cut(message_text(error, w), MESSAGE_CHARS))))
     blocks: list[Block] = [kit.section("\n".join(parts))]
     if error.job_id:
         blocks.append(kit.context(w.job_ref(mrkdwn.escape(error.job_id))))
@@ -222,7 +243,7 @@ def build_repeat_reply(error: SyncError, *, locale: str = "en") -> Message:
 def cause_headline(sample: SyncError, w: Wording) -> str:
     """What the one setup cause is ("Missing privilege prvCreateAccount"), plain text."""
     if sample.category == Category.DEPENDENCY_NOT_COUPLED:
-        return w.parents_not_coupled()  # one cause, whichever parents: the thread names them
+        return w.word(Word.PARENTS_NOT_COUPLED)  # one cause, whichever parents: the thread names them
     privilege = sample.facts.get("privilege") if isinstance(sample.facts, dict) else None
     if isinstance(privilege, str) and privilege:
         return w.missing_privilege(privilege)
@@ -235,19 +256,21 @@ def build_cause_message(sample: SyncError, count: int, *, locale: str = "en") ->
     headline = w.records_failed(cause_headline(sample, w), count)
     blocks: list[Block] = [kit.section(f"{emoji(sample)} *{mrkdwn.escape(headline)}*")]
     if sample.message.strip() and sample.category != Category.DEPENDENCY_NOT_COUPLED:
-        blocks.append(kit.section(mrkdwn.quote(mrkdwn.escape(mrkdwn.cut(sample.message, MESSAGE_CHARS)))))
+        blocks.append(
+            kit.section(mrkdwn.quote(mrkdwn.escape(mrkdwn.cut(message_text(sample, w), MESSAGE_CHARS))))
+        )
     hint = hint_text(sample, w)
     if hint:
         blocks.append(kit.section(f"💡 {hint}"))
-    blocks.append(kit.context(w.example(source_link(sample, w)), w.list_in_thread()))
+    blocks.append(kit.context(w.example(source_link(sample, w)), w.word(Word.LIST_IN_THREAD)))
     blocks += error_context(sample, w)
     value = _value(sample)
     blocks.append(
         kit.actions(
             [
-                kit.button(w.button_resync_once_fixed(), ActionId.RESYNC, value, style="primary"),
-                kit.button(w.button_snooze(), ActionId.SNOOZE, value),
-                kit.button(w.button_details(), ActionId.SHOW_DETAILS, value),
+                kit.button(w.word(Word.BUTTON_RESYNC_ONCE_FIXED), ActionId.RESYNC, value, style="primary"),
+                kit.button(w.word(Word.BUTTON_SNOOZE), ActionId.SNOOZE, value),
+                kit.button(w.word(Word.BUTTON_DETAILS), ActionId.SHOW_DETAILS, value),
             ],
             block_id=BlockId.ACTIONS,
         )
@@ -301,14 +324,14 @@ def build_digest_message(errors: Sequence[SyncError], *, locale: str = "en") -> 
     title_text = w.new_errors(len(errors))
     blocks: list[Block] = [
         kit.header(f"🔥 {title_text}"),
-        kit.section(f"*{w.by_cause()}*\n" + "\n".join(cause_lines(errors, w))),
-        kit.section(f"*{w.by_mapping_and_category()}*\n" + "\n".join(count_lines(rows, w))),
+        kit.section(f"*{w.word(Word.BY_CAUSE)}*\n" + "\n".join(cause_lines(errors, w))),
+        kit.section(f"*{w.word(Word.BY_MAPPING_AND_CATEGORY)}*\n" + "\n".join(count_lines(rows, w))),
     ]
     top = _top_records(errors, w)
     if top:
-        blocks.append(kit.section(f"*{w.top_records()}*\n" + "\n".join(top)))
+        blocks.append(kit.section(f"*{w.word(Word.TOP_RECORDS)}*\n" + "\n".join(top)))
     seen = [error.created_at for error in errors]
-    parts = [w.list_in_thread()]
+    parts = [w.word(Word.LIST_IN_THREAD)]
     if seen:
         parts += [w.first_seen(min(seen)), w.last_seen(max(seen))]
     blocks.append(kit.context(*parts))

@@ -10,8 +10,9 @@ from bot.blocks import kit, mrkdwn
 from bot.blocks.jobs import job_line, last_job_per_mapping, purge_buttons
 from bot.blocks.message import Message
 from bot.blocks.notifications import count_lines, state_line
-from bot.blocks.wording import Problem, Wording
+from bot.blocks.wording import Problem, Word, Wording
 from bot.ids import COMMAND, BlockId
+from bot.phrases import Phrase
 from storage.models import AuditEntry, ErrorStatus, SyncError, SyncJob
 
 MAX_LINES = 40
@@ -30,6 +31,11 @@ def lines_blocks(lines: Sequence[str], w: Wording, *, head: Sequence[Block]) -> 
         shown -= 1
 
 
+def titled_lines(title: Word, lines: Sequence[str], w: Wording) -> Message:
+    """A header and lines (as many as fit), the header also the notification text."""
+    return Message(text=w.word(title), blocks=lines_blocks(lines, w, head=[kit.header(w.word(title))]))
+
+
 def build_summary(
     counts: Sequence[tuple[str, str, int]],
     jobs: Sequence[SyncJob],
@@ -40,17 +46,17 @@ def build_summary(
     """Open errors by mapping and category, the last job per mapping, and the two purge buttons."""
     w = Wording(locale)
     total = sum(count for _mapping, _category, count in counts)
-    blocks: list[Block] = [kit.header(w.open_errors())]
+    blocks: list[Block] = [kit.header(w.word(Word.OPEN_ERRORS))]
     if total:
         blocks.append(kit.section(f"*{w.open_error_count(total)}*\n" + "\n".join(count_lines(counts, w))))
     else:
-        blocks.append(kit.section(w.no_open_errors()))
+        blocks.append(kit.section(w.word(Word.NO_OPEN_ERRORS)))
     latest = last_job_per_mapping(jobs)
-    job_lines = [job_line(job, w) for job in latest] or [w.no_jobs()]
-    blocks += kit.pack_lines([f"*{w.last_jobs()}*", *job_lines])
+    job_lines = [job_line(job, w) for job in latest] or [w.word(Word.NO_JOBS)]
+    blocks += kit.pack_lines([f"*{w.word(Word.LAST_JOBS)}*", *job_lines])
     blocks.append(kit.actions(purge_buttons(w, retention_days), block_id=BlockId.ACTIONS))
     blocks.append(kit.context(w.help_hint(COMMAND)))
-    text = w.open_error_count(total) if total else w.no_open_errors()
+    text = w.open_error_count(total) if total else w.word(Word.NO_OPEN_ERRORS)
     return Message(text=text, blocks=blocks)
 
 
@@ -66,7 +72,7 @@ def build_help(*, locale: str = "en", unknown_word: str | None = None, topic: st
         for syntax, description in w.help_lines()
         if topic is None or syntax.split(" ", 1)[0] == topic
     ]
-    blocks = head + list(kit.pack_lines(lines)) + [kit.context(w.durations_hint())]
+    blocks = head + list(kit.pack_lines(lines)) + [kit.context(w.word(Word.DURATIONS_HINT))]
     return Message(text=w.help_title(COMMAND), blocks=blocks)
 
 
@@ -82,8 +88,7 @@ def build_status(jobs: Sequence[SyncJob], *, locale: str = "en") -> Message:
     """The job log: latest jobs first, with their counters."""
     w = Wording(locale)
     ordered = sorted(jobs, key=lambda job: job.started_at, reverse=True)
-    lines = [job_line(job, w) for job in ordered] or [w.no_jobs()]
-    return Message(text=w.jobs_title(), blocks=lines_blocks(lines, w, head=[kit.header(w.jobs_title())]))
+    return titled_lines(Word.JOBS_TITLE, [job_line(job, w) for job in ordered] or [w.word(Word.NO_JOBS)], w)
 
 
 def audit_line(entry: AuditEntry, w: Wording) -> str:
@@ -102,8 +107,8 @@ def build_audit(entries: Sequence[AuditEntry], *, locale: str = "en") -> Message
     """Who did what, when, through which door, with which result (newest first)."""
     w = Wording(locale)
     ordered = sorted(entries, key=lambda entry: entry.at, reverse=True)
-    lines = [audit_line(entry, w) for entry in ordered] or [w.nothing_recorded()]
-    return Message(text=w.audit_title(), blocks=lines_blocks(lines, w, head=[kit.header(w.audit_title())]))
+    lines = [audit_line(entry, w) for entry in ordered] or [w.word(Word.NOTHING_RECORDED)]
+    return titled_lines(Word.AUDIT_TITLE, lines, w)
 
 
 def build_refusal(action: str, *, admins: Sequence[str], locale: str = "en") -> Message:
@@ -122,14 +127,15 @@ def build_already_done(done: SyncError | AuditEntry, *, locale: str = "en") -> M
         by = mrkdwn.user(done.resolved_by) if done.resolved_by else None
         text = w.already_snoozed(done.snoozed_until, by)
     elif done.status == ErrorStatus.RESOLVED:
-        text = state_line(done, w) or w.already_open()
+        text = state_line(done, w) or w.word(Word.ALREADY_OPEN)
     else:
-        text = w.already_open()
+        text = w.word(Word.ALREADY_OPEN)
     return Message(text=text, blocks=[kit.section(text)])
 
 
-def build_action_result(ok: bool, text: str, *, locale: str = "en") -> Message:
-    """The answer to a click or command: ✅ done, or ⚠️ what went wrong (`text` is mrkdwn we wrote)."""
+def build_action_result(ok: bool, text: str | Phrase, *, locale: str = "en") -> Message:
+    """The answer to a click or command: ✅ done, or ⚠️ what went wrong (a phrase, or mrkdwn we wrote)."""
     w = Wording(locale)
-    line = f"✅ {text}" if ok else w.failed(text)
+    words = w.say(text) if isinstance(text, Phrase) else text
+    line = f"✅ {words}" if ok else w.failed(words)
     return Message(text=line, blocks=[kit.section(line)])

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bot.blocks import kit, mrkdwn
 from bot.blocks.message import Message
 from bot.blocks.replies import build_action_result, lines_blocks
-from bot.blocks.wording import Wording
+from bot.blocks.wording import Word, Wording
 from bot.commands import format_duration
 
 if TYPE_CHECKING:
@@ -22,9 +22,9 @@ FAILED = "failed:"  # ScheduleEntry.last_result: "ok", "failed: <message>", "run
 def last_result(result: str, w: Wording) -> str:
     """A ScheduleEntry's last result in words (the failure's message escaped)."""
     if result == "ok":
-        return w.last_run_ok()
+        return w.word(Word.LAST_RUN_OK)
     if result == "running":
-        return w.running_now()
+        return w.word(Word.RUNNING_NOW)
     if result.startswith(FAILED):
         return w.last_run_failed(mrkdwn.escape(mrkdwn.cut(result[len(FAILED) :], RESULT_CHARS)))
     return w.last_run(mrkdwn.escape(mrkdwn.cut(result, RESULT_CHARS)))
@@ -37,9 +37,9 @@ def schedule_line(entry: ScheduleEntry, w: Wording) -> str:
         w.every(format_duration(timedelta(minutes=entry.interval_minutes))),
     ]
     if not entry.enabled:
-        parts.append(w.schedule_disabled())
+        parts.append(w.word(Word.SCHEDULE_DISABLED))
     elif entry.paused:
-        parts.append(w.schedule_paused())
+        parts.append(w.word(Word.SCHEDULE_PAUSED))
     if entry.last_result:
         parts.append(last_result(entry.last_result, w))
     if entry.next_run_at is not None:
@@ -50,9 +50,10 @@ def schedule_line(entry: ScheduleEntry, w: Wording) -> str:
 def build_schedule(entries: Sequence[ScheduleEntry], *, locale: str = "en") -> Message:
     """Every mapping's scheduled sync, one line each ("Nothing is scheduled." when there is none)."""
     w = Wording(locale)
-    lines = [schedule_line(entry, w) for entry in entries] or [w.no_schedule()]
+    lines = [schedule_line(entry, w) for entry in entries] or [w.word(Word.NO_SCHEDULE)]
     return Message(
-        text=w.schedule_title(), blocks=lines_blocks(lines, w, head=[kit.header(w.schedule_title())])
+        text=w.word(Word.SCHEDULE_TITLE),
+        blocks=lines_blocks(lines, w, head=[kit.header(w.word(Word.SCHEDULE_TITLE))]),
     )
 
 

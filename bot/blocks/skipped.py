@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import Block
 from bot.blocks import kit, mrkdwn
 from bot.blocks.message import Message
 from bot.blocks.records import emoji, title
-from bot.blocks.wording import Wording
+from bot.blocks.wording import Word, Wording
 from bot.ids import ActionId
 from storage.models import Coupling, SyncError, System
 
@@ -62,12 +62,12 @@ def skipped_item(coupling: Coupling, error: SyncError | None, w: Wording) -> lis
         blocks.append(
             kit.actions(
                 [
-                    kit.button(w.button_resync(), ActionId.RESYNC, value, style="primary"),
+                    kit.button(w.word(Word.BUTTON_RESYNC), ActionId.RESYNC, value, style="primary"),
                     kit.button(
-                        w.button_uncouple(),
+                        w.word(Word.BUTTON_UNCOUPLE),
                         ActionId.UNCOUPLE,
                         value,
-                        confirm_with=kit.confirm(*w.confirm_uncouple(bc, dataverse), w.cancel()),
+                        confirm_with=kit.confirm(*w.confirm_uncouple(bc, dataverse), w.word(Word.CANCEL)),
                     ),
                 ]
             )
@@ -84,7 +84,7 @@ def skipped_item(coupling: Coupling, error: SyncError | None, w: Wording) -> lis
 def skipped_blocks(items: Sequence[SkippedItem], total: int, w: Wording, *, limit: int) -> list[Block]:
     """The heading line, up to `limit` couplings with their fixes, and how many are shown."""
     if total == 0:
-        return [kit.section(w.no_skipped())]
+        return [kit.section(w.word(Word.NO_SKIPPED))]
     blocks: list[Block] = [kit.section(w.skipped_explain(total))]
     shown = list(items[:limit])
     for coupling, error in shown:
@@ -101,9 +101,9 @@ def skipped_blocks(items: Sequence[SkippedItem], total: int, w: Wording, *, limi
 def build_skipped_list(items: Sequence[SkippedItem], total: int, *, locale: str = "en") -> Message:
     """`/sync-errors skipped`: the Skipped couplings, each with Re-sync and Remove coupling."""
     w = Wording(locale)
-    blocks: list[Block] = [kit.header(w.skipped_title())]
+    blocks: list[Block] = [kit.header(w.word(Word.SKIPPED_TITLE))]
     blocks += skipped_blocks(items, total, w, limit=LIST_ITEMS)
-    return Message(text=w.skipped_explain(total) if total else w.no_skipped(), blocks=blocks)
+    return Message(text=w.skipped_explain(total) if total else w.word(Word.NO_SKIPPED), blocks=blocks)
 
 
 def skipped_home_section(items: Sequence[SkippedItem], total: int, *, locale: str = "en") -> list[Block]:
@@ -111,7 +111,7 @@ def skipped_home_section(items: Sequence[SkippedItem], total: int, *, locale: st
     if total == 0:
         return []
     w = Wording(locale)
-    return [kit.header(w.skipped_title()), *skipped_blocks(items, total, w, limit=HOME_ITEMS)]
+    return [kit.header(w.word(Word.SKIPPED_TITLE)), *skipped_blocks(items, total, w, limit=HOME_ITEMS)]
 
 
 def skipped_summary_line(total: int, *, locale: str = "en") -> str | None:

@@ -13,6 +13,7 @@ from babel.numbers import format_decimal
 
 from bot.blocks import mrkdwn
 from bot.i18n import gettext_for, normalize_locale
+from bot.phrases import Phrase, render, resolution_phrase
 from storage.models import Category, Direction, Door, ErrorStatus, JobType, System
 
 CATEGORY_EMOJI: dict[str, str] = {
@@ -60,6 +61,82 @@ class Problem(StrEnum):
     DIALOG_NAMES_NO_ERROR = "dialog_names_no_error"
 
 
+def _(text: str) -> str:
+    """Mark a fixed word as a message id (Babel extracts it); Wording.word translates it."""
+    return text
+
+
+class Word(StrEnum):
+    """The fixed words of the messages: Wording.word(Word.X) in the reader's language (the English is the
+    gettext message id)."""
+
+    BUTTON_RESYNC = _("Re-sync")
+    BUTTON_RESYNC_ONCE_FIXED = _("Re-sync once fixed")
+    BUTTON_COUPLE = _("Couple…")
+    BUTTON_COUPLE_THIS = _("Couple to this one")
+    BUTTON_COUPLE_DEPENDENCY = _("Couple dependency")
+    BUTTON_UNCOUPLE = _("Remove coupling")
+    BUTTON_RESTORE = _("Restore record")
+    BUTTON_DELETE_RECORD = _("Delete record")
+    BUTTON_KEEP_BC = _("Keep Business Central's values")
+    BUTTON_KEEP_DATAVERSE = _("Keep Sales' values")
+    BUTTON_SNOOZE = _("Snooze…")
+    BUTTON_DETAILS = _("Details")
+    BUTTON_DELETE_ENTRY = _("Delete entry")
+    BUTTON_MORE = _("More")
+    BUTTON_REFRESH = _("Refresh")
+    BUTTON_PURGE_ALL = _("Delete all entries")
+    CANCEL = _("Cancel")
+    LIST_IN_THREAD = _("The list is in the thread.")
+    BY_MAPPING_AND_CATEGORY = _("By mapping and category")
+    BY_CAUSE = _("By cause")
+    PARENTS_NOT_COUPLED = _("Parent records are not coupled")
+    TOP_RECORDS = _("Most affected records")
+    OPEN_ERRORS = _("Open sync errors")
+    NO_OPEN_ERRORS = _("No open errors. 🎉")
+    LAST_JOBS = _("Last jobs")
+    NO_JOBS = _("No synchronization has run yet.")
+    JOBS_TITLE = _("Synchronization jobs")
+    JOB_RUNNING = _("running")
+    DURATIONS_HINT = _("Durations look like 30m, 12h, 7d or 2w. References look like customer:10000.")
+    ERRORS_TITLE = _("Sync errors")
+    NO_ERRORS_MATCH = _("No errors match.")
+    MORE_BELOW = _("Older errors are on the next page.")
+    NO_FULL_TEXT = _("No further text.")
+    AUDIT_TITLE = _("Audit log")
+    NOTHING_RECORDED = _("Nothing recorded yet.")
+    ALREADY_OPEN = _("This error is still open.")
+    ANSWER_LATER = _("I will answer here when it is done.")
+    ANSWER_ON_MESSAGES = _("Each error's message changes when its work is done.")
+    SKIPPED_TITLE = _("Coupled Data Synchronization Errors")
+    NO_SKIPPED = _("No coupling is Skipped.")
+    DOCTOR_WORKING = _("🩺 Checking the integration setup… I will answer here.")
+    DOCTOR_TITLE = _("Integration setup")
+    CHECKS_PASSED = _("All checks passed.")
+    SCHEDULE_TITLE = _("Scheduled syncs")
+    SCHEDULE_DISABLED = _("disabled")
+    SCHEDULE_PAUSED = _("⏸ paused")
+    LAST_RUN_OK = _("last run ok")
+    RUNNING_NOW = _("running now")
+    PURGE_TITLE = _("Delete entries")  # Purge modal title (≤ 24 characters)
+    PURGE_SUBMIT = _("Delete")  # Purge modal submit (≤ 24 characters)
+    CLOSE = _("Close")  # Modal close (≤ 24 characters)
+    CANNOT_UNDO = _("⚠️ It cannot be undone.")
+    NOTHING_TO_DELETE = _("There is nothing to delete.")
+    SNOOZE_TITLE = _("Snooze error")
+    SNOOZE_SUBMIT = _("Snooze")
+    SNOOZE_LABEL = _("For how long?")
+    COUPLE_TITLE = _("Couple records")
+    COUPLE_SUBMIT = _("Couple")
+    COUPLE_PLACEHOLDER = _("account:6f1c… or customer:10000")
+    COUPLE_HINT = _("A table and a number or GUID, like customer:10000 or account:6f1c…")
+    COUPLE_SYNC_LABEL = _("After coupling, copy")
+    HOME_TITLE = _("Business Central ↔ Sales synchronization")
+    NEXT_RUNS = _("Next runs")
+    NO_SCHEDULE = _("Nothing is scheduled.")
+    QUICK_ACTIONS = _("Quick actions")
+
+
 SYSTEM_NAMES: dict[str, str] = {System.BUSINESS_CENTRAL: "Business Central", System.DATAVERSE: "Dataverse"}
 
 # API entity sets and logical names -> the noun people use for one such record.
@@ -85,6 +162,72 @@ _TABLE_NOUNS: dict[str, str] = {
 }
 
 
+_CATEGORY_WORDS: dict[str, str] = {
+    Category.PERMISSIONS: _("Missing permission"),
+    Category.ADMIN_INTEGRATION_USER: _("Integration user is an administrator"),
+    Category.CREDENTIALS: _("Sign-in failed"),
+    Category.EXCHANGE_RATE: _("Missing exchange rate"),
+    Category.DELETED_RECORD: _("Coupled record was deleted"),
+    Category.DEPENDENCY_NOT_COUPLED: _("Related record is not coupled"),
+    Category.UPDATE_CONFLICT: _("Changed on both sides"),
+    Category.THROTTLED: _("Throttled"),
+    Category.CONNECTION: _("Connection failed"),
+    Category.VALIDATION: _("Record refused"),
+    Category.ADMIN_MODE: _("Environment in administration mode"),
+    Category.SEVERAL_MATCHES: _("Several records match"),
+}
+
+_STATUS_WORDS: dict[str, str] = {
+    ErrorStatus.OPEN: _("open"),
+    ErrorStatus.RESOLVED: _("resolved"),
+    ErrorStatus.SNOOZED: _("snoozed"),
+}
+
+_JOB_TYPE_WORDS: dict[str, str] = {
+    JobType.SYNC: _("sync"),
+    JobType.COUPLING: _("coupling"),
+    JobType.UNCOUPLING: _("uncoupling"),
+    JobType.CLEANUP: _("cleanup"),
+}
+
+_DOOR_WORDS: dict[str, str] = {
+    Door.SLACK: _("Slack"),
+    Door.TERMINAL: _("terminal"),
+    Door.SCHEDULE: _("schedule"),
+}
+
+_PROBLEM_WORDS: dict[str, str] = {
+    Problem.NO_ERROR: _("This button does not name an error."),
+    Problem.NO_DAYS: _("This button does not say how many days."),
+    Problem.LIST_UNREADABLE: _("This button's list cannot be read any more; ask for it again."),
+    Problem.DIALOG_NOT_OPENED: _("Slack did not open the dialog (it was too late); click again."),
+    Problem.CONFIRMATION_NOT_OPENED: _("Slack did not open the confirmation; try again."),
+    Problem.CONFIRMATION_UNREADABLE: _("The confirmation could not be read; nothing was deleted."),
+    Problem.CONFIRMATION_MISMATCH: _(
+        "This confirmation does not match what was shown, or was already used; nothing was deleted. "
+        "Open the purge again."
+    ),
+    Problem.WHOLE_DAYS: _("In Slack, --older-than takes whole days (like 7d); the terminal takes hours too."),
+    Problem.DIALOG_NAMES_NO_ERROR: _("This dialog names no error; close it."),
+}
+
+_CHECK_TITLE_WORDS: dict[str, str] = {
+    "bc-sign-in": _("Sign-in to Business Central"),
+    "dataverse-sign-in": _("Sign-in to Dataverse"),
+    "bc-api": _("Business Central API and company"),
+    "dataverse-api": _("Dataverse API (not in administration mode)"),
+    "integration-user-not-admin": _("Integration user is not a System Administrator"),
+    "integration-user-role": _("Integration user holds the integration role"),
+    "integration-user-privileges": _("Integration user holds the privileges the mappings need"),
+    "integration-user-enabled": _("Integration user is enabled"),
+    "integration-user-non-interactive": _("Integration user is non-interactive"),
+    "currencies": _("Customers' currencies are coupled and have exchange rates"),
+    "mapping-dependencies": _("Mapping dependencies are enabled"),
+    "throttling": _("No throttling"),
+    "skipped-couplings": _("No coupling is Skipped"),
+}
+
+
 @lru_cache(maxsize=8)
 def _babel_locale(locale: str) -> Locale:
     """Babel's Locale, parsed once (parsing per number took a global lock on every message)."""
@@ -98,8 +241,23 @@ class Wording:
         self.locale = normalize_locale(locale)
         translations = gettext_for(self.locale)
         self._ = translations.gettext
-        self._n = translations.ngettext
+        self._ngettext = translations.ngettext
         self._p = translations.pgettext
+
+    def _n(self, singular: str, plural: str, count: int, **values: object) -> str:
+        """The plural form for `count`, with {n} (the count in the locale's digits) and `values` filled in."""
+        return self._ngettext(singular, plural, count).format(n=self.number(count), **values)
+
+    def _lookup(self, words: dict[str, str], key: str, default: str | None = None) -> str:
+        """The words of `key` in a table of message ids; `default` (or the key itself) when unknown."""
+        message = words.get(key)
+        if message is None:
+            return key if default is None else default
+        return self._(message)
+
+    def word(self, word: Word) -> str:
+        """A fixed word (button, title, empty state) in this locale."""
+        return self._(word.value)
 
     # ---- numbers, dates, names --------------------------------------------------------------------
 
@@ -145,22 +303,7 @@ class Wording:
 
     def category(self, category: str) -> str:
         """The title of an error category."""
-        _ = self._
-        titles: dict[str, str] = {
-            Category.PERMISSIONS: _("Missing permission"),
-            Category.ADMIN_INTEGRATION_USER: _("Integration user is an administrator"),
-            Category.CREDENTIALS: _("Sign-in failed"),
-            Category.EXCHANGE_RATE: _("Missing exchange rate"),
-            Category.DELETED_RECORD: _("Coupled record was deleted"),
-            Category.DEPENDENCY_NOT_COUPLED: _("Related record is not coupled"),
-            Category.UPDATE_CONFLICT: _("Changed on both sides"),
-            Category.THROTTLED: _("Throttled"),
-            Category.CONNECTION: _("Connection failed"),
-            Category.VALIDATION: _("Record refused"),
-            Category.ADMIN_MODE: _("Environment in administration mode"),
-            Category.SEVERAL_MATCHES: _("Several records match"),
-        }
-        return titles.get(category, _("Sync failed"))
+        return self._lookup(_CATEGORY_WORDS, category, self._("Sync failed"))
 
     def direction(self, direction: str) -> str:
         """A mapping's or run's direction in words."""
@@ -173,34 +316,15 @@ class Wording:
 
     def status(self, status: str) -> str:
         """An error status in words."""
-        _ = self._
-        words: dict[str, str] = {
-            ErrorStatus.OPEN: _("open"),
-            ErrorStatus.RESOLVED: _("resolved"),
-            ErrorStatus.SNOOZED: _("snoozed"),
-        }
-        return words.get(status, status)
+        return self._lookup(_STATUS_WORDS, status)
 
     def job_type(self, job_type: str) -> str:
         """A job type in words."""
-        _ = self._
-        words: dict[str, str] = {
-            JobType.SYNC: _("sync"),
-            JobType.COUPLING: _("coupling"),
-            JobType.UNCOUPLING: _("uncoupling"),
-            JobType.CLEANUP: _("cleanup"),
-        }
-        return words.get(job_type, job_type)
+        return self._lookup(_JOB_TYPE_WORDS, job_type)
 
     def door(self, door: str) -> str:
         """Through which door an action came in."""
-        _ = self._
-        doors: dict[str, str] = {
-            Door.SLACK: _("Slack"),
-            Door.TERMINAL: _("terminal"),
-            Door.SCHEDULE: _("schedule"),
-        }
-        return doors.get(door, door)
+        return self._lookup(_DOOR_WORDS, door)
 
     def result(self, result: str) -> str:
         """An audit result in words."""
@@ -217,7 +341,7 @@ class Wording:
 
     def occurrences(self, count: int) -> str:
         """ "3 occurrences"."""
-        return self._n("{n} occurrence", "{n} occurrences", count).format(n=self.number(count))
+        return self._n("{n} occurrence", "{n} occurrences", count)
 
     def first_seen(self, moment: datetime) -> str:
         """ "first seen <date>"."""
@@ -262,27 +386,16 @@ class Wording:
             "🔁 Happened again: {n} time in all, last at {date}.",
             "🔁 Happened again: {n} times in all, last at {date}.",
             count,
-        ).format(n=self.number(count), date=self.date(last_seen))
+            date=self.date(last_seen),
+        )
 
     def repeat_fallback(self, title: str, count: int) -> str:
         """Plain text of the repeat reply."""
         return self._n(
-            "{title} happened again ({n} time)", "{title} happened again ({n} times)", count
-        ).format(title=title, n=self.number(count))
+            "{title} happened again ({n} time)", "{title} happened again ({n} times)", count, title=title
+        )
 
     # ---- buttons and confirm dialogs ----------------------------------------------------------------
-
-    def button_resync(self) -> str:
-        """Button: re-sync."""
-        return self._("Re-sync")
-
-    def button_resync_once_fixed(self) -> str:
-        """Button: re-sync after fixing the setup."""
-        return self._("Re-sync once fixed")
-
-    def button_couple(self) -> str:
-        """Button: couple to an existing record."""
-        return self._("Couple…")
 
     def button_create_partner(self, app: str) -> str:
         """Button: none of the matches is the right one, create a new record in the other app (Create New)."""
@@ -300,71 +413,13 @@ class Wording:
             _("Create"),
         )
 
-    def button_couple_this(self) -> str:
-        """Button next to one candidate of several matches: couple the error's record to it."""
-        return self._("Couple to this one")
-
-    def button_couple_dependency(self) -> str:
-        """Button: couple the related record."""
-        return self._("Couple dependency")
-
-    def button_uncouple(self) -> str:
-        """Button: remove the coupling."""
-        return self._("Remove coupling")
-
-    def button_restore(self) -> str:
-        """Button: recreate the deleted side."""
-        return self._("Restore record")
-
-    def button_delete_record(self) -> str:
-        """Button: delete the surviving side."""
-        return self._("Delete record")
-
-    def button_keep_bc(self) -> str:
-        """Button: Business Central wins the update conflict."""
-        return self._("Keep Business Central's values")
-
-    def button_keep_dataverse(self) -> str:
-        """Button: Sales wins the update conflict."""
-        return self._("Keep Sales' values")
-
-    def button_snooze(self) -> str:
-        """Button: snooze."""
-        return self._("Snooze…")
-
-    def button_details(self) -> str:
-        """Button: details."""
-        return self._("Details")
-
-    def button_delete_entry(self) -> str:
-        """Button: delete the error entry."""
-        return self._("Delete entry")
-
-    def button_more(self) -> str:
-        """Button: next page."""
-        return self._("More")
-
-    def button_refresh(self) -> str:
-        """Button: refresh the home tab."""
-        return self._("Refresh")
-
     def button_open(self, system: str) -> str:
         """Link button: open the record."""
         return self._("Open in {system}").format(system=self.system(system))
 
     def button_purge_older(self, days: int) -> str:
         """Button: purge entries older than N days."""
-        return self._n(
-            "Delete entries older than {n} day", "Delete entries older than {n} days", days
-        ).format(n=self.number(days))
-
-    def button_purge_all(self) -> str:
-        """Button: purge every entry."""
-        return self._("Delete all entries")
-
-    def cancel(self) -> str:
-        """Deny / close."""
-        return self._("Cancel")
+        return self._n("Delete entries older than {n} day", "Delete entries older than {n} days", days)
 
     def confirm_delete_record(self, record: str) -> tuple[str, str, str]:
         """Title, text and confirm word of the delete-record dialog."""
@@ -404,7 +459,7 @@ class Wording:
             "This deletes every error entry older than {n} day. You will see how many first.",
             "This deletes every error entry older than {n} days. You will see how many first.",
             days,
-        ).format(n=self.number(days))
+        )
         return _("Delete old entries?"), text, _("Continue")
 
     def confirm_purge_all(self) -> tuple[str, str, str]:
@@ -424,37 +479,17 @@ class Wording:
 
     def records_failed(self, headline: str, count: int) -> str:
         """ "<headline> — 214 records failed"."""
-        return self._n("{headline} — {n} record failed", "{headline} — {n} records failed", count).format(
-            headline=headline, n=self.number(count)
+        return self._n(
+            "{headline} — {n} record failed", "{headline} — {n} records failed", count, headline=headline
         )
 
     def example(self, record: str) -> str:
         """ "For example: <record>"."""
         return self._("For example: {record}").format(record=record)
 
-    def list_in_thread(self) -> str:
-        """Pointer to the thread."""
-        return self._("The list is in the thread.")
-
     def new_errors(self, count: int) -> str:
         """Digest title."""
-        return self._n("{n} new sync error", "{n} new sync errors", count).format(n=self.number(count))
-
-    def by_mapping_and_category(self) -> str:
-        """Digest/summary section title."""
-        return self._("By mapping and category")
-
-    def by_cause(self) -> str:
-        """Digest section title: how many errors each cause brought."""
-        return self._("By cause")
-
-    def parents_not_coupled(self) -> str:
-        """The one cause of many "dependency not coupled" errors, whichever parent records they wait for."""
-        return self._("Parent records are not coupled")
-
-    def top_records(self) -> str:
-        """Digest section title."""
-        return self._("Most affected records")
+        return self._n("{n} new sync error", "{n} new sync errors", count)
 
     def page(self, page: int, pages: int) -> str:
         """ "Page 2 of 5"."""
@@ -462,41 +497,17 @@ class Wording:
 
     def and_more(self, count: int) -> str:
         """ "… and 12 more"."""
-        return self._n("… and {n} more", "… and {n} more", count).format(n=self.number(count))
+        return self._n("… and {n} more", "… and {n} more", count)
 
     # ---- command replies ----------------------------------------------------------------------------
 
-    def open_errors(self) -> str:
-        """Title: open errors."""
-        return self._("Open sync errors")
-
-    def no_open_errors(self) -> str:
-        """Nothing open."""
-        return self._("No open errors. 🎉")
-
     def open_error_count(self, count: int) -> str:
         """ "12 open errors"."""
-        return self._n("{n} open error", "{n} open errors", count).format(n=self.number(count))
-
-    def last_jobs(self) -> str:
-        """Title: last job per mapping."""
-        return self._("Last jobs")
-
-    def no_jobs(self) -> str:
-        """No job log yet."""
-        return self._("No synchronization has run yet.")
-
-    def jobs_title(self) -> str:
-        """Title of the status reply."""
-        return self._("Synchronization jobs")
+        return self._n("{n} open error", "{n} open errors", count)
 
     def job_started(self, moment: datetime) -> str:
         """ "started <date>"."""
         return self._("started {date}").format(date=self.date(moment))
-
-    def job_running(self) -> str:
-        """A job without finish time."""
-        return self._("running")
 
     def counters(self, counts: dict[str, int]) -> str:
         """ "inserted 3 · modified 5 · failed 1" (only the non-zero ones; "nothing changed" when none)."""
@@ -564,25 +575,9 @@ class Wording:
             ("doctor [--json]", _("checks the integration setup")),
         ]
 
-    def durations_hint(self) -> str:
-        """How durations are written."""
-        return self._("Durations look like 30m, 12h, 7d or 2w. References look like customer:10000.")
-
     def usage(self, usage: str) -> str:
         """ "Usage: `…`"."""
         return self._("Usage: {usage}").format(usage=f"`{usage}`")
-
-    def errors_title(self) -> str:
-        """Title of the list reply."""
-        return self._("Sync errors")
-
-    def no_errors_match(self) -> str:
-        """Empty list."""
-        return self._("No errors match.")
-
-    def more_below(self) -> str:
-        """There is a next page."""
-        return self._("Older errors are on the next page.")
 
     def details_fields(self) -> dict[str, str]:
         """Labels of the facts in the details reply."""
@@ -602,18 +597,6 @@ class Wording:
             "full_text": _("Full text"),
             "facts": _("Facts"),
         }
-
-    def no_full_text(self) -> str:
-        """The error has no detail text."""
-        return self._("No further text.")
-
-    def audit_title(self) -> str:
-        """Title of the audit reply."""
-        return self._("Audit log")
-
-    def nothing_recorded(self) -> str:
-        """Empty audit log."""
-        return self._("Nothing recorded yet.")
 
     def refusal(self, action: str, admins: Sequence[str]) -> str:
         """ "⛔ Only sync admins may restore records. Ask @a or @b." (or: nobody is set up yet)."""
@@ -671,10 +654,6 @@ class Wording:
         """ "⚠️ That did not work: …"."""
         return self._("⚠️ That did not work: {reason}").format(reason=text)
 
-    def already_open(self) -> str:
-        """Nothing was done to the error yet."""
-        return self._("This error is still open.")
-
     # ---- queued work and answers done at once ------------------------------------------------------
 
     def work(self, kind: str) -> str:
@@ -701,14 +680,6 @@ class Wording:
         """ "⏳ Queued: Re-sync of #17."."""
         return self._("⏳ Queued: {work} of {target}.").format(work=work, target=target)
 
-    def answer_later(self) -> str:
-        """The asker hears back in this conversation."""
-        return self._("I will answer here when it is done.")
-
-    def answer_on_messages(self) -> str:
-        """Many errors at once: their channel messages tell."""
-        return self._("Each error's message changes when its work is done.")
-
     def already_queued(self, work: str, target: str, by: str, at: datetime, running: bool) -> str:
         """ "⏳ Re-sync of #17 is already queued by @x (<date>)."."""
         template = (
@@ -724,129 +695,22 @@ class Wording:
 
     def purged(self, count: int) -> str:
         """ "Deleted 1,234 error entries."."""
-        return self._n("Deleted {n} error entry.", "Deleted {n} error entries.", count).format(
-            n=self.number(count)
-        )
+        return self._n("Deleted {n} error entry.", "Deleted {n} error entries.", count)
 
-    # ---- hints in the reader's language (the stored hint is English) ----------------------------------
+    # ---- what results, hints and refusals say (bot.phrases), in the reader's language -----------------
 
-    def hint(self, category: str, facts: dict[str, object]) -> str | None:
-        """What to do about an error, from its category and facts; None when only the stored text fits."""
-        _ = self._
-        code = mrkdwn.escape(str(facts.get("currency_code") or facts.get("dependency_key") or ""))
-        if category == Category.EXCHANGE_RATE:
-            return _(
-                "An admin must add an exchange rate for {code} in Business Central (Currencies page, "
-                "Exch. Rates), then Re-sync the currency and the records that use it."
-            ).format(code=code or "?")
-        if category == Category.PERMISSIONS:
-            if facts.get("system") == "business_central":
-                return _(
-                    "An admin must give the bot's app a permission set that covers this table on Business "
-                    "Central's Microsoft Entra Applications page, then Re-sync."
-                )
-            privilege = mrkdwn.escape(str(facts.get("privilege") or ""))
-            if privilege:
-                return _(
-                    "An admin must add the {privilege} privilege to a security role of the integration user "
-                    "in Dataverse (the Business Central Dataverse Integration role), then Re-sync."
-                ).format(privilege=privilege)
-            return None
-        if category == Category.CREDENTIALS:
-            code = mrkdwn.escape(str(facts.get("aadsts") or ""))
-            return self._credentials_hint(code, str(facts.get("system") or ""))
-        if category == Category.DEPENDENCY_NOT_COUPLED:
-            record = self._dependency(facts)
-            if facts.get("missing_reference"):
-                where = self.system(str(facts.get("missing_in") or ""))
-                return _(
-                    "This record is fine; {record}, which it refers to, is missing in {app}. Re-create or "
-                    "couple {record} first (Couple dependency below), then Re-sync this record."
-                ).format(record=record, app=where)
-            return _("Couple {record} first (Couple dependency below), then Re-sync this record.").format(
-                record=record
-            )
-        if category == Category.DELETED_RECORD:
-            deleted = self.system(str(facts.get("deleted_side") or ""))
-            return _(
-                "The coupled record was deleted in {app}. Restore it, delete the surviving one, or remove "
-                "the coupling (buttons below, or Coupled Data Synchronization Errors in Business Central)."
-            ).format(app=deleted)
-        if category == Category.UPDATE_CONFLICT:
-            if facts.get("stale_etag"):
-                return _("The record changed while it was being synchronized. Re-sync it.")
-            return _(
-                "Both apps changed this record since the last sync. Whoever edited it decides which side "
-                "is right and keeps those values, or an admin sets Resolve Update Conflicts on the mapping "
-                "(Integration Table Mappings)."
-            )
-        if category == Category.ADMIN_INTEGRATION_USER:
-            return _(
-                "An admin must remove the System Administrator role from the integration user in Dataverse "
-                "and give it the Business Central Dataverse Integration role instead."
-            )
-        if category == Category.ADMIN_MODE:
-            return _(
-                "The Dataverse environment is in administration mode. An admin must turn it off in the Power "
-                "Platform admin centre; the next run retries."
-            )
-        if category == Category.SEVERAL_MATCHES:
-            return _(
-                "Several records in the other app match this one, so nothing was created. Someone who knows "
-                "both apps couples it to the right one (Couple to this one), or makes the others differ, "
-                "then Re-sync."
-            )
-        return None
+    def say(self, phrase: Phrase) -> str:
+        """A phrase as mrkdwn: its words in this locale, values escaped, links as Slack links."""
+        return render(phrase, self.locale, escape=mrkdwn.escape, make_link=mrkdwn.link)
 
-    def _dependency(self, facts: dict[str, object]) -> str:
-        table = self.table(str(facts.get("dependency_table") or ""))
-        key = str(facts.get("dependency_key") or "")
-        label = f"{table} {key}".strip()
-        url = facts.get("dependency_url")
-        return mrkdwn.link(str(url), label) if isinstance(url, str) and url else label
+    def resolution(self, text: str) -> str:
+        """How an error was resolved, as mrkdwn: ours in this locale, anything else as it was stored."""
+        phrase = resolution_phrase(text)
+        return self.say(phrase) if phrase is not None else mrkdwn.escape(text)
 
-    def _credentials_hint(self, code: str, system: str) -> str:
-        _ = self._
-        if code in ("AADSTS7000215", "AADSTS7000222"):
-            return _(
-                "Sign-in refused ({code}): the client secret is wrong or has expired. An admin must add a "
-                "new client secret to the app registration in Microsoft Entra and put its Value in "
-                "AZURE_CLIENT_SECRET."
-            ).format(code=code)
-        if code == "AADSTS65001":
-            return _(
-                "Sign-in refused ({code}): the app registration has no admin consent. An admin must grant "
-                "admin consent to its API permissions in Microsoft Entra."
-            ).format(code=code)
-        if code in ("AADSTS700016", "AADSTS90002", "AADSTS90072", "AADSTS50034"):
-            return _(
-                "Sign-in refused ({code}): the app or the tenant was not found. An admin must check "
-                "AZURE_TENANT_ID and AZURE_CLIENT_ID against the app registration."
-            ).format(code=code)
-        if code in ("AADSTS50055", "AADSTS50126", "AADSTS50053", "AADSTS50076", "AADSTS50079", "AADSTS50057"):
-            return _(
-                "Sign-in refused ({code}). The bot signs in as an app, not as a user: an admin must set "
-                "AZURE_CLIENT_ID and AZURE_CLIENT_SECRET to the app registration's client id and secret."
-            ).format(code=code)
-        if system == "dataverse":
-            return _(
-                "Dataverse refused the bot's token: the application user for AZURE_CLIENT_ID is missing or "
-                "disabled. An admin must add or enable it in the Power Platform admin centre with the "
-                "Business Central Dataverse Integration role."
-            )
-        if system == "business_central":
-            return _(
-                "Business Central refused the bot's token. An admin must add AZURE_CLIENT_ID on the "
-                "Microsoft Entra Applications page, set it to Enabled and give it permission sets."
-            )
-        return _(
-            "Sign-in refused. An admin must check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET "
-            "against the app registration in Microsoft Entra."
-        )
-
-    def skipped_title(self) -> str:
-        """Business Central's caption of the Skipped couplings' page."""
-        return self._("Coupled Data Synchronization Errors")
+    def say_plain(self, phrase: Phrase) -> str:
+        """A phrase as plain text (links as "label (url)")."""
+        return render(phrase, self.locale)
 
     def skipped_explain(self, count: int) -> str:
         """What Skipped means, with how many there are."""
@@ -856,11 +720,7 @@ class Wording:
             "{n} couplings are Skipped: they failed the same way twice, so scheduled runs leave them out "
             "until someone re-syncs them or removes the coupling.",
             count,
-        ).format(n=self.number(count))
-
-    def no_skipped(self) -> str:
-        """No Skipped couplings."""
-        return self._("No coupling is Skipped.")
+        )
 
     def skipped_failed_on(self, moment: datetime) -> str:
         """When a Skipped coupling last failed."""
@@ -886,102 +746,36 @@ class Wording:
             "{n} of the {announced} counted entries were seen again since the count, or were already "
             "deleted, and stayed.",
             stayed,
-        ).format(n=self.number(stayed), announced=self.number(announced))
+            announced=self.number(announced),
+        )
 
     def problem(self, problem: Problem) -> str:
         """What stopped a click or command, and what to do about it."""
-        _ = self._
-        words: dict[Problem, str] = {
-            Problem.NO_ERROR: _("This button does not name an error."),
-            Problem.NO_DAYS: _("This button does not say how many days."),
-            Problem.LIST_UNREADABLE: _("This button's list cannot be read any more; ask for it again."),
-            Problem.DIALOG_NOT_OPENED: _("Slack did not open the dialog (it was too late); click again."),
-            Problem.CONFIRMATION_NOT_OPENED: _("Slack did not open the confirmation; try again."),
-            Problem.CONFIRMATION_UNREADABLE: _("The confirmation could not be read; nothing was deleted."),
-            Problem.CONFIRMATION_MISMATCH: _(
-                "This confirmation does not match what was shown, or was already used; nothing was deleted. "
-                "Open the purge again."
-            ),
-            Problem.WHOLE_DAYS: _(
-                "In Slack, --older-than takes whole days (like 7d); the terminal takes hours too."
-            ),
-            Problem.DIALOG_NAMES_NO_ERROR: _("This dialog names no error; close it."),
-        }
-        return words[problem]
+        return self._(_PROBLEM_WORDS[problem])
 
     # ---- doctor -----------------------------------------------------------------------------------
 
-    def doctor_working(self) -> str:
-        """The checks started."""
-        return self._("🩺 Checking the integration setup… I will answer here.")
-
-    def doctor_title(self) -> str:
-        """Title of the doctor report."""
-        return self._("Integration setup")
-
     def check_title(self, check: str) -> str:
         """The title of a doctor check (bot.doctor's ids), the id itself when unknown."""
-        _ = self._
-        titles = {
-            "bc-sign-in": _("Sign-in to Business Central"),
-            "dataverse-sign-in": _("Sign-in to Dataverse"),
-            "bc-api": _("Business Central API and company"),
-            "dataverse-api": _("Dataverse API (not in administration mode)"),
-            "integration-user-not-admin": _("Integration user is not a System Administrator"),
-            "integration-user-role": _("Integration user holds the integration role"),
-            "integration-user-privileges": _("Integration user holds the privileges the mappings need"),
-            "integration-user-enabled": _("Integration user is enabled"),
-            "integration-user-non-interactive": _("Integration user is non-interactive"),
-            "currencies": _("Customers' currencies are coupled and have exchange rates"),
-            "mapping-dependencies": _("Mapping dependencies are enabled"),
-            "throttling": _("No throttling"),
-            "skipped-couplings": _("No coupling is Skipped"),
-        }
-        return titles.get(check, check)
+        return self._lookup(_CHECK_TITLE_WORDS, check)
 
     def fix(self, fix: str) -> str:
         """ "Fix: …"."""
         return self._("Fix: {fix}").format(fix=fix)
 
-    def checks_passed(self) -> str:
-        """Every check passed."""
-        return self._("All checks passed.")
-
     def checks_failing(self, count: int) -> str:
         """ "2 checks need attention."."""
-        return self._n("{n} check needs attention.", "{n} checks need attention.", count).format(
-            n=self.number(count)
-        )
+        return self._n("{n} check needs attention.", "{n} checks need attention.", count)
 
     # ---- schedule ---------------------------------------------------------------------------------
-
-    def schedule_title(self) -> str:
-        """Title of the schedule reply."""
-        return self._("Scheduled syncs")
 
     def every(self, interval: str) -> str:
         """ "every 30m"."""
         return self._("every {interval}").format(interval=interval)
 
-    def schedule_disabled(self) -> str:
-        """The mapping is switched off."""
-        return self._("disabled")
-
-    def schedule_paused(self) -> str:
-        """The mapping's schedule is paused."""
-        return self._("⏸ paused")
-
-    def last_run_ok(self) -> str:
-        """The last scheduled run worked."""
-        return self._("last run ok")
-
     def last_run_failed(self, reason: str) -> str:
         """ "last run failed: …"."""
         return self._("last run failed: {reason}").format(reason=reason)
-
-    def running_now(self) -> str:
-        """A scheduled run is going on."""
-        return self._("running now")
 
     def last_run(self, result: str) -> str:
         """ "last: …" for any other result."""
@@ -1007,18 +801,6 @@ class Wording:
 
     # ---- modals and App Home ----------------------------------------------------------------------
 
-    def purge_title(self) -> str:
-        """Purge modal title (≤ 24 characters)."""
-        return self._("Delete entries")
-
-    def purge_submit(self) -> str:
-        """Purge modal submit (≤ 24 characters)."""
-        return self._("Delete")
-
-    def close(self) -> str:
-        """Modal close (≤ 24 characters)."""
-        return self._("Close")
-
     def purge_count(self, count: int, older_than_days: int | None) -> str:
         """How many entries the purge deletes."""
         if older_than_days is None:
@@ -1026,32 +808,13 @@ class Wording:
                 "This deletes *{n}* error entry, open ones included.",
                 "This deletes all *{n}* error entries, open ones included.",
                 count,
-            ).format(n=self.number(count))
+            )
         return self._n(
             "This deletes *{n}* error entry not seen for {days} days.",
             "This deletes *{n}* error entries not seen for {days} days.",
             count,
-        ).format(n=self.number(count), days=self.number(older_than_days))
-
-    def cannot_undo(self) -> str:
-        """Warning line."""
-        return self._("⚠️ It cannot be undone.")
-
-    def nothing_to_delete(self) -> str:
-        """Purge of nothing."""
-        return self._("There is nothing to delete.")
-
-    def snooze_title(self) -> str:
-        """Snooze modal title."""
-        return self._("Snooze error")
-
-    def snooze_submit(self) -> str:
-        """Snooze modal submit."""
-        return self._("Snooze")
-
-    def snooze_label(self) -> str:
-        """Snooze input label."""
-        return self._("For how long?")
+            days=self.number(older_than_days),
+        )
 
     def snooze_text(self, error_id: int | None) -> str:
         """What snoozing does."""
@@ -1064,14 +827,6 @@ class Wording:
         _ = self._
         return [("1h", _("1 hour")), ("4h", _("4 hours")), ("24h", _("24 hours")), ("7d", _("7 days"))]
 
-    def couple_title(self) -> str:
-        """Couple modal title."""
-        return self._("Couple records")
-
-    def couple_submit(self) -> str:
-        """Couple modal submit."""
-        return self._("Couple")
-
     def couple_text(self, record: str, other_system: str) -> str:
         """What the couple modal does."""
         return self._("Couple {record} with an existing record in {system}.").format(
@@ -1082,18 +837,6 @@ class Wording:
         """Couple reference input label."""
         return self._("{system} record").format(system=self.system(other_system))
 
-    def couple_placeholder(self) -> str:
-        """Couple reference placeholder."""
-        return self._("account:6f1c… or customer:10000")
-
-    def couple_hint(self) -> str:
-        """How a reference is written."""
-        return self._("A table and a number or GUID, like customer:10000 or account:6f1c…")
-
-    def couple_sync_label(self) -> str:
-        """Couple sync select label."""
-        return self._("After coupling, copy")
-
     def couple_sync_options(self) -> list[tuple[str, str]]:
         """(value, label) of the after-coupling sync choices."""
         _ = self._
@@ -1103,14 +846,6 @@ class Wording:
             ("dataverse", _("Dataverse's values to Business Central")),
         ]
 
-    def home_title(self) -> str:
-        """App Home header."""
-        return self._("Business Central ↔ Sales synchronization")
-
-    def next_runs(self) -> str:
-        """Title: next scheduled runs."""
-        return self._("Next runs")
-
     def next_run(self, mapping: str, at: datetime | None, paused: bool) -> str:
         """ "CUSTOMER: <date>" / paused / not scheduled."""
         if paused:
@@ -1118,14 +853,6 @@ class Wording:
         if at is None:
             return self._("*{mapping}*: not scheduled").format(mapping=mapping)
         return self._("*{mapping}*: {date}").format(mapping=mapping, date=self.date(at))
-
-    def no_schedule(self) -> str:
-        """No scheduled jobs."""
-        return self._("Nothing is scheduled.")
-
-    def quick_actions(self) -> str:
-        """Title: quick actions."""
-        return self._("Quick actions")
 
     def updated_at(self, moment: datetime) -> str:
         """ "Updated <date>"."""

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from functools import wraps
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import httpx
 import typer
@@ -25,6 +25,7 @@ from typer.models import CommandFunctionType
 
 from bot.commands import USAGE, UsageError, parse_duration, usage_line
 from bot.config import SUPPORTED_DATABASES, Settings, SettingsError, load_settings
+from bot.i18n import DEFAULT_LOCALE, LOCALES, normalize_locale
 from bot.logs import configure_logging
 from bot.operations.base import Actor, InvalidInput, NotAllowed, NotFound, OperationError
 from bot.store import open_store
@@ -120,6 +121,38 @@ app = CliApp(
     pretty_exceptions_enable=False,
     cls=CliGroup,
 )
+_LANGUAGE: list[str] = []  # what --lang chose, when given
+_LANGUAGE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
+
+
+def terminal_locale() -> str:
+    """The terminal reader's language: --lang, else LC_ALL, LC_MESSAGES or LANG (en, cs, nl; else English)."""
+    if _LANGUAGE:
+        return _LANGUAGE[-1]
+    for name in _LANGUAGE_VARIABLES:
+        value = os.environ.get(name, "").strip()
+        if value and value not in ("C", "POSIX"):  # the first one set decides, as in gettext
+            return normalize_locale(value.split(".", 1)[0])
+    return DEFAULT_LOCALE
+
+
+@app.callback()
+def _global_options(
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang", metavar="en|cs|nl", help="The language of results and hints (default: from LANG)."
+        ),
+    ] = None,
+) -> None:
+    _LANGUAGE.clear()
+    if lang is None:
+        return
+    if lang.strip().lower() not in LOCALES:
+        fail(f"--lang takes one of {', '.join(LOCALES)}, not {lang!r}.", code=EXIT_USAGE)
+    _LANGUAGE.append(lang.strip().lower())
+
+
 db_app = CliApp(help="Database maintenance.", no_args_is_help=True, cls=CliGroup)
 app.add_typer(db_app, name="db", rich_help_panel="Running the bot")
 

@@ -12,7 +12,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from bot.blocks.notifications import message_text, terminal_hint
 from bot.blocks.terminal import mrkdwn_to_rich
+from bot.blocks.wording import Wording
 from bot.cli.common import (
     app,
     confirm,
@@ -24,6 +26,7 @@ from bot.cli.common import (
     print_json,
     store,
     terminal_actor,
+    terminal_locale,
     usage,
 )
 from bot.commands import UsageError
@@ -197,7 +200,8 @@ def show_command(
     out.print(
         f"[bold]#{error.id} {error.category}[/] · {escape(error.mapping)} · {direction} · {error.status}"
     )
-    out.print(f"Message:     {error.message}", highlight=False, markup=False)
+    message = message_text(error, Wording(terminal_locale()))
+    out.print(f"Message:     {message}", highlight=False, markup=False)
     for side in ("source", "destination"):
         url = getattr(error, f"{side}_url")
         out.print(
@@ -211,9 +215,8 @@ def show_command(
     )
     if error.code:
         out.print(f"Code:        {error.code}", highlight=False, markup=False)
-    if error.hint:
-        # Hints are written for Slack, where the fixes are buttons under the message.
-        hint = error.hint.replace("buttons below", "commands below")
+    hint = terminal_hint(error, terminal_locale())
+    if hint:
         out.print(Text.assemble("What to do:  ", mrkdwn_to_rich(hint)), highlight=False)
     if error.status != ErrorStatus.RESOLVED:
         commands = " · ".join(f"sync-errors {words}" for words in fix_commands(error))

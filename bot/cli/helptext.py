@@ -10,7 +10,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.blocks import Message, build_help
 from bot.blocks.terminal import render_rich
-from bot.cli.common import EXIT_USAGE, app, friendly, out
+from bot.cli.common import EXIT_USAGE, app, friendly, out, terminal_locale
 from bot.commands import Help, parse
 from bot.ids import COMMAND
 
@@ -21,7 +21,7 @@ def terminal_help(topic: str | None = None) -> tuple[Message, bool]:
     """The help message with the terminal's program name, and whether the topic was understood."""
     command = parse(f"help {topic}" if topic else "help", prog=PROG)
     assert isinstance(command, Help)
-    message = build_help(topic=command.topic, unknown_word=command.unknown_word)
+    message = build_help(topic=command.topic, unknown_word=command.unknown_word, locale=terminal_locale())
     # The Slack help names `/sync-errors`; the terminal's words are the same after `sync-errors`.
     blocks = json.loads(json.dumps([block.to_dict() for block in message.blocks]).replace(COMMAND, PROG))
     terminal = Message(text=message.text.replace(COMMAND, PROG), blocks=Block.parse_all(blocks))

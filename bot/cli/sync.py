@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bot.blocks.wording import Wording
 from bot.cli.common import (
     EXIT_FAILED,
     EXIT_USAGE,
@@ -26,6 +27,7 @@ from bot.cli.common import (
     print_json,
     store,
     terminal_actor,
+    terminal_locale,
     usage,
     valid_ref,
 )
@@ -64,11 +66,12 @@ def sync_services() -> Iterator[tuple[Services, SyncActions]]:
 
 
 def report(outcome: ActionOutcome) -> None:
-    """Print an action's outcome; a refusal by the business app exits 1, a fix that does not apply 2."""
+    """Print an outcome in the reader's language; exit 1 if the app refused, 2 if it does not apply."""
+    words = Wording(terminal_locale()).say_plain(outcome.said)
     if outcome.ok:
-        out.print(f"[green]✔[/] {escape(outcome.message)}", highlight=False)
+        out.print(f"[green]✔[/] {escape(words)}", highlight=False)
         return
-    fail(outcome.message, code=EXIT_USAGE if outcome.refused else EXIT_FAILED)
+    fail(words, code=EXIT_USAGE if outcome.refused else EXIT_FAILED)
 
 
 def _act(action: ActionKey, target: str, call: Callable[[SyncActions], ActionOutcome]) -> None:

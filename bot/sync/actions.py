@@ -10,12 +10,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sqlmodel import Session
+
 from bot.connectors.errors import ConnectorError, NotFound
 from bot.connectors.models import Record
+from bot.phrases import Phrase, app, caption, english, noun, say
 from bot.sync.classify import ClassifyContext, classify
 from bot.sync.engine import SYSTEM_ACTOR, RecordSyncResult, SyncEngine
 from bot.sync.fieldmap import MappingSpec, MatchField, flows
-from bot.sync.locate import Locator, RecordMissing
+from bot.sync.locate import Located, Locator, RecordMissing
 from bot.sync.mappings import spec_for
 from bot.sync.pairs import couple_pair
 from bot.sync.project import destination_system, source_system
@@ -41,6 +44,7 @@ from storage.models import (
     ErrorStatus,
     JobType,
     SyncError,
+    SyncJob,
     SyncResult,
     System,
     Trigger,
@@ -53,22 +57,46 @@ Side = Literal["business_central", "dataverse"]
 
 @dataclass
 class ActionOutcome:
-    """The result of an action, in words, with the error it concerned and anything worth showing."""
+    """The result of an action as a phrase (worded by the reader's side), the error it concerned, any data."""
 
     ok: bool
-    message: str
+    said: Phrase
     error: SyncError | None = None
     data: dict[str, Any] = field(default_factory=dict)
     refused: bool = False  # the fix does not apply to the error's state: nothing was tried or changed
 
+    @property
+    def message(self) -> str:
+        """What was said, in English (the audit detail, the logs)."""
+        return english(self.said)
 
-def _refusal(message: str, error: SyncError | None = None) -> ActionOutcome:
+
+def _refusal(said: Phrase, error: SyncError | None = None) -> ActionOutcome:
     """A fix that does not apply: one line saying why and what would; nothing changed."""
-    return ActionOutcome(False, message, error, refused=True)
+    return ActionOutcome(False, said, error, refused=True)
 
 
-def _system_label(system: System) -> str:
-    return "Business Central" if system is System.BUSINESS_CENTRAL else "Dataverse"
+def _reason(text: object) -> Phrase:
+    """What another part said (the business app, a job's message): passed on as it is."""
+    return say("action.reason", reason=str(text))
+
+
+def _record(table: str, key: object) -> Phrase:
+    """ "customer 10000" in the reader's words."""
+    return say("term.record_key", record=noun(table), key=str(key))
+
+
+def _located(located: Located) -> Phrase:
+    side = located.spec.side(located.system)
+    return _record(side.name, located.key or located.record_id or "")
+
+
+def _missing(located: Located) -> Phrase:
+    return say("action.not_found", record=_located(located), app=app(located.system))
+
+
+def _and(first: Phrase, then: Phrase) -> Phrase:
+    return say("action.and", first=first, then=then)
 
 
 class SyncActions:
@@ -92,17 +120,15 @@ class SyncActions:
             failed = [j for j in jobs if j.message]
             if failed:
                 return ActionOutcome(
-                    False, f"The re-run of {error.mapping} failed: {failed[0].message}", error
+                    False, say("action.rerun_failed", mapping=error.mapping, reason=failed[0].message), error
                 )
-            return self._resolved(error_id, actor, f"Re-ran {error.mapping}", "Re-synchronized.")
+            return self._resolved(error_id, actor, "Re-ran the mapping", say("action.resynced"))
         result = self.engine.sync_records(error.mapping, Direction(error.direction), [error.source_id])
         if error.source_id in result.missing:
-            return ActionOutcome(
-                False, f"The source record {self._source_label(error)} no longer exists.", error
-            )
+            return ActionOutcome(False, say("action.source_gone", record=self._source_label(error)), error)
         if error.source_id in result.succeeded:
             return self._resolved(
-                error_id, actor, "Re-synchronized", "Re-synchronized.", job_id=result.job.id
+                error_id, actor, "Re-synchronized", say("action.resynced"), job_id=result.job.id
             )
         return self._still_failing(error, result)
 
@@ -125,8 +151,8 @@ class SyncActions:
                     spec, direction, result.succeeded, resolution="Re-synchronized", by=actor
                 )
         failed = attempted - succeeded
-        message = f"Re-synchronized {succeeded} of {attempted} records; {failed} failed."
-        return ActionOutcome(failed == 0, message, data={"attempted": attempted, "succeeded": succeeded})
+        said = say("action.resynced_failed", succeeded=succeeded, n=attempted, failed=failed)
+        return ActionOutcome(failed == 0, said, data={"attempted": attempted, "succeeded": succeeded})
 
     def _failed_ids(self, spec: MappingSpec, direction: Direction) -> list[str]:
         system = source_system(direction)
@@ -162,24 +188,33 @@ class SyncActions:
         bc_at = self.locator.locate(bc_ref)
         dv_at = self.locator.locate(dataverse_ref)
         if bc_at.system is not System.BUSINESS_CENTRAL or dv_at.system is not System.DATAVERSE:
-            return ActionOutcome(False, "Give the Business Central record first, then the Dataverse row.")
+            return ActionOutcome(False, say("action.bc_first"))
         if bc_at.spec.name != dv_at.spec.name:
             return ActionOutcome(
                 False,
-                f"{bc_at.label} and {dv_at.label} are not in the same mapping "
-                f"({bc_at.spec.name}, {dv_at.spec.name}).",
+                say(
+                    "action.not_same_mapping",
+                    bc=_located(bc_at),
+                    dataverse=_located(dv_at),
+                    bc_mapping=bc_at.spec.name,
+                    dataverse_mapping=dv_at.spec.name,
+                ),
             )
         spec = bc_at.spec
         try:
             bc_record = self.locator.record(bc_at)
+        except RecordMissing:
+            return ActionOutcome(False, _missing(bc_at))
+        try:
             dv_record = self.locator.record(dv_at)
-        except RecordMissing as missing:
-            return ActionOutcome(False, str(missing))
+        except RecordMissing:
+            return ActionOutcome(False, _missing(dv_at))
         with session_scope(self.db) as session:
             taken_bc = get_by_bc(session, table=spec.bc.entity_set, record_id=bc_record.id)
             taken_dv = get_by_dataverse(session, table=spec.dataverse.entity_set, record_id=dv_record.id)
-        bc_label = f"{spec.bc.name} {spec.bc.key_of(bc_record.fields) or bc_record.id}"
-        outside = outside_filter(spec, (bc_record, bc_label), (dv_record, dv_at.label))
+        bc_key = spec.bc.key_of(bc_record.fields) or bc_record.id
+        bc_label, dv_label = _record(spec.bc.name, bc_key), _located(dv_at)
+        outside = outside_filter(spec, (bc_record, bc_label), (dv_record, dv_label))
         if outside is not None:
             return _refusal(outside)
         if taken_bc is not None and taken_bc.dataverse_id == dv_record.id:
@@ -189,35 +224,18 @@ class SyncActions:
                     sync,
                     bc_record.id,
                     dv_record.id,
-                    f"{bc_label} and {dv_at.label} were already coupled.",
+                    say("action.were_coupled", bc=bc_label, dataverse=dv_label),
                     {"coupling_id": taken_bc.id},
                 )
-            return _refusal(
-                f"{bc_label} and {dv_at.label} are already coupled to each other; nothing changed (pending "
-                "changes stay and sync on the next run). To take one side's values now, add --sync bc or "
-                "--sync dataverse."
-            )
+            return _refusal(say("action.already_coupled_pair", bc=bc_label, dataverse=dv_label))
         if taken_dv is not None and taken_dv.bc_id != bc_record.id:
-            other = f"{spec.bc.name} {taken_dv.bc_key or taken_dv.bc_id}"
-            return _refusal(
-                f"Cannot couple {bc_label} to this Dataverse record, because the Dataverse record is already "
-                f"coupled to {other}. Remove that coupling first (uncouple)."
-            )
+            other = _record(spec.bc.name, taken_dv.bc_key or taken_dv.bc_id)
+            return _refusal(say("action.dataverse_taken", bc=bc_label, other=other))
         if taken_bc is not None and taken_bc.dataverse_id != dv_record.id:
-            other = f"{spec.dataverse.name} {taken_bc.dataverse_id}"
-            return _refusal(
-                f"Cannot couple {bc_label} to {dv_at.label}, because {bc_label} is already coupled "
-                f"to {other}. Remove that coupling first (uncouple)."
-            )
+            other = _record(spec.dataverse.name, taken_bc.dataverse_id)
+            return _refusal(say("action.bc_taken", bc=bc_label, dataverse=dv_label, other=other))
         with session_scope(self.db) as session:
-            job = start_job(
-                session,
-                mapping=spec.name,
-                direction=spec.direction,
-                type=JobType.COUPLING,
-                trigger=self.trigger,
-                now=self.engine.clock(),
-            )
+            job = self._start_job(session, spec, JobType.COUPLING)
             # The side whose values are taken counts as changed; the other as synced as it is.
             as_is = [
                 system
@@ -228,9 +246,11 @@ class SyncActions:
                 session, spec=spec, bc_record=bc_record, dataverse_record=dv_record, synced_as_is=as_is
             )
             job.coupled = 1
-            finish_job(session, job=job, message=f"Coupled {bc_label} by {actor}.", now=self.engine.clock())
+            finish_job(
+                session, job=job, message=f"Coupled {english(bc_label)} by {actor}.", now=self.engine.clock()
+            )
             coupling_id = coupling.id
-        message = f"Coupled {bc_label} to {spec.dataverse.name} {dv_record.id}."
+        message = say("action.coupled", bc=bc_label, dataverse=_record(spec.dataverse.name, dv_record.id))
         data: dict[str, Any] = {"coupling_id": coupling_id, "job_id": job.id}
         if sync != "none":
             return self._sync_after_coupling(spec, sync, bc_record.id, dv_record.id, message, data)
@@ -242,7 +262,7 @@ class SyncActions:
         sync: SyncChoice,
         bc_id: str,
         dataverse_id: str,
-        message: str,
+        message: Phrase,
         data: dict[str, Any],
     ) -> ActionOutcome:
         """Synchronize After Coupling: the chosen side's values overwrite the other's."""
@@ -251,21 +271,21 @@ class SyncActions:
         result = self.engine.sync_records(spec.name, direction, [source_id], overwrite=True)
         data["sync_job_id"] = result.job.id
         if source_id not in result.succeeded:
-            return ActionOutcome(False, message + " The synchronization after coupling failed.", data=data)
-        message += f" Synchronized with the {_system_label(source_system(direction))} data."
-        return ActionOutcome(True, message, data=data)
+            return ActionOutcome(False, _and(message, say("action.sync_after_failed")), data=data)
+        synced = say("action.synced_from", app=app(source_system(direction)))
+        return ActionOutcome(True, _and(message, synced), data=data)
 
     def couple_create(self, ref: str, *, actor: str) -> ActionOutcome:
         """Create New: create the partner of one uncoupled record on the other side and couple it."""
         located = self.locator.locate(ref)
         spec = located.spec
         if located.coupling is not None:
-            return _refusal(f"{located.label} is already coupled; uncouple it first to create a new partner.")
+            return _refusal(say("action.already_coupled_create", record=_located(located)))
         try:
             record = self.locator.record(located)
-        except RecordMissing as missing:
-            return _refusal(str(missing))
-        label = f"{located.label}"
+        except RecordMissing:
+            return _refusal(_missing(located))
+        label = _located(located)
         outside = outside_filter(spec, (record, label))
         if outside is not None:
             return _refusal(outside)
@@ -273,10 +293,7 @@ class SyncActions:
             Direction.TO_DATAVERSE if located.system is System.BUSINESS_CENTRAL else Direction.FROM_DATAVERSE
         )
         if not flows(spec.direction, direction):
-            where = _system_label(located.system)
-            return _refusal(
-                f"{spec.name} does not synchronize from {where}, so it cannot create a partner there."
-            )
+            return _refusal(say("action.no_flow_create", mapping=spec.name, app=app(located.system)))
         with session_scope(self.db) as session:
             forget_uncoupled(
                 session,
@@ -288,15 +305,13 @@ class SyncActions:
             spec.name, direction, [record.id], create_new=True, trigger=self.trigger
         )
         if record.id not in result.succeeded:
-            why = result.aborted.message if result.aborted is not None else "see `sync-errors list`"
+            why = _reason(result.aborted.message) if result.aborted is not None else say("term.see_list")
             return ActionOutcome(
-                False, f"Creating the partner of {label} failed: {why}", data={"job_id": result.job.id}
+                False, say("action.create_failed", record=label, reason=why), data={"job_id": result.job.id}
             )
-        other = _system_label(destination_system(direction))
+        other = app(destination_system(direction))
         return ActionOutcome(
-            True,
-            f"Created the partner of {label} in {other} and coupled them.",
-            data={"job_id": result.job.id},
+            True, say("action.created", record=label, app=other), data={"job_id": result.job.id}
         )
 
     def couple_match(
@@ -311,13 +326,13 @@ class SyncActions:
         try:
             spec = spec_for(mapping)
         except KeyError:
-            return ActionOutcome(False, f"Unknown mapping {mapping}.")
+            return ActionOutcome(False, say("action.unknown_mapping", mapping=mapping))
         criteria = [[MatchField(bc, dv) for bc, dv in fields]] if fields else None
         try:
             bc_records = self.engine.read_all(self.engine.bc, spec.bc.entity_set)
             dv_records = self.engine.read_all(self.engine.dataverse, spec.dataverse.entity_set)
         except ConnectorError as exc:
-            return ActionOutcome(False, f"Reading the records failed: {exc}")
+            return ActionOutcome(False, say("action.read_failed", reason=str(exc)))
         job, counts = self.engine.couple_by_match(
             spec,
             bc_records=bc_records,
@@ -326,30 +341,25 @@ class SyncActions:
             criteria=criteria,
             case_sensitive=case_sensitive,
         )
-        return ActionOutcome(True, job.message, data={"job_id": job.id, **counts})
+        return ActionOutcome(True, say("action.matched", **counts), data={"job_id": job.id, **counts})
 
     def uncouple(self, ref: str, *, actor: str) -> ActionOutcome:
         """Remove the coupling of a record (an uncoupling job); the records stay as they are."""
         located = self.locator.locate(ref)
         if located.coupling is None:
-            return _refusal(f"{located.label} is not coupled; there is no coupling to remove.")
-        return self._uncouple(located.spec, located.coupling, actor=actor, label=located.label)
+            return _refusal(say("action.not_coupled", record=_located(located)))
+        return self._uncouple(located.spec, located.coupling, actor=actor, label=_located(located))
 
-    def _uncouple(self, spec: MappingSpec, coupling: Coupling, *, actor: str, label: str) -> ActionOutcome:
+    def _uncouple(self, spec: MappingSpec, coupling: Coupling, *, actor: str, label: Phrase) -> ActionOutcome:
         with session_scope(self.db) as session:
-            job = start_job(
-                session,
-                mapping=spec.name,
-                direction=spec.direction,
-                type=JobType.UNCOUPLING,
-                trigger=self.trigger,
-                now=self.engine.clock(),
-            )
+            job = self._start_job(session, spec, JobType.UNCOUPLING)
             session.add(coupling)
             uncouple(session, coupling=coupling, by=actor)
             job.uncoupled = 1
-            finish_job(session, job=job, message=f"Uncoupled {label} by {actor}.", now=self.engine.clock())
-        return ActionOutcome(True, f"Uncoupled {label}.", data={"job_id": job.id})
+            finish_job(
+                session, job=job, message=f"Uncoupled {english(label)} by {actor}.", now=self.engine.clock()
+            )
+        return ActionOutcome(True, say("action.uncoupled", record=label), data={"job_id": job.id})
 
     # ---- broken couplings ----------------------------------------------------------------------
 
@@ -363,19 +373,15 @@ class SyncActions:
             Direction.TO_DATAVERSE if surviving is System.BUSINESS_CENTRAL else Direction.FROM_DATAVERSE
         )
         if not flows(spec.direction, direction):
-            where = _system_label(source_system(direction))
-            return _refusal(
-                f"{spec.name} does not synchronize from {where}, so the record cannot be restored from "
-                "there; delete the surviving record or remove the coupling instead.",
-                error,
-            )
+            where = app(source_system(direction))
+            return _refusal(say("action.no_flow_restore", mapping=spec.name, app=where), error)
         source_id = coupling.bc_id if surviving is System.BUSINESS_CENTRAL else coupling.dataverse_id
         result = self.engine.sync_records(
             spec.name, direction, [source_id], deletion=DeletionConflictResolution.RESTORE
         )
         if source_id not in result.succeeded:
             return self._still_failing(error, result)
-        return self._resolved(error_id, actor, "Restored the deleted record", "Restored the deleted record.")
+        return self._resolved(error_id, actor, "Restored the deleted record", say("action.restored"))
 
     def delete_record(self, error_id: int, *, actor: str = SYSTEM_ACTOR) -> ActionOutcome:
         """Delete the surviving side of a coupled record whose other side was deleted, then the coupling."""
@@ -394,7 +400,7 @@ class SyncActions:
                 source_table=side.entity_set,
                 destination_table=side.entity_set,
             )
-            return ActionOutcome(False, classify(exc, context=context).message, error)
+            return ActionOutcome(False, _reason(classify(exc, context=context).message), error)
         toward = Direction.TO_DATAVERSE if surviving is System.DATAVERSE else Direction.FROM_DATAVERSE
         with session_scope(self.db) as session:
             job = start_job(
@@ -409,9 +415,8 @@ class SyncActions:
                 message=f"Deleted {side.name} {record_id} by {actor}.",
                 now=self.engine.clock(),
             )
-        return self._resolved(
-            error_id, actor, "Deleted the surviving record", f"Deleted {side.name} {record_id}."
-        )
+        deleted = say("action.deleted", record=_record(side.name, record_id))
+        return self._resolved(error_id, actor, "Deleted the surviving record", deleted)
 
     def remove_coupling(self, error_id: int, *, actor: str = SYSTEM_ACTOR) -> ActionOutcome:
         """Remove the coupling of the record behind an error."""
@@ -420,23 +425,17 @@ class SyncActions:
             return error
         coupling = self._coupling_of(error)
         if coupling is None:
-            return _refusal(
-                f"{self._source_label(error)} is not coupled; there is no coupling to remove.", error
-            )
+            return _refusal(say("action.not_coupled", record=self._source_label(error)), error)
         if error.category == Category.DELETED_RECORD:
             spec = spec_for(error.mapping)
             exists = self._both_exist(spec, coupling)
             if all(exists.values()):
-                return _refusal(
-                    "Both coupled records exist (checked just now in Business Central and Dataverse), so the "
-                    "coupling is not broken and stays; Re-sync the record instead.",
-                    error,
-                )
+                return _refusal(say("action.coupling_stays"), error)
         outcome = self._uncouple(
             spec_for(error.mapping), coupling, actor=actor, label=self._source_label(error)
         )
         return self._resolved(
-            error_id, actor, "Removed the coupling", outcome.message, job_id=outcome.data["job_id"]
+            error_id, actor, "Removed the coupling", outcome.said, job_id=outcome.data["job_id"]
         )
 
     def couple_dependency(self, error_id: int, *, actor: str = SYSTEM_ACTOR) -> ActionOutcome:
@@ -446,10 +445,7 @@ class SyncActions:
             return error
         facts = error.facts or {}
         if error.category != Category.DEPENDENCY_NOT_COUPLED or not facts.get("dependency_mapping"):
-            return _refusal(
-                f"Error #{error_id} does not name a dependency to couple; Re-sync it or open its details.",
-                error,
-            )
+            return _refusal(say("action.no_dependency", id=error_id), error)
         dep = spec_for(str(facts["dependency_mapping"]))
         dep_system = System(str(facts.get("dependency_system") or System.BUSINESS_CENTRAL.value))
         # Dataverse records are found by GUID (older entries kept it in dependency_key), BC ones by code.
@@ -465,41 +461,47 @@ class SyncActions:
             else:
                 coupled = self._couple_one(dep, dep_system, key)
         except (ConnectorError, RecordMissing) as exc:
-            return ActionOutcome(False, str(exc), error)
+            return ActionOutcome(False, _reason(exc), error)
         if not coupled.ok:
-            return ActionOutcome(False, coupled.message, error, refused=coupled.refused)
+            return ActionOutcome(False, coupled.said, error, refused=coupled.refused)
         outcome = self.resync(error_id, actor=actor)
-        outcome.message = f"{coupled.message} {outcome.message}"
+        outcome.said = _and(coupled.said, outcome.said)
         return outcome
 
     def _restore_one(self, dep: MappingSpec, system: System, key: str) -> ActionOutcome:
         """Re-create the deleted partner of a coupled dependency (e.g. currency EUR's Dataverse row)."""
         records = self._dependency_records(dep, system, key)
         side = dep.side(system)
+        label = say("term.record_key", record=caption(side.entity_set), key=key)
         if not records:
-            return ActionOutcome(False, f"{side.caption} {key} does not exist in {_system_label(system)}.")
+            return ActionOutcome(False, say("action.not_found", record=label, app=app(system)))
         other = System.DATAVERSE if system is System.BUSINESS_CENTRAL else System.BUSINESS_CENTRAL
         direction = Direction.TO_DATAVERSE if system is System.BUSINESS_CENTRAL else Direction.FROM_DATAVERSE
         if not flows(dep.direction, direction):
             return _refusal(
-                f"{dep.name} does not synchronize from {_system_label(system)}, so {side.caption} {key} "
-                f"cannot be re-created in {_system_label(other)} from here; create it there and couple it."
+                say(
+                    "action.no_flow_recreate",
+                    mapping=dep.name,
+                    app=app(system),
+                    record=label,
+                    other=app(other),
+                )
             )
         result = self.engine.sync_records(
             dep.name, direction, [records[0].id], deletion=DeletionConflictResolution.RESTORE
         )
         if records[0].id not in result.succeeded:
             why = (
-                result.aborted.message
+                _reason(result.aborted.message)
                 if result.aborted is not None
                 else self._latest_message(dep, system, records[0].id)
             )
             return ActionOutcome(
-                False, f"Re-creating {side.caption} {key} in {_system_label(other)} failed: {why}"
+                False, say("action.recreate_failed", record=label, app=app(other), reason=why)
             )
-        return ActionOutcome(True, f"Re-created {side.caption} {key} in {_system_label(other)}.")
+        return ActionOutcome(True, say("action.recreated", record=label, app=app(other)))
 
-    def _latest_message(self, spec: MappingSpec, system: System, record_id: str) -> str:
+    def _latest_message(self, spec: MappingSpec, system: System, record_id: str) -> Phrase:
         direction = Direction.TO_DATAVERSE if system is System.BUSINESS_CENTRAL else Direction.FROM_DATAVERSE
         with session_scope(self.db) as session:
             latest = live_record_errors(
@@ -509,7 +511,7 @@ class SyncActions:
                 source_table=spec.side(system).name,
                 source_ids=[record_id],
             )
-        return max(latest, key=lambda e: e.last_seen_at).message if latest else "see `sync-errors list`"
+        return _reason(max(latest, key=lambda e: e.last_seen_at).message) if latest else say("term.see_list")
 
     def _dependency_records(self, dep: MappingSpec, system: System, key: str) -> list[Record]:
         side = dep.side(system)
@@ -533,8 +535,9 @@ class SyncActions:
                 records = [store.get(side.entity_set, key)]
             except NotFound:
                 records = []
+        label = say("term.record_key", record=caption(side.entity_set), key=key)
         if not records:
-            return ActionOutcome(False, f"{side.caption} {key} does not exist in {_system_label(system)}.")
+            return ActionOutcome(False, say("action.not_found", record=label, app=app(system)))
         other = System.DATAVERSE if system is System.BUSINESS_CENTRAL else System.BUSINESS_CENTRAL
         others = self.engine.read_all(self.engine.store(other), dep.side(other).entity_set)
         bc_records, dv_records = (records, others) if system is System.BUSINESS_CENTRAL else (others, records)
@@ -542,14 +545,14 @@ class SyncActions:
             dep, bc_records=bc_records, dataverse_records=dv_records, trigger=self.trigger
         )
         if counts["coupled"]:
-            return ActionOutcome(True, f"Coupled {side.caption} {key} by match.")
+            return ActionOutcome(True, say("action.coupled_by_match", record=label))
         direction = Direction.TO_DATAVERSE if system is System.BUSINESS_CENTRAL else Direction.FROM_DATAVERSE
         if not flows(dep.direction, direction):
-            return ActionOutcome(False, f"No match for {side.caption} {key} in {_system_label(other)}.")
+            return ActionOutcome(False, say("action.no_match", record=label, app=app(other)))
         result = self.engine.sync_records(dep.name, direction, [records[0].id])
         if records[0].id not in result.succeeded:
-            return ActionOutcome(False, f"Creating {side.caption} {key} in {_system_label(other)} failed.")
-        return ActionOutcome(True, f"Created and coupled {side.caption} {key} in {_system_label(other)}.")
+            return ActionOutcome(False, say("action.create_dependency_failed", record=label, app=app(other)))
+        return ActionOutcome(True, say("action.created_coupled", record=label, app=app(other)))
 
     def take_side(self, error_id: int, side: Side, *, actor: str = SYSTEM_ACTOR) -> ActionOutcome:
         """Settle an update conflict: the chosen side's values overwrite the other's."""
@@ -557,46 +560,53 @@ class SyncActions:
         if isinstance(error, ActionOutcome):
             return error
         if side not in ("business_central", "dataverse"):
-            return _refusal(f"Unknown side {side!r}; use business_central or dataverse.", error)
+            return _refusal(say("action.unknown_side", side=repr(side)), error)
         if error.category != Category.UPDATE_CONFLICT or (error.facts or {}).get("stale_etag"):
-            return _refusal(
-                f"Keeping one side's values applies only to an update conflict (changed in both apps); "
-                f"error #{error_id} is {error.category}, so nothing changed. Re-sync it instead.",
-                error,
-            )
+            return _refusal(say("action.not_a_conflict", id=error_id, category=str(error.category)), error)
         winner = System(side)
         coupling = self._coupling_of(error)
         if coupling is None:
-            return _refusal(
-                f"{self._source_label(error)} is not coupled, so there is no conflict to settle.", error
-            )
+            return _refusal(say("action.no_conflict", record=self._source_label(error)), error)
         direction = Direction.TO_DATAVERSE if winner is System.BUSINESS_CENTRAL else Direction.FROM_DATAVERSE
         spec = spec_for(error.mapping)
         if not flows(spec.direction, direction):
-            return ActionOutcome(
-                False, f"{spec.name} does not synchronize from {_system_label(winner)}.", error
-            )
+            return ActionOutcome(False, say("action.no_flow", mapping=spec.name, app=app(winner)), error)
         source_id = coupling.bc_id if winner is System.BUSINESS_CENTRAL else coupling.dataverse_id
         result = self.engine.sync_records(spec.name, direction, [source_id], overwrite=True)
         if source_id not in result.succeeded:
             return self._still_failing(error, result)
-        label = _system_label(winner)
-        return self._resolved(error_id, actor, f"Kept the {label} values", f"Kept the {label} values.")
+        kept = say("action.kept", app=app(winner))
+        how = (
+            "Kept the Business Central values"
+            if winner is System.BUSINESS_CENTRAL
+            else "Kept the Dataverse values"
+        )
+        return self._resolved(error_id, actor, how, kept)
 
     # ---- helpers -------------------------------------------------------------------------------
+
+    def _start_job(self, session: Session, spec: MappingSpec, type: JobType) -> SyncJob:
+        """A coupling or uncoupling job of the mapping, started now by this door's trigger."""
+        return start_job(
+            session,
+            mapping=spec.name,
+            direction=spec.direction,
+            type=type,
+            trigger=self.trigger,
+            now=self.engine.clock(),
+        )
 
     def _error(self, error_id: int) -> SyncError | ActionOutcome:
         with session_scope(self.db) as session:
             error = get_error(session, error_id=error_id)
         if error is None:
-            return _refusal(f"There is no error #{error_id} (it may have been purged); see `list`.")
+            return _refusal(say("action.no_error", id=error_id))
         if error.status == ErrorStatus.RESOLVED:
-            when = error.resolved_at.strftime("%Y-%m-%d %H:%M UTC") if error.resolved_at else "earlier"
-            return _refusal(
-                f"Error #{error_id} was already resolved by {error.resolved_by} at {when}; nothing changed. "
-                "If the record fails again, its error reopens.",
-                error,
+            when = (
+                error.resolved_at.strftime("%Y-%m-%d %H:%M UTC") if error.resolved_at else say("term.earlier")
             )
+            resolved = say("action.already_resolved", id=error_id, user=str(error.resolved_by), when=when)
+            return _refusal(resolved, error)
         return error
 
     def _coupling_of(self, error: SyncError) -> Coupling | None:
@@ -618,22 +628,14 @@ class SyncActions:
             return error
         coupling = self._coupling_of(error)
         if coupling is None:
-            return _refusal(
-                f"{self._source_label(error)} is not coupled, so there is no deleted partner to restore or "
-                "delete; Re-sync it instead.",
-                error,
-            )
+            return _refusal(say("action.no_deleted_partner", record=self._source_label(error)), error)
         spec = spec_for(error.mapping)
         # Read both records from the apps again: the error may be old, or its cause was not a deletion.
         exists = self._both_exist(spec, coupling)
         if all(exists.values()):
-            return _refusal(
-                "Both coupled records exist (checked just now in Business Central and Dataverse); nothing to "
-                "restore or delete. Re-sync the record instead.",
-                error,
-            )
+            return _refusal(say("action.both_exist"), error)
         if not any(exists.values()):
-            return _refusal("Both coupled records are gone; remove the coupling instead.", error)
+            return _refusal(say("action.both_gone"), error)
         surviving = System.BUSINESS_CENTRAL if exists[System.BUSINESS_CENTRAL] else System.DATAVERSE
         missing = System.DATAVERSE if surviving is System.BUSINESS_CENTRAL else System.BUSINESS_CENTRAL
         return error, spec, coupling, surviving, missing
@@ -653,12 +655,12 @@ class SyncActions:
             return False
         return True
 
-    def _source_label(self, error: SyncError) -> str:
-        return f"{error.source_table} {error.source_key or error.source_name or error.source_id}"
+    def _source_label(self, error: SyncError) -> Phrase:
+        return _record(error.source_table, error.source_key or error.source_name or error.source_id)
 
     def _still_failing(self, error: SyncError, result: RecordSyncResult) -> ActionOutcome:
         if result.aborted is not None:
-            return ActionOutcome(False, result.aborted.message, error)
+            return ActionOutcome(False, _reason(result.aborted.message), error)
         with session_scope(self.db) as session:
             latest = live_record_errors(
                 session,
@@ -668,10 +670,12 @@ class SyncActions:
                 source_ids=[error.source_id or ""],
             )
         newest = max(latest, key=lambda e: e.last_seen_at) if latest else error
-        return ActionOutcome(False, f"Still failing: {newest.message}", newest, {"job_id": result.job.id})
+        return ActionOutcome(
+            False, say("action.still_failing", reason=newest.message), newest, {"job_id": result.job.id}
+        )
 
     def _resolved(
-        self, error_id: int, actor: str, resolution: str, message: str, *, job_id: str | None = None
+        self, error_id: int, actor: str, resolution: str, said: Phrase, *, job_id: str | None = None
     ) -> ActionOutcome:
         with session_scope(self.db) as session:
             error = get_error(session, error_id=error_id)
@@ -680,14 +684,14 @@ class SyncActions:
                 session, error=error, by=actor, resolution=f"{resolution} by {actor}", now=self.engine.clock()
             )
             enqueue_edit(session, error=error)
-        return ActionOutcome(True, message, error, {"job_id": job_id} if job_id else {})
+        return ActionOutcome(True, said, error, {"job_id": job_id} if job_id else {})
 
 
-def outside_filter(spec: MappingSpec, *records: tuple[Record, str]) -> str | None:
+def outside_filter(spec: MappingSpec, *records: tuple[Record, Phrase]) -> Phrase | None:
     """Why a record cannot be coupled in this mapping (outside its table filter), or None."""
     for record, label in records:
         side = spec.side(System(record.system))
         if side.accepts is not None and not side.accepts(record.fields):
-            described = side.filter_text or "its table filter"
-            return f"{label} is outside {spec.name}'s filter ({described}): it cannot be coupled there."
+            described = side.filter_text or say("term.table_filter")
+            return say("action.outside_filter", record=label, mapping=spec.name, filter=described)
     return None

@@ -25,6 +25,8 @@ from bot.connectors.errors import (
     Throttled,
     Timeout,
 )
+from bot.phrases import ADVICE_FACT, SAID_FACT, Phrase, app, english, noun, say
+from bot.phrases import caption as caption_of
 from bot.sync.conditions import (
     AdminIntegrationUser,
     CouplingRefused,
@@ -37,7 +39,7 @@ from bot.sync.conditions import (
     UpdateConflict,
 )
 from bot.sync.fieldmap import Lookup, MappingSpec
-from bot.sync.hints import Links, aadsts_meaning, field_caption, hint_for, system_label, table_caption
+from bot.sync.hints import Links, aadsts_meaning, field_caption, hint_phrase, system_label
 from bot.sync.mappings import SPECS, spec_for_table
 from storage.models import Category, Direction, System
 
@@ -144,15 +146,20 @@ class _Draft:
     detail: str = ""
     facts: dict[str, Any] = field(default_factory=dict)
     job_level: bool = False
+    said: Phrase | None = None  # the message as a phrase, when the words are ours (not an app's)
 
 
 def _finish(draft: _Draft, context: ClassifyContext) -> Classification:
     links = Links(bc_web_url=context.bc_web_url, dataverse_url=context.dataverse_url)
     facts = {k: v for k, v in draft.facts.items() if v is not None}
     try:
-        hint = hint_for(draft.category, facts, links=links)
+        advice = hint_phrase(draft.category, facts, links=links)
     except Exception:  # noqa: BLE001
-        hint = hint_for(Category.OTHER, {}, links=links)
+        advice = hint_phrase(Category.OTHER, {}, links=links)
+    hint = english(advice)
+    facts[ADVICE_FACT] = advice.to_data()  # the hint as data: Slack words it in each reader's language
+    if draft.said is not None:
+        facts[SAID_FACT] = draft.said.to_data()
     message = _shorten(draft.message.strip() or "The synchronization failed.", MAX_MESSAGE)
     detail = draft.detail.strip() or draft.message
     return Classification(
@@ -187,41 +194,37 @@ def _fallback(failure: object, error: BaseException) -> Classification:
 def _condition(cond: EngineCondition, context: ClassifyContext) -> _Draft:
     if isinstance(cond, AdminIntegrationUser):
         server = cond.server or context.dataverse_url or "Dataverse"
-        message = (
-            f"User {cond.user_name} has the System Administrator role on server {server}. "
-            "You must choose a user that does not have the System Administrator role."
-        )
+        said = say("said.admin_user", user=cond.user_name, server=server)
+        message = english(said)
         roles = ", ".join(cond.roles)
         return _Draft(
             Category.ADMIN_INTEGRATION_USER,
             message,
             f"admin-integration-user:{cond.user_id}",
+            said=said,
             detail=f"{message}\nRoles: {roles}" if roles else message,
             facts={"user_name": cond.user_name, "user_id": cond.user_id, "roles": list(cond.roles)},
             job_level=True,
         )
     if isinstance(cond, MissingExchangeRate):
-        where = "Dataverse" if cond.system == "business_central" else "Business Central"
-        message = (
-            f"Cannot create or update the currency {cond.currency_code} in {where}, "
-            "because there is no exchange rate defined for it."
-        )
+        where = "dataverse" if cond.system == "business_central" else "business_central"
+        said = say("said.no_exchange_rate", code=cond.currency_code, app=app(where))
         return _Draft(
             Category.EXCHANGE_RATE,
-            message,
+            english(said),
             f"exchange-rate:{cond.currency_code}",
+            said=said,
             facts={"currency_code": cond.currency_code, "system": cond.system},
         )
     if isinstance(cond, DeletedRecord):
         surviving_side = "dataverse" if cond.deleted_side == "business_central" else "business_central"
-        message = (
-            f"The {table_caption(cond.surviving_table)} record cannot be updated because it is coupled "
-            "to a deleted record."
-        )
+        said = say("said.coupled_to_deleted", table=caption_of(cond.surviving_table))
+        message = english(said)
         return _Draft(
             Category.DELETED_RECORD,
             message,
             f"deleted-record:{cond.deleted_side}:{cond.table}:{cond.record_id}",
+            said=said,
             detail=f"{message}\nDeleted in {system_label(cond.deleted_side)}: {cond.table} {cond.record_id}",
             facts={
                 "deleted_side": cond.deleted_side,
@@ -233,19 +236,20 @@ def _condition(cond: EngineCondition, context: ClassifyContext) -> _Draft:
             },
         )
     if isinstance(cond, DependencyNotCoupled):
-        where = "Dataverse" if cond.dependency_system == "business_central" else "Business Central"
+        where = "dataverse" if cond.dependency_system == "business_central" else "business_central"
         dependency_id = None
         key = cond.dependency_key
         if cond.dependency_system == "dataverse" and _is_guid(key):
             # Dataverse holds a lookup's GUID; people know the record by its code (EUR, not dbbf9191-…).
             dependency_id = key.lower()
             key = _name_reference(context, "dataverse", cond.dependency_table, dependency_id) or ""
-        label = key or table_caption(cond.dependency_table).lower()
-        message = f"{field_caption(cond.field)} {label} must be coupled to a record in {where}."
+        label = key or noun(cond.dependency_table)
+        said = say("said.must_be_coupled", field=field_caption(cond.field), record=label, app=app(where))
         return _Draft(
             Category.DEPENDENCY_NOT_COUPLED,
-            message,
+            english(said),
             f"dependency-not-coupled:{cond.dependency_mapping}:{cond.dependency_key}",
+            said=said,
             facts={
                 "dependency_mapping": cond.dependency_mapping,
                 "dependency_table": cond.dependency_table,
@@ -261,46 +265,53 @@ def _condition(cond: EngineCondition, context: ClassifyContext) -> _Draft:
     if isinstance(cond, UpdateConflict):
         pairs = [_split_pair(p) for p in cond.fields] or [("?", "?")]
         source_field, dest_field = pairs[0]
-        source, dest = table_caption(cond.source_table), table_caption(cond.destination_table)
-        message = (
-            f"Cannot update a record in the {dest} table. The mapping between {source_field} field on the "
-            f"{source} table and the {dest_field} field on the {dest} table is bi-directional, and one or "
-            "both values have changed since the last synchronization."
+        said = say(
+            "said.update_conflict",
+            source=caption_of(cond.source_table),
+            dest=caption_of(cond.destination_table),
+            source_field=source_field,
+            dest_field=dest_field,
         )
+        message = english(said)
         return _Draft(
             Category.UPDATE_CONFLICT,
             message,
-            f"update-conflict:{context.mapping}:{context.source_key or context.source_name or ''}",
+            cause=f"update-conflict:{context.mapping}:{context.source_key or context.source_name or ''}",
             detail=message + "\nDiffering fields: " + "; ".join(cond.fields),
             facts={"fields": list(cond.fields)},
+            said=said,
         )
     if isinstance(cond, NoBusinessRelation):
         # Business Central's own texts for a contact whose company it cannot tie to a customer.
-        message = (
-            f"The contact {cond.contact} must have a contact company that has a business relation to a "
-            "customer."
+        said = (
+            say("said.no_business_relation", contact=cond.contact)
             if cond.toward == "dataverse"
-            else "The contact cannot be synchronized because the company does not exist."
+            else say("said.company_missing")
         )
         return _Draft(
             Category.VALIDATION,
-            message,
-            f"no-business-relation:{context.mapping}:{cond.contact}",
+            english(said),
+            said=said,
+            cause=f"no-business-relation:{context.mapping}:{cond.contact}",
             facts={"no_business_relation": True, "contact": cond.contact, "toward": cond.toward},
         )
     if isinstance(cond, SeveralMatches):
-        caption = table_caption(cond.table)
         listed = "; ".join(
             " ".join(part for part in (c.key, c.name) if part) or c.id for c in cond.candidates[:10]
         )
-        message = (
-            f"{len(cond.candidates)} {caption} records match ({cond.criteria}); nothing was created. "
-            f"Couple the right one: {listed}."
+        said = say(
+            "said.several_matches",
+            count=len(cond.candidates),
+            table=caption_of(cond.table),
+            criteria=cond.criteria,
+            listed=listed,
         )
+        message = english(said)
         return _Draft(
             Category.SEVERAL_MATCHES,
             message[:500],
-            f"several-matches:{context.mapping}:{context.source_key or context.source_name or ''}",
+            said=said,
+            cause=f"several-matches:{context.mapping}:{context.source_key or context.source_name or ''}",
             detail=message
             + "\n"
             + "\n".join(f"- {c.key or ''} {c.name or ''} ({c.id}) {c.url or ''}" for c in cond.candidates),
@@ -496,18 +507,17 @@ def _deleted_from_error(
     destination_side = "dataverse" if context.direction == "to_dataverse" else "business_central"
     deleted_side = system if system in ("business_central", "dataverse") else destination_side
     surviving_side = "dataverse" if deleted_side == "business_central" else "business_central"
-    message = text
+    message, said = text, None
     if isinstance(err, NotFound) and not _COUPLED_TO_DELETED.search(text):
-        message = (
-            f"The {table_caption(context.source_table)} record cannot be updated because it is coupled "
-            "to a deleted record."
-        )
+        said = say("said.coupled_to_deleted", table=caption_of(context.source_table))
+        message = english(said)
     return _Draft(
         Category.DELETED_RECORD,
         message,
         f"deleted-record:{deleted_side}:{context.destination_table}:{context.source_key or ''}",
         code=code,
         detail=detail if message == text else f"{message}\n{detail}",
+        said=said,
         facts={
             "system": system,
             "deleted_side": deleted_side,
@@ -540,13 +550,13 @@ def _missing_reference(
     caption = (
         lookup.caption if lookup is not None and lookup.caption else (err.field or field_caption(field_name))
     )
-    where = system_label(missing_in)
-    what = table_caption(table or err.table)
-    refers = f"this record's {caption}" if caption else "this record"
+    where = app(missing_in)
+    refers = say("said.this_records", field=caption) if caption else say("said.this_record")
+    missing_key = table or err.table
     if key:
-        message = f"{what} {key} does not exist in {where}, and {refers} refers to it."
+        said = say("said.missing_key", record=caption_of(missing_key), key=key, app=where, refers=refers)
     else:
-        message = f"The {what.lower()} {refers} refers to does not exist in {where}."
+        said = say("said.missing", record=noun(missing_key), refers=refers, app=where)
     # The record that still exists is the one to act on (re-create its partner, or couple it): it lives in
     # the other app, known by its code in Business Central and by its GUID in Dataverse.
     existing_in = _other(missing_in)
@@ -557,7 +567,7 @@ def _missing_reference(
         # Business Central named only the field: the code is that of the Dataverse row the data points at.
         key = _name_reference(context, existing_in, target.side(System(existing_in)).entity_set, existing_id)
         if key:
-            message = f"{what} {key} does not exist in {where}, and {refers} refers to it."
+            said = say("said.missing_key", record=caption_of(missing_key), key=key, app=where, refers=refers)
     facts: dict[str, Any] = {
         "system": system,
         "status": err.status,
@@ -578,6 +588,7 @@ def _missing_reference(
     }
     if target is not None and target.name == "CURRENCY" and missing_in == "dataverse":
         facts["currency_code"] = key
+    message = english(said)
     return _Draft(
         Category.DEPENDENCY_NOT_COUPLED,
         message,
@@ -585,6 +596,7 @@ def _missing_reference(
         code=code,
         detail=f"{message}\n{detail}",
         facts=facts,
+        said=said,
     )
 
 

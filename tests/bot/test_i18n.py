@@ -16,6 +16,7 @@ from tests.bot.blocks.checks import all_text
 from tests.bot.blocks.factory import error
 
 WORDING = Path(__file__).resolve().parents[2] / "bot" / "blocks" / "wording.py"
+PHRASES = WORDING.parents[1] / "phrases.py"
 KEYWORDS = {"_": None, "_n": (1, 2), "_p": ((1, "c"), 2)}
 _FIELD = re.compile(r"\{(\w*)\}")
 Msgid = str | tuple[str, ...]
@@ -24,7 +25,8 @@ Msgid = str | tuple[str, ...]
 def _used_in_context() -> set[tuple[Msgid, str | None]]:
     return {
         (message, context)
-        for _line, message, _comments, context in extract_from_file("python", WORDING, keywords=KEYWORDS)
+        for path in (WORDING, PHRASES)
+        for _line, message, _comments, context in extract_from_file("python", path, keywords=KEYWORDS)
     }
 
 
@@ -167,3 +169,26 @@ def test_replies_to_work_speak_the_readers_language() -> None:
     assert "In de wachtrij" in all_text(build_queued("resync", "error:17", locale="nl-NL").to_dict())
     refusal = all_text(build_refusal("delete_record", admins=["U01AAAA"], locale="cs").to_dict())
     assert refusal == "⛔ Jen správci synchronizace smějí odstraňovat záznamy. Požádejte <@U01AAAA>."
+
+
+@pytest.mark.parametrize(
+    ("locale", "terms"),
+    [
+        ("cs", ["Smazat položky starší než 7 dní", "Smazat všechny položky", "Chyby synchronizace integrace",
+                "Zdroj"]),
+        ("nl", ["Posten ouder dan 7 dagen verwijderen", "Alle items verwijderen",
+                "Synchronisatiefouten bij integratie", "Bron"]),
+    ],
+)  # fmt: skip
+def test_business_centrals_own_terms(locale: str, terms: list[str]) -> None:
+    from bot.blocks import build_error_details, build_error_list
+
+    text = " ".join(
+        all_text(message.to_dict())
+        for message in (
+            build_summary([], [], locale=locale),
+            build_error_list([error()], next_before_id=None, locale=locale),
+            build_error_details(error(), locale=locale),
+        )
+    )
+    assert all(term in text for term in terms), [term for term in terms if term not in text]

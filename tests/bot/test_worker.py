@@ -277,7 +277,7 @@ def test_coupling_from_an_error_resyncs_it_after() -> None:
     outcome = runners["couple"](
         _order("couple", bc_ref="customer:1", dataverse_ref="account:x", sync="bc", error_id=9)
     )
-    assert outcome.ok and "couple done. resync done." == outcome.text
+    assert outcome.ok and "couple done. resync done." == outcome.record
     assert [(name, args) for name, args, _kwargs in actions.calls] == [
         ("couple", ("customer:1", "account:x")),
         ("resync", (9,)),
@@ -291,7 +291,7 @@ def test_sync_requests_run_the_engine_as_the_user() -> None:
     outcome = runners["sync"](_order("sync", mappings=["CUSTOMER"], full=True))
     everything = runners["run"](_order("run", mappings=[]))
     assert engine.runs == [(["CUSTOMER"], True, Trigger.USER), (None, False, Trigger.USER)]
-    assert outcome.ok and outcome.reply is not None and "CUSTOMER" in outcome.text
+    assert outcome.ok and outcome.reply is not None and "CUSTOMER" in outcome.record
     assert everything.ok
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.phrases import ADVICE_FACT
+from bot.sync.hints import hint_phrase
 from storage.models import AuditEntry, Category, Direction, Door, ErrorStatus, SyncError, SyncJob, System
 
 T0 = datetime(2026, 11, 20, 8, 15, 2, tzinfo=UTC)
@@ -38,6 +40,10 @@ def error(**overrides: Any) -> SyncError:
         "occurrences": 1,
     }
     values.update(overrides)
+    facts = dict(values["facts"] or {})
+    if ADVICE_FACT not in facts:  # as the classifier keeps it: the hint as data, worded for each reader
+        facts[ADVICE_FACT] = hint_phrase(Category(values["category"]), facts).to_data()
+    values["facts"] = facts
     return SyncError(**values)
 
 

@@ -53,3 +53,20 @@ def test_dependency_hint_names_the_record_by_its_code_and_links_it(locale: str) 
         },
     )
     assert "EUR" in text and "dbbf9191" not in text and "bc.example" in text
+
+
+def test_the_terminal_hint_speaks_the_readers_language_and_names_commands_in_english() -> None:
+    from bot.blocks.notifications import terminal_hint
+
+    deleted = error(
+        category=Category.DELETED_RECORD,
+        facts={
+            "deleted_side": "dataverse",
+            "surviving_side": "business_central",
+            "surviving_table": "customers",
+        },
+        hint="Someone deleted the record. Restore it (buttons below).",
+    )
+    assert "commands below" in terminal_hint(deleted, "en")
+    assert "Chyby synchronizace propojených dat" in terminal_hint(deleted, "cs")
+    assert "Synchronisatiefouten van gekoppelde gegevens" in terminal_hint(deleted, "nl")

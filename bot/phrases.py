@@ -1,0 +1,591 @@
+"""What results, hints and refusals say, as keys and values; their words in en, cs and nl, made on demand.
+
+bot.sync and the worker return a Phrase (a key of PHRASES and the values it names); bot.blocks, the
+terminal and the stored English copy (the `hint` of CONTRACT.md's JSON, the audit detail) render it in one
+language. The English texts below are the gettext message ids of bot/locale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from bot.i18n import DEFAULT_LOCALE, gettext_for, normalize_locale
+
+
+def _(text: str) -> str:
+    """Mark an English text as a message id (Babel extracts it); it is translated when rendered."""
+    return text
+
+
+def _n(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a message with a plural; the value `n` chooses the form."""
+    return singular, plural
+
+
+Value = Union[str, int, float, "Phrase"]
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One thing to say: a key of PHRASES and the values its words name (text, numbers, other phrases)."""
+
+    key: str
+    values: Mapping[str, Value] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.key not in PHRASES and self.key not in _SPECIAL:
+            raise KeyError(f"no words for phrase {self.key!r}")
+
+    def to_data(self) -> dict[str, Any]:
+        """A JSON-able form (kept with an error's facts, read back by from_data)."""
+        return {
+            "key": self.key,
+            "values": {k: v.to_data() if isinstance(v, Phrase) else v for k, v in self.values.items()},
+        }
+
+    @staticmethod
+    def from_data(data: object) -> Phrase | None:
+        """The phrase of to_data, or None when the data is not one (or names words we no longer have)."""
+        if not isinstance(data, dict) or not isinstance(data.get("key"), str):
+            return None
+        raw = data.get("values")
+        values: dict[str, Value] = {}
+        for name, value in (raw if isinstance(raw, dict) else {}).items():
+            if isinstance(value, dict):
+                inner = Phrase.from_data(value)
+                if inner is None:
+                    return None
+                values[str(name)] = inner
+            elif isinstance(value, str | int | float):
+                values[str(name)] = value
+        try:
+            return Phrase(data["key"], values)
+        except KeyError:
+            return None
+
+
+def say(key: str, /, **values: Value | None) -> Phrase:
+    """The phrase `key` with its values (None values are left out)."""
+    return Phrase(key, {name: value for name, value in values.items() if value is not None})
+
+
+def link(label: Value, url: str | None) -> Phrase:
+    """A label that links to `url` when there is one."""
+    return say(LINK, label=label, url=url)
+
+
+def app(system: str | None) -> Phrase:
+    """The name of a system ("business_central" -> Business Central)."""
+    return say(APP, system=system or "")
+
+
+def noun(table: str | None) -> Phrase:
+    """The lower-case noun of one record of a table ("customers" -> customer)."""
+    return say(NOUN, table=table or "")
+
+
+def caption(table: str | None) -> Phrase:
+    """Business Central's caption of a table ("customers" -> Customer)."""
+    return say(CAPTION, table=table or "")
+
+
+LINK, APP, NOUN, CAPTION = "link", "app", "noun", "caption"
+ADVICE_FACT = "advice"  # the fact that keeps an error's hint as a phrase (Phrase.to_data)
+SAID_FACT = "said"  # the fact that keeps an error's message as a phrase, when the words are ours
+_SPECIAL = {LINK, APP, NOUN, CAPTION}
+
+SYSTEM_NAMES = {"business_central": "Business Central", "dataverse": "Dataverse", "auth": "Microsoft Entra"}
+
+TABLE_CAPTIONS = {
+    "customers": "Customer",
+    "customer": "Customer",
+    "contacts": "Contact",
+    "contact": "Contact",
+    "currencies": "Currency",
+    "currency": "Currency",
+    "items": "Item",
+    "item": "Item",
+    "salespeople": "Salesperson/Purchaser",
+    "salesperson": "Salesperson/Purchaser",
+    "accounts": "Account",
+    "account": "Account",
+    "transactioncurrencies": "Currency",
+    "transactioncurrency": "Currency",
+    "systemusers": "User",
+    "systemuser": "User",
+    "products": "Product",
+    "product": "Product",
+    "companies": "Company",
+}
+
+# Business Central's captions in the readers' words (lower case; the caption capitalizes the first letter).
+_NOUNS = {
+    "Customer": _("customer"),
+    "Contact": _("contact"),
+    "Currency": _("currency"),
+    "Item": _("item"),
+    "Salesperson/Purchaser": _("salesperson/purchaser"),
+    "Account": _("account"),
+    "User": _("user"),
+    "Product": _("product"),
+    "Company": _("company"),
+    "Record": _("record"),
+}
+
+
+def table_caption(table: str | None) -> str:
+    """Business Central-style caption of an API table name: "customers" -> "Customer"."""
+    if not table:
+        return "Record"
+    known = TABLE_CAPTIONS.get(table.lower())
+    if known:
+        return known
+    name = table[:-3] + "y" if table.endswith("ies") else table[:-1] if table.endswith("s") else table
+    return name[:1].upper() + name[1:]
+
+
+INTEGRATION_ROLE = "Business Central Dataverse Integration"
+ENTRA_APP_REGISTRATIONS_URL = (
+    "https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade"
+)
+POWER_PLATFORM_ADMIN_URL = "https://admin.powerplatform.microsoft.com/environments"
+
+# Every phrase's words, by key. Grouped: terms, hints, action results, the worker's outcomes.
+PHRASES: dict[str, str | tuple[str, str]] = {
+    # ---- terms (Business Central's and Dataverse's own names where they have them) -------------------
+    "term.business_app": _("the business app"),
+    "term.integration_user": _("the integration user"),
+    "term.system_administrator": _("System Administrator"),
+    "term.currencies_page": _("the Currencies page"),
+    "term.coupled_data_errors": _("Coupled Data Synchronization Errors"),
+    "term.table_mappings": _("Integration Table Mappings"),
+    "term.sync_errors": _("Integration Synchronization Errors"),
+    "term.this_currency": _("this currency"),
+    "term.the_record": _("the {record}"),
+    "term.record_key": _("{record} {key}"),
+    "term.run_mapping": _("run the {mapping} mapping"),
+    "term.synchronize_it": _("synchronize it"),
+    "term.privilege": _("{privilege} ({action} on {table})"),
+    "privilege.Create": _("Create"),
+    "privilege.Read": _("Read"),
+    "privilege.Write": _("Write"),
+    "privilege.Delete": _("Delete"),
+    "privilege.AppendTo": _("AppendTo"),
+    "privilege.Append": _("Append"),
+    "privilege.Assign": _("Assign"),
+    "privilege.Share": _("Share"),
+    "term.see_list": _("see `sync-errors list`"),
+    # ---- hints: what to do about an error, and who must do it -----------------------------------------
+    "hint.permissions.bc": _(
+        "An admin must give the bot's app registration a permission set that covers this table "
+        "(e.g. D365 AUTOMATION; SUPER is not allowed) on Business Central's Microsoft Entra "
+        "Applications page, then Re-sync."
+    ),
+    "hint.permissions.privilege": _(
+        "An admin must add {privilege} to a security role of {user} in Dataverse "
+        "(the {role} role normally has it; custom tables need it added), then Re-sync."
+    ),
+    "hint.permissions.dataverse": _(
+        "An admin must give {user} the privileges this table needs in Dataverse (the {role} role), "
+        "then Re-sync."
+    ),
+    "hint.admin_user": _(
+        "An admin must remove the {admin_role} role from {user} in Dataverse and give it the {role} role "
+        "instead: changes made by the integration user are never synchronized, so an admin account breaks "
+        "the synchronization."
+    ),
+    "hint.credentials.code": _("Sign-in refused ({code}): {meaning}. {advice}. The next run retries."),
+    "hint.credentials.bc": _(
+        "Business Central refused the bot's token. An admin must add AZURE_CLIENT_ID on Business Central's "
+        "Microsoft Entra Applications page, set its State to Enabled, give it permission sets, and grant "
+        "admin consent to API.ReadWrite.All in Microsoft Entra ({url})."
+    ),
+    "hint.credentials.dataverse": _(
+        "Dataverse refused the bot's token: the application user for AZURE_CLIENT_ID is missing or "
+        "disabled. An admin must add (or enable) it in the Power Platform admin centre ({url}, "
+        "environment > Settings > Application users) with the {role} security role."
+    ),
+    "hint.credentials.other": _(
+        "Sign-in refused. An admin must check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET "
+        "against the app registration in Microsoft Entra ({url})."
+    ),
+    "hint.exchange_rate": _(
+        "An admin must add an exchange rate for {code} in Business Central ({page}, Exch. Rates), "
+        "then Re-sync the currency and the records that use it."
+    ),
+    "hint.deleted": _(
+        "Someone deleted the {deleted} {deleted_table} but not the {survivor}. Restore the record, "
+        "delete the surviving one, or remove the coupling (buttons below, or {page})."
+    ),
+    "hint.survivor": _("{app} {table}"),
+    "hint.survivor_key": _("{app} {table} {key}"),
+    "hint.dependency.missing": _(
+        "This record is fine; {record} it refers to is missing in {app}. Re-create or couple "
+        "{record} first ({run}, or Couple dependency below), then Re-sync this record."
+    ),
+    "hint.dependency.missing_currency": _(
+        "This record is fine; {record} it refers to is missing in {app}. Re-create or couple "
+        "{record} first ({run}, or Couple dependency below), then Re-sync this record. If Business "
+        "Central answers that it has no exchange rate, add one on {page} first."
+    ),
+    "hint.dependency": _(
+        "Couple {record} first: {run} (or couple it by hand; see {page}), then Re-sync this record."
+    ),
+    "hint.stale_etag": _(
+        "The record changed while it was being synchronized. Re-sync it; if it repeats, someone keeps "
+        "editing it."
+    ),
+    "hint.update_conflict": _(
+        "Both apps changed this record since the last sync. The person who edited it should decide which "
+        "side is right and Re-sync from that side, or an admin sets Resolve Update Conflicts on the "
+        "mapping ({page})."
+    ),
+    "hint.throttled": _(
+        "{app} is limiting the bot's requests; the next run picks up where this one stopped. If it "
+        "repeats, an admin should lengthen the mapping's interval or move big syncs to quiet hours."
+    ),
+    "hint.throttled_wait": _(
+        "{app} is limiting the bot's requests; the next run picks up after {seconds} s where this one "
+        "stopped. If it repeats, an admin should lengthen the mapping's interval or move big syncs to "
+        "quiet hours."
+    ),
+    "hint.connection.status": _(
+        "{app} failed on its side (HTTP {status}); the next run retries. If it persists, check the service "
+        "health in the admin centre."
+    ),
+    "hint.connection": _(
+        "{app} could not be reached or did not answer in time; the next run retries. If it persists, an "
+        "admin should check BC_API_URL / DATAVERSE_URL and the network."
+    ),
+    "hint.admin_mode": _(
+        "The Dataverse environment is in administration mode, so only admins can sign in and nothing "
+        "syncs. An admin must turn Administration mode off in the Power Platform admin centre ({url}, "
+        "environment > Settings), then the next run retries."
+    ),
+    "hint.coupling.already_coupled": _(
+        "The target is already coupled to another record. Remove that coupling first, or couple this "
+        "record to a different one."
+    ),
+    "hint.coupling.no_match": _(
+        "No record matched the coupling criteria. Create the record, or couple it by hand."
+    ),
+    "hint.coupling.several_matches": _(
+        "Several records matched the coupling criteria. Couple the right one by hand."
+    ),
+    "hint.coupling.other": _("Couple the record by hand."),
+    "hint.validation": _(
+        "The app refused the data. The person who edited the record should correct the value the message "
+        "names, then Re-sync (see also {page})."
+    ),
+    "hint.several_matches": _(
+        "Several {table} records match this one, so nothing was created. Someone who knows both apps "
+        "should couple it to the right one (Couple…, or `couple REF OTHER_REF` in a terminal), or make the "
+        "duplicates differ, then Re-sync."
+    ),
+    "hint.other": _(
+        "Unexpected error. Re-sync once; if it repeats, an admin should open Details and check the record "
+        "in both apps (see {page})."
+    ),
+    "hint.fallback": _(
+        "Re-sync the record; if it repeats, an admin should open Details and check both apps."
+    ),
+    # Microsoft Entra sign-in refusals: what the code means, and what to do.
+    "aadsts.secret_wrong": _("the client secret is wrong"),
+    "aadsts.secret_expired": _("the client secret has expired"),
+    "aadsts.no_app": _("no app registration with this client id exists in the tenant"),
+    "aadsts.no_consent": _("the app registration has not been granted admin consent"),
+    "aadsts.no_tenant": _("the tenant was not found"),
+    "aadsts.not_in_tenant": _("the app is not available in this tenant"),
+    "aadsts.no_resource": _("the resource (API) was not found in the tenant"),
+    "aadsts.app_disabled": _("the app registration is disabled"),
+    "aadsts.assertion_time": _("the client assertion is not within its valid time range"),
+    "aadsts.password_expired": _("a user account's password has expired"),
+    "aadsts.password_refused": _("a user name or password was refused"),
+    "aadsts.locked": _("a user account is locked after too many failed sign-ins"),
+    "aadsts.no_account": _("the account does not exist in this directory"),
+    "aadsts.mfa": _("multi-factor authentication is required for a user sign-in"),
+    "aadsts.mfa_registration": _("multi-factor authentication registration is required for a user sign-in"),
+    "aadsts.account_disabled": _("the account is disabled"),
+    "advice.copy_secret": _(
+        "An admin must copy the secret's Value (not its Secret ID) from the app registration's Certificates "
+        "& secrets in Microsoft Entra into AZURE_CLIENT_SECRET"
+    ),
+    "advice.new_secret": _(
+        "An admin must add a new client secret to the app registration (Certificates & secrets) in "
+        "Microsoft Entra and put its Value in AZURE_CLIENT_SECRET"
+    ),
+    "advice.check_client_id": _(
+        "An admin must check AZURE_CLIENT_ID (the app registration's Application (client) ID) and "
+        "AZURE_TENANT_ID"
+    ),
+    "advice.grant_consent": _(
+        "An admin must grant admin consent to the app registration's API permissions (Dynamics CRM "
+        "user_impersonation, Dynamics 365 Business Central API.ReadWrite.All) in Microsoft Entra"
+    ),
+    "advice.check_tenant": _(
+        "An admin must check AZURE_TENANT_ID (the directory (tenant) ID, or AUTH_TOKEN_URL)"
+    ),
+    "advice.multi_tenant": _(
+        "An admin must check AZURE_TENANT_ID, or register the app as multi-tenant and consent to it here"
+    ),
+    "advice.check_api": _(
+        "An admin must check BC_API_URL / DATAVERSE_URL and that the app has permissions on that API"
+    ),
+    "advice.enable_app": _(
+        "An admin must enable the app registration's enterprise application in Microsoft Entra"
+    ),
+    "advice.check_clock": _(
+        "An admin must check the server clock and the certificate of the app registration"
+    ),
+    "advice.sign_in_as_app": _(
+        "The bot signs in as an app, not as a user: an admin must set AZURE_CLIENT_ID and "
+        "AZURE_CLIENT_SECRET to the app registration's client id and secret"
+    ),
+    "advice.no_mfa": _(
+        "The bot signs in as an app (no MFA applies): an admin must set AZURE_CLIENT_ID and "
+        "AZURE_CLIENT_SECRET to the app registration's client id and secret"
+    ),
+    "advice.check_ids": _(
+        "An admin must check AZURE_CLIENT_ID and AZURE_TENANT_ID against the app registration"
+    ),
+    # ---- results of actions (bot.sync.actions) -------------------------------------------------------
+    "action.reason": _("{reason}"),
+    "action.and": _("{first} {then}"),
+    "term.earlier": _("earlier"),
+    "term.table_filter": _("its table filter"),
+    "action.not_found": _("{record} does not exist in {app}."),
+    "action.rerun_failed": _("The re-run of {mapping} failed: {reason}"),
+    "action.resynced": _("Re-synchronized."),
+    "action.source_gone": _("The source record {record} no longer exists."),
+    "action.resynced_failed": _n(
+        "Re-synchronized {succeeded} of {n} record; {failed} failed.",
+        "Re-synchronized {succeeded} of {n} records; {failed} failed.",
+    ),
+    "action.bc_first": _("Give the Business Central record first, then the Dataverse row."),
+    "action.not_same_mapping": _(
+        "{bc} and {dataverse} are not in the same mapping ({bc_mapping}, {dataverse_mapping})."
+    ),
+    "action.were_coupled": _("{bc} and {dataverse} were already coupled."),
+    "action.already_coupled_pair": _(
+        "{bc} and {dataverse} are already coupled to each other; nothing changed (pending changes stay and "
+        "sync on the next run). To take one side's values now, add --sync bc or --sync dataverse."
+    ),
+    "action.dataverse_taken": _(
+        "Cannot couple {bc} to this Dataverse record, because the Dataverse record is already coupled to "
+        "{other}. Remove that coupling first (uncouple)."
+    ),
+    "action.bc_taken": _(
+        "Cannot couple {bc} to {dataverse}, because {bc} is already coupled to {other}. Remove that "
+        "coupling first (uncouple)."
+    ),
+    "action.coupled": _("Coupled {bc} to {dataverse}."),
+    "action.sync_after_failed": _("The synchronization after coupling failed."),
+    "action.synced_from": _("Synchronized with the {app} data."),
+    "action.already_coupled_create": _(
+        "{record} is already coupled; uncouple it first to create a new partner."
+    ),
+    "action.no_flow_create": _(
+        "{mapping} does not synchronize from {app}, so it cannot create a partner there."
+    ),
+    "action.create_failed": _("Creating the partner of {record} failed: {reason}"),
+    "action.created": _("Created the partner of {record} in {app} and coupled them."),
+    "action.unknown_mapping": _("Unknown mapping {mapping}."),
+    "action.read_failed": _("Reading the records failed: {reason}"),
+    "action.matched": _(
+        "Coupled {coupled}; no match {no_match}; several matches {several_matches}; match already coupled "
+        "{already_coupled}."
+    ),
+    "action.not_coupled": _("{record} is not coupled; there is no coupling to remove."),
+    "action.uncoupled": _("Uncoupled {record}."),
+    "action.no_flow_restore": _(
+        "{mapping} does not synchronize from {app}, so the record cannot be restored from there; delete the "
+        "surviving record or remove the coupling instead."
+    ),
+    "action.restored": _("Restored the deleted record."),
+    "action.deleted": _("Deleted {record}."),
+    "action.coupling_stays": _(
+        "Both coupled records exist (checked just now in Business Central and Dataverse), so the coupling "
+        "is not broken and stays; Re-sync the record instead."
+    ),
+    "action.no_dependency": _(
+        "Error #{id} does not name a dependency to couple; Re-sync it or open its details."
+    ),
+    "action.no_flow_recreate": _(
+        "{mapping} does not synchronize from {app}, so {record} cannot be re-created in {other} from here; "
+        "create it there and couple it."
+    ),
+    "action.recreate_failed": _("Re-creating {record} in {app} failed: {reason}"),
+    "action.recreated": _("Re-created {record} in {app}."),
+    "action.coupled_by_match": _("Coupled {record} by match."),
+    "action.no_match": _("No match for {record} in {app}."),
+    "action.create_dependency_failed": _("Creating {record} in {app} failed."),
+    "action.created_coupled": _("Created and coupled {record} in {app}."),
+    "action.unknown_side": _("Unknown side {side}; use business_central or dataverse."),
+    "action.not_a_conflict": _(
+        "Keeping one side's values applies only to an update conflict (changed in both apps); error #{id} "
+        "is {category}, so nothing changed. Re-sync it instead."
+    ),
+    "action.no_conflict": _("{record} is not coupled, so there is no conflict to settle."),
+    "action.no_flow": _("{mapping} does not synchronize from {app}."),
+    "action.kept": _("Kept the {app} values."),
+    "action.no_error": _("There is no error #{id} (it may have been purged); see `list`."),
+    "action.already_resolved": _(
+        "Error #{id} was already resolved by {user} at {when}; nothing changed. If the record fails again, "
+        "its error reopens."
+    ),
+    "action.no_deleted_partner": _(
+        "{record} is not coupled, so there is no deleted partner to restore or delete; Re-sync it instead."
+    ),
+    "action.both_exist": _(
+        "Both coupled records exist (checked just now in Business Central and Dataverse); nothing to "
+        "restore or delete. Re-sync the record instead."
+    ),
+    "action.both_gone": _("Both coupled records are gone; remove the coupling instead."),
+    "action.still_failing": _("Still failing: {reason}"),
+    "action.outside_filter": _(
+        "{record} is outside {mapping}'s filter ({filter}): it cannot be coupled there."
+    ),
+    # ---- the worker's outcomes (bot.worker) ----------------------------------------------------------
+    "work.done": _("done"),
+    "work.failed": _("failed"),
+    "work.nothing_to_sync": _("nothing to synchronize: no enabled, unpaused mapping"),
+    "work.synchronized": _("synchronized {mappings}"),
+    "work.synchronized_failed": _n(
+        "synchronized {mappings} ({n} record failed)", "synchronized {mappings} ({n} records failed)"
+    ),
+    "work.kept_throttling": _("the business app kept throttling: {reason}"),
+    "work.throttled": _("throttled: {reason}"),
+    "work.unexpected": _("unexpected failure ({kind}); see the bot's log"),
+    "work.already_resolved": _("nothing to do: error #{id} is already resolved"),
+    "work.gave_up": _("gave up after {n} attempts"),
+    "work.no_longer_admin": _("only sync admins may do this, and the requester no longer is one"),
+    "work.unknown_kind": _("this bot does not know how to do “{kind}”"),
+    # ---- how an error was resolved (the stored resolution's English is its key; see RESOLUTIONS) -------
+    "resolution.by": _("{how} by {user}"),
+    "resolution.scheduled": _("Synchronized by the scheduled run"),
+    "resolution.asked": _("Synchronized by a run someone asked for"),
+    "resolution.terminal": _("Synchronized by a run from the terminal"),
+    "resolution.later_run": _("Synchronized on a later run"),
+    "resolution.preflight": _("The sign-in and the integration user's check passed"),
+    "resolution.find_deleted_restored": _("Restored the deleted record (find deleted)"),
+    "resolution.find_deleted_uncoupled": _("Removed the coupling of a deleted record (find deleted)"),
+    "resolution.find_deleted_both_gone": _("Both records were deleted; removed the coupling (find deleted)"),
+    "resolution.resynced": _("Re-synchronized"),
+    "resolution.reran": _("Re-ran the mapping"),
+    "resolution.restored": _("Restored the deleted record"),
+    "resolution.deleted": _("Deleted the surviving record"),
+    "resolution.uncoupled": _("Removed the coupling"),
+    "resolution.kept_bc": _("Kept the Business Central values"),
+    "resolution.kept_dataverse": _("Kept the Dataverse values"),
+    # ---- the classifier's messages, in Business Central's words (bot.sync.classify) --------------------
+    "said.admin_user": _(
+        "User {user} has the System Administrator role on server {server}. You must choose a user that does "
+        "not have the System Administrator role."
+    ),
+    "said.no_exchange_rate": _(
+        "Cannot create or update the currency {code} in {app}, because there is no exchange rate defined "
+        "for it."
+    ),
+    "said.coupled_to_deleted": _(
+        "The {table} record cannot be updated because it is coupled to a deleted record."
+    ),
+    "said.must_be_coupled": _("{field} {record} must be coupled to a record in {app}."),
+    "said.update_conflict": _(
+        "Cannot update a record in the {dest} table. The mapping between {source_field} field on the "
+        "{source} table and the {dest_field} field on the {dest} table is bi-directional, and one or both "
+        "values have changed since the last synchronization."
+    ),
+    "said.no_business_relation": _(
+        "The contact {contact} must have a contact company that has a business relation to a customer."
+    ),
+    "said.company_missing": _("The contact cannot be synchronized because the company does not exist."),
+    "said.several_matches": _(
+        "{count} {table} records match ({criteria}); nothing was created. Couple the right one: {listed}."
+    ),
+    "said.this_records": _("this record's {field}"),
+    "said.this_record": _("this record"),
+    "said.missing_key": _("{record} {key} does not exist in {app}, and {refers} refers to it."),
+    "said.missing": _("The {record} {refers} refers to does not exist in {app}."),
+}
+
+# A stored resolution (SyncError.resolution) is the English of one of these, maybe followed by " by ACTOR".
+RESOLUTIONS: dict[str, str] = {
+    str(PHRASES[key]): key for key in PHRASES if key.startswith("resolution.") and key != "resolution.by"
+}
+
+
+def resolution_phrase(text: str) -> Phrase | None:
+    """The phrase of a stored resolution ("Re-synchronized by U1"), None when it is not one of ours."""
+    if text in RESOLUTIONS:
+        return say(RESOLUTIONS[text])
+    how, _by, actor = text.rpartition(" by ")
+    if how in RESOLUTIONS and actor:
+        return say("resolution.by", how=say(RESOLUTIONS[how]), user=actor)
+    return None
+
+
+def render(
+    phrase: Phrase,
+    locale: str | None = "en",
+    *,
+    escape: Callable[[str], str] = str,
+    make_link: Callable[[str, str], str] | None = None,
+) -> str:
+    """The words of `phrase` in `locale`; `escape` applies to the values, `make_link(url, label)` to links."""
+    return _Renderer(locale, escape, make_link).words(phrase)
+
+
+def english(phrase: Phrase) -> str:
+    """The words of `phrase` in English, plain text (links as "label (url)")."""
+    return render(phrase, "en")
+
+
+class _Renderer:
+    def __init__(
+        self, locale: str | None, escape: Callable[[str], str], make_link: Callable[[str, str], str] | None
+    ) -> None:
+        translations = gettext_for(locale)
+        self._ = translations.gettext
+        self._n = translations.ngettext
+        self.english = normalize_locale(locale) == DEFAULT_LOCALE
+        self.escape = escape
+        self.make_link = make_link
+
+    def words(self, phrase: Phrase) -> str:
+        values = phrase.values
+        if phrase.key == LINK:
+            label, url = self.value(values.get("label", "")), str(values.get("url") or "")
+            if not url:
+                return label
+            return self.make_link(url, label) if self.make_link else f"{label} ({url})"
+        if phrase.key == APP:
+            system = str(values.get("system") or "")
+            return self.escape(SYSTEM_NAMES.get(system) or system) if system else self._(_BUSINESS_APP)
+        if phrase.key in (NOUN, CAPTION):
+            return self.table(str(values.get("table") or ""), capital=phrase.key == CAPTION)
+        template = PHRASES[phrase.key]
+        fields = {name: self.value(value) for name, value in values.items()}
+        if isinstance(template, tuple):
+            count = values.get("n", 0)
+            text = self._n(template[0], template[1], int(count) if isinstance(count, int | float) else 0)
+        else:
+            text = self._(template)
+        return text.format(**fields)
+
+    def value(self, value: Value) -> str:
+        if isinstance(value, Phrase):
+            return self.words(value)
+        return self.escape(str(value))
+
+    def table(self, table: str, *, capital: bool) -> str:
+        english = table_caption(table)
+        known = _NOUNS.get(english)
+        if self.english or known is None:
+            return self.escape(english if capital else english.lower())
+        words = self._(known)
+        return self.escape(words[:1].upper() + words[1:] if capital else words)
+
+
+_BUSINESS_APP = "the business app"  # the msgid of "term.business_app"
