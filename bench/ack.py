@@ -240,13 +240,17 @@ class Result:
 
 
 def process_cpu(pid: int) -> float | None:
-    """User + system CPU seconds of a process and its direct children (gunicorn's workers); None off Linux."""
+    """User + system CPU seconds of a process and all its descendants (gunicorn's workers and their reply
+    processes; a descendant that already exited is not counted); None off Linux."""
     try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         total = 0
-        for member in [str(pid), *children]:
+        members = [str(pid)]
+        while members:
+            member = members.pop()
             fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])
+            for task in Path(f"/proc/{member}/task").iterdir():
+                members += (task / "children").read_text().split()
     except (OSError, ValueError, IndexError):
         return None
     return total / os.sysconf("SC_CLK_TCK")
