@@ -201,8 +201,8 @@ class ReplayGuard:
             self._recent[key] = self._clock()
             self._start_writer()
             self._lock.notify()
-        with Session(self.db) as session:
-            return not was_seen(session, key=key)
+        with self.db.connect() as connection:
+            return not was_seen(connection, key=key)
 
     def flush(self) -> None:
         """Write the keys seen so far (the writer does this on its own; tests call it)."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
 from storage.models import SeenRequest
@@ -28,9 +29,12 @@ def remember_request(session: Session, *, key: str, now: datetime) -> bool:
     return session.execute(statement.returning(SeenRequest.key)).first() is not None  # type: ignore[arg-type]
 
 
-def was_seen(session: Session, *, key: str) -> bool:
-    """True when `key` was recorded (by any process)."""
-    return session.get(SeenRequest, key) is not None
+_SEEN = select(col(SeenRequest.key)).where(col(SeenRequest.key) == bindparam("key")).limit(1)
+
+
+def was_seen(connection: Connection, *, key: str) -> bool:
+    """True when `key` was recorded (by any process): a plain read, as it runs before every ack."""
+    return connection.execute(_SEEN, {"key": key}).first() is not None
 
 
 def forget_requests(session: Session, *, before: datetime) -> int:
