@@ -63,7 +63,7 @@ TARGET_RATIO = 1.5
 SLACK_LIMIT_MS = 3000.0
 REQUEST_TIMEOUT = 10.0
 START_TIMEOUT = 60.0
-DRAIN_TIMEOUT = 120.0
+DRAIN_TIMEOUT = 20.0
 MAPPINGS = ("CUSTOMER", "CONTACT", "CURRENCY", "SALESPEOPLE", "ITEM-PRODUCT")
 SLACK_PATH = "/slack/events"
 # How our app answers each button: Details replies on the response_url, Snooze… opens a modal.
@@ -146,7 +146,7 @@ class Server:
     def problems(self) -> list[str]:
         """Lines of its output that speak of failures."""
         text = self.log.read_text(errors="replace")
-        words = ("Traceback", "listener failed", "could not answer", "[ERROR]", "[error", "[critical")
+        words = ("Traceback", "listener failed", "could not answer", "[ERROR]", "[error", "[critical", "seen before")
         return [line for line in text.splitlines() if any(word in line for word in words)]
 
 
