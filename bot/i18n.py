@@ -48,7 +48,7 @@ def _load(language: str) -> gettext.NullTranslations:
     buffer.seek(0)
     translations: gettext.NullTranslations = Translations(fp=buffer, domain=DOMAIN)
     # A message takes hundreds of gettext calls; each answer is kept (a dict lookup in C from then on).
-    translations.gettext = _Remembered(translations.gettext).__getitem__  # type: ignore[method-assign]
+    translations.gettext = _Remembered(translations.gettext).__getitem__  # type: ignore[method-assign,assignment]
     return translations
 
 

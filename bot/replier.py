@@ -26,7 +26,7 @@ from handlers.later import Reply
 
 log = logging.getLogger(__name__)
 
-REPLY_NICENESS = int(os.environ.get("REPLY_NICENESS_TRY", "10"))  # below the request threads' processes: acks first when the CPUs are busy
+REPLY_NICENESS = 10  # below the request threads' processes: acks first when the CPUs are busy
 REPLY_THREADS = 4  # replies sent at a time (each waits on Slack for a round trip)
 MAX_IN_FLIGHT = 2000  # replies a worker keeps for its reply process; beyond, they render in the worker
 RESTART_PAUSE_SECONDS = 1.0  # between starts of a reply process that keeps dying
