@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from storage.db import write_transaction
-from storage.replays import forget_requests, remember_request, was_seen
+from storage.replays import forget_requests, remember_requests, was_seen
 from storage.types import utcnow
 
 MAX_BODY_BYTES = 64 * 1024  # Slack sends a few KB at most; a modal's state stays well below this
@@ -217,8 +217,7 @@ class ReplayGuard:
         def remember(session: Session) -> None:
             if forget:
                 forget_requests(session, before=utcnow() - 2 * REPLAY_WINDOW)
-            for key, seen_at in batch.items():
-                remember_request(session, key=key, now=seen_at)
+            remember_requests(session, batch)
 
         try:
             write_transaction(self.db, remember)
