@@ -197,12 +197,17 @@ class ReplayGuard:
         with self._lock:
             if key in self._pending or key in self._recent:
                 return False
+            self._recent[key] = self._clock()  # the same request again in this process is now a replay
+        with self.db.connect() as connection:
+            seen = was_seen(connection, key=key)
+        if seen:
+            return False
+        # Only now may the writer store the key: stored before the read, the read finds it (a lost request).
+        with self._lock:
             self._pending[key] = utcnow()
-            self._recent[key] = self._clock()
             self._start_writer()
             self._lock.notify()
-        with self.db.connect() as connection:
-            return not was_seen(connection, key=key)
+        return True
 
     def flush(self) -> None:
         """Write the keys seen so far (the writer does this on its own; tests call it)."""
