@@ -5,7 +5,8 @@ it defers (handlers.later.Reply) over a pipe, so the request threads never share
 rendering, and the kernel gives acks the CPU first (the reply process runs at nice REPLY_NICENESS). The worker
 keeps each reply until the reply process says it was sent: if the reply process dies, the worker starts a new
 one and sends it every reply not yet answered (a reply the dead process sent but had not reported may be sent
-twice; none is lost). When the worker stops, the reply process sends what it has and exits.
+twice; none is lost, unless MAX_HANDOVERS reply processes died with it). When the worker stops, the reply
+process sends what it has and exits.
 """
 
 from __future__ import annotations
@@ -31,8 +32,7 @@ REPLY_THREADS = 4  # replies sent at a time (each waits on Slack for a round tri
 MAX_IN_FLIGHT = 2000  # replies a worker keeps for its reply process; beyond, they render in the worker
 RESTART_PAUSE_SECONDS = 1.0  # between starts of a reply process that keeps dying
 STOP_SECONDS = 10.0  # how long a stopping worker waits for its reply process to send the rest
-
-Job = tuple[int, Reply]
+MAX_HANDOVERS = 3  # a reply in flight when this many reply processes died is dropped (it may kill them)
 
 
 @dataclass
@@ -54,6 +54,7 @@ class ReplyProcess:
         self._changed = threading.Condition()
         self._in_flight: dict[int, Reply] = {}
         self._unsent: deque[int] = deque()
+        self._handovers: dict[int, int] = {}
         self._next_id = 1
         self._restart = False
         self._closing = False
@@ -124,7 +125,7 @@ class ReplyProcess:
                 link = self._respawn()
                 with self._changed:
                     self._link = link
-                    self._unsent = deque(self._in_flight)  # every reply not reported sent, once
+                    self._unsent = deque(self._hand_over_again())  # every reply not reported sent, once
                 continue
             if reply is None:
                 continue
@@ -138,7 +139,24 @@ class ReplyProcess:
                         break
         self._link.jobs.close()
 
+    def _hand_over_again(self) -> list[int]:
+        """The replies to give the next reply process, without those that were in flight too often."""
+        again = []
+        for job_id in list(self._in_flight):
+            self._handovers[job_id] = self._handovers.get(job_id, 0) + 1
+            if self._handovers[job_id] < MAX_HANDOVERS:
+                again.append(job_id)
+                continue
+            reply = self._in_flight.pop(job_id)
+            del self._handovers[job_id]
+            log.error("dropped a %s reply: %d reply processes died with it", reply.name, MAX_HANDOVERS)
+        return again
+
     def _respawn(self) -> _Link:
+        try:
+            self._link.jobs.close()
+        except OSError:
+            pass  # already gone with its process
         pause = RESTART_PAUSE_SECONDS - (time.monotonic() - self._link.started)
         if pause > 0:
             time.sleep(pause)
@@ -153,6 +171,7 @@ class ReplyProcess:
                 break
             with self._changed:
                 self._in_flight.pop(job_id, None)
+                self._handovers.pop(job_id, None)
         link.done.close()
         code = link.process.wait()
         with self._changed:

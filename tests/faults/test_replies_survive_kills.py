@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.config import Settings
-from bot.replier import ReplyProcess
+from bot.replier import MAX_HANDOVERS, ReplyProcess
 from handlers.commands.sync_errors import COMMAND_REPLY
 from handlers.later import Reply
 from tests.factories import make_error
@@ -91,3 +91,14 @@ def test_a_stopping_worker_lets_its_reply_process_finish(replies: ReplyProcess, 
     replies.close(timeout=30)
     assert len(_answered(slack)) == REPLIES and time.monotonic() - started < 30
     assert not replies.submit(_command(slack, "help", "late"))  # closed: the worker renders it itself
+
+
+def test_a_reply_in_flight_through_three_deaths_is_dropped(replies: ReplyProcess, slack: FakeSlack) -> None:
+    for number in range(5):
+        assert replies.submit(_command(slack, "help", f"r{number}"))
+    for _ in range(MAX_HANDOVERS):
+        pid = replies.pid
+        os.kill(pid, signal.SIGKILL)  # still starting: nothing was sent
+        wait_until(lambda: replies.pid != pid or replies.in_flight() == 0, timeout=30)  # noqa: B023
+    wait_until(lambda: replies.in_flight() == 0, timeout=30)
+    assert _answered(slack) == {}
