@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from storage.db import write_transaction
-from storage.replays import forget_requests, remember_request, was_seen
+from storage.replays import forget_requests, remember_requests, was_seen
 from storage.types import utcnow
 
 MAX_BODY_BYTES = 64 * 1024  # Slack sends a few KB at most; a modal's state stays well below this
@@ -197,12 +197,17 @@ class ReplayGuard:
         with self._lock:
             if key in self._pending or key in self._recent:
                 return False
+            self._recent[key] = self._clock()  # the same request again in this process is now a replay
+        with self.db.connect() as connection:
+            seen = was_seen(connection, key=key)
+        if seen:
+            return False
+        # Only now may the writer store the key: stored before the read, the read finds it (a lost request).
+        with self._lock:
             self._pending[key] = utcnow()
-            self._recent[key] = self._clock()
             self._start_writer()
             self._lock.notify()
-        with Session(self.db) as session:
-            return not was_seen(session, key=key)
+        return True
 
     def flush(self) -> None:
         """Write the keys seen so far (the writer does this on its own; tests call it)."""
@@ -217,8 +222,7 @@ class ReplayGuard:
         def remember(session: Session) -> None:
             if forget:
                 forget_requests(session, before=utcnow() - 2 * REPLAY_WINDOW)
-            for key, seen_at in batch.items():
-                remember_request(session, key=key, now=seen_at)
+            remember_requests(session, batch)
 
         try:
             write_transaction(self.db, remember)

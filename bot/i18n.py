@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext
+from collections.abc import Callable
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -46,4 +47,18 @@ def _load(language: str) -> gettext.NullTranslations:
     write_mo(buffer, catalog)
     buffer.seek(0)
     translations: gettext.NullTranslations = Translations(fp=buffer, domain=DOMAIN)
+    # A message takes hundreds of gettext calls; each answer is kept (a dict lookup in C from then on).
+    translations.gettext = _Remembered(translations.gettext).__getitem__  # type: ignore[method-assign,assignment]
     return translations
+
+
+class _Remembered(dict[str, str]):
+    """The answers of a lookup function, each computed once."""
+
+    def __init__(self, lookup: Callable[[str], str]) -> None:
+        super().__init__()
+        self._lookup = lookup
+
+    def __missing__(self, message: str) -> str:
+        answer = self[message] = self._lookup(message)
+        return answer

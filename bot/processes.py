@@ -191,7 +191,7 @@ def run_http(settings: Settings, services: Services, *, port: int, scheduler: bo
     from gunicorn.app.base import BaseApplication
 
     from bot.app import build_app
-    from bot.web import WebApp, favour_acks
+    from bot.web import WebApp, favour_acks, start_reply_process
 
     if not settings.secret("slack_signing_secret"):
         raise NotConfigured("HTTP mode needs SLACK_SIGNING_SECRET to verify Slack's requests.")
@@ -223,6 +223,7 @@ def run_http(settings: Settings, services: Services, *, port: int, scheduler: bo
 
             worker_services = build_services(settings)
             web = WebApp(build_app(settings, worker_services), worker_services)
+            start_reply_process(settings)
             favour_acks()
             return web
 

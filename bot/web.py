@@ -8,6 +8,7 @@ does nothing. Every refusal is one log line, never a traceback.
 
 from __future__ import annotations
 
+import atexit
 import gc
 import io
 import json
@@ -23,6 +24,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot import front
+from bot.config import Settings
 from bot.metrics import Metrics
 from bot.services import Services
 from storage.db import ping
@@ -159,6 +161,15 @@ def favour_acks() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+def start_reply_process(settings: Settings) -> None:
+    """Give this web worker a reply process of its own (bot.replier); it stops when the worker exits."""
+    from bot.replier import ReplyProcess
+    from handlers.later import close_courier, use_courier
+
+    use_courier(ReplyProcess(settings))
+    atexit.register(close_courier)
+
+
 def create_wsgi_app() -> WebApp:
     """Build the whole web app from the environment (gunicorn's entry point: `bot.web:create_wsgi_app()`)."""
     from bot.app import build_app
@@ -170,5 +181,6 @@ def create_wsgi_app() -> WebApp:
     configure_logging(settings.log_level.value, settings.log_format.value)
     services = build_services(settings)
     web = WebApp(build_app(settings, services), services)
+    start_reply_process(settings)
     favour_acks()
     return web

@@ -156,6 +156,28 @@ def slack_request(
     `before_ack` makes no Slack call (users.info for the locale): the locale is the cached one, else a guess.
     """
     services: Services = context["services"]
+    respond = context.respond if body.get("response_url") else None
+    return _request(services, client, body, respond=respond, user_id=user_id, before_ack=before_ack)
+
+
+def reply_request(services: Services, body: dict[str, Any]) -> SlackRequest:
+    """The request of a body away from Bolt (the reply process): answers go out through our own client."""
+    if services.slack is None:
+        raise ValueError("SLACK_BOT_TOKEN is not set: replies cannot be sent")
+    response_url = body.get("response_url")
+    respond = Respond(response_url=response_url) if isinstance(response_url, str) else None
+    return _request(services, services.slack, body, respond=respond)
+
+
+def _request(
+    services: Services,
+    client: WebClient,
+    body: dict[str, Any],
+    *,
+    respond: Respond | None,
+    user_id: str | None = None,
+    before_ack: bool = False,
+) -> SlackRequest:
     user = user_id or _user_id(body)
     channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
     response_url = body.get("response_url")
@@ -168,7 +190,7 @@ def slack_request(
         response_url=response_url if isinstance(response_url, str) else None,
         trigger_id=body.get("trigger_id"),
         channel_id=channel if isinstance(channel, str) else None,
-        respond=context.respond if response_url else None,
+        respond=respond if isinstance(response_url, str) and response_url else None,
         locale_known=not before_ack or cached is not None,
         write_deadline=ACK_WRITE_SECONDS if before_ack else None,
     )

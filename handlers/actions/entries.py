@@ -23,7 +23,7 @@ from handlers.actions.acked import acked
 from handlers.actions.clicked import clicked_or_say, clicked_value
 from handlers.commands.reading import error_list
 from handlers.home.publish import publish_home
-from handlers.later import after_ack
+from handlers.later import Reply, after_ack, reply_named
 from handlers.request import SlackRequest, slack_request
 
 
@@ -51,41 +51,43 @@ def handle_delete_error(request: SlackRequest, action: dict[str, Any]) -> None:
 def handle_show_details(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    """Details: the whole error, only for the one who asked (rendered on the reply pool)."""
+    """Details: the whole error, only for the one who asked (rendered by the reply process)."""
     ack()
+    after_ack(Reply("show_details", body, action), context, client)
 
-    def answer() -> None:
-        request = slack_request(context, client, body)
-        error_id = clicked_or_say(request, action, Problem.NO_ERROR)
-        if error_id is None:
-            return
-        request.attempt(
-            lambda: request.reply(
-                build_error_details(errorlog.load_error(request.db, error_id=error_id), locale=request.locale)
-            )
+
+@reply_named("show_details")
+def answer_show_details(request: SlackRequest, reply: Reply) -> None:
+    """The whole error of the clicked button."""
+    error_id = clicked_or_say(request, reply.action or {}, Problem.NO_ERROR)
+    if error_id is None:
+        return
+    request.attempt(
+        lambda: request.reply(
+            build_error_details(errorlog.load_error(request.db, error_id=error_id), locale=request.locale)
         )
-
-    after_ack(answer)
+    )
 
 
 def handle_list_more(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    """More: the next page of the same list (rendered on the reply pool)."""
+    """More: the next page of the same list (rendered by the reply process)."""
     ack()
+    after_ack(Reply("list_more", body, action), context, client)
 
-    def answer() -> None:
-        request = slack_request(context, client, body)
-        try:
-            before_id, words = read_more_value(clicked_value(action))
-            command = parse(words or "list")
-        except (ValueError, UsageError):
-            request.reply(build_problem(Problem.LIST_UNREADABLE, locale=request.locale))
-            return
-        listing = command if isinstance(command, ListErrors) else ListErrors()
-        request.attempt(lambda: request.reply(error_list(listing, request, before_id=before_id)))
 
-    after_ack(answer)
+@reply_named("list_more")
+def answer_list_more(request: SlackRequest, reply: Reply) -> None:
+    """The next page of the list the clicked "More" belongs to."""
+    try:
+        before_id, words = read_more_value(clicked_value(reply.action or {}))
+        command = parse(words or "list")
+    except (ValueError, UsageError):
+        request.reply(build_problem(Problem.LIST_UNREADABLE, locale=request.locale))
+        return
+    listing = command if isinstance(command, ListErrors) else ListErrors()
+    request.attempt(lambda: request.reply(error_list(listing, request, before_id=before_id)))
 
 
 def handle_home_refresh(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:

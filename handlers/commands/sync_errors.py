@@ -11,8 +11,8 @@ from bot.blocks import build_usage_error
 from bot.commands import UsageError, parse
 from handlers.commands.routes import READING, route
 from handlers.commands.work import QUEUES
-from handlers.later import after_ack
-from handlers.request import queue_then_ack, slack_request
+from handlers.later import Reply, after_ack, reply_named
+from handlers.request import SlackRequest, queue_then_ack, slack_request
 
 
 def handle_sync_errors_command(
@@ -35,12 +35,18 @@ def handle_sync_errors_command(
         queue_then_ack(ack, context, client, body, lambda early: queue(command, early))
         return
     ack()
-
-    def answer() -> None:
+    if type(command) in READING:
+        after_ack(Reply(COMMAND_REPLY, body), context, client)  # reading only: rendered by the reply process
+    else:
         request = slack_request(context, client, body)
         request.attempt(lambda: route(command, request))
 
-    if type(command) in READING:
-        after_ack(answer)  # reading only: rendered on the reply pool
-    else:
-        answer()
+
+COMMAND_REPLY = "command"
+
+
+@reply_named(COMMAND_REPLY)
+def answer_command(request: SlackRequest, reply: Reply) -> None:
+    """Run the command of the body's words and answer it."""
+    command = parse(str(reply.body.get("text") or ""))
+    request.attempt(lambda: route(command, request))

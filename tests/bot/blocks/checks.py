@@ -22,6 +22,7 @@ def valid_message(message: Message) -> dict[str, Any]:
         block.validate_json()
     payload = message.to_dict()
     assert set(payload) == {"text", "blocks"}
+    assert payload["blocks"] == [block.to_dict() for block in message.blocks]  # slack_sdk's, validated
     assert len(json.dumps(payload["blocks"], ensure_ascii=False)) <= 12_000
     _check_actions(payload["blocks"])
     return payload

@@ -1,0 +1,228 @@
+"""The reply process of a web worker: renders and sends replies after the ack, at a lower CPU priority.
+
+A web worker (gunicorn, `serve --http`) starts one `python -m bot.replier` of its own and hands it every reply
+it defers (handlers.later.Reply) over a pipe, so the request threads never share the interpreter with the
+rendering, and the kernel gives acks the CPU first (the reply process runs at nice REPLY_NICENESS). The worker
+keeps each reply until the reply process says it was sent: if the reply process dies, the worker starts a new
+one and sends it every reply not yet answered (a reply the dead process sent but had not reported may be sent
+twice; none is lost, unless MAX_HANDOVERS reply processes died with it). When the worker stops, the reply
+process sends what it has and exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+
+from bot.config import Settings
+from handlers.later import Reply
+
+log = logging.getLogger(__name__)
+
+REPLY_NICENESS = 10  # below the request threads' processes: acks first when the CPUs are busy
+REPLY_THREADS = 4  # replies sent at a time (each waits on Slack for a round trip)
+MAX_IN_FLIGHT = 2000  # replies a worker keeps for its reply process; beyond, they render in the worker
+RESTART_PAUSE_SECONDS = 1.0  # between starts of a reply process that keeps dying
+STOP_SECONDS = 10.0  # how long a stopping worker waits for its reply process to send the rest
+MAX_HANDOVERS = 3  # a reply in flight when this many reply processes died is dropped (it may kill them)
+
+
+@dataclass
+class _Link:
+    """One running reply process and the two pipes to it."""
+
+    process: subprocess.Popen[bytes]
+    jobs: Connection
+    done: Connection
+    started: float = field(default_factory=time.monotonic)
+
+
+class ReplyProcess:
+    """The worker's side (handlers.later's courier): keeps each reply until the reply process sent it."""
+
+    def __init__(self, settings: Settings, *, max_in_flight: int = MAX_IN_FLIGHT) -> None:
+        self._settings = settings
+        self._max_in_flight = max_in_flight
+        self._changed = threading.Condition()
+        self._in_flight: dict[int, Reply] = {}
+        self._unsent: deque[int] = deque()
+        self._handovers: dict[int, int] = {}
+        self._next_id = 1
+        self._restart = False
+        self._closing = False
+        self._link = self._spawn()
+        self._courier = threading.Thread(target=self._send_forever, name="reply-courier", daemon=True)
+        self._courier.start()
+
+    @property
+    def pid(self) -> int:
+        """The reply process's pid (tests kill it)."""
+        return self._link.process.pid
+
+    def in_flight(self) -> int:
+        """Replies handed over and not yet reported sent."""
+        with self._changed:
+            return len(self._in_flight)
+
+    def submit(self, reply: Reply) -> bool:
+        """Take a reply for the reply process; False when it is MAX_IN_FLIGHT behind (render it here)."""
+        with self._changed:
+            if self._closing or len(self._in_flight) >= self._max_in_flight:
+                return False
+            job_id, self._next_id = self._next_id, self._next_id + 1
+            self._in_flight[job_id] = reply
+            self._unsent.append(job_id)
+            self._changed.notify_all()
+        return True
+
+    def close(self, timeout: float = STOP_SECONDS) -> None:
+        """Send what is left, let the reply process finish and exit (waits up to `timeout`)."""
+        with self._changed:
+            self._closing = True
+            self._changed.notify_all()
+        self._courier.join(timeout)
+        try:
+            self._link.process.wait(max(0.0, timeout))
+        except subprocess.TimeoutExpired:
+            log.warning("the reply process is still sending after %.0f s; leaving it", timeout)
+
+    def _spawn(self) -> _Link:
+        jobs_read, jobs_write = os.pipe()
+        done_read, done_write = os.pipe()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.replier", str(jobs_read), str(done_write)],
+            pass_fds=(jobs_read, done_write),
+        )
+        os.close(jobs_read)
+        os.close(done_write)
+        link = _Link(process, Connection(jobs_write, readable=False), Connection(done_read, writable=False))
+        link.jobs.send(self._settings)
+        threading.Thread(target=self._receive, args=(link,), name="reply-done", daemon=True).start()
+        return link
+
+    def _send_forever(self) -> None:
+        """The one thread that writes to the reply process (a full pipe blocks only this thread)."""
+        while True:
+            with self._changed:
+                while not (self._unsent or self._restart or self._closing):
+                    self._changed.wait()
+                restart, self._restart = self._restart, False
+                if not restart:
+                    if not self._unsent:  # closing, and everything is handed over
+                        break
+                    job_id = self._unsent.popleft()
+                    reply = self._in_flight.get(job_id)
+                    link = self._link
+            if restart:
+                link = self._respawn()
+                with self._changed:
+                    self._link = link
+                    self._unsent = deque(self._hand_over_again())  # every reply not reported sent, once
+                continue
+            if reply is None:
+                continue
+            try:
+                link.jobs.send((job_id, reply))
+            except OSError:
+                with self._changed:  # the reply process is gone: wait until _receive asks for another
+                    while not (self._restart or self._closing):
+                        self._changed.wait()
+                    if not self._restart:
+                        break
+        self._link.jobs.close()
+
+    def _hand_over_again(self) -> list[int]:
+        """The replies to give the next reply process, without those that were in flight too often."""
+        again = []
+        for job_id in list(self._in_flight):
+            self._handovers[job_id] = self._handovers.get(job_id, 0) + 1
+            if self._handovers[job_id] < MAX_HANDOVERS:
+                again.append(job_id)
+                continue
+            reply = self._in_flight.pop(job_id)
+            del self._handovers[job_id]
+            log.error("dropped a %s reply: %d reply processes died with it", reply.name, MAX_HANDOVERS)
+        return again
+
+    def _respawn(self) -> _Link:
+        try:
+            self._link.jobs.close()
+        except OSError:
+            pass  # already gone with its process
+        pause = RESTART_PAUSE_SECONDS - (time.monotonic() - self._link.started)
+        if pause > 0:
+            time.sleep(pause)
+        return self._spawn()
+
+    def _receive(self, link: _Link) -> None:
+        """Forget each reply the reply process reports sent; when it dies, ask the courier for a new one."""
+        while True:
+            try:
+                job_id = link.done.recv()
+            except (EOFError, OSError):
+                break
+            with self._changed:
+                self._in_flight.pop(job_id, None)
+                self._handovers.pop(job_id, None)
+        link.done.close()
+        code = link.process.wait()
+        with self._changed:
+            if self._closing:
+                if self._in_flight:
+                    log.warning("%d replies were not sent before the worker stopped", len(self._in_flight))
+                return
+            log.warning(
+                "the reply process %d exited with %s; starting another for %d replies not yet sent",
+                link.process.pid,
+                code,
+                len(self._in_flight),
+            )
+            self._restart = True
+            self._changed.notify_all()
+
+
+def serve_replies(jobs: Connection, done: Connection) -> None:
+    """The reply process: render and send each reply, report it sent; exit when the worker does."""
+    import handlers.actions
+    import handlers.commands  # noqa: F401 - registers the replies (handlers.later.REPLIES)
+    from bot.logs import configure_logging
+    from bot.services import build_services
+    from handlers.later import run_reply
+    from handlers.request import reply_request
+
+    settings: Settings = jobs.recv()
+    configure_logging(settings.log_level.value, settings.log_format.value)
+    os.nice(REPLY_NICENESS)
+    services = build_services(settings)
+    report = threading.Lock()
+
+    def answer(job_id: int, reply: Reply) -> None:
+        try:
+            run_reply(reply_request(services, reply.body), reply)
+        except Exception:
+            log.exception("a reply failed after the ack")
+        with report:
+            try:
+                done.send(job_id)
+            except OSError:
+                pass  # the worker is gone; the reply itself went out
+
+    with ThreadPoolExecutor(REPLY_THREADS, thread_name_prefix="reply") as pool:
+        while True:
+            try:
+                job_id, reply = jobs.recv()
+            except (EOFError, OSError):
+                break
+            pool.submit(answer, job_id, reply)
+
+
+if __name__ == "__main__":
+    serve_replies(Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False))

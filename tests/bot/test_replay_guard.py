@@ -1,0 +1,37 @@
+"""bot.front.ReplayGuard: a request seen before is a replay (here or in another process); a new one is not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Connection, Engine
+
+import bot.front
+from bot.front import ReplayGuard
+from storage.replays import was_seen
+
+
+def test_the_same_signature_again_is_a_replay_here_and_in_another_process(engine: Engine) -> None:
+    here = ReplayGuard(engine)
+    assert here.first_time("v0=aaa")
+    assert not here.first_time("v0=aaa")
+    here.flush()
+    elsewhere = ReplayGuard(engine)
+    assert not elsewhere.first_time("v0=aaa")
+    assert elsewhere.first_time("v0=bbb")
+
+
+def test_a_new_request_is_new_even_when_the_writer_runs_between_record_and_read(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    guard = ReplayGuard(engine)
+
+    def writer_first(connection: Connection, **key: Any) -> bool:
+        guard.flush()  # the background writer stores whatever is pending right now
+        return was_seen(connection, **key)
+
+    monkeypatch.setattr(bot.front, "was_seen", writer_first)
+    assert all(guard.first_time(f"v0={number}") for number in range(20))
+    guard.flush()
+    assert not any(ReplayGuard(engine).first_time(f"v0={number}") for number in range(20))
