@@ -45,7 +45,7 @@ from bot.processes import make_delivery  # noqa: E402
 from bot.scheduler import DELIVER_EVERY  # noqa: E402
 from bot.services import build_services, build_slack_client  # noqa: E402
 from bot.sync.classify import Classification  # noqa: E402
-from bot.sync.errorlog import RecordRef, record_error  # noqa: E402
+from bot.sync.error_recording import RecordRef, record_error  # noqa: E402
 from storage.db import make_engine, session_scope  # noqa: E402
 from storage.models import Category, Direction, System  # noqa: E402
 from storage.schema import upgrade  # noqa: E402

@@ -15,8 +15,8 @@ from typing import Any
 
 from apscheduler.schedulers.base import BaseScheduler
 
-from bot.clock import run_clock, stop_on_signals
 from bot.config import Settings
+from bot.leader import run_clock, stop_on_signals
 from bot.notify import OutboxDelivery
 from bot.scheduler import DELIVER_EVERY, build_scheduler
 from bot.services import NotConfigured, Services

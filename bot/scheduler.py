@@ -1,6 +1,6 @@
 """build_scheduler(...): syncs per mapping, cleanup, find deleted, summary, outbox, work queue, snoozes.
 
-One scheduler only (see bot.clock). The job store is in memory and the jobs are rebuilt from the Mapping rows
+One scheduler only (see bot.leader). The job store is in memory and the jobs are rebuilt from the Mapping rows
 at start; a reconcile job keeps them in step with the rows every 30 s, so `schedule`/`pause`/`resume` from
 Slack or the terminal take effect without a restart.
 """

@@ -11,12 +11,13 @@ import httpx
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
-from bot.config import Settings
+from bot.config import DEFAULT_DATABASE_URL, Settings
 from bot.connectors import BusinessCentralClient, DataverseClient, RetryPolicy, TokenProvider
 from bot.connectors.pacing import BUSINESS_CENTRAL_LIMITS, DATAVERSE_LIMITS, PacingLimits
 from bot.notify.retries import safe_retry_handlers
 from bot.operations.base import OperationError
-from bot.store import open_store
+from storage.db import make_engine
+from storage.schema import require_current, schema_state, upgrade
 
 if TYPE_CHECKING:
     from bot.sync.engine import SyncEngine
@@ -28,6 +29,19 @@ log = logging.getLogger(__name__)
 
 class NotConfigured(OperationError):
     """A feature needs settings that are missing; the message names them."""
+
+
+def open_store(settings: Settings) -> Engine:
+    """Return an engine on a current store; the default SQLite file is created on first use.
+
+    Raises storage.schema.SchemaOutdated (one line telling the user to run `sync-errors db upgrade`) when
+    another store is unmigrated or outdated.
+    """
+    engine = make_engine(settings.database_url)
+    if settings.database_url == DEFAULT_DATABASE_URL and schema_state(engine).current is None:
+        upgrade(engine)
+    require_current(engine)
+    return engine
 
 
 def build_slack_client(settings: Settings) -> WebClient | None:
@@ -170,7 +184,7 @@ class Services:
 
     @property
     def seal_key(self) -> str:
-        """The key that seals modal metadata (bot.seal): the signing secret, else the bot token."""
+        """The key that seals modal metadata (handlers.seal): the signing secret, else the bot token."""
         return self.settings.secret("slack_signing_secret") or self.settings.secret("slack_bot_token") or ""
 
     def is_admin(self, user_id: str) -> bool:

@@ -35,7 +35,7 @@ from storage.db import write_transaction
 from storage.errors import get_error
 from storage.models import Door, ErrorStatus, SyncJob
 from storage.types import utcnow
-from storage.work import (
+from storage.work_queue import (
     DEFAULT_LEASE,
     claim_due,
     finish_work,

@@ -2,7 +2,7 @@
 
 # isort: off
 # Each module registers its commands; the import order is the order `sync-errors --help` lists them in.
-from bot.cli import errorlog, sync, schedule, mappings, operate, helptext  # noqa: F401
+from bot.cli import error_commands, sync, schedule, mappings, operate, helptext  # noqa: F401
 
 # isort: on
 from bot.cli.common import app

@@ -28,7 +28,7 @@ from bot.config import SUPPORTED_DATABASES, Settings, SettingsError, load_settin
 from bot.i18n import DEFAULT_LOCALE, LOCALES, normalize_locale
 from bot.logs import configure_logging
 from bot.operations.base import Actor, InvalidInput, NotAllowed, NotFound, OperationError
-from bot.store import open_store
+from bot.services import open_store
 from storage.models import Door
 from storage.schema import SchemaOutdated
 
@@ -308,7 +308,7 @@ def known_mapping(name: str, *, usage: str) -> str:
 
 def known_error(error_id: int) -> str:
     """Check that error #ID exists (NotFound, exit 2, otherwise); return its record in a few words."""
-    from bot.operations.errorlog import load_error
+    from bot.operations.error_entries import load_error
 
     with store() as (_settings, engine):
         error = load_error(engine, error_id=error_id)

@@ -16,7 +16,7 @@ from storage.jobs import delete_old_jobs
 from storage.models import Direction, Door, JobType, NotificationKind, SyncJob, Trigger
 from storage.outbox import delete_finished, enqueue
 from storage.types import utcnow
-from storage.work import delete_finished_work
+from storage.work_queue import delete_finished_work
 
 SCHEDULE_ACTOR = "schedule"
 CLEANUP_MAPPING = "*"  # the cleanup's job-log entry is about every mapping

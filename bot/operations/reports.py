@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from bot.doctor import CheckResult
 from bot.operations.diagnose import diagnose
-from bot.operations.errorlog import find_errors
+from bot.operations.error_entries import find_errors
 from bot.operations.schedule import list_schedule
 from bot.services import Services
 from storage.audit import last_success

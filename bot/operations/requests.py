@@ -25,7 +25,7 @@ from storage.audit import last_success
 from storage.db import write_transaction
 from storage.errors import get_error
 from storage.models import AuditEntry, Category, ErrorStatus, SyncError, System, WorkItem, WorkStatus
-from storage.work import enqueue_work
+from storage.work_queue import enqueue_work
 
 _LIVE = (WorkStatus.QUEUED, WorkStatus.RUNNING)
 DEDUPE_KEY = "dedupe_key"

@@ -19,7 +19,7 @@ from bot.connectors.models import Record, RecordStore
 from bot.sync.classify import Classification, ClassifyContext, classify
 from bot.sync.conditions import AdminIntegrationUser, SeveralMatches
 from bot.sync.deleted import ID_PAGE_SIZE, DeletedFinder
-from bot.sync.errorlog import RecordRef, record_error
+from bot.sync.error_recording import RecordRef, record_error
 from bot.sync.fieldmap import MappingSpec
 from bot.sync.lease import MappingBusy, MappingLease
 from bot.sync.mappings import seed_default_mappings, spec_for

@@ -29,7 +29,7 @@ from bot.sync.conditions import (
     SeveralMatches,
     UpdateConflict,
 )
-from bot.sync.errorlog import RecordRef, record_error
+from bot.sync.error_recording import RecordRef, record_error
 from bot.sync.fieldmap import MappingSpec
 from bot.sync.lookups import ResolvedPage, resolve_lookups
 from bot.sync.matching import match_records

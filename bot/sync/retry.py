@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from bot.sync.errorlog import SETUP_CAUSES, SKIP_AFTER_IDENTICAL_FAILURES
+from bot.sync.error_recording import SETUP_CAUSES, SKIP_AFTER_IDENTICAL_FAILURES
 from bot.sync.fieldmap import MappingSpec
 from bot.sync.project import source_system
 from storage.couplings import by_bc_ids, by_dataverse_ids, failed_not_skipped, pending_couplings

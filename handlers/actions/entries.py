@@ -16,7 +16,7 @@ from bot.blocks import (
     read_more_value,
 )
 from bot.commands import ListErrors, UsageError, parse
-from bot.operations import errorlog, reports
+from bot.operations import error_entries, reports
 from bot.operations.base import NotFound
 from bot.operations.requests import error_target
 from handlers.actions.acked import acked
@@ -29,7 +29,7 @@ from handlers.request import SlackRequest, slack_request
 
 def _delete(request: SlackRequest, error_id: int) -> None:
     try:
-        errorlog.delete_entry(request.db, error_id=error_id, actor=request.actor)
+        error_entries.delete_entry(request.db, error_id=error_id, actor=request.actor)
     except NotFound:
         done = reports.last_done(request.db, target=error_target(error_id), actions=("delete_error",))
         if done is None:
@@ -64,7 +64,9 @@ def answer_show_details(request: SlackRequest, reply: Reply) -> None:
         return
     request.attempt(
         lambda: request.reply(
-            build_error_details(errorlog.load_error(request.db, error_id=error_id), locale=request.locale)
+            build_error_details(
+                error_entries.load_error(request.db, error_id=error_id), locale=request.locale
+            )
         )
     )
 

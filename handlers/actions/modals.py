@@ -14,12 +14,12 @@ from bot.blocks import (
     build_snooze_modal,
 )
 from bot.ids import ActionKey, CallbackId
-from bot.operations import errorlog
+from bot.operations import error_entries
 from bot.operations.requests import error_target
-from bot.seal import seal
 from handlers.actions.acked import acked
 from handlers.actions.clicked import clicked_number, clicked_or_say
 from handlers.request import SlackRequest
+from handlers.seal import seal
 from handlers.views.purge import open_purge_confirmation
 from storage.models import ErrorStatus, SyncError
 
@@ -39,7 +39,7 @@ def _open_error(request: SlackRequest, action: dict[str, Any]) -> SyncError | No
     error_id = clicked_or_say(request, action, Problem.NO_ERROR)
     if error_id is None:
         return None
-    error = errorlog.load_error(request.db, error_id=error_id)
+    error = error_entries.load_error(request.db, error_id=error_id)
     if error.status != ErrorStatus.OPEN:
         request.reply(build_already_done(error, locale=request.locale))
         return None

@@ -11,7 +11,7 @@ from bot.blocks import (
 )
 from bot.commands import USAGE, Purge, Snooze
 from bot.ids import COMMAND
-from bot.operations import errorlog
+from bot.operations import error_entries
 from handlers.request import SlackRequest
 from handlers.views.purge import open_purge_confirmation
 
@@ -32,7 +32,7 @@ def purge(command: Purge, request: SlackRequest) -> None:
 
 def snooze(command: Snooze, request: SlackRequest) -> None:
     """Hide an error's notifications for a while; its message is edited to say until when."""
-    error = errorlog.snooze(
+    error = error_entries.snooze(
         request.db, error_id=command.error_id, duration=command.duration, actor=request.actor
     )
     request.reply(build_snoozed(command.error_id, error.snoozed_until, locale=request.locale))

@@ -15,7 +15,7 @@ from bot.blocks import (
 from bot.blocks.kit import fits
 from bot.blocks.listing import MAX_LIST_ITEMS
 from bot.commands import Audit, Help, ListErrors, ListSkipped, ShowError, Status, Summary, format_command
-from bot.operations import errorlog, reports
+from bot.operations import error_entries, reports
 from handlers.request import SlackRequest
 from storage.models import ErrorStatus
 
@@ -63,7 +63,7 @@ def skipped(command: ListSkipped, request: SlackRequest) -> None:
 
 def show(command: ShowError, request: SlackRequest) -> None:
     """One error in full."""
-    error = errorlog.load_error(request.db, error_id=command.error_id)
+    error = error_entries.load_error(request.db, error_id=command.error_id)
     request.reply(build_error_details(error, locale=request.locale))
 
 
@@ -74,5 +74,5 @@ def status(_command: Status, request: SlackRequest) -> None:
 
 def audit(command: Audit, request: SlackRequest) -> None:
     """Who did what (to one error, or recently)."""
-    entries = errorlog.audit_trail(request.db, error_id=command.error_id)
+    entries = error_entries.audit_trail(request.db, error_id=command.error_id)
     request.reply(build_audit(entries, locale=request.locale))

@@ -10,7 +10,7 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.blocks import Problem, build_problem, build_purge_modal, build_purged
-from bot.operations import errorlog
+from bot.operations import error_entries
 from handlers.request import SlackRequest, slack_request
 from handlers.views.submitted import metadata_days
 
@@ -18,15 +18,15 @@ from handlers.views.submitted import metadata_days
 def open_purge_confirmation(request: SlackRequest, days: int | None, *, not_opened: Problem) -> None:
     """Count with a cutoff fixed now, open the modal, and keep what it shows under its view id (admins)."""
     older_than = None if days is None else timedelta(days=days)
-    if not request.allowed(errorlog.purge_action(older_than), target=errorlog.PURGE_TARGET):
+    if not request.allowed(error_entries.purge_action(older_than), target=error_entries.PURGE_TARGET):
         return
-    preview = errorlog.preview_purge(request.db, older_than=older_than)
+    preview = error_entries.preview_purge(request.db, older_than=older_than)
     view_id = request.open_modal_id(build_purge_modal(preview.count, days, locale=request.locale))
     if view_id is None:
         request.reply(build_problem(not_opened, locale=request.locale))
         return
     if view_id:
-        errorlog.remember_shown(request.db, view_id=view_id, preview=preview, actor=request.actor)
+        error_entries.remember_shown(request.db, view_id=view_id, preview=preview, actor=request.actor)
 
 
 def handle_purge_submission(
@@ -36,7 +36,7 @@ def handle_purge_submission(
     readable, days = metadata_days(view)
     request = slack_request(context, client, body)
     view_id = str(view.get("id") or "")
-    shown = errorlog.shown_purge(request.db, view_id=view_id) if readable and view_id else None
+    shown = error_entries.shown_purge(request.db, view_id=view_id) if readable and view_id else None
     older_than = None if days is None else timedelta(days=days)
     matches = shown is not None and shown.older_than == older_than
     if shown is not None and matches and shown.count == 0 and request.actor.is_admin:
@@ -46,7 +46,7 @@ def handle_purge_submission(
     if not readable:
         request.reply(build_problem(Problem.CONFIRMATION_UNREADABLE, locale=request.locale))
         return
-    if not request.allowed(errorlog.purge_action(older_than), target=errorlog.PURGE_TARGET):
+    if not request.allowed(error_entries.purge_action(older_than), target=error_entries.PURGE_TARGET):
         return
     if shown is None or not matches:
         request.reply(build_problem(Problem.CONFIRMATION_MISMATCH, locale=request.locale))
@@ -55,7 +55,7 @@ def handle_purge_submission(
     preview = shown
 
     def delete() -> None:
-        result = errorlog.purge(
+        result = error_entries.purge(
             request.db, preview=preview, actor=request.actor, channel=channel, view_id=view_id
         )
         request.reply(build_purged(result.deleted, announced=preview.count, locale=request.locale))

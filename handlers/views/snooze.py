@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from bot.blocks import Problem, build_input_error
 from bot.commands import parse_duration
 from bot.ids import ActionId, BlockId
-from bot.operations import errorlog
+from bot.operations import error_entries
 from handlers.request import slack_request
 from handlers.views.submitted import input_value, metadata_error_id
 
@@ -40,6 +40,6 @@ def handle_snooze_submission(
     request = slack_request(context, client, body)
 
     def snooze() -> None:
-        errorlog.snooze(request.db, error_id=error_id, duration=duration, actor=request.actor)
+        error_entries.snooze(request.db, error_id=error_id, duration=duration, actor=request.actor)
 
     request.attempt(snooze)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.seal import unseal
+from handlers.seal import unseal
 
 
 def metadata(view: dict[str, Any]) -> str:

@@ -20,7 +20,7 @@ from bot.services import Services, build_services
 from bot.worker import MAX_ATTEMPTS, WorkOrder, WorkOutcome, engine_runners, run_due_work
 from storage.models import AuditEntry, Door, ErrorStatus, SyncJob, Trigger, WorkItem, WorkStatus
 from storage.types import utcnow
-from storage.work import claim_due, enqueue_work
+from storage.work_queue import claim_due, enqueue_work
 from tests.factories import make_error
 from tests.fakes.slack_api import FakeSlack
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from bot.clock import APPLICATION_NAME, EXIT_LOST, EXIT_OK
+from bot.leader import APPLICATION_NAME, EXIT_LOST, EXIT_OK
 from tests.faults.conftest import wait_until
 
 pytestmark = [
@@ -27,7 +27,7 @@ pytestmark = [
 CHILD = r"""
 import os, sys, threading, time
 from datetime import UTC, datetime
-from bot.clock import EXIT_LOST, run_clock, stop_on_signals
+from bot.leader import EXIT_LOST, run_clock, stop_on_signals
 from bot.config import Settings
 from storage.db import make_engine
 from apscheduler.schedulers.background import BackgroundScheduler

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from bot.seal import seal
+from handlers.seal import seal
 from storage.models import ErrorStatus, Notification, SyncError, WorkStatus
 from storage.types import utcnow
 from tests.factories import make_error

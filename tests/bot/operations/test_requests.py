@@ -15,7 +15,7 @@ from bot.operations.requests import AlreadyDone, AlreadyQueued, Queued, couple_r
 from storage.audit import record_audit
 from storage.errors import resolve_error
 from storage.models import AuditEntry, Category, Door, SyncError, System, WorkItem, WorkStatus
-from storage.work import claim_due, finish_work
+from storage.work_queue import claim_due, finish_work
 from tests.factories import make_error
 
 ALICE = Actor(id="U01ALICE", door=Door.SLACK, is_admin=False)

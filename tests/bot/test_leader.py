@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
-from bot.clock import (
+from bot.leader import (
     APPLICATION_NAME,
     EXIT_LOST,
     EXIT_OK,
@@ -141,7 +141,7 @@ def test_clock_exits_2_when_another_process_schedules_on_sqlite(
 ) -> None:
     database_url, engine = sqlite_url, sqlite_engine
     made: list[BaseScheduler] = []
-    with leadership(engine), caplog.at_level(logging.ERROR, logger="bot.clock"):
+    with leadership(engine), caplog.at_level(logging.ERROR, logger="bot.leader"):
         code = run_clock(
             settings_for(database_url),
             make_scheduler=lambda: made.pop(),
@@ -190,7 +190,7 @@ def test_the_clock_leads_until_stopped_and_then_lets_go(
 def test_a_second_clock_waits_as_a_hot_standby_and_takes_over(
     engine: Engine, clocks: Callable[[], ClockThread], caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.clock")
+    caplog.set_level(logging.WARNING, logger="bot.leader")
     leader = acquire_leadership(engine)
     assert leader is not None
     standby = clocks()
@@ -225,7 +225,7 @@ CHILD = r"""
 import logging, os, sys, threading
 from datetime import UTC, datetime
 from apscheduler.events import EVENT_JOB_EXECUTED
-from bot.clock import run_clock, stop_on_signals
+from bot.leader import run_clock, stop_on_signals
 from bot.config import Settings
 from bot.scheduler import build_scheduler
 from storage.audit import record_audit

@@ -31,7 +31,7 @@ from bot.cli.common import (
 )
 from bot.commands import UsageError
 from bot.jsonshapes import audit_json, error_json, skipped_json
-from bot.operations import errorlog, reports
+from bot.operations import error_entries, reports
 from storage.models import Category, Coupling, ErrorStatus, SyncError
 
 PANEL = "Error log"
@@ -111,7 +111,7 @@ def list_command(
     wanted = _status_filter(status)
     name = known_mapping(mapping, usage=usage("list")) if mapping else None
     with store() as (_settings, engine):
-        errors = errorlog.find_errors(
+        errors = error_entries.find_errors(
             engine,
             status=wanted,
             mapping=name,
@@ -192,7 +192,7 @@ def show_command(
 ) -> None:
     """Show one error with its full text, details and both record links."""
     with store() as (_settings, engine):
-        error = errorlog.load_error(engine, error_id=error_id)
+        error = error_entries.load_error(engine, error_id=error_id)
     if as_json:
         print_json(error_json(error))
         return
@@ -243,7 +243,7 @@ def purge_command(
     age: timedelta | None = None if purge_all else duration_option(older_than or "", usage=usage("purge"))
     with store() as (settings, engine):
         # One cutoff, fixed now: the number asked about is the number deleted (new errors stay).
-        preview = errorlog.preview_purge(engine, older_than=age)
+        preview = error_entries.preview_purge(engine, older_than=age)
         count = preview.count
         scope = "" if age is None else f" not seen for {older_than}"
         if count == 0:
@@ -254,7 +254,7 @@ def purge_command(
             f"Delete {entries}{scope}? This cannot be undone.", yes=yes, what=f"deleting {entries}{scope}"
         )
         with _progress("Deleting", total=count) as advance:
-            result = errorlog.purge(
+            result = error_entries.purge(
                 engine,
                 preview=preview,
                 actor=terminal_actor(),
@@ -296,7 +296,7 @@ def snooze_command(
     """Hide an error's notifications until DURATION from now."""
     length = duration_option(duration, usage=usage("snooze"))
     with store() as (_settings, engine):
-        error = errorlog.snooze(engine, error_id=error_id, duration=length, actor=terminal_actor())
+        error = error_entries.snooze(engine, error_id=error_id, duration=length, actor=terminal_actor())
     until = error.snoozed_until
     out.print(f"Snoozed #{error_id} until {until:%Y-%m-%d %H:%M} UTC." if until else f"Snoozed #{error_id}.")
 
@@ -312,7 +312,7 @@ def audit_command(
 ) -> None:
     """Who did what, when, through which door, with which result."""
     with store() as (_settings, engine):
-        entries = errorlog.audit_trail(engine, error_id=error_id, limit=limit)
+        entries = error_entries.audit_trail(engine, error_id=error_id, limit=limit)
     if as_json:
         print_json([audit_json(entry) for entry in entries])
         return
