@@ -24,12 +24,12 @@ from bot.connectors import (
 from bot.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SandboxServer
 
 
-def short_waits(sleeps: list[float]) -> Callable[[float], None]:
+def short_waits(sleeps: list[float], *, longest: float = 0.06) -> Callable[[float], None]:
     """Record the wait asked for, but really wait only long enough for the sandbox's short windows."""
 
     def sleep(seconds: float) -> None:
         sleeps.append(seconds)
-        time.sleep(min(seconds, 0.06))
+        time.sleep(min(seconds, longest))
 
     return sleep
 
@@ -114,9 +114,10 @@ def test_throttle_honours_retry_after(
     sandbox: SandboxServer, http: httpx.Client, sandbox_tokens: TokenProvider
 ) -> None:
     sleeps: list[float] = []
-    retry = RetryPolicy(max_attempts=4, sleep=short_waits(sleeps))
+    # A window long enough that the second call lands in it even on a busy machine; the retry waits it out.
+    retry = RetryPolicy(max_attempts=4, sleep=short_waits(sleeps, longest=1.1))
     client = BusinessCentralClient(http, api_url=sandbox.bc_api_url, tokens=sandbox_tokens, retry=retry)
-    sandbox.set_fault("throttle", limit=1, window_seconds=0.05, retry_after=2, side="bc")
+    sandbox.set_fault("throttle", limit=1, window_seconds=1.0, retry_after=2, side="bc")
     client.companies()
     client.companies()
     assert sleeps == [2.0]
