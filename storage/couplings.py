@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_
+from sqlalchemy import insert, or_
 from sqlmodel import Session, col, select
 
 from storage.models import Coupling, Direction, SyncResult, System, UncoupledRecord
@@ -13,6 +14,19 @@ from storage.types import utcnow
 
 IN_CHUNK = 500
 ETAG_LENGTH = 100  # Coupling.bc_etag / dataverse_etag; a longer ETag is not kept (modified-on decides)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCoupling:
+    """A coupling to reserve before its Dataverse create is sent (the id chosen for the new row)."""
+
+    mapping: str
+    bc_table: str
+    bc_id: str
+    dataverse_table: str
+    dataverse_id: str
+    bc_key: str | None = None
+    name: str | None = None
 
 
 def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
@@ -113,6 +127,38 @@ def add_coupling(
     )
     session.add(coupling)
     return coupling
+
+
+def add_pending_couplings(session: Session, rows: Iterable[PendingCoupling]) -> list[Coupling]:
+    """Insert the pending couplings of a page's creates in one statement; the couplings, in order.
+
+    One multi-row INSERT … RETURNING instead of a model object and a flush per record: the rows are new
+    (the records are known to be uncoupled), and the couplings come back loaded into the session.
+    """
+    now = utcnow()
+    values = [
+        {
+            "mapping": row.mapping,
+            "bc_table": row.bc_table,
+            "bc_id": row.bc_id,
+            "dataverse_table": row.dataverse_table,
+            "dataverse_id": row.dataverse_id,
+            "bc_key": row.bc_key,
+            "name": (row.name or "")[:250] or None,
+            "last_result_to_dataverse": SyncResult.NONE,
+            "last_result_from_dataverse": SyncResult.NONE,
+            "skipped": False,
+            "failure_count": 0,
+            "pending": True,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for row in rows
+    ]
+    if not values:
+        return []
+    statement = insert(Coupling).returning(Coupling, sort_by_parameter_order=True)
+    return list(session.scalars(statement, values).all())
 
 
 def upsert_coupling(

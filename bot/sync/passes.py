@@ -40,7 +40,9 @@ from bot.sync.rates import ExchangeRates
 from bot.sync.references import AppReferences
 from bot.sync.stores import ContactRelations
 from storage.couplings import (
+    PendingCoupling,
     add_coupling,
+    add_pending_couplings,
     by_bc_ids,
     by_dataverse_ids,
     mark_synced,
@@ -261,26 +263,31 @@ class DirectionPass:
         if not reserving:
             return
         spec = self.s.spec
+        new = [plan for plan in reserving if plan.coupling is None]
         with session_scope(self.db) as session:
             for plan in reserving:
-                assert plan.dest_id is not None
-                if plan.coupling is None:
-                    plan.coupling = add_coupling(
-                        session,
+                if plan.coupling is not None:
+                    session.add(plan.coupling)
+                    plan.coupling.dataverse_id = str(plan.dest_id)
+                    plan.coupling.pending = True
+            session.flush()
+            added = add_pending_couplings(
+                session,
+                (
+                    PendingCoupling(
                         mapping=spec.name,
                         bc_table=spec.bc.entity_set,
                         bc_id=plan.record.id,
                         dataverse_table=spec.dataverse.entity_set,
-                        dataverse_id=plan.dest_id,
+                        dataverse_id=str(plan.dest_id),
                         bc_key=spec.bc.key_of(plan.record.fields),
                         name=self.src_side.name_of(plan.record.fields),
-                        pending=True,
                     )
-                else:
-                    session.add(plan.coupling)
-                    plan.coupling.dataverse_id = plan.dest_id
-                    plan.coupling.pending = True
-            session.flush()
+                    for plan in new
+                ),
+            )
+            for plan, coupling in zip(new, added, strict=True):
+                plan.coupling = coupling
 
     def _create_op(self, record: Record, body: dict[str, object]) -> tuple[BatchOperation, str | None]:
         """A create; for Dataverse with the primary key chosen here, so a lost answer can be looked up."""
@@ -657,15 +664,19 @@ class DirectionPass:
 
     def _couple(self, session: Session, plan: _Plan, written: Record) -> Coupling:
         record = plan.record
-        if plan.coupling is not None:  # restored: the coupling now points at the new record
+        if plan.coupling is not None:  # reserved before sending, or restored: points at the new record
             coupling = plan.coupling
             session.add(coupling)
+            moved = (coupling.dataverse_id if self.dst_system is System.DATAVERSE else coupling.bc_id) != (
+                written.id
+            )
             if self.dst_system is System.DATAVERSE:
                 coupling.dataverse_id = written.id
             else:
                 coupling.bc_id = written.id
             reset_sync_state(coupling)
-            session.flush()
+            if moved:
+                session.flush()
             return coupling
         bc_record, dv_record = (
             (record, written) if self.src_system is System.BUSINESS_CENTRAL else (written, record)
