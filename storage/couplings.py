@@ -198,17 +198,27 @@ def upsert_coupling(
     return coupling
 
 
+def assign(coupling: Coupling, **values: object) -> None:
+    """Set the columns whose value changes (setting a model attribute costs; most already hold the value)."""
+    for name, value in values.items():
+        if getattr(coupling, name) != value:
+            setattr(coupling, name, value)
+
+
 def reset_sync_state(coupling: Coupling) -> None:
     """Forget the last-sync times, results, failures and Skipped (as when a coupling is re-pointed)."""
-    coupling.last_synced_bc_modified_at = None
-    coupling.last_synced_dataverse_modified_at = None
-    coupling.bc_etag = None
-    coupling.dataverse_etag = None
-    coupling.last_result_to_dataverse = SyncResult.NONE
-    coupling.last_result_from_dataverse = SyncResult.NONE
-    coupling.skipped = False
-    coupling.failure_fingerprint = None
-    coupling.failure_count = 0
+    assign(
+        coupling,
+        last_synced_bc_modified_at=None,
+        last_synced_dataverse_modified_at=None,
+        bc_etag=None,
+        dataverse_etag=None,
+        last_result_to_dataverse=SyncResult.NONE,
+        last_result_from_dataverse=SyncResult.NONE,
+        skipped=False,
+        failure_fingerprint=None,
+        failure_count=0,
+    )
 
 
 def uncouple(session: Session, *, coupling: Coupling, by: str | None = None) -> None:
@@ -325,9 +335,9 @@ def note_version(coupling: Coupling, *, system: System, modified_at: datetime, e
     """Remember one side's record as synced: its modified-on and ETag (None when unknown or too long)."""
     kept = etag if etag and len(etag) <= ETAG_LENGTH else None
     if system is System.BUSINESS_CENTRAL:
-        coupling.last_synced_bc_modified_at, coupling.bc_etag = modified_at, kept
+        assign(coupling, last_synced_bc_modified_at=modified_at, bc_etag=kept)
     else:
-        coupling.last_synced_dataverse_modified_at, coupling.dataverse_etag = modified_at, kept
+        assign(coupling, last_synced_dataverse_modified_at=modified_at, dataverse_etag=kept)
 
 
 def mark_synced(
@@ -349,15 +359,10 @@ def mark_synced(
             coupling, system=System.DATAVERSE, modified_at=dataverse_modified_at, etag=dataverse_etag
         )
     if direction is Direction.TO_DATAVERSE:
-        coupling.last_result_to_dataverse = SyncResult.SUCCESS
-        coupling.last_job_to_dataverse = job_id
+        assign(coupling, last_result_to_dataverse=SyncResult.SUCCESS, last_job_to_dataverse=job_id)
     else:
-        coupling.last_result_from_dataverse = SyncResult.SUCCESS
-        coupling.last_job_from_dataverse = job_id
-    coupling.failure_fingerprint = None
-    coupling.failure_count = 0
-    coupling.skipped = False
-    coupling.pending = False
+        assign(coupling, last_result_from_dataverse=SyncResult.SUCCESS, last_job_from_dataverse=job_id)
+    assign(coupling, failure_fingerprint=None, failure_count=0, skipped=False, pending=False)
     coupling.updated_at = utcnow()
     session.add(coupling)
     return coupling

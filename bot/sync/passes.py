@@ -43,6 +43,7 @@ from storage.couplings import (
     PendingCoupling,
     add_coupling,
     add_pending_couplings,
+    assign,
     by_bc_ids,
     by_dataverse_ids,
     mark_synced,
@@ -698,10 +699,10 @@ class DirectionPass:
         kept: Record | None = None if source.id in self.s.superseded else source
         bc, dv = (kept, dest) if self.src_system is System.BUSINESS_CENTRAL else (dest, kept)
         if self.src_system is System.BUSINESS_CENTRAL:
-            coupling.bc_key = self.s.spec.bc.key_of(source.fields) or coupling.bc_key
+            assign(coupling, bc_key=self.s.spec.bc.key_of(source.fields) or coupling.bc_key)
         elif dest is not None:
-            coupling.bc_key = self.s.spec.bc.key_of(dest.fields) or coupling.bc_key
-        coupling.name = (self.src_side.name_of(source.fields) or coupling.name or "")[:250] or None
+            assign(coupling, bc_key=self.s.spec.bc.key_of(dest.fields) or coupling.bc_key)
+        assign(coupling, name=(self.src_side.name_of(source.fields) or coupling.name or "")[:250] or None)
         mark_synced(
             session,
             coupling=coupling,
