@@ -666,11 +666,17 @@ class SyncEngine:
                     spec.side(src_system).entity_set, since=since, page_size=self.page_size
                 )
             seen_ids: set[str] = set()
-            for page in pages:
-                seen_ids.update(r.id for r in page)
-                step.run_page(page, keep_seen=keep_seen)
+
+            def noted(pages: Iterable[list[Record]]) -> Iterator[list[Record]]:
+                for page in pages:
+                    seen_ids.update(r.id for r in page)
+                    yield page
+
+            def report() -> None:
                 if progress is not None:
                     progress(mapping.name, step.processed, total)
+
+            step.run_pages(noted(pages), keep_seen=keep_seen, after_page=report)
             if not full:
                 self._retry(step, spec, direction, src, seen_ids, keep_seen=keep_seen)
         except PassAborted as aborted:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -126,6 +127,16 @@ class _Plan:
     result: BatchResult | None = None
 
 
+@dataclass
+class _Page:
+    """One page decided: its plans, the lookups resolved for it, its source ids, its writes once sent."""
+
+    plans: list[_Plan]
+    resolved: ResolvedPage
+    ids: frozenset[str]
+    sent: Future[list[BatchResult]] | None = None
+
+
 class DirectionPass:
     """Runs pages of source records of one mapping in one direction and keeps the job's counters."""
 
@@ -167,6 +178,64 @@ class DirectionPass:
 
     def run_page(self, records: list[Record], *, keep_seen: bool = False) -> None:
         """Decide, write and commit one page; raises PassAborted on a job-level failure."""
+        page = self._prepare(records, keep_seen=keep_seen)
+        if page is not None:
+            self._reserve(page.plans)
+            self._finish(page)
+
+    def run_pages(
+        self,
+        pages: Iterable[list[Record]],
+        *,
+        keep_seen: bool = False,
+        after_page: Callable[[], None] | None = None,
+    ) -> None:
+        """Run pages in order; the next page is read and decided while the previous page's writes are out.
+
+        Only the requests overlap: every decision, reservation and commit stays on this thread, in page
+        order. A page's creates are reserved (pending couplings) only after the page before it committed,
+        so a job-level failure there leaves nothing reserved that was never sent. A page holding a record
+        of the page in flight waits for it (the writes to one record stay in order).
+        """
+        if not self._may_overlap():
+            for records in pages:
+                self.run_page(records, keep_seen=keep_seen)
+                if after_page is not None:
+                    after_page()
+            return
+        in_flight: _Page | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="page-writes") as sender:
+            try:
+                for records in pages:
+                    if in_flight is not None and not in_flight.ids.isdisjoint(r.id for r in records):
+                        current, in_flight = in_flight, None
+                        self._finish(current)
+                    page = self._prepare(records, keep_seen=keep_seen)
+                    if in_flight is not None:
+                        current, in_flight = in_flight, None
+                        self._finish(current)
+                    if page is not None:
+                        self._reserve(page.plans)
+                        self._send(page, sender)
+                        in_flight = page
+                    if after_page is not None:
+                        after_page()
+            except BaseException:
+                if in_flight is not None:
+                    current, in_flight = in_flight, None
+                    self._finish(current)  # what was sent is committed before the failure goes up
+                raise
+            if in_flight is not None:
+                self._finish(in_flight)
+
+    def _may_overlap(self) -> bool:
+        """Pages overlap when the destination's client takes requests from several threads, and no lookup
+        of this mapping points at its own records (a later page may need an earlier page's couplings)."""
+        own = any(lookup.target == self.s.spec.name for lookup in self.s.spec.lookups)
+        return bool(getattr(self.dst, "thread_safe", False)) and not own
+
+    def _prepare(self, records: list[Record], *, keep_seen: bool) -> _Page | None:
+        """Read what a page needs and decide each record; nothing is written to the destination yet."""
         for record in records:
             if self.max_seen is None or record.modified_at > self.max_seen:
                 self.max_seen = record.modified_at
@@ -175,7 +244,7 @@ class DirectionPass:
         records = [r for r in records if self._in_scope(r)]
         self.processed += len(records)
         if not records:
-            return
+            return None
         with session_scope(self.db) as session:
             couplings = self._couplings(session, [r.id for r in records])
             if self.s.recovery:
@@ -207,13 +276,22 @@ class DirectionPass:
             )
         self._find_pending([c for c in couplings.values() if c.pending])
         plans = [self._decide(record, couplings.get(record.id), resolved, search) for record in records]
-        self._reserve(plans)
+        return _Page(plans=plans, resolved=resolved, ids=frozenset(r.id for r in records))
+
+    def _send(self, page: _Page, sender: ThreadPoolExecutor) -> None:
+        """Start the page's first `$batch` round on the sender thread."""
+        operations = [p.op for p in page.plans if p.op is not None]
+        if operations:
+            page.sent = sender.submit(self.dst.batch, operations)
+
+    def _finish(self, page: _Page) -> None:
+        """Wait for the page's writes (sending them now if they were not sent), then commit the page."""
         try:
-            self._write(plans, resolved)
+            self._write(page)
         except ConnectorError as exc:
             self.s.job.failed += 1
             self._abort(self._classify(exc, None))
-        self._commit(plans)
+        self._commit(page.plans)
 
     def _in_scope(self, record: Record) -> bool:
         if record.id in self.s.exclude:
@@ -549,12 +627,16 @@ class DirectionPass:
 
     # ---- writes --------------------------------------------------------------------------------
 
-    def _write(self, plans: list[_Plan], resolved: ResolvedPage) -> None:
-        writes = [p for p in plans if p.op is not None]
+    def _write(self, page: _Page) -> None:
+        writes = [p for p in page.plans if p.op is not None]
         if not writes:
             return
-        for plan, result in zip(writes, self.dst.batch([p.op for p in writes if p.op]), strict=True):
+        answers = (
+            page.sent.result() if page.sent is not None else self.dst.batch([p.op for p in writes if p.op])
+        )
+        for plan, result in zip(writes, answers, strict=True):
             plan.result = result
+        resolved = page.resolved
         again = []
         for plan in writes:
             error = plan.result.error if plan.result is not None else None
