@@ -95,6 +95,17 @@ def by_bc_keys(session: Session, *, mapping: str, keys: Iterable[str]) -> dict[s
     return found
 
 
+def coupled_ids(session: Session, *, mapping: str) -> tuple[set[str], set[str]]:
+    """The Business Central ids and the Dataverse ids a mapping's couplings hold (no model objects)."""
+    rows = session.exec(select(Coupling.bc_id, Coupling.dataverse_id).where(Coupling.mapping == mapping))
+    bc_ids: set[str] = set()
+    dataverse_ids: set[str] = set()
+    for bc_id, dataverse_id in rows:
+        bc_ids.add(bc_id)
+        dataverse_ids.add(dataverse_id)
+    return bc_ids, dataverse_ids
+
+
 def for_mapping(session: Session, *, mapping: str) -> list[Coupling]:
     """Return every coupling of a mapping."""
     return list(
