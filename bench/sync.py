@@ -138,6 +138,8 @@ def run_sync(urls: dict[str, Any], run: Run, page_size: int, pipe: Connection) -
             "bc_requests_5min": bc_stats.peak_requests_per_window,
             "throttled": dv_stats.throttled + bc_stats.throttled,
             "budget_wait": dv_stats.waited_for_budget_seconds + bc_stats.waited_for_budget_seconds,
+            "dv_cuts": dv_stats.decreases,
+            "dv_limit": dv_stats.limit,
             "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }
     )
@@ -190,6 +192,7 @@ def table(runs: list[Run], results: list[dict[str, Any]]) -> None:
     row("BC requests in busiest 5 min (6,000)", [str(f["bc_requests_5min"]) for f in results])
     row("429 answers", [str(f["throttled"]) for f in results])
     row("worker-seconds waited for the budget", [f"{f['budget_wait']:.0f}" for f in results])
+    row("DV limit cuts / limit at the end", [f"{f['dv_cuts']} / {f['dv_limit']}" for f in results])
     row("Dataverse accounts / duplicates", [f"{f['accounts']} / {f['duplicates']}" for f in results])
     row("peak memory of the bot (MiB)", [f"{f['peak_rss_mib']:.0f}" for f in results])
     if len(results) == 2:

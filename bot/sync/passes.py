@@ -323,10 +323,16 @@ class DirectionPass:
 
     def _find_pending(self, pending: list[Coupling]) -> None:
         """Read the records whose create was sent but never confirmed: there (adopt) or not (create)."""
-        for coupling in pending:
-            dest_id = self._dest_id(coupling)
-            if dest_id in self.s.known_destination or self.s.destination_complete:
-                continue
+        if self.s.destination_complete:
+            return
+        wanted = [d for d in (self._dest_id(c) for c in pending) if d not in self.s.known_destination]
+        get_many = getattr(self.dst, "get_many", None)
+        if len(wanted) > 1 and callable(get_many):
+            asked = {dest_id.lower(): dest_id for dest_id in wanted}
+            for record in get_many(self.dst_side.entity_set, wanted):  # one request per hundred ids
+                self.s.known_destination[asked.get(record.id.lower(), record.id)] = record
+            return
+        for dest_id in wanted:
             try:
                 self.s.known_destination[dest_id] = self.dst.get(self.dst_side.entity_set, dest_id)
             except NotFound:
