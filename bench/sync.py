@@ -1,7 +1,7 @@
 """Benchmark a full CUSTOMER sync into an empty Dataverse: batches in flight at once against one at a time.
 
 Usage: python bench/sync.py [--records 10000] [--latency realistic|none|MS]
-                            [--only both|concurrent|baseline] [--concurrency 8] [--bc-concurrency 4]
+                            [--only both|concurrent|baseline] [--concurrency 16] [--bc-concurrency 4]
                             [--batch-size 100] [--baseline-batch-size 1000]
 
 Each run gets its own sandbox process (real HTTP, the services' latency and protection limits) and its own
@@ -205,7 +205,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--latency", default="realistic", help="none, realistic or ms per operation")
     parser.add_argument("--only", choices=("both", "concurrent", "baseline"), default="both")
-    parser.add_argument("--concurrency", type=int, default=8, help="DV batches in flight")
+    parser.add_argument("--concurrency", type=int, default=16, help="DV batches in flight")
     parser.add_argument("--bc-concurrency", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--baseline-batch-size", type=int, default=1000, help="what the bot sent before")
