@@ -1,7 +1,7 @@
 """Benchmark a full CUSTOMER sync into an empty Dataverse: batches in flight at once against one at a time.
 
 Usage: python bench/sync.py [--records 10000] [--latency realistic|none|MS]
-                            [--only both|concurrent|baseline] [--concurrency 8] [--bc-concurrency 4]
+                            [--only both|concurrent|baseline] [--concurrency 16] [--bc-concurrency 4]
                             [--batch-size 100] [--baseline-batch-size 1000]
 
 Each run gets its own sandbox process (real HTTP, the services' latency and protection limits) and its own
@@ -138,6 +138,8 @@ def run_sync(urls: dict[str, Any], run: Run, page_size: int, pipe: Connection) -
             "bc_requests_5min": bc_stats.peak_requests_per_window,
             "throttled": dv_stats.throttled + bc_stats.throttled,
             "budget_wait": dv_stats.waited_for_budget_seconds + bc_stats.waited_for_budget_seconds,
+            "dv_cuts": dv_stats.decreases,
+            "dv_limit": dv_stats.limit,
             "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }
     )
@@ -190,6 +192,7 @@ def table(runs: list[Run], results: list[dict[str, Any]]) -> None:
     row("BC requests in busiest 5 min (6,000)", [str(f["bc_requests_5min"]) for f in results])
     row("429 answers", [str(f["throttled"]) for f in results])
     row("worker-seconds waited for the budget", [f"{f['budget_wait']:.0f}" for f in results])
+    row("DV limit cuts / limit at the end", [f"{f['dv_cuts']} / {f['dv_limit']}" for f in results])
     row("Dataverse accounts / duplicates", [f"{f['accounts']} / {f['duplicates']}" for f in results])
     row("peak memory of the bot (MiB)", [f"{f['peak_rss_mib']:.0f}" for f in results])
     if len(results) == 2:
@@ -202,7 +205,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--latency", default="realistic", help="none, realistic or ms per operation")
     parser.add_argument("--only", choices=("both", "concurrent", "baseline"), default="both")
-    parser.add_argument("--concurrency", type=int, default=8, help="DV batches in flight")
+    parser.add_argument("--concurrency", type=int, default=16, help="DV batches in flight")
     parser.add_argument("--bc-concurrency", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--baseline-batch-size", type=int, default=1000, help="what the bot sent before")

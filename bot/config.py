@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     digest_max_seconds: int = Field(default=1800, ge=0, le=86400)
     # How hard the bot may use each service (per integration user). Dataverse allows 52 concurrent requests
     # and Business Central processes 5 at once; the defaults leave room for other clients of the same user.
-    dataverse_max_concurrency: int = Field(default=8, ge=1, le=52)
+    dataverse_max_concurrency: int = Field(default=16, ge=1, le=52)
     dataverse_batch_size: int = Field(default=100, ge=1, le=1000)
     dataverse_requests_per_5_minutes: int = Field(default=6000, ge=1, le=6000)
     bc_max_concurrency: int = Field(default=4, ge=1, le=5)

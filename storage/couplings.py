@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_
+from sqlalchemy import insert, or_
 from sqlmodel import Session, col, select
 
 from storage.models import Coupling, Direction, SyncResult, System, UncoupledRecord
@@ -13,6 +14,19 @@ from storage.types import utcnow
 
 IN_CHUNK = 500
 ETAG_LENGTH = 100  # Coupling.bc_etag / dataverse_etag; a longer ETag is not kept (modified-on decides)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCoupling:
+    """A coupling to reserve before its Dataverse create is sent (the id chosen for the new row)."""
+
+    mapping: str
+    bc_table: str
+    bc_id: str
+    dataverse_table: str
+    dataverse_id: str
+    bc_key: str | None = None
+    name: str | None = None
 
 
 def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
@@ -81,6 +95,17 @@ def by_bc_keys(session: Session, *, mapping: str, keys: Iterable[str]) -> dict[s
     return found
 
 
+def coupled_ids(session: Session, *, mapping: str) -> tuple[set[str], set[str]]:
+    """The Business Central ids and the Dataverse ids a mapping's couplings hold (no model objects)."""
+    rows = session.exec(select(Coupling.bc_id, Coupling.dataverse_id).where(Coupling.mapping == mapping))
+    bc_ids: set[str] = set()
+    dataverse_ids: set[str] = set()
+    for bc_id, dataverse_id in rows:
+        bc_ids.add(bc_id)
+        dataverse_ids.add(dataverse_id)
+    return bc_ids, dataverse_ids
+
+
 def for_mapping(session: Session, *, mapping: str) -> list[Coupling]:
     """Return every coupling of a mapping."""
     return list(
@@ -121,6 +146,38 @@ def add_coupling(
     return coupling
 
 
+def add_pending_couplings(session: Session, rows: Iterable[PendingCoupling]) -> list[Coupling]:
+    """Insert the pending couplings of a page's creates in one statement; the couplings, in order.
+
+    One multi-row INSERT … RETURNING instead of a model object and a flush per record: the rows are new
+    (the records are known to be uncoupled), and the couplings come back loaded into the session.
+    """
+    now = utcnow()
+    values = [
+        {
+            "mapping": row.mapping,
+            "bc_table": row.bc_table,
+            "bc_id": row.bc_id,
+            "dataverse_table": row.dataverse_table,
+            "dataverse_id": row.dataverse_id,
+            "bc_key": row.bc_key,
+            "name": (row.name or "")[:250] or None,
+            "last_result_to_dataverse": SyncResult.NONE,
+            "last_result_from_dataverse": SyncResult.NONE,
+            "skipped": False,
+            "failure_count": 0,
+            "pending": True,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for row in rows
+    ]
+    if not values:
+        return []
+    statement = insert(Coupling).returning(Coupling, sort_by_parameter_order=True)
+    return list(session.scalars(statement, values).all())
+
+
 def upsert_coupling(
     session: Session,
     *,
@@ -158,17 +215,27 @@ def upsert_coupling(
     return coupling
 
 
+def assign(coupling: Coupling, **values: object) -> None:
+    """Set the columns whose value changes (setting a model attribute costs; most already hold the value)."""
+    for name, value in values.items():
+        if getattr(coupling, name) != value:
+            setattr(coupling, name, value)
+
+
 def reset_sync_state(coupling: Coupling) -> None:
     """Forget the last-sync times, results, failures and Skipped (as when a coupling is re-pointed)."""
-    coupling.last_synced_bc_modified_at = None
-    coupling.last_synced_dataverse_modified_at = None
-    coupling.bc_etag = None
-    coupling.dataverse_etag = None
-    coupling.last_result_to_dataverse = SyncResult.NONE
-    coupling.last_result_from_dataverse = SyncResult.NONE
-    coupling.skipped = False
-    coupling.failure_fingerprint = None
-    coupling.failure_count = 0
+    assign(
+        coupling,
+        last_synced_bc_modified_at=None,
+        last_synced_dataverse_modified_at=None,
+        bc_etag=None,
+        dataverse_etag=None,
+        last_result_to_dataverse=SyncResult.NONE,
+        last_result_from_dataverse=SyncResult.NONE,
+        skipped=False,
+        failure_fingerprint=None,
+        failure_count=0,
+    )
 
 
 def uncouple(session: Session, *, coupling: Coupling, by: str | None = None) -> None:
@@ -285,9 +352,9 @@ def note_version(coupling: Coupling, *, system: System, modified_at: datetime, e
     """Remember one side's record as synced: its modified-on and ETag (None when unknown or too long)."""
     kept = etag if etag and len(etag) <= ETAG_LENGTH else None
     if system is System.BUSINESS_CENTRAL:
-        coupling.last_synced_bc_modified_at, coupling.bc_etag = modified_at, kept
+        assign(coupling, last_synced_bc_modified_at=modified_at, bc_etag=kept)
     else:
-        coupling.last_synced_dataverse_modified_at, coupling.dataverse_etag = modified_at, kept
+        assign(coupling, last_synced_dataverse_modified_at=modified_at, dataverse_etag=kept)
 
 
 def mark_synced(
@@ -309,15 +376,10 @@ def mark_synced(
             coupling, system=System.DATAVERSE, modified_at=dataverse_modified_at, etag=dataverse_etag
         )
     if direction is Direction.TO_DATAVERSE:
-        coupling.last_result_to_dataverse = SyncResult.SUCCESS
-        coupling.last_job_to_dataverse = job_id
+        assign(coupling, last_result_to_dataverse=SyncResult.SUCCESS, last_job_to_dataverse=job_id)
     else:
-        coupling.last_result_from_dataverse = SyncResult.SUCCESS
-        coupling.last_job_from_dataverse = job_id
-    coupling.failure_fingerprint = None
-    coupling.failure_count = 0
-    coupling.skipped = False
-    coupling.pending = False
+        assign(coupling, last_result_from_dataverse=SyncResult.SUCCESS, last_job_from_dataverse=job_id)
+    assign(coupling, failure_fingerprint=None, failure_count=0, skipped=False, pending=False)
     coupling.updated_at = utcnow()
     session.add(coupling)
     return coupling

@@ -48,6 +48,7 @@ class BusinessCentralClient:
     """
 
     system: SystemName = "business_central"
+    thread_safe = True  # one client may take requests from several threads (pages overlap, see passes)
     BATCH_LIMIT = 100
 
     def __init__(

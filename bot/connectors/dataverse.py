@@ -81,6 +81,7 @@ class DataverseClient:
     """
 
     system: SystemName = "dataverse"
+    thread_safe = True  # one client may take requests from several threads (pages overlap, see passes)
     BATCH_LIMIT = 1000
 
     def __init__(

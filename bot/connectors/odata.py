@@ -6,6 +6,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from sys import intern
 from typing import Any
 from urllib.parse import quote
 
@@ -95,9 +96,20 @@ def max_page_size(page_size: int | None) -> dict[str, str]:
     return {"Prefer": f"odata.maxpagesize={page_size}"} if page_size else {}
 
 
+SHARED_VALUE_LENGTH = 24  # codes, countries, cities, postal codes: the values many rows repeat
+
+
 def row_fields(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The row's properties without annotations (`@odata.etag`, `name@OData.Community…`)."""
-    return {key: value for key, value in row.items() if "@" not in key}
+    """The row's properties without annotations (`@odata.etag`, `name@OData.Community…`).
+
+    Short texts are shared between rows (interned): a full sync holds every row of a table, and most of
+    its short values (country, currency, salesperson, city) repeat.
+    """
+    return {
+        key: intern(value) if type(value) is str and len(value) <= SHARED_VALUE_LENGTH else value
+        for key, value in row.items()
+        if "@" not in key
+    }
 
 
 def to_record(

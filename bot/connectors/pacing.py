@@ -51,7 +51,7 @@ class PacingLimits:
 
 
 # Well inside what the services allow: room for the other clients of the same integration user.
-DATAVERSE_LIMITS = PacingLimits(max_concurrency=8, execution_seconds_per_window=1200.0)
+DATAVERSE_LIMITS = PacingLimits(max_concurrency=16, execution_seconds_per_window=1200.0)
 BUSINESS_CENTRAL_LIMITS = PacingLimits(max_concurrency=4)
 ONE_AT_A_TIME = PacingLimits(max_concurrency=1, initial_concurrency=1)
 

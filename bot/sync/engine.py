@@ -36,7 +36,7 @@ from storage.couplings import (
     by_bc_ids,
     by_dataverse_ids,
     clear_skipped,
-    for_mapping,
+    coupled_ids,
     uncoupled_ids,
 )
 from storage.db import session_scope
@@ -345,7 +345,7 @@ class SyncEngine:
         more than one record (nothing is created for them).
         """
         with session_scope(self.db) as session:
-            existing = for_mapping(session, mapping=spec.name)
+            existing_bc, existing_dv = coupled_ids(session, mapping=spec.name)
             left_bc = uncoupled_ids(
                 session,
                 system=System.BUSINESS_CENTRAL,
@@ -366,8 +366,8 @@ class SyncEngine:
                 trigger=trigger,
                 now=self.clock(),
             )
-        coupled_bc = {c.bc_id for c in existing} | left_bc
-        coupled_dv = {c.dataverse_id for c in existing} | left_dv
+        coupled_bc = existing_bc | left_bc
+        coupled_dv = existing_dv | left_dv
         outcome = match_records(
             spec,
             bc_records=bc_records,
@@ -666,11 +666,17 @@ class SyncEngine:
                     spec.side(src_system).entity_set, since=since, page_size=self.page_size
                 )
             seen_ids: set[str] = set()
-            for page in pages:
-                seen_ids.update(r.id for r in page)
-                step.run_page(page, keep_seen=keep_seen)
+
+            def noted(pages: Iterable[list[Record]]) -> Iterator[list[Record]]:
+                for page in pages:
+                    seen_ids.update(r.id for r in page)
+                    yield page
+
+            def report() -> None:
                 if progress is not None:
                     progress(mapping.name, step.processed, total)
+
+            step.run_pages(noted(pages), keep_seen=keep_seen, after_page=report)
             if not full:
                 self._retry(step, spec, direction, src, seen_ids, keep_seen=keep_seen)
         except PassAborted as aborted:

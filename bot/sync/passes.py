@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -40,7 +41,10 @@ from bot.sync.rates import ExchangeRates
 from bot.sync.references import AppReferences
 from bot.sync.stores import ContactRelations
 from storage.couplings import (
+    PendingCoupling,
     add_coupling,
+    add_pending_couplings,
+    assign,
     by_bc_ids,
     by_dataverse_ids,
     mark_synced,
@@ -123,6 +127,16 @@ class _Plan:
     result: BatchResult | None = None
 
 
+@dataclass
+class _Page:
+    """One page decided: its plans, the lookups resolved for it, its source ids, its writes once sent."""
+
+    plans: list[_Plan]
+    resolved: ResolvedPage
+    ids: frozenset[str]
+    sent: Future[list[BatchResult]] | None = None
+
+
 class DirectionPass:
     """Runs pages of source records of one mapping in one direction and keeps the job's counters."""
 
@@ -164,6 +178,64 @@ class DirectionPass:
 
     def run_page(self, records: list[Record], *, keep_seen: bool = False) -> None:
         """Decide, write and commit one page; raises PassAborted on a job-level failure."""
+        page = self._prepare(records, keep_seen=keep_seen)
+        if page is not None:
+            self._reserve(page.plans)
+            self._finish(page)
+
+    def run_pages(
+        self,
+        pages: Iterable[list[Record]],
+        *,
+        keep_seen: bool = False,
+        after_page: Callable[[], None] | None = None,
+    ) -> None:
+        """Run pages in order; the next page is read and decided while the previous page's writes are out.
+
+        Only the requests overlap: every decision, reservation and commit stays on this thread, in page
+        order. A page's creates are reserved (pending couplings) only after the page before it committed,
+        so a job-level failure there leaves nothing reserved that was never sent. A page holding a record
+        of the page in flight waits for it (the writes to one record stay in order).
+        """
+        if not self._may_overlap():
+            for records in pages:
+                self.run_page(records, keep_seen=keep_seen)
+                if after_page is not None:
+                    after_page()
+            return
+        in_flight: _Page | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="page-writes") as sender:
+            try:
+                for records in pages:
+                    if in_flight is not None and not in_flight.ids.isdisjoint(r.id for r in records):
+                        current, in_flight = in_flight, None
+                        self._finish(current)
+                    page = self._prepare(records, keep_seen=keep_seen)
+                    if in_flight is not None:
+                        current, in_flight = in_flight, None
+                        self._finish(current)
+                    if page is not None:
+                        self._reserve(page.plans)
+                        self._send(page, sender)
+                        in_flight = page
+                    if after_page is not None:
+                        after_page()
+            except BaseException:
+                if in_flight is not None:
+                    current, in_flight = in_flight, None
+                    self._finish(current)  # what was sent is committed before the failure goes up
+                raise
+            if in_flight is not None:
+                self._finish(in_flight)
+
+    def _may_overlap(self) -> bool:
+        """Pages overlap when the destination's client takes requests from several threads, and no lookup
+        of this mapping points at its own records (a later page may need an earlier page's couplings)."""
+        own = any(lookup.target == self.s.spec.name for lookup in self.s.spec.lookups)
+        return bool(getattr(self.dst, "thread_safe", False)) and not own
+
+    def _prepare(self, records: list[Record], *, keep_seen: bool) -> _Page | None:
+        """Read what a page needs and decide each record; nothing is written to the destination yet."""
         for record in records:
             if self.max_seen is None or record.modified_at > self.max_seen:
                 self.max_seen = record.modified_at
@@ -172,7 +244,7 @@ class DirectionPass:
         records = [r for r in records if self._in_scope(r)]
         self.processed += len(records)
         if not records:
-            return
+            return None
         with session_scope(self.db) as session:
             couplings = self._couplings(session, [r.id for r in records])
             if self.s.recovery:
@@ -204,13 +276,22 @@ class DirectionPass:
             )
         self._find_pending([c for c in couplings.values() if c.pending])
         plans = [self._decide(record, couplings.get(record.id), resolved, search) for record in records]
-        self._reserve(plans)
+        return _Page(plans=plans, resolved=resolved, ids=frozenset(r.id for r in records))
+
+    def _send(self, page: _Page, sender: ThreadPoolExecutor) -> None:
+        """Start the page's first `$batch` round on the sender thread."""
+        operations = [p.op for p in page.plans if p.op is not None]
+        if operations:
+            page.sent = sender.submit(self.dst.batch, operations)
+
+    def _finish(self, page: _Page) -> None:
+        """Wait for the page's writes (sending them now if they were not sent), then commit the page."""
         try:
-            self._write(plans, resolved)
+            self._write(page)
         except ConnectorError as exc:
             self.s.job.failed += 1
             self._abort(self._classify(exc, None))
-        self._commit(plans)
+        self._commit(page.plans)
 
     def _in_scope(self, record: Record) -> bool:
         if record.id in self.s.exclude:
@@ -242,10 +323,16 @@ class DirectionPass:
 
     def _find_pending(self, pending: list[Coupling]) -> None:
         """Read the records whose create was sent but never confirmed: there (adopt) or not (create)."""
-        for coupling in pending:
-            dest_id = self._dest_id(coupling)
-            if dest_id in self.s.known_destination or self.s.destination_complete:
-                continue
+        if self.s.destination_complete:
+            return
+        wanted = [d for d in (self._dest_id(c) for c in pending) if d not in self.s.known_destination]
+        get_many = getattr(self.dst, "get_many", None)
+        if len(wanted) > 1 and callable(get_many):
+            asked = {dest_id.lower(): dest_id for dest_id in wanted}
+            for record in get_many(self.dst_side.entity_set, wanted):  # one request per hundred ids
+                self.s.known_destination[asked.get(record.id.lower(), record.id)] = record
+            return
+        for dest_id in wanted:
             try:
                 self.s.known_destination[dest_id] = self.dst.get(self.dst_side.entity_set, dest_id)
             except NotFound:
@@ -261,26 +348,31 @@ class DirectionPass:
         if not reserving:
             return
         spec = self.s.spec
+        new = [plan for plan in reserving if plan.coupling is None]
         with session_scope(self.db) as session:
             for plan in reserving:
-                assert plan.dest_id is not None
-                if plan.coupling is None:
-                    plan.coupling = add_coupling(
-                        session,
+                if plan.coupling is not None:
+                    session.add(plan.coupling)
+                    plan.coupling.dataverse_id = str(plan.dest_id)
+                    plan.coupling.pending = True
+            session.flush()
+            added = add_pending_couplings(
+                session,
+                (
+                    PendingCoupling(
                         mapping=spec.name,
                         bc_table=spec.bc.entity_set,
                         bc_id=plan.record.id,
                         dataverse_table=spec.dataverse.entity_set,
-                        dataverse_id=plan.dest_id,
+                        dataverse_id=str(plan.dest_id),
                         bc_key=spec.bc.key_of(plan.record.fields),
                         name=self.src_side.name_of(plan.record.fields),
-                        pending=True,
                     )
-                else:
-                    session.add(plan.coupling)
-                    plan.coupling.dataverse_id = plan.dest_id
-                    plan.coupling.pending = True
-            session.flush()
+                    for plan in new
+                ),
+            )
+            for plan, coupling in zip(new, added, strict=True):
+                plan.coupling = coupling
 
     def _create_op(self, record: Record, body: dict[str, object]) -> tuple[BatchOperation, str | None]:
         """A create; for Dataverse with the primary key chosen here, so a lost answer can be looked up."""
@@ -541,12 +633,16 @@ class DirectionPass:
 
     # ---- writes --------------------------------------------------------------------------------
 
-    def _write(self, plans: list[_Plan], resolved: ResolvedPage) -> None:
-        writes = [p for p in plans if p.op is not None]
+    def _write(self, page: _Page) -> None:
+        writes = [p for p in page.plans if p.op is not None]
         if not writes:
             return
-        for plan, result in zip(writes, self.dst.batch([p.op for p in writes if p.op]), strict=True):
+        answers = (
+            page.sent.result() if page.sent is not None else self.dst.batch([p.op for p in writes if p.op])
+        )
+        for plan, result in zip(writes, answers, strict=True):
             plan.result = result
+        resolved = page.resolved
         again = []
         for plan in writes:
             error = plan.result.error if plan.result is not None else None
@@ -657,15 +753,19 @@ class DirectionPass:
 
     def _couple(self, session: Session, plan: _Plan, written: Record) -> Coupling:
         record = plan.record
-        if plan.coupling is not None:  # restored: the coupling now points at the new record
+        if plan.coupling is not None:  # reserved before sending, or restored: points at the new record
             coupling = plan.coupling
             session.add(coupling)
+            moved = (coupling.dataverse_id if self.dst_system is System.DATAVERSE else coupling.bc_id) != (
+                written.id
+            )
             if self.dst_system is System.DATAVERSE:
                 coupling.dataverse_id = written.id
             else:
                 coupling.bc_id = written.id
             reset_sync_state(coupling)
-            session.flush()
+            if moved:
+                session.flush()
             return coupling
         bc_record, dv_record = (
             (record, written) if self.src_system is System.BUSINESS_CENTRAL else (written, record)
@@ -687,10 +787,10 @@ class DirectionPass:
         kept: Record | None = None if source.id in self.s.superseded else source
         bc, dv = (kept, dest) if self.src_system is System.BUSINESS_CENTRAL else (dest, kept)
         if self.src_system is System.BUSINESS_CENTRAL:
-            coupling.bc_key = self.s.spec.bc.key_of(source.fields) or coupling.bc_key
+            assign(coupling, bc_key=self.s.spec.bc.key_of(source.fields) or coupling.bc_key)
         elif dest is not None:
-            coupling.bc_key = self.s.spec.bc.key_of(dest.fields) or coupling.bc_key
-        coupling.name = (self.src_side.name_of(source.fields) or coupling.name or "")[:250] or None
+            assign(coupling, bc_key=self.s.spec.bc.key_of(dest.fields) or coupling.bc_key)
+        assign(coupling, name=(self.src_side.name_of(source.fields) or coupling.name or "")[:250] or None)
         mark_synced(
             session,
             coupling=coupling,

@@ -164,8 +164,8 @@ def test_batch_is_split_into_even_sub_batches_for_the_batches_in_flight(
     assert [result.record.fields["lastname"] for result in results if result.record] == [
         str(n) for n in range(250)
     ]
-    # Three sub-batches' worth, spread evenly over the 8 that may be in flight: 8 requests of 32.
-    assert sandbox.request_count("/dataverse") - before == 8
+    # Three sub-batches' worth, spread evenly over the 16 that may be in flight: 16 requests of 16 or fewer.
+    assert sandbox.request_count("/dataverse") - before == 16
 
 
 def test_record_url_opens_the_row(dv: DataverseClient, sandbox: SandboxServer, http: httpx.Client) -> None:
