@@ -198,9 +198,7 @@ class ReplayGuard:
             if key in self._pending or key in self._recent:
                 return False
             self._recent[key] = self._clock()  # the same request again in this process is now a replay
-        with self.db.connect() as connection:
-            seen = was_seen(connection, key=key)
-        if seen:
+        if was_seen(self.db, key=key):
             return False
         # Only now may the writer store the key: stored before the read, the read finds it (a lost request).
         with self._lock:

@@ -222,7 +222,7 @@ def run_http(settings: Settings, services: Services, *, port: int, scheduler: bo
             from bot.services import build_services
 
             worker_services = build_services(settings)
-            web = WebApp(build_app(settings, worker_services), worker_services)
+            web = WebApp(build_app(settings, worker_services, verified_by_front=True), worker_services)
             start_reply_process(settings)
             favour_acks()
             return web

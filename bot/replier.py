@@ -1,7 +1,8 @@
 """The reply process of a web worker: renders and sends replies after the ack, at a lower CPU priority.
 
 A web worker (gunicorn, `serve --http`) starts one `python -m bot.replier` of its own and hands it every reply
-it defers (handlers.later.Reply) over a pipe, so the request threads never share the interpreter with the
+it defers (handlers.later.Reply) over a pipe (what waits goes in one write; "sent" comes back in batches of
+REPORT_SECONDS), so the request threads never share the interpreter with the
 rendering, and the kernel gives acks the CPU first (the reply process runs at nice REPLY_NICENESS). The worker
 keeps each reply until the reply process says it was sent: if the reply process dies, the worker starts a new
 one and sends it every reply not yet answered (a reply the dead process sent but had not reported may be sent
@@ -33,6 +34,7 @@ MAX_IN_FLIGHT = 2000  # replies a worker keeps for its reply process; beyond, th
 RESTART_PAUSE_SECONDS = 1.0  # between starts of a reply process that keeps dying
 STOP_SECONDS = 10.0  # how long a stopping worker waits for its reply process to send the rest
 MAX_HANDOVERS = 3  # a reply in flight when this many reply processes died is dropped (it may kill them)
+REPORT_SECONDS = 0.02  # the reply process reports the replies sent in this span as one batch
 
 
 @dataclass
@@ -109,7 +111,10 @@ class ReplyProcess:
         return link
 
     def _send_forever(self) -> None:
-        """The one thread that writes to the reply process (a full pipe blocks only this thread)."""
+        """The one thread that writes to the reply process (a full pipe blocks only this thread).
+
+        It hands over every reply waiting at that moment in one write, so a burst of acks wakes it once.
+        """
         while True:
             with self._changed:
                 while not (self._unsent or self._restart or self._closing):
@@ -118,8 +123,12 @@ class ReplyProcess:
                 if not restart:
                     if not self._unsent:  # closing, and everything is handed over
                         break
-                    job_id = self._unsent.popleft()
-                    reply = self._in_flight.get(job_id)
+                    batch = [
+                        (job_id, self._in_flight[job_id])
+                        for job_id in self._unsent
+                        if job_id in self._in_flight
+                    ]
+                    self._unsent.clear()
                     link = self._link
             if restart:
                 link = self._respawn()
@@ -127,10 +136,10 @@ class ReplyProcess:
                     self._link = link
                     self._unsent = deque(self._hand_over_again())  # every reply not reported sent, once
                 continue
-            if reply is None:
+            if not batch:
                 continue
             try:
-                link.jobs.send((job_id, reply))
+                link.jobs.send(batch)
             except OSError:
                 with self._changed:  # the reply process is gone: wait until _receive asks for another
                     while not (self._restart or self._closing):
@@ -163,15 +172,16 @@ class ReplyProcess:
         return self._spawn()
 
     def _receive(self, link: _Link) -> None:
-        """Forget each reply the reply process reports sent; when it dies, ask the courier for a new one."""
+        """Forget the replies the reply process reports sent (in batches); when it dies, ask for a new one."""
         while True:
             try:
-                job_id = link.done.recv()
+                job_ids: list[int] = link.done.recv()
             except (EOFError, OSError):
                 break
             with self._changed:
-                self._in_flight.pop(job_id, None)
-                self._handovers.pop(job_id, None)
+                for job_id in job_ids:
+                    self._in_flight.pop(job_id, None)
+                    self._handovers.pop(job_id, None)
         link.done.close()
         code = link.process.wait()
         with self._changed:
@@ -202,26 +212,66 @@ def serve_replies(jobs: Connection, done: Connection) -> None:
     configure_logging(settings.log_level.value, settings.log_format.value)
     os.nice(REPLY_NICENESS)
     services = build_services(settings)
-    report = threading.Lock()
+    reports = _Reports(done)
 
     def answer(job_id: int, reply: Reply) -> None:
         try:
             run_reply(reply_request(services, reply.body), reply)
         except Exception:
             log.exception("a reply failed after the ack")
-        with report:
-            try:
-                done.send(job_id)
-            except OSError:
-                pass  # the worker is gone; the reply itself went out
+        reports.add(job_id)
 
     with ThreadPoolExecutor(REPLY_THREADS, thread_name_prefix="reply") as pool:
         while True:
             try:
-                job_id, reply = jobs.recv()
+                batch: list[tuple[int, Reply]] = jobs.recv()
             except (EOFError, OSError):
                 break
-            pool.submit(answer, job_id, reply)
+            for job_id, reply in batch:
+                pool.submit(answer, job_id, reply)
+    reports.close()
+
+
+class _Reports:
+    """The reply process's "sent" reports to its worker, gathered for REPORT_SECONDS and sent as one list."""
+
+    def __init__(self, done: Connection) -> None:
+        self._done = done
+        self._changed = threading.Condition()
+        self._sent: list[int] = []
+        self._closing = False
+        self._thread = threading.Thread(target=self._report_forever, name="reply-reports", daemon=True)
+        self._thread.start()
+
+    def add(self, job_id: int) -> None:
+        """Report `job_id` sent with the next batch."""
+        with self._changed:
+            self._sent.append(job_id)
+            self._changed.notify()
+
+    def close(self) -> None:
+        """Send the last batch and stop."""
+        with self._changed:
+            self._closing = True
+            self._changed.notify()
+        self._thread.join()
+
+    def _report_forever(self) -> None:
+        while True:
+            with self._changed:
+                while not (self._sent or self._closing):
+                    self._changed.wait()
+            time.sleep(REPORT_SECONDS)  # let the replies finishing meanwhile join this batch
+            with self._changed:
+                batch, self._sent = self._sent, []
+                closing = self._closing
+            if batch:
+                try:
+                    self._done.send(batch)
+                except OSError:
+                    pass  # the worker is gone; the replies themselves went out
+            if closing and not batch:
+                return
 
 
 if __name__ == "__main__":

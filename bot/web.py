@@ -39,10 +39,14 @@ class WebApp:
     """A small WSGI dispatcher in front of Bolt's handler."""
 
     def __init__(self, bolt_app: App, services: Services, metrics: Metrics | None = None) -> None:
+        signing_secret = services.settings.secret("slack_signing_secret")
+        if not signing_secret:
+            # Bolt behind this front does not check signatures again (bot.app, verified_by_front).
+            raise ValueError("SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify Slack's requests")
+        self.signing_secret = signing_secret
         self.slack = SlackRequestHandler(bolt_app, path=SLACK_PATH)
         self.services = services
         self.metrics = metrics or Metrics(services.db)
-        self.signing_secret = services.settings.secret("slack_signing_secret")
         self.replays = front.ReplayGuard(services.db)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -80,10 +84,9 @@ class WebApp:
         if len(body) != int(environ["CONTENT_LENGTH"]):
             short = front.Refusal(400, "body shorter than its Content-Length")
             return _refuse(start_response, short, environ)
-        if self.signing_secret:
-            refusal = front.check_signature(self.signing_secret, body, environ)
-            if refusal is not None:
-                return _refuse(start_response, refusal, environ)
+        refusal = front.check_signature(self.signing_secret, body, environ)
+        if refusal is not None:
+            return _refuse(start_response, refusal, environ)
         refusal = front.check_shape(body, str(environ.get("CONTENT_TYPE") or ""))
         if refusal is not None:
             return _refuse(start_response, refusal, environ)
@@ -180,7 +183,7 @@ def create_wsgi_app() -> WebApp:
     settings = load_settings()
     configure_logging(settings.log_level.value, settings.log_format.value)
     services = build_services(settings)
-    web = WebApp(build_app(settings, services), services)
+    web = WebApp(build_app(settings, services, verified_by_front=True), services)
     start_reply_process(settings)
     favour_acks()
     return web

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import delete, insert, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from storage.models import SeenRequest
@@ -31,12 +31,36 @@ def remember_requests(session: Session, seen: Mapping[str, datetime]) -> None:
         session.execute(_insert_new(session), [{"key": key, "seen_at": at} for key, at in seen.items()])
 
 
-_SEEN = select(col(SeenRequest.key)).where(col(SeenRequest.key) == bindparam("key")).limit(1)
+_SEEN = text(f"SELECT 1 FROM {SeenRequest.__tablename__} WHERE key = :key LIMIT 1")
+_SEEN_BY_DIALECT: dict[tuple[str, str], tuple[str, bool]] = {}
 
 
-def was_seen(connection: Connection, *, key: str) -> bool:
-    """True when `key` was recorded (by any process): a plain read, as it runs before every ack."""
-    return connection.execute(_SEEN, {"key": key}).first() is not None
+def _seen_statement(db: Engine) -> tuple[str, bool]:
+    """_SEEN in the DBAPI's own SQL and whether its parameter is positional (compiled once per dialect)."""
+    dialect = db.dialect
+    name = (dialect.name, dialect.driver)
+    if name not in _SEEN_BY_DIALECT:
+        _SEEN_BY_DIALECT[name] = (str(_SEEN.compile(dialect=dialect)), bool(dialect.positional))
+    return _SEEN_BY_DIALECT[name]
+
+
+def was_seen(db: Engine, *, key: str) -> bool:
+    """True when `key` was recorded (by any process).
+
+    It runs before every ack, so it is one plain read on a pooled DBAPI connection, without SQLAlchemy's
+    statement execution around it (a third of an ack's CPU in the web process when it had that).
+    """
+    sql, positional = _seen_statement(db)
+    connection = db.raw_connection()
+    try:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(sql, (key,) if positional else {"key": key})
+            return cursor.fetchone() is not None
+        finally:
+            cursor.close()
+    finally:
+        connection.close()  # back to the pool, which ends the read's transaction
 
 
 def forget_requests(session: Session, *, before: datetime) -> int:

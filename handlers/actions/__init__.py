@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from slack_bolt import App
+import inspect
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
 
 from bot.ids import ActionId
 from bot.operations import kinds
@@ -18,15 +24,61 @@ OPENERS: dict[ActionId, ButtonHandler] = {
     ActionId.DELETE_ERROR: entries.handle_delete_error,
 }
 
+Listener = Callable[..., None]
+ROUTE_ARGUMENTS = ("ack", "body", "action", "client", "context")  # what a route's parameters may name
+
+
+def build_routes() -> dict[ActionId, Listener]:
+    """One listener per action_id (CONTRACT.md's and the extras of bot.ids); ValueError on a second one."""
+    routes: dict[ActionId, Listener] = {}
+
+    def add(action_id: ActionId, listener: Listener) -> None:
+        if action_id in routes:
+            raise ValueError(f"{action_id} has two listeners")
+        routes[action_id] = listener
+
+    for button, action in kinds.by_button().items():
+        add(button, OPENERS.get(button) or work.queue_button(action.key, button))
+    add(ActionId.SHOW_DETAILS, entries.handle_show_details)
+    add(ActionId.LIST_MORE, entries.handle_list_more)
+    add(ActionId.HOME_REFRESH, entries.handle_home_refresh)
+    add(ActionId.OPEN_RECORD, quiet.handle_quietly)
+    add(ActionId.SNOOZE_DURATION, quiet.handle_quietly)
+    add(ActionId.COUPLE_REFERENCE, quiet.handle_quietly)
+    add(ActionId.COUPLE_SYNC, quiet.handle_quietly)
+    return routes
+
+
+def action_ids_pattern(action_ids: Mapping[ActionId, Any]) -> re.Pattern[str]:
+    """The pattern Bolt matches a click's action_id with: exactly one of `action_ids`, nothing else."""
+    return re.compile("^(?:" + "|".join(re.escape(str(a)) for a in sorted(action_ids)) + ")$")
+
+
+def route_actions(routes: Mapping[ActionId, Listener]) -> Listener:
+    """One Bolt listener for every action_id: calls the route of the clicked one with the arguments it names.
+
+    Bolt tries each listener's matcher in turn on every request; one listener instead of one per action_id
+    saves a click those ~20 matchers before its ack.
+    """
+    named = {action_id: tuple(inspect.signature(route).parameters) for action_id, route in routes.items()}
+    for action_id, names in named.items():
+        unknown = set(names) - set(ROUTE_ARGUMENTS)
+        if unknown:
+            raise ValueError(f"the listener of {action_id} asks for {sorted(unknown)}")
+    by_id = {str(action_id): (route, named[action_id]) for action_id, route in routes.items()}
+
+    def handle_action(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        """Run the listener of the clicked action_id."""
+        route, names = by_id[str(action.get("action_id"))]
+        given = {"ack": ack, "body": body, "action": action, "client": client, "context": context}
+        route(**{name: given[name] for name in names})
+
+    return handle_action
+
 
 def register(app: App) -> None:
-    """Register one listener per action_id (CONTRACT.md's and the extras of bot.ids)."""
-    for button, action in kinds.by_button().items():
-        app.action(button)(OPENERS.get(button) or work.queue_button(action.key, button))
-    app.action(ActionId.SHOW_DETAILS)(entries.handle_show_details)
-    app.action(ActionId.LIST_MORE)(entries.handle_list_more)
-    app.action(ActionId.HOME_REFRESH)(entries.handle_home_refresh)
-    app.action(ActionId.OPEN_RECORD)(quiet.handle_quietly)
-    app.action(ActionId.SNOOZE_DURATION)(quiet.handle_quietly)
-    app.action(ActionId.COUPLE_REFERENCE)(quiet.handle_quietly)
-    app.action(ActionId.COUPLE_SYNC)(quiet.handle_quietly)
+    """Register the one listener of every action_id (build_routes) on `app`."""
+    routes = build_routes()
+    app.action(action_ids_pattern(routes))(route_actions(routes))

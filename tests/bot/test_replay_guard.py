@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 import bot.front
 from bot.front import ReplayGuard
@@ -27,9 +27,9 @@ def test_a_new_request_is_new_even_when_the_writer_runs_between_record_and_read(
 ) -> None:
     guard = ReplayGuard(engine)
 
-    def writer_first(connection: Connection, **key: Any) -> bool:
+    def writer_first(db: Engine, **key: Any) -> bool:
         guard.flush()  # the background writer stores whatever is pending right now
-        return was_seen(connection, **key)
+        return was_seen(db, **key)
 
     monkeypatch.setattr(bot.front, "was_seen", writer_first)
     assert all(guard.first_time(f"v0={number}") for number in range(20))

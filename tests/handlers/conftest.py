@@ -167,7 +167,7 @@ def harness(engine: Engine, database_url: str, fake_slack: FakeSlack) -> Iterato
         sync_admins=[ADMIN],
     )
     services = build_services(settings, db=engine)
-    web = WebApp(build_app(settings, services), services)
+    web = WebApp(build_app(settings, services, verified_by_front=True), services)
     server = make_server("127.0.0.1", 0, web, server_class=_ThreadingServer, handler_class=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
