@@ -272,6 +272,19 @@ class SyncJob(SQLModel, table=True):
     uncoupled: int = 0
     message: str = Field(default="", max_length=250)
 
+    def counters(self) -> dict[str, int]:
+        """Business Central's counters of the job by name, in the order its page shows them."""
+        return {
+            "inserted": self.inserted,
+            "modified": self.modified,
+            "deleted": self.deleted,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "coupled": self.coupled,
+            "uncoupled": self.uncoupled,
+        }
+
 
 class SyncError(SQLModel, table=True):
     """An Integration Synch. Job Error: one failed record (or job), with both records and what to do."""

@@ -20,18 +20,7 @@ def job_line(job: SyncJob, w: Wording) -> str:
         mark, outcome = "⏳", w.word(Word.JOB_RUNNING)
     else:
         mark = "⚠️" if job.failed else "✅"
-        outcome = w.counters(
-            {
-                "inserted": job.inserted,
-                "modified": job.modified,
-                "deleted": job.deleted,
-                "unchanged": job.unchanged,
-                "skipped": job.skipped,
-                "failed": job.failed,
-                "coupled": job.coupled,
-                "uncoupled": job.uncoupled,
-            }
-        )
+        outcome = w.counters(job.counters())
     parts = [
         f"{mark} *{mrkdwn.escape(job.mapping)}*",
         w.job_type(job.type),

@@ -88,6 +88,21 @@ def _act(action: ActionKey, target: str, call: Callable[[SyncActions], ActionOut
     report(outcome)
 
 
+def _act_on_error_confirmed(
+    error_id: int,
+    action: ActionKey,
+    call: Callable[[SyncActions], ActionOutcome],
+    *,
+    question: Callable[[str], str],
+    what: str,
+    yes: bool,
+) -> None:
+    """Ask `question` about error #ID (given its label), then run the action on the error's record."""
+    label = known_error(error_id)
+    confirm(question(label), yes=yes, what=what)
+    _act(action, f"error:{error_id}", call)
+
+
 @app.command("sync", rich_help_panel=PANEL)
 @friendly
 def sync_command(
@@ -356,16 +371,15 @@ def restore_command(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Recreate the deleted side of a coupled record and keep the coupling."""
-    label = known_error(error_id)
-    confirm(
-        f"Recreate the deleted side of #{error_id} ({label}) from the surviving record?",
-        yes=yes,
-        what=f"restoring the record of #{error_id}",
-    )
-    _act(
+    _act_on_error_confirmed(
+        error_id,
         ActionKey.RESTORE_RECORD,
-        f"error:{error_id}",
         lambda a: a.restore_record(error_id, actor=terminal_actor().id),
+        question=lambda label: (
+            f"Recreate the deleted side of #{error_id} ({label}) from the surviving record?"
+        ),
+        what=f"restoring the record of #{error_id}",
+        yes=yes,
     )
 
 
@@ -376,16 +390,15 @@ def delete_record_command(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete the surviving side of a coupled record deleted on the other side, then the coupling."""
-    label = known_error(error_id)
-    confirm(
-        f"Delete the surviving record of #{error_id} ({label}) and its coupling? This cannot be undone.",
-        yes=yes,
-        what=f"deleting the surviving record of #{error_id}",
-    )
-    _act(
+    _act_on_error_confirmed(
+        error_id,
         ActionKey.DELETE_RECORD,
-        f"error:{error_id}",
         lambda a: a.delete_record(error_id, actor=terminal_actor().id),
+        question=lambda label: (
+            f"Delete the surviving record of #{error_id} ({label}) and its coupling? This cannot be undone."
+        ),
+        what=f"deleting the surviving record of #{error_id}",
+        yes=yes,
     )
 
 
@@ -407,16 +420,17 @@ def keep_command(
         )
     chosen = sides[side.lower()]
     action = ActionKey.KEEP_BC if chosen == "business_central" else ActionKey.KEEP_DATAVERSE
-    label = known_error(error_id)
     winner, loser = (
         ("Business Central", "Sales") if chosen == "business_central" else ("Sales", "Business Central")
     )
-    confirm(
-        f"Overwrite {loser}'s values of #{error_id} ({label}) with {winner}'s?",
-        yes=yes,
+    _act_on_error_confirmed(
+        error_id,
+        action,
+        lambda a: a.take_side(error_id, chosen, actor=terminal_actor().id),
+        question=lambda label: f"Overwrite {loser}'s values of #{error_id} ({label}) with {winner}'s?",
         what=f"overwriting {loser}'s values",
+        yes=yes,
     )
-    _act(action, f"error:{error_id}", lambda a: a.take_side(error_id, chosen, actor=terminal_actor().id))
 
 
 @app.command("couple-dependency", rich_help_panel=PANEL)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlmodel import Session
@@ -12,7 +13,7 @@ from bot.sync.fieldmap import Lookup, MappingSpec
 from bot.sync.mappings import spec_for
 from bot.sync.project import LookupValue
 from storage.couplings import by_bc_ids, by_bc_keys, by_dataverse_ids
-from storage.models import Direction
+from storage.models import Coupling, Direction
 
 Unresolved = DependencyNotCoupled | NoBusinessRelation
 
@@ -56,20 +57,33 @@ def resolve_lookups(
                         _not_coupled(target, "bc", key, lookup),
                     )
         else:
-            ids = {str(r.fields.get(lookup.value_field) or "") for r in records} - {""}
-            by_id = by_dataverse_ids(session, table=target.dataverse.entity_set, ids=ids)
-            for record in records:
-                guid = str(record.fields.get(lookup.value_field) or "")
-                if not guid:
-                    page.values[record.id].append(LookupValue(lookup, ""))
-                elif guid in by_id and by_id[guid].bc_key:
-                    page.values[record.id].append(LookupValue(lookup, by_id[guid].bc_key))
+            for record, guid, coupling in _coupled_guids(session, page, lookup, target, records):
+                if coupling.bc_key:
+                    page.values[record.id].append(LookupValue(lookup, coupling.bc_key))
                 else:
-                    page.missing.setdefault(
-                        record.id,
-                        _not_coupled(target, "dataverse", guid, lookup),
-                    )
+                    page.missing.setdefault(record.id, _not_coupled(target, "dataverse", guid, lookup))
     return page
+
+
+def _coupled_guids(
+    session: Session, page: ResolvedPage, lookup: Lookup, target: MappingSpec, records: list[Record]
+) -> Iterator[tuple[Record, str, Coupling]]:
+    """Each record whose lookup GUID is coupled, with its coupling; blank GUIDs written, uncoupled missing."""
+    guids = {_guid(record, lookup) for record in records} - {""}
+    by_id = by_dataverse_ids(session, table=target.dataverse.entity_set, ids=guids)
+    for record in records:
+        guid = _guid(record, lookup)
+        if not guid:
+            page.values[record.id].append(LookupValue(lookup, ""))
+        elif guid not in by_id:
+            page.missing.setdefault(record.id, _not_coupled(target, "dataverse", guid, lookup))
+        else:
+            yield record, guid, by_id[guid]
+
+
+def _guid(record: Record, lookup: Lookup) -> str:
+    """The Dataverse GUID `record`'s lookup field holds ("" when blank)."""
+    return str(record.fields.get(lookup.value_field) or "")
 
 
 def _through_relations(
@@ -104,21 +118,11 @@ def _through_relations(
                 )
         return
     company_of = {r.related_id: r.contact_number for r in companies}
-    guids = {str(r.fields.get(lookup.value_field) or "") for r in records} - {""}
-    by_account = by_dataverse_ids(session, table=target.dataverse.entity_set, ids=guids)
-    for record in records:
-        guid = str(record.fields.get(lookup.value_field) or "")
-        if not guid:
-            page.values[record.id].append(LookupValue(lookup, ""))
-        elif guid not in by_account:
-            page.missing.setdefault(
-                record.id,
-                _not_coupled(target, "dataverse", guid, lookup),
-            )
-        elif by_account[guid].bc_id.lower() in company_of:
-            page.values[record.id].append(LookupValue(lookup, company_of[by_account[guid].bc_id.lower()]))
+    for record, guid, coupling in _coupled_guids(session, page, lookup, target, records):
+        if coupling.bc_id.lower() in company_of:
+            page.values[record.id].append(LookupValue(lookup, company_of[coupling.bc_id.lower()]))
         else:
-            name = by_account[guid].name or by_account[guid].bc_key or guid
+            name = coupling.name or coupling.bc_key or guid
             page.missing.setdefault(record.id, NoBusinessRelation(contact=name, toward="business_central"))
 
 

@@ -19,7 +19,7 @@ from bot.commands import ListErrors, UsageError, parse
 from bot.operations import error_entries, reports
 from bot.operations.base import NotFound
 from bot.operations.requests import error_target
-from handlers.actions.acked import acked
+from handlers.actions.acked import ButtonHandler, acked
 from handlers.actions.clicked import clicked_or_say, clicked_value
 from handlers.commands.reading import error_list
 from handlers.home.publish import publish_home
@@ -48,12 +48,23 @@ def handle_delete_error(request: SlackRequest, action: dict[str, Any]) -> None:
     _delete(request, error_id)
 
 
-def handle_show_details(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
-    """Details: the whole error, only for the one who asked (rendered by the reply process)."""
-    ack()
-    after_ack(Reply("show_details", body, action), context, client)
+def _answered_later(reply_name: str, doc: str) -> ButtonHandler:
+    """A listener that acks at once, then hands the click to the reply process's `reply_name` answer."""
+
+    def listener(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        ack()
+        after_ack(Reply(reply_name, body, action), context, client)
+
+    listener.__name__ = f"handle_{reply_name}"
+    listener.__doc__ = doc
+    return listener
+
+
+handle_show_details = _answered_later(
+    "show_details", "Details: the whole error, only for the one who asked (rendered by the reply process)."
+)
 
 
 @reply_named("show_details")
@@ -71,12 +82,9 @@ def answer_show_details(request: SlackRequest, reply: Reply) -> None:
     )
 
 
-def handle_list_more(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
-    """More: the next page of the same list (rendered by the reply process)."""
-    ack()
-    after_ack(Reply("list_more", body, action), context, client)
+handle_list_more = _answered_later(
+    "list_more", "More: the next page of the same list (rendered by the reply process)."
+)
 
 
 @reply_named("list_more")
