@@ -447,6 +447,40 @@ PHRASES: dict[str, str | tuple[str, str]] = {
     "action.outside_filter": _(
         "{record} is outside {mapping}'s filter ({filter}): it cannot be coupled there."
     ),
+    # ---- why an operation refused (bot.operations; OperationError carries the phrase) --------------------
+    "failure.no_entry": _("There is no error entry #{id} (it may have been purged)."),
+    "failure.snooze_resolved": _(
+        "Error #{id} is resolved, so there is nothing to snooze; nothing changed. "
+        "Snooze applies to open errors."
+    ),
+    "failure.no_setting": _("There is no setting {setting}. Settings: {settings}."),
+    "failure.interval": _("interval: {reason}"),
+    "failure.true_false": _("{key} is true or false, not {value}."),
+    "failure.only_runs": _("{mapping} only runs {direction}, not {value}."),
+    "failure.one_of": _("{key} is {accepts}, not {value}."),
+    "failure.not_which_record_couple": _(
+        "Error #{id} does not say which record failed, so it cannot be coupled here."
+    ),
+    "failure.not_which_record_create": _(
+        "Error #{id} does not say which record failed, so nothing can be created."
+    ),
+    "failure.give_record": _("Give the {app} record to couple with (like {example})."),
+    "failure.no_candidate": _("Error #{id} has no candidate {number} to couple with."),
+    "failure.interval_too_short": _(
+        "The interval must be between 1 minute and 7 days; {duration} is too short."
+    ),
+    "failure.interval_too_long": _(
+        "The interval must be between 1 minute and 7 days; {duration} is too long."
+    ),
+    "failure.whole_minutes": _("The interval must be whole minutes (e.g. 15m, 2h, 1d); {duration} is not."),
+    "failure.no_mapping": _("There is no mapping named {name}. Known mappings: {known}."),
+    "failure.no_job": _("There is no scheduled job named {name}. Jobs: {jobs}, or a mapping."),
+    "failure.not_allowed": _("Only sync admins may do {action}."),
+    "term.none_yet": _("none yet"),
+    "term.days": _n("{n} day", "{n} days"),
+    "term.hours": _n("{n} hour", "{n} hours"),
+    "term.minutes": _n("{n} minute", "{n} minutes"),
+    "term.seconds": _n("{n} second", "{n} seconds"),
     # ---- the worker's outcomes (bot.worker) ----------------------------------------------------------
     "work.done": _("done"),
     "work.failed": _("failed"),

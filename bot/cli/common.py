@@ -28,6 +28,7 @@ from bot.config import SUPPORTED_DATABASES, Settings, SettingsError, load_settin
 from bot.i18n import DEFAULT_LOCALE, LOCALES, normalize_locale
 from bot.logs import configure_logging
 from bot.operations.base import Actor, InvalidInput, NotAllowed, NotFound, OperationError
+from bot.phrases import Phrase, render
 from bot.services import open_store
 from storage.models import Door
 from storage.schema import SchemaOutdated
@@ -173,6 +174,12 @@ def fail(message: str, *, code: int = EXIT_FAILED, usage: str | None = None) -> 
     raise typer.Exit(code)
 
 
+def said(error: OperationError) -> str:
+    """What an operation's refusal says, in the terminal reader's language."""
+    words = error.said
+    return render(words, terminal_locale()) if isinstance(words, Phrase) else words
+
+
 def friendly(func: Callable[P, R]) -> Callable[P, R]:
     """Turn the bot's expected failures into one line and the contract's exit codes, never a traceback."""
 
@@ -185,8 +192,10 @@ def friendly(func: Callable[P, R]) -> Callable[P, R]:
         except UsageError as error:
             fail(error.problem, code=EXIT_USAGE, usage=error.usage)
         except (InvalidInput, NotFound) as error:
-            fail(str(error), code=EXIT_USAGE)
-        except (NotAllowed, OperationError, SchemaOutdated) as error:
+            fail(said(error), code=EXIT_USAGE)
+        except (NotAllowed, OperationError) as error:
+            fail(said(error))
+        except SchemaOutdated as error:
             fail(str(error))
         except (ArgumentError, NoSuchModuleError, ModuleNotFoundError):
             fail(f"configuration: DATABASE_URL cannot be used; use {SUPPORTED_DATABASES}", code=EXIT_USAGE)
