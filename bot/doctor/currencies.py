@@ -9,6 +9,7 @@ from bot.doctor.context import DoctorRun
 from bot.doctor.mappings import load_mappings
 from bot.doctor.ports import RecordReader
 from bot.doctor.result import BC_API, CURRENCIES, DATAVERSE_API, CheckResult
+from bot.phrases import say
 from bot.sync.hints import PAGE_CURRENCIES, PAGE_TABLE_MAPPINGS
 from storage.couplings import of_table_or_mapping
 
@@ -66,11 +67,11 @@ def check_currencies(run: DoctorRun) -> CheckResult:
         customers = _rows(run.bc, "customers", ["currencyCode"])
         used = sorted({_text(r.fields.get("currencyCode")).upper() for r in customers} - {""})
         if not used:
-            return CheckResult(CURRENCIES, True, "Customers use only the local currency.")
+            return CheckResult(CURRENCIES, True, say("doctor.local_currency"))
         currencies = _rows(run.bc, BC_CURRENCIES)
         rates = _rows(run.bc, BC_RATES)
     except Exception as error:  # noqa: BLE001
-        return run.failure(CURRENCIES, "Could not read customers, currencies or exchange rates", error)
+        return run.failure(CURRENCIES, say("doctor.currencies_unreadable"), error)
     ids_to_codes = {r.id: _text(r.fields.get("code")).upper() for r in currencies}
     known = set(ids_to_codes.values())
     with_rate = {
