@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from typer.core import TyperCommand, TyperGroup
 from typer.models import CommandFunctionType
 
+from bot.blocks.wording import Word, Wording
 from bot.commands import USAGE, UsageError, parse_duration, usage_line
 from bot.config import SUPPORTED_DATABASES, Settings, SettingsError, load_settings
 from bot.i18n import DEFAULT_LOCALE, LOCALES, normalize_locale
@@ -84,12 +85,14 @@ class CliGroup(TyperGroup):
             if type(error).__name__ == "NoArgsIsHelpError" and context is not None:
                 out.print(context.get_help(), markup=False, highlight=False)
                 sys.exit(EXIT_USAGE)
-            err.print(f"[bold red]Error:[/] {escape(error.format_message())}", highlight=False)
+            err.print(
+                f"[bold red]{label(Word.CLI_ERROR)}[/] {escape(error.format_message())}", highlight=False
+            )
             if context is not None:
                 err.print(_usage_of(context), highlight=False, markup=False)
             sys.exit(getattr(error, "exit_code", EXIT_USAGE))
         except typer.Abort:
-            err.print("Aborted; nothing changed.", highlight=False)
+            err.print(label(Word.CLI_ABORTED), highlight=False)
             sys.exit(EXIT_FAILED)
         sys.exit(code if isinstance(code, int) else 0)
 
@@ -168,10 +171,15 @@ R = TypeVar("R")
 
 def fail(message: str, *, code: int = EXIT_FAILED, usage: str | None = None) -> NoReturn:
     """Print one clear line (and the usage line) on stderr and exit with `code`."""
-    err.print(f"[bold red]Error:[/] {escape(message)}", highlight=False)
+    err.print(f"[bold red]{label(Word.CLI_ERROR)}[/] {escape(message)}", highlight=False)
     if usage:
         err.print(f"Usage: {usage}", highlight=False, markup=False)
     raise typer.Exit(code)
+
+
+def label(word: Word) -> str:
+    """A fixed word of the terminal (a label, a table header) in the reader's language."""
+    return Wording(terminal_locale()).word(word)
 
 
 def said(error: OperationError) -> str:
