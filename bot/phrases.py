@@ -7,7 +7,7 @@ language. The English texts below are the gettext message ids of bot/locale.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -69,6 +69,15 @@ class Phrase:
 def say(key: str, /, **values: Value | None) -> Phrase:
     """The phrase `key` with its values (None values are left out)."""
     return Phrase(key, {name: value for name, value in values.items() if value is not None})
+
+
+def joined(items: Sequence[Value]) -> Value:
+    """Items as "a; b; c" (each may be a phrase)."""
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    return say("term.semicolons", first=items[0], rest=joined(items[1:]))
 
 
 def link(label: Value, url: str | None) -> Phrase:
@@ -447,6 +456,180 @@ PHRASES: dict[str, str | tuple[str, str]] = {
     "action.outside_filter": _(
         "{record} is outside {mapping}'s filter ({filter}): it cannot be coupled there."
     ),
+    # ---- why an operation refused (bot.operations; OperationError carries the phrase) --------------------
+    "failure.no_entry": _("There is no error entry #{id} (it may have been purged)."),
+    "failure.snooze_resolved": _(
+        "Error #{id} is resolved, so there is nothing to snooze; nothing changed. "
+        "Snooze applies to open errors."
+    ),
+    "failure.no_setting": _("There is no setting {setting}. Settings: {settings}."),
+    "failure.interval": _("interval: {reason}"),
+    "failure.true_false": _("{key} is true or false, not {value}."),
+    "failure.only_runs": _("{mapping} only runs {direction}, not {value}."),
+    "failure.one_of": _("{key} is {accepts}, not {value}."),
+    "failure.not_which_record_couple": _(
+        "Error #{id} does not say which record failed, so it cannot be coupled here."
+    ),
+    "failure.not_which_record_create": _(
+        "Error #{id} does not say which record failed, so nothing can be created."
+    ),
+    "failure.give_record": _("Give the {app} record to couple with (like {example})."),
+    "failure.no_candidate": _("Error #{id} has no candidate {number} to couple with."),
+    "failure.interval_too_short": _(
+        "The interval must be between 1 minute and 7 days; {duration} is too short."
+    ),
+    "failure.interval_too_long": _(
+        "The interval must be between 1 minute and 7 days; {duration} is too long."
+    ),
+    "failure.whole_minutes": _("The interval must be whole minutes (e.g. 15m, 2h, 1d); {duration} is not."),
+    "failure.no_mapping": _("There is no mapping named {name}. Known mappings: {known}."),
+    "failure.no_job": _("There is no scheduled job named {name}. Jobs: {jobs}, or a mapping."),
+    "failure.not_allowed": _("Only sync admins may do {action}."),
+    "term.none_yet": _("none yet"),
+    "term.days": _n("{n} day", "{n} days"),
+    "term.hours": _n("{n} hour", "{n} hours"),
+    "term.minutes": _n("{n} minute", "{n} minutes"),
+    "term.seconds": _n("{n} second", "{n} seconds"),
+    # ---- the doctor's findings and fixes (bot.doctor; CheckResult.found / fixed_by) -------------------
+    "check.bc-sign-in": _("Sign-in to Business Central"),
+    "check.dataverse-sign-in": _("Sign-in to Dataverse"),
+    "check.bc-api": _("Business Central API and company"),
+    "check.dataverse-api": _("Dataverse API (not in administration mode)"),
+    "check.integration-user-not-admin": _("Integration user is not a System Administrator"),
+    "check.integration-user-role": _("Integration user holds the integration role"),
+    "check.integration-user-privileges": _("Integration user holds the privileges the mappings need"),
+    "check.integration-user-enabled": _("Integration user is enabled"),
+    "check.integration-user-non-interactive": _("Integration user is non-interactive"),
+    "check.currencies": _("Customers' currencies are coupled and have exchange rates"),
+    "check.mapping-dependencies": _("Mapping dependencies are enabled"),
+    "check.throttling": _("No throttling"),
+    "check.skipped-couplings": _("No coupling is Skipped"),
+    "term.semicolons": _("{first}; {rest}"),
+    "doctor.blocked": _("Not checked: '{title}' failed."),
+    "doctor.blocked_fix": _("Fix '{title}' first, then run the doctor again."),
+    "doctor.failed": _("{what}: {message}{more}"),
+    "doctor.bc_sign_in_refused": _("Sign-in for Business Central refused"),
+    "doctor.dataverse_sign_in_refused": _("Sign-in for Dataverse refused"),
+    "doctor.token": _("Got a token for {scope}."),
+    "doctor.no_dataverse_url": _("DATAVERSE_URL is not set."),
+    "doctor.no_dataverse_url_fix": _("Set DATAVERSE_URL to the environment URL."),
+    "doctor.bc_api_refused": _("Business Central API refused the company list"),
+    "doctor.no_company": _("Business Central answered, but the environment has no company."),
+    "doctor.no_company_fix": _(
+        "An admin must create a company, or point BC_API_URL at the right environment."
+    ),
+    "doctor.wrong_company": _("No company with id {id} (BC_COMPANY_ID). The environment has: {listed}."),
+    "doctor.wrong_company_fix": _(
+        "Set BC_COMPANY_ID to one of the listed company ids, or unset it to use the first company."
+    ),
+    "doctor.company": _("Company '{name}' ({id}) found."),
+    "doctor.company_among": _("Company '{name}' ({id}) found among {n} companies."),
+    "doctor.who_am_i_refused": _("Dataverse refused WhoAmI"),
+    "doctor.who_am_i": _(
+        "Dataverse answered WhoAmI: user {user}, organization {organization}; not in administration mode."
+    ),
+    "doctor.throttled": _("Throttled (HTTP 429) during: {where}. {message}"),
+    "doctor.throttled_wait": _("Throttled (HTTP 429) during: {where}. {message} Retry after {seconds} s."),
+    "doctor.no_answer": _("Not checked: neither API answered."),
+    "doctor.no_answer_fix": _("Fix the sign-in and API checks first."),
+    "doctor.not_throttled": _("No API answered 429 (service protection limits) during the checks."),
+    "doctor.no_user": _("Not checked: WhoAmI gave no user."),
+    "doctor.run_again": _("Run the doctor again."),
+    "doctor.user_unreadable": _("Could not read the integration user {user}"),
+    "doctor.not_admin": _("{user} does not have the System Administrator role."),
+    "doctor.holds_role": _("{user} holds the role {role}."),
+    "doctor.no_roles": _("no roles"),
+    "doctor.lacks_role": _(
+        "User {user} does not have the required roles on server {server} (has: {roles}). You must choose a "
+        "user that has the role {role}."
+    ),
+    "doctor.lacks_role_fix": _(
+        "An admin must give {user} the {role} security role in Dataverse (Business Central's Redeploy "
+        "Integration Solution recreates the role if it is missing)."
+    ),
+    "doctor.disabled": _("User {user} is disabled on server {server}."),
+    "doctor.disabled_fix": _(
+        "An admin must enable the application user {user} in the Power Platform admin centre ({url}, "
+        "environment > Settings > Application users)."
+    ),
+    "doctor.enabled": _("{user} is enabled."),
+    "doctor.access_mode": _(
+        "User {user} has invalid access mode {mode} on server {server}. Valid access mode is Non-Interactive."
+    ),
+    "doctor.access_mode_fix": _(
+        "An admin must use an application user (created for AZURE_CLIENT_ID in the Power Platform admin "
+        "centre, {url}) or set the access mode of {user} to Non-interactive."
+    ),
+    "doctor.has_access_mode": _("{user} has access mode {mode}."),
+    "doctor.no_database": _("Not checked: the bot's database was not given."),
+    "doctor.no_database_fix": _("Run the doctor where the bot's database is reachable (DATABASE_URL)."),
+    "doctor.none_skipped": _("No coupling is Skipped."),
+    "doctor.and_more": _("{listed} and {more} more"),
+    "doctor.skipped": _n(
+        "{n} coupling Skipped after failing the same way twice, so scheduled runs leave it out: {listed}.",
+        "{n} couplings Skipped after failing the same way twice, so scheduled runs leave them out: {listed}.",
+    ),
+    "doctor.skipped_fix": _(
+        "Fix the cause each error names, then Re-sync them (`sync-errors list --skipped`, `sync-errors "
+        "resync --failed`), or remove the couplings that are no longer wanted."
+    ),
+    "doctor.skipped_fix_page": _(
+        "Fix the cause each error names, then Re-sync them (`sync-errors list --skipped`, `sync-errors "
+        "resync --failed`), or remove the couplings that are no longer wanted (Business Central shows them "
+        "on Coupled Data Synchronization Errors, {page})."
+    ),
+    "doctor.no_mappings_given": _("Not checked: no store and no mappings were given."),
+    "doctor.no_mappings": _("No mappings are configured yet."),
+    "doctor.dependencies_enabled": _("{n} enabled mappings; every dependency is enabled."),
+    "doctor.depends_missing": _("{mapping} depends on {dependency}, which does not exist"),
+    "doctor.depends_disabled": _("{mapping} depends on {dependency}, which is disabled"),
+    "doctor.depends_paused": _("{mapping} depends on {dependency}, which is paused"),
+    "doctor.create_mapping": _("create the {dependency} mapping or remove it from {mapping}'s dependencies"),
+    "doctor.enable_mapping": _("enable {mapping}"),
+    "doctor.resume_mapping": _("resume {mapping} (`sync-errors resume {mapping}`)"),
+    "doctor.sentence": _("{text}."),
+    "doctor.dependencies_fix": _("An admin must {fixes}, so records find their dependencies coupled."),
+    "doctor.dependencies_fix_page": _(
+        "An admin must {fixes} (compare Integration Table Mappings, {page}), so records find their "
+        "dependencies coupled."
+    ),
+    "doctor.no_privilege_needed": _("No mapping is enabled, so no privilege is needed yet."),
+    "doctor.privileges_unreadable": _("Could not read the privileges of {user}"),
+    "doctor.default_mappings": _(" (no store: checked against the default mappings)"),
+    "doctor.gap": _("{privileges} ({table}, for {mappings})"),
+    "doctor.lacks_privileges": _(
+        "User {user} lacks {n} of the {needed} privileges the enabled mappings need{note}: {gaps}. Until it "
+        "has them, syncing these tables fails with 'is missing … privilege' (0x80040220)."
+    ),
+    "doctor.lacks_privileges_fix": _(
+        "An admin must add {privileges} to a security role of {user} in Dataverse (the {role} role has "
+        "them; Business Central's Redeploy Integration Solution restores it), then run the doctor again."
+    ),
+    "doctor.holds_privileges": _(
+        "{user} holds the {n} privileges the enabled mappings need{note} on {tables}."
+    ),
+    "doctor.local_currency": _("Customers use only the local currency."),
+    "doctor.check_failed": _("The check itself failed"),
+    "doctor.on_page": _("{fix} ({page})"),
+    "doctor.no_bc_currency": _("customers use {codes}, which Business Central has no currency for"),
+    "doctor.create_currency": _("create {codes} on the Currencies page"),
+    "doctor.no_bc_rate": _("no exchange rate for {codes} in Business Central"),
+    "doctor.add_rate": _("add an exchange rate for {codes} on the Currencies page"),
+    "doctor.couplings_not_checked": _("couplings not checked (no store)"),
+    "doctor.none_coupled_yet": _(
+        "no currency is coupled yet; the {mapping} mapping couples them on its first run"
+    ),
+    "doctor.not_coupled": _("{codes} not coupled to a Dataverse currency"),
+    "doctor.run_currency_mapping": _("run (and enable) the {mapping} mapping or couple {codes} by hand"),
+    "doctor.dataverse_currencies_unread": _("Dataverse currencies not read ({reason})"),
+    "doctor.no_dataverse_rate": _("Dataverse currency {codes} has no exchange rate"),
+    "doctor.set_dataverse_rate": _("set the exchange rate of {codes} in Dataverse (Settings > Currencies)"),
+    "doctor.note": _(" Note: {notes}."),
+    "doctor.currency_problems": _("Customers use {codes}: {problems}.{tail}"),
+    "doctor.currency_fix": _("An admin must {fixes}, then Re-sync the customers that failed."),
+    "doctor.currencies_coupled": _("Customers use {codes}: each has an exchange rate and is coupled.{tail}"),
+    "doctor.currencies_rated": _("Customers use {codes}: each has an exchange rate.{tail}"),
+    "doctor.currencies_unreadable": _("Could not read customers, currencies or exchange rates"),
     # ---- the worker's outcomes (bot.worker) ----------------------------------------------------------
     "work.done": _("done"),
     "work.failed": _("failed"),

@@ -133,7 +133,7 @@ class SlackRequest:
         if isinstance(exc, NotAllowed):
             self.reply(build_not_allowed(exc.action, admins=self.admins(), locale=self.locale))
         else:
-            self.reply(build_failure(str(exc), locale=self.locale))
+            self.reply(build_failure(exc.said, locale=self.locale))
 
     def attempt(self, work: Callable[[], None]) -> None:
         """Run `work`; an OperationError becomes an ephemeral answer instead of a stack trace."""

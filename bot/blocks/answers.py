@@ -8,6 +8,7 @@ from bot.blocks import kit, mrkdwn
 from bot.blocks.message import Message
 from bot.blocks.replies import build_action_result
 from bot.blocks.wording import Problem, Word, Wording
+from bot.phrases import Phrase
 
 TARGET_CHARS = 120
 INPUT_ERROR_CHARS = 300
@@ -65,14 +66,20 @@ def build_problem(problem: Problem, *, locale: str = "en") -> Message:
     return build_action_result(False, Wording(locale).problem(problem), locale=locale)
 
 
-def build_failure(reason: str, *, locale: str = "en") -> Message:
-    """ "⚠️ That did not work: …" with an untrusted reason (an exception's text) escaped."""
-    return build_action_result(False, mrkdwn.escape(reason), locale=locale)
+def build_failure(reason: Phrase | str, *, locale: str = "en") -> Message:
+    """ "⚠️ That did not work: …": our phrase in the reader's words, or an untrusted text escaped."""
+    text = Wording(locale).say(reason) if isinstance(reason, Phrase) else mrkdwn.escape(reason)
+    return build_action_result(False, text, locale=locale)
 
 
 def build_input_error(
-    block_id: str, problem: Problem | str, *, locale: str = "en", limit: int = INPUT_ERROR_CHARS
+    block_id: str, problem: Problem | Phrase | str, *, locale: str = "en", limit: int = INPUT_ERROR_CHARS
 ) -> dict[str, str]:
     """A modal's `errors` answer: the problem (ours, or a service's plain text) under one input block."""
-    text = Wording(locale).problem(problem) if isinstance(problem, Problem) else problem
+    if isinstance(problem, Problem):
+        text = Wording(locale).problem(problem)
+    elif isinstance(problem, Phrase):
+        text = Wording(locale).say_plain(problem)
+    else:
+        text = problem
     return {block_id: mrkdwn.cut(text, limit)}

@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import Block
 from bot.blocks import kit, mrkdwn
 from bot.blocks.message import MAX_MESSAGE_BLOCKS, Message
 from bot.blocks.wording import Word, Wording
+from bot.phrases import Phrase
 
 if TYPE_CHECKING:
     from bot.doctor.result import CheckResult
@@ -27,11 +28,16 @@ def build_doctor_working(*, locale: str = "en") -> Message:
 def check_line(result: CheckResult, w: Wording) -> str:
     """ "✅ *Title* — what was found", and on failure the fix on the next line (found texts escaped)."""
     title = mrkdwn.escape(w.check_title(result.check))
-    detail = mrkdwn.escape(mrkdwn.cut(result.detail, DETAIL_CHARS))
+    detail = mrkdwn.cut(_words(result.found, w), DETAIL_CHARS)
     line = f"{'✅' if result.ok else '❌'} *{title}* — {detail}"
     if not result.ok and result.fix:
-        line += "\n      " + w.fix(mrkdwn.escape(mrkdwn.cut(result.fix, FIX_CHARS)))
+        line += "\n      " + w.fix(mrkdwn.cut(_words(result.fixed_by, w), FIX_CHARS))
     return line
+
+
+def _words(said: Phrase | str, w: Wording) -> str:
+    """A phrase in the reader's words (links as Slack links), or a found text escaped."""
+    return w.say(said) if isinstance(said, Phrase) else mrkdwn.escape(said)
 
 
 def build_doctor_report(results: Sequence[CheckResult], *, locale: str = "en") -> Message:

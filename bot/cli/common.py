@@ -23,11 +23,13 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from typer.core import TyperCommand, TyperGroup
 from typer.models import CommandFunctionType
 
+from bot.blocks.wording import Word, Wording
 from bot.commands import USAGE, UsageError, parse_duration, usage_line
 from bot.config import SUPPORTED_DATABASES, Settings, SettingsError, load_settings
 from bot.i18n import DEFAULT_LOCALE, LOCALES, normalize_locale
 from bot.logs import configure_logging
 from bot.operations.base import Actor, InvalidInput, NotAllowed, NotFound, OperationError
+from bot.phrases import Phrase, render
 from bot.services import open_store
 from storage.models import Door
 from storage.schema import SchemaOutdated
@@ -83,12 +85,14 @@ class CliGroup(TyperGroup):
             if type(error).__name__ == "NoArgsIsHelpError" and context is not None:
                 out.print(context.get_help(), markup=False, highlight=False)
                 sys.exit(EXIT_USAGE)
-            err.print(f"[bold red]Error:[/] {escape(error.format_message())}", highlight=False)
+            err.print(
+                f"[bold red]{label(Word.CLI_ERROR)}[/] {escape(error.format_message())}", highlight=False
+            )
             if context is not None:
                 err.print(_usage_of(context), highlight=False, markup=False)
             sys.exit(getattr(error, "exit_code", EXIT_USAGE))
         except typer.Abort:
-            err.print("Aborted; nothing changed.", highlight=False)
+            err.print(label(Word.CLI_ABORTED), highlight=False)
             sys.exit(EXIT_FAILED)
         sys.exit(code if isinstance(code, int) else 0)
 
@@ -167,10 +171,21 @@ R = TypeVar("R")
 
 def fail(message: str, *, code: int = EXIT_FAILED, usage: str | None = None) -> NoReturn:
     """Print one clear line (and the usage line) on stderr and exit with `code`."""
-    err.print(f"[bold red]Error:[/] {escape(message)}", highlight=False)
+    err.print(f"[bold red]{label(Word.CLI_ERROR)}[/] {escape(message)}", highlight=False)
     if usage:
         err.print(f"Usage: {usage}", highlight=False, markup=False)
     raise typer.Exit(code)
+
+
+def label(word: Word) -> str:
+    """A fixed word of the terminal (a label, a table header) in the reader's language."""
+    return Wording(terminal_locale()).word(word)
+
+
+def said(error: OperationError) -> str:
+    """What an operation's refusal says, in the terminal reader's language."""
+    words = error.said
+    return render(words, terminal_locale()) if isinstance(words, Phrase) else words
 
 
 def friendly(func: Callable[P, R]) -> Callable[P, R]:
@@ -185,8 +200,10 @@ def friendly(func: Callable[P, R]) -> Callable[P, R]:
         except UsageError as error:
             fail(error.problem, code=EXIT_USAGE, usage=error.usage)
         except (InvalidInput, NotFound) as error:
-            fail(str(error), code=EXIT_USAGE)
-        except (NotAllowed, OperationError, SchemaOutdated) as error:
+            fail(said(error), code=EXIT_USAGE)
+        except (NotAllowed, OperationError) as error:
+            fail(said(error))
+        except SchemaOutdated as error:
             fail(str(error))
         except (ArgumentError, NoSuchModuleError, ModuleNotFoundError):
             fail(f"configuration: DATABASE_URL cannot be used; use {SUPPORTED_DATABASES}", code=EXIT_USAGE)

@@ -14,13 +14,14 @@ from rich.text import Text
 
 from bot.blocks.notifications import message_text, terminal_hint
 from bot.blocks.terminal import mrkdwn_to_rich
-from bot.blocks.wording import Wording
+from bot.blocks.wording import Word, Wording
 from bot.cli.common import (
     app,
     confirm,
     duration_option,
     friendly,
     known_mapping,
+    label,
     new_table,
     out,
     print_json,
@@ -125,10 +126,10 @@ def list_command(
         out.print(f"No {status if status != 'all' else ''} errors.".replace("  ", " "))
         return
     table = new_table(caption="Times in UTC. `sync-errors show ID` prints one error in full.")
-    table.add_column("ID", no_wrap=True, justify="right")
-    table.add_column("Last seen", no_wrap=True)
-    table.add_column("Mapping · category", no_wrap=True)
-    table.add_column("Record and message", overflow="fold", ratio=1)
+    table.add_column(label(Word.CLI_ID), no_wrap=True, justify="right")
+    table.add_column(label(Word.CLI_LAST_SEEN), no_wrap=True)
+    table.add_column(label(Word.CLI_MAPPING_CATEGORY), no_wrap=True)
+    table.add_column(label(Word.CLI_RECORD_MESSAGE), overflow="fold", ratio=1)
     for error in errors:
         state = "" if status != "all" else f"\n{error.status}"
         table.add_row(
@@ -201,7 +202,7 @@ def show_command(
         f"[bold]#{error.id} {error.category}[/] · {escape(error.mapping)} · {direction} · {error.status}"
     )
     message = message_text(error, Wording(terminal_locale()))
-    out.print(f"Message:     {message}", highlight=False, markup=False)
+    out.print(f"{label(Word.CLI_MESSAGE):<12} {message}", highlight=False, markup=False)
     for side in ("source", "destination"):
         url = getattr(error, f"{side}_url")
         out.print(
@@ -210,17 +211,17 @@ def show_command(
             markup=False,
         )
     out.print(
-        f"Seen:        {error.occurrences}× · first {error.created_at:%Y-%m-%d %H:%M} UTC · "
+        f"{label(Word.CLI_SEEN):<12} {error.occurrences}× · first {error.created_at:%Y-%m-%d %H:%M} UTC · "
         f"last {error.last_seen_at:%Y-%m-%d %H:%M} UTC"
     )
     if error.code:
-        out.print(f"Code:        {error.code}", highlight=False, markup=False)
+        out.print(f"{label(Word.CLI_CODE):<12} {error.code}", highlight=False, markup=False)
     hint = terminal_hint(error, terminal_locale())
     if hint:
-        out.print(Text.assemble("What to do:  ", mrkdwn_to_rich(hint)), highlight=False)
+        out.print(Text.assemble(f"{label(Word.CLI_WHAT_TO_DO):<12} ", mrkdwn_to_rich(hint)), highlight=False)
     if error.status != ErrorStatus.RESOLVED:
         commands = " · ".join(f"sync-errors {words}" for words in fix_commands(error))
-        out.print(f"Commands:    {commands}", highlight=False, markup=False)
+        out.print(f"{label(Word.CLI_COMMANDS):<12} {commands}", highlight=False, markup=False)
     if error.resolution:
         out.print(f"Resolved:    by {error.resolved_by}: {error.resolution}", highlight=False, markup=False)
     if error.detail and error.detail != error.message:
@@ -319,11 +320,11 @@ def audit_command(
     if not entries:
         out.print("No actions recorded" + (f" for #{error_id}." if error_id else "."))
         return
-    table = new_table(caption="Times in UTC.")
-    table.add_column("When", no_wrap=True)
-    table.add_column("Who · door", no_wrap=True)
-    table.add_column("Action", no_wrap=True)
-    table.add_column("Target · result · detail", overflow="fold", ratio=1)
+    table = new_table(caption=label(Word.CLI_TIMES_UTC))
+    table.add_column(label(Word.CLI_WHEN), no_wrap=True)
+    table.add_column(label(Word.CLI_WHO_DOOR), no_wrap=True)
+    table.add_column(label(Word.CLI_ACTION), no_wrap=True)
+    table.add_column(label(Word.CLI_TARGET_RESULT), overflow="fold", ratio=1)
     for entry in entries:
         detail = f" — {entry.detail}" if entry.detail else ""
         table.add_row(

@@ -6,7 +6,18 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import app, friendly, known_mapping, new_table, out, print_json, store, terminal_actor
+from bot.blocks.wording import Word
+from bot.cli.common import (
+    app,
+    friendly,
+    known_mapping,
+    label,
+    new_table,
+    out,
+    print_json,
+    store,
+    terminal_actor,
+)
 from bot.commands import UsageError
 
 PANEL = "Schedule"
@@ -56,10 +67,10 @@ def mappings_command(
         )
         return
     table = new_table(caption="Change one: `sync-errors mappings CUSTOMER set update_conflict bc`.")
-    table.add_column("Mapping", no_wrap=True)
-    table.add_column("Tables", overflow="fold")
-    table.add_column("Setting", no_wrap=True)
-    table.add_column("Value", overflow="fold")
+    table.add_column(label(Word.CLI_MAPPING), no_wrap=True)
+    table.add_column(label(Word.CLI_TABLES), overflow="fold")
+    table.add_column(label(Word.CLI_SETTING), no_wrap=True)
+    table.add_column(label(Word.CLI_VALUE), overflow="fold")
     for item in listing:
         for index, (setting, value) in enumerate(item.rows):
             first = index == 0

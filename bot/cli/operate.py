@@ -8,6 +8,7 @@ from urllib.error import URLError
 import typer
 from rich.markup import escape
 
+from bot.blocks.wording import Wording
 from bot.cli.common import (
     EXIT_FAILED,
     EXIT_USAGE,
@@ -18,10 +19,12 @@ from bot.cli.common import (
     out,
     print_json,
     store,
+    terminal_locale,
 )
 from bot.commands import UsageError
 from bot.config import Settings, load_settings
 from bot.logs import configure_logging
+from bot.phrases import Phrase
 from bot.services import build_services
 from storage.db import make_engine
 from storage.schema import schema_state, upgrade
@@ -35,7 +38,7 @@ def doctor_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of checks.")] = False,
 ) -> None:
     """Check the integration setup (sign-in, integration user, currencies, mappings) and say what to fix."""
-    from bot.doctor import CHECK_TITLES, format_checks_json
+    from bot.doctor import format_checks_json
     from bot.operations.diagnose import diagnose
 
     with store() as (settings, engine):
@@ -43,12 +46,14 @@ def doctor_command(
     if as_json:
         print_json(format_checks_json(results))
     else:
+        w = Wording(terminal_locale())
         for result in results:
             mark = "[green]✔[/]" if result.ok else "[red]✘[/]"
-            title = CHECK_TITLES.get(result.check, result.check)
-            out.print(f"{mark} [bold]{escape(title)}[/]: {escape(result.detail)}")
+            title = w.check_title(result.check)
+            out.print(f"{mark} [bold]{escape(title)}[/]: {escape(_plain(result.found, w))}")
             if result.fix:
-                out.print(f"    [yellow]Fix:[/] {escape(result.fix)}", highlight=False)
+                label, _sep, fix = w.fix(escape(_plain(result.fixed_by, w))).partition(" ")
+                out.print(f"    [yellow]{label}[/] {fix}", highlight=False)
     if not all(result.ok for result in results):
         raise typer.Exit(EXIT_FAILED)
 
@@ -212,3 +217,8 @@ def db_upgrade_command() -> None:
         out.print(f"The database is up to date (migration {after.current}).")
     else:
         out.print(f"Upgraded the database from {before or 'empty'} to migration {after.current}.")
+
+
+def _plain(said: Phrase | str, w: Wording) -> str:
+    """A doctor finding or fix as plain text in the reader's words."""
+    return w.say_plain(said) if isinstance(said, Phrase) else said

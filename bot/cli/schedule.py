@@ -9,12 +9,14 @@ from typing import Annotated
 import typer
 from sqlalchemy.engine import Engine
 
+from bot.blocks.wording import Word
 from bot.cli.common import (
     EXIT_USAGE,
     app,
     duration_option,
     fail,
     friendly,
+    label,
     new_table,
     out,
     print_json,
@@ -87,11 +89,11 @@ def schedule_command(
             "next runs are computed from the settings."
         )
     table = new_table(caption=caption)
-    table.add_column("Job", no_wrap=True)
-    table.add_column("When", no_wrap=True)
-    table.add_column("State", no_wrap=True)
-    table.add_column("Next run", no_wrap=True)
-    table.add_column("Last run and result", overflow="fold", ratio=1)
+    table.add_column(label(Word.CLI_JOB), no_wrap=True)
+    table.add_column(label(Word.CLI_WHEN), no_wrap=True)
+    table.add_column(label(Word.CLI_STATE), no_wrap=True)
+    table.add_column(label(Word.CLI_NEXT_RUN), no_wrap=True)
+    table.add_column(label(Word.CLI_LAST_RUN), overflow="fold", ratio=1)
     for entry in entries:
         last = f"{entry.last_run_at:%m-%d %H:%M:%S}" if entry.last_run_at else "never"
         if entry.last_result:

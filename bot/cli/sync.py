@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.blocks.wording import Wording
+from bot.blocks.wording import Word, Wording
 from bot.cli.common import (
     EXIT_FAILED,
     EXIT_USAGE,
@@ -22,6 +22,7 @@ from bot.cli.common import (
     is_wide,
     known_error,
     known_mapping,
+    label,
     new_table,
     out,
     print_json,
@@ -203,16 +204,16 @@ def jobs_table(jobs: Sequence[SyncJob]) -> Table:
     """The job log as Business Central's Integration Synchronization Jobs page shows it, compactly."""
     wide = is_wide()
     table = new_table(caption="Times in UTC." if wide else "Times in UTC. Counters: only those above 0.")
-    table.add_column("Mapping", no_wrap=True)
-    table.add_column("Dir", no_wrap=True)
-    table.add_column("Started", no_wrap=True)
+    table.add_column(label(Word.CLI_MAPPING), no_wrap=True)
+    table.add_column(label(Word.CLI_DIRECTION), no_wrap=True)
+    table.add_column(label(Word.CLI_STARTED), no_wrap=True)
     if wide:
         for _name, title in _COUNTERS:
             table.add_column(title, justify="right", no_wrap=True)
     else:
-        table.add_column("Counters", overflow="fold", ratio=1)
-    table.add_column("By", no_wrap=True)
-    table.add_column("Message", overflow="fold", ratio=2)
+        table.add_column(label(Word.CLI_COUNTERS), overflow="fold", ratio=1)
+    table.add_column(label(Word.CLI_BY), no_wrap=True)
+    table.add_column(label(Word.CLI_MESSAGE_COLUMN), overflow="fold", ratio=2)
     for job in jobs:
         kind = "" if job.type == JobType.SYNC else f"\n({job.type})"
         if wide:

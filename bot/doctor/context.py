@@ -12,6 +12,7 @@ from bot.connectors.links import business_central_web_url_from_api
 from bot.connectors.models import SystemUser, WhoAmI
 from bot.doctor.ports import BusinessCentralApi, DataverseApi, TokenSource
 from bot.doctor.result import CHECK_TITLES, CheckResult
+from bot.phrases import ADVICE_FACT, PHRASES, SAID_FACT, Phrase, say
 from bot.sync.classify import ClassifyContext, classify
 from bot.sync.hints import Links
 from storage.models import Mapping
@@ -61,16 +62,16 @@ class DoctorRun:
         """A "not checked" result when a prerequisite failed, else None."""
         for prerequisite in prerequisites:
             if not self.passed(prerequisite):
-                title = CHECK_TITLES.get(prerequisite, prerequisite)
+                title = check_title(prerequisite)
                 return CheckResult(
                     check,
                     False,
-                    f"Not checked: '{title}' failed.",
-                    f"Fix '{title}' first, then run the doctor again.",
+                    say("doctor.blocked", title=title),
+                    say("doctor.blocked_fix", title=title),
                 )
         return None
 
-    def failure(self, check: str, what: str, error: BaseException) -> CheckResult:
+    def failure(self, check: str, what: Phrase, error: BaseException) -> CheckResult:
         """A failed result for an error: the classifier's message as detail and its hint as fix."""
         if isinstance(error, Throttled):
             self.throttled.append((check, error))
@@ -86,4 +87,14 @@ class DoctorRun:
         meaning = result.facts.get("meaning")
         code = f" [{result.code}]" if result.code and result.code not in result.message else ""
         extra = f" ({meaning})" if meaning and str(meaning) not in result.message else ""
-        return CheckResult(check, False, f"{what}: {result.message}{code}{extra}", result.hint)
+        message = Phrase.from_data(result.facts.get(SAID_FACT)) or result.message
+        advice = Phrase.from_data(result.facts.get(ADVICE_FACT)) or result.hint
+        return CheckResult(
+            check, False, say("doctor.failed", what=what, message=message, more=code + extra), advice
+        )
+
+
+def check_title(check: str) -> Phrase | str:
+    """The title of a check as a phrase (its id when it has none)."""
+    key = f"check.{check}"
+    return say(key) if check in CHECK_TITLES and key in PHRASES else check

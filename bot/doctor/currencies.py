@@ -9,6 +9,7 @@ from bot.doctor.context import DoctorRun
 from bot.doctor.mappings import load_mappings
 from bot.doctor.ports import RecordReader
 from bot.doctor.result import BC_API, CURRENCIES, DATAVERSE_API, CheckResult
+from bot.phrases import Phrase, Value, joined, say
 from bot.sync.hints import PAGE_CURRENCIES, PAGE_TABLE_MAPPINGS
 from storage.couplings import of_table_or_mapping
 
@@ -32,10 +33,10 @@ def _positive(value: Any) -> bool:
         return False
 
 
-def _on_page(run: DoctorRun, page_id: int, fix: str) -> str:
+def _on_page(run: DoctorRun, page_id: int, fix: Phrase) -> Phrase:
     """The fix, followed by the link to the Business Central page where it is made (when known)."""
     page = run.links.bc_page(page_id)
-    return fix + (f" ({page})" if page else "")
+    return say("doctor.on_page", fix=fix, page=page) if page else fix
 
 
 def _currency_mapping(run: DoctorRun) -> tuple[str, bool | None]:
@@ -66,11 +67,11 @@ def check_currencies(run: DoctorRun) -> CheckResult:
         customers = _rows(run.bc, "customers", ["currencyCode"])
         used = sorted({_text(r.fields.get("currencyCode")).upper() for r in customers} - {""})
         if not used:
-            return CheckResult(CURRENCIES, True, "Customers use only the local currency.")
+            return CheckResult(CURRENCIES, True, say("doctor.local_currency"))
         currencies = _rows(run.bc, BC_CURRENCIES)
         rates = _rows(run.bc, BC_RATES)
     except Exception as error:  # noqa: BLE001
-        return run.failure(CURRENCIES, "Could not read customers, currencies or exchange rates", error)
+        return run.failure(CURRENCIES, say("doctor.currencies_unreadable"), error)
     ids_to_codes = {r.id: _text(r.fields.get("code")).upper() for r in currencies}
     known = set(ids_to_codes.values())
     with_rate = {
@@ -79,40 +80,36 @@ def check_currencies(run: DoctorRun) -> CheckResult:
         if _positive(r.fields.get("exchangeAmount")) and _positive(r.fields.get("relationalExchangeAmount"))
     }
     mapping, mapping_enabled = _currency_mapping(run)
-    problems: list[str] = []
-    fixes: list[str] = []
+    problems: list[Value] = []
+    fixes: list[Value] = []
 
     missing = [c for c in used if c not in known]
     if missing:
-        problems.append(f"customers use {', '.join(missing)}, which Business Central has no currency for")
-        fixes.append(f"create {', '.join(missing)} on the Currencies page")
+        problems.append(say("doctor.no_bc_currency", codes=", ".join(missing)))
+        fixes.append(say("doctor.create_currency", codes=", ".join(missing)))
     no_rate = [c for c in used if c in known and c not in with_rate]
     if no_rate:
-        problems.append(f"no exchange rate for {', '.join(no_rate)} in Business Central")
-        fixes.append(
-            _on_page(
-                run, PAGE_CURRENCIES, f"add an exchange rate for {', '.join(no_rate)} on the Currencies page"
-            )
-        )
+        problems.append(say("doctor.no_bc_rate", codes=", ".join(no_rate)))
+        fixes.append(_on_page(run, PAGE_CURRENCIES, say("doctor.add_rate", codes=", ".join(no_rate))))
 
     coupled = _coupled_codes(run, ids_to_codes, mapping)
-    notes: list[str] = []
+    notes: list[Value] = []
     if coupled is None:
-        notes.append("couplings not checked (no store)")
+        notes.append(say("doctor.couplings_not_checked"))
     elif not coupled and mapping_enabled is not False:
-        notes.append(f"no currency is coupled yet; the {mapping} mapping couples them on its first run")
+        notes.append(say("doctor.none_coupled_yet", mapping=mapping))
     else:
         uncoupled = [c for c in used if c in known and c not in coupled]
         if uncoupled:
-            problems.append(f"{', '.join(uncoupled)} not coupled to a Dataverse currency")
-            fix = f"run (and enable) the {mapping} mapping or couple {', '.join(uncoupled)} by hand"
+            problems.append(say("doctor.not_coupled", codes=", ".join(uncoupled)))
+            fix = say("doctor.run_currency_mapping", mapping=mapping, codes=", ".join(uncoupled))
             fixes.append(_on_page(run, PAGE_TABLE_MAPPINGS, fix))
 
     if run.passed(DATAVERSE_API):
         try:
             rows = _rows(run.dataverse, DATAVERSE_CURRENCIES, ["isocurrencycode", "exchangerate"])
         except Exception as error:  # noqa: BLE001
-            notes.append(f"Dataverse currencies not read ({error})")
+            notes.append(say("doctor.dataverse_currencies_unread", reason=str(error)))
         else:
             zero = sorted(
                 code
@@ -121,20 +118,17 @@ def check_currencies(run: DoctorRun) -> CheckResult:
                 and not _positive(r.fields.get("exchangerate"))
             )
             if zero:
-                problems.append(f"Dataverse currency {', '.join(zero)} has no exchange rate")
-                fixes.append(
-                    f"set the exchange rate of {', '.join(zero)} in Dataverse (Settings > Currencies)"
-                )
+                problems.append(say("doctor.no_dataverse_rate", codes=", ".join(zero)))
+                fixes.append(say("doctor.set_dataverse_rate", codes=", ".join(zero)))
 
-    tail = f" Note: {'; '.join(notes)}." if notes else ""
+    tail: Value = say("doctor.note", notes=joined(notes)) if notes else ""
+    codes = ", ".join(used)
     if problems:
         return CheckResult(
             CURRENCIES,
             False,
-            f"Customers use {', '.join(used)}: " + "; ".join(problems) + "." + tail,
-            "An admin must " + "; ".join(fixes) + ", then Re-sync the customers that failed.",
+            say("doctor.currency_problems", codes=codes, problems=joined(problems), tail=tail),
+            say("doctor.currency_fix", fixes=joined(fixes)),
         )
-    coupled_too = " and is coupled" if coupled else ""
-    return CheckResult(
-        CURRENCIES, True, f"Customers use {', '.join(used)}: each has an exchange rate{coupled_too}.{tail}"
-    )
+    found = "doctor.currencies_coupled" if coupled else "doctor.currencies_rated"
+    return CheckResult(CURRENCIES, True, say(found, codes=codes, tail=tail))

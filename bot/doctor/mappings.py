@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.doctor.context import DoctorRun
 from bot.doctor.result import MAPPING_DEPENDENCIES, CheckResult
+from bot.phrases import Phrase, Value, english, joined, say
 from bot.sync.hints import PAGE_TABLE_MAPPINGS
 from storage.mappings import list_mappings
 from storage.models import Mapping
@@ -23,41 +24,42 @@ def check_mapping_dependencies(run: DoctorRun) -> CheckResult:
         return CheckResult(
             MAPPING_DEPENDENCIES,
             False,
-            "Not checked: no store and no mappings were given.",
-            "Run the doctor where the bot's database is reachable (DATABASE_URL).",
+            say("doctor.no_mappings_given"),
+            say("doctor.no_database_fix"),
         )
     if not mappings:
-        return CheckResult(MAPPING_DEPENDENCIES, True, "No mappings are configured yet.")
+        return CheckResult(MAPPING_DEPENDENCIES, True, say("doctor.no_mappings"))
     by_name = {m.name.upper(): m for m in mappings}
-    problems: list[str] = []
-    fixes: list[str] = []
+    problems: list[Value] = []
+    fixes: dict[str, Phrase] = {}  # by their English: each fix once
     for mapping in sorted(mappings, key=lambda m: (m.position, m.name)):
         if not mapping.enabled:
             continue
         for dependency in mapping.dependency_names():
             target = by_name.get(dependency.upper())
             if target is None:
-                problems.append(f"{mapping.name} depends on {dependency}, which does not exist")
-                fixes.append(
-                    f"create the {dependency} mapping or remove it from {mapping.name}'s dependencies"
-                )
+                problems.append(say("doctor.depends_missing", mapping=mapping.name, dependency=dependency))
+                _add(fixes, say("doctor.create_mapping", mapping=mapping.name, dependency=dependency))
             elif not target.enabled:
-                problems.append(f"{mapping.name} depends on {target.name}, which is disabled")
-                fixes.append(f"enable {target.name}")
+                problems.append(say("doctor.depends_disabled", mapping=mapping.name, dependency=target.name))
+                _add(fixes, say("doctor.enable_mapping", mapping=target.name))
             elif target.paused:
-                problems.append(f"{mapping.name} depends on {target.name}, which is paused")
-                fixes.append(f"resume {target.name} (`sync-errors resume {target.name}`)")
+                problems.append(say("doctor.depends_paused", mapping=mapping.name, dependency=target.name))
+                _add(fixes, say("doctor.resume_mapping", mapping=target.name))
     enabled = [m.name for m in mappings if m.enabled]
     if problems:
         page = run.links.bc_page(PAGE_TABLE_MAPPINGS)
-        where = f" (compare Integration Table Mappings, {page})" if page else ""
+        steps = joined(list(fixes.values()))
         return CheckResult(
             MAPPING_DEPENDENCIES,
             False,
-            "; ".join(problems) + ".",
-            "An admin must " + "; ".join(dict.fromkeys(fixes)) + where + ", so records find their "
-            "dependencies coupled.",
+            say("doctor.sentence", text=joined(problems)),
+            say("doctor.dependencies_fix_page", fixes=steps, page=page)
+            if page
+            else say("doctor.dependencies_fix", fixes=steps),
         )
-    return CheckResult(
-        MAPPING_DEPENDENCIES, True, f"{len(enabled)} enabled mappings; every dependency is enabled."
-    )
+    return CheckResult(MAPPING_DEPENDENCIES, True, say("doctor.dependencies_enabled", n=len(enabled)))
+
+
+def _add(fixes: dict[str, Phrase], fix: Phrase) -> None:
+    fixes.setdefault(english(fix), fix)

@@ -9,6 +9,7 @@ from bot.doctor.context import DoctorRun
 from bot.doctor.mappings import load_mappings
 from bot.doctor.result import USER_PRIVILEGES, CheckResult
 from bot.doctor.user import integration_user, user_label
+from bot.phrases import Value, joined, say
 from bot.sync.hints import INTEGRATION_ROLE, privilege_words
 from bot.sync.mappings import DEFAULT_SPECS, mapping_row
 from storage.models import Direction, Mapping
@@ -81,39 +82,48 @@ def check_user_privileges(run: DoctorRun) -> CheckResult:
     if isinstance(user, CheckResult):
         return user
     mappings = load_mappings(run)
-    note = ""
+    note: Value = ""
     if mappings is None:
         mappings = [mapping_row(spec, position=n) for n, spec in enumerate(DEFAULT_SPECS, start=1)]
-        note = " (no store: checked against the default mappings)"
+        note = say("doctor.default_mappings")
     needs = required_privileges(mappings)
     if not needs:
-        return CheckResult(USER_PRIVILEGES, True, "No mapping is enabled, so no privilege is needed yet.")
+        return CheckResult(USER_PRIVILEGES, True, say("doctor.no_privilege_needed"))
     try:
         held = {name.lower() for name in run.dataverse.user_privileges(user.id)}
     except Exception as error:  # noqa: BLE001
-        return run.failure(USER_PRIVILEGES, f"Could not read the privileges of {user.fullname}", error)
+        return run.failure(USER_PRIVILEGES, say("doctor.privileges_unreadable", user=user.fullname), error)
     needed = sum(len(privileges) for privileges, _ in needs.values())
     missing: list[str] = []
-    gaps: list[str] = []
+    gaps: list[Value] = []
     for table, (privileges, names) in needs.items():
         lacking = [name for name in privileges if name.lower() not in held]
         if lacking:
             missing += lacking
-            gaps.append(f"{', '.join(lacking)} ({table}, for {', '.join(names)})")
+            gaps.append(
+                say("doctor.gap", privileges=", ".join(lacking), table=table, mappings=", ".join(names))
+            )
     if missing:
         return CheckResult(
             USER_PRIVILEGES,
             False,
-            f"User {user.fullname} lacks {len(missing)} of the {needed} privileges the enabled mappings "
-            f"need{note}: {'; '.join(gaps)}. Until it has them, syncing these tables fails with "
-            "'is missing … privilege' (0x80040220).",
-            f"An admin must add {_captions(missing)} to a security role of {user_label(run, user)} in "
-            f"Dataverse (the {INTEGRATION_ROLE} role has them; Business Central's Redeploy Integration "
-            "Solution restores it), then run the doctor again.",
+            say(
+                "doctor.lacks_privileges",
+                user=user.fullname,
+                n=len(missing),
+                needed=needed,
+                note=note,
+                gaps=joined(gaps),
+            ),
+            say(
+                "doctor.lacks_privileges_fix",
+                privileges=_captions(missing),
+                user=user_label(run, user),
+                role=INTEGRATION_ROLE,
+            ),
         )
     return CheckResult(
         USER_PRIVILEGES,
         True,
-        f"{user.fullname} holds the {needed} privileges the enabled mappings need{note} on "
-        f"{', '.join(needs)}.",
+        say("doctor.holds_privileges", user=user.fullname, n=needed, note=note, tables=", ".join(needs)),
     )

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.phrases import Phrase, english
+
 BC_SIGN_IN = "bc-sign-in"
 DATAVERSE_SIGN_IN = "dataverse-sign-in"
 BC_API = "bc-api"
@@ -38,14 +40,31 @@ CHECK_TITLES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class CheckResult:
-    """Outcome of one check: whether it passed, what was found, and how to fix it ("" when ok)."""
+    """Outcome of one check: whether it passed, what was found, and how to fix it ("" when ok).
+
+    Given phrases, `found` and `fixed_by` keep them (the edge words them in the reader's language);
+    `detail` and `fix` are always the English, as CONTRACT.md's JSON gives them.
+    """
 
     check: str
     ok: bool
     detail: str
-    fix: str = ""
+    fix: str
+    found: Phrase | str
+    fixed_by: Phrase | str
+
+    def __init__(self, check: str, ok: bool, detail: Phrase | str, fix: Phrase | str = "") -> None:
+        for name, value in (
+            ("check", check),
+            ("ok", ok),
+            ("detail", english(detail) if isinstance(detail, Phrase) else detail),
+            ("fix", english(fix) if isinstance(fix, Phrase) else fix),
+            ("found", detail),
+            ("fixed_by", fix),
+        ):
+            object.__setattr__(self, name, value)
 
     def as_dict(self) -> dict[str, Any]:
         """The CONTRACT.md JSON object of this result."""

@@ -42,6 +42,7 @@ from bot.doctor.user import (
     check_user_not_admin,
     check_user_role,
 )
+from bot.phrases import say
 from storage.models import Mapping
 
 CHECKS: tuple[tuple[str, Callable[[DoctorRun], CheckResult]], ...] = (
@@ -86,6 +87,6 @@ def run_doctor(
         try:
             result = check(run)
         except Exception as error:  # noqa: BLE001 - a broken check must not hide the others
-            result = run.failure(name, "The check itself failed", error)
+            result = run.failure(name, say("doctor.check_failed"), error)
         run.results[name] = result
     return list(run.results.values())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.doctor.context import DoctorRun
 from bot.doctor.result import SKIPPED_COUPLINGS, CheckResult
+from bot.phrases import Value, say
 from bot.sync.hints import PAGE_COUPLED_DATA_ERRORS
 from storage.errors import count_skipped, skipped_couplings
 
@@ -16,24 +17,23 @@ def check_skipped_couplings(run: DoctorRun) -> CheckResult:
         return CheckResult(
             SKIPPED_COUPLINGS,
             False,
-            "Not checked: the bot's database was not given.",
-            "Run the doctor where the bot's database is reachable (DATABASE_URL).",
+            say("doctor.no_database"),
+            say("doctor.no_database_fix"),
         )
     total = count_skipped(run.session)
     if total == 0:
-        return CheckResult(SKIPPED_COUPLINGS, True, "No coupling is Skipped.")
+        return CheckResult(SKIPPED_COUPLINGS, True, say("doctor.none_skipped"))
     named = []
     for coupling, error in skipped_couplings(run.session, limit=NAMED):
         record = f"{coupling.mapping} {coupling.bc_key or coupling.name or coupling.bc_id}"
         named.append(f"{record} ({error.message})" if error is not None else record)
-    more = f" and {total - len(named)} more" if total > len(named) else ""
+    listed: Value = "; ".join(named)
+    if total > len(named):
+        listed = say("doctor.and_more", listed=listed, more=total - len(named))
     page = run.links.bc_page(PAGE_COUPLED_DATA_ERRORS)
-    where = f" (Business Central shows them on Coupled Data Synchronization Errors, {page})" if page else ""
     return CheckResult(
         SKIPPED_COUPLINGS,
         False,
-        f"{total} coupling{'' if total == 1 else 's'} Skipped after failing the same way twice, so scheduled "
-        f"runs leave {'it' if total == 1 else 'them'} out: {'; '.join(named)}{more}.",
-        "Fix the cause each error names, then Re-sync them (`sync-errors list --skipped`, "
-        f"`sync-errors resync --failed`), or remove the couplings that are no longer wanted{where}.",
+        say("doctor.skipped", n=total, listed=listed),
+        say("doctor.skipped_fix_page", page=page) if page else say("doctor.skipped_fix"),
     )

@@ -12,7 +12,8 @@ from bot.doctor.result import (
     USER_ROLE,
     CheckResult,
 )
-from bot.sync.hints import INTEGRATION_ROLE, POWER_PLATFORM_ADMIN_URL, SYSTEM_ADMINISTRATOR_ROLE, hint_for
+from bot.phrases import Phrase, Value, link, say
+from bot.sync.hints import INTEGRATION_ROLE, POWER_PLATFORM_ADMIN_URL, SYSTEM_ADMINISTRATOR_ROLE, hint_phrase
 from storage.models import Category
 
 # Business Central accepts the current role name and the one it had before Dataverse was renamed.
@@ -34,9 +35,7 @@ def integration_user(run: DoctorRun, check: str) -> SystemUser | CheckResult:
         return run.user
     blocked = run.blocked(check, DATAVERSE_API)
     if blocked or run.who is None:
-        return blocked or CheckResult(
-            check, False, "Not checked: WhoAmI gave no user.", "Run the doctor again."
-        )
+        return blocked or CheckResult(check, False, say("doctor.no_user"), say("doctor.run_again"))
     try:
         run.user = run.dataverse.get_user(run.who.user_id)
     except Exception as error:  # noqa: BLE001
@@ -46,15 +45,14 @@ def integration_user(run: DoctorRun, check: str) -> SystemUser | CheckResult:
         except Exception:  # noqa: BLE001
             found = None
         if found is None:
-            return run.failure(check, f"Could not read the integration user {run.who.user_id}", error)
+            return run.failure(check, say("doctor.user_unreadable", user=run.who.user_id), error)
         run.user = found
     return run.user
 
 
-def user_label(run: DoctorRun, user: SystemUser) -> str:
+def user_label(run: DoctorRun, user: SystemUser) -> Phrase:
     """The user's name with a link to its Dataverse record (where its security roles are)."""
-    link = run.links.dataverse_user(user.id)
-    return f"{user.fullname or user.id} ({link})" if link else user.fullname or user.id
+    return link(user.fullname or user.id, run.links.dataverse_user(user.id))
 
 
 def check_user_not_admin(run: DoctorRun) -> CheckResult:
@@ -68,11 +66,10 @@ def check_user_not_admin(run: DoctorRun) -> CheckResult:
         return CheckResult(
             USER_NOT_ADMIN,
             False,
-            f"User {user.fullname} has the System Administrator role on server {server}. "
-            "You must choose a user that does not have the System Administrator role.",
-            hint_for(Category.ADMIN_INTEGRATION_USER, facts, links=run.links),
+            say("said.admin_user", user=user.fullname, server=server),
+            hint_phrase(Category.ADMIN_INTEGRATION_USER, facts, links=run.links),
         )
-    return CheckResult(USER_NOT_ADMIN, True, f"{user.fullname} does not have the System Administrator role.")
+    return CheckResult(USER_NOT_ADMIN, True, say("doctor.not_admin", user=user.fullname))
 
 
 def check_user_role(run: DoctorRun) -> CheckResult:
@@ -82,15 +79,14 @@ def check_user_role(run: DoctorRun) -> CheckResult:
         return user
     held = [role for role in user.roles if role.lower() in INTEGRATION_ROLES]
     if held:
-        return CheckResult(USER_ROLE, True, f"{user.fullname} holds the role {held[0]}.")
-    roles = ", ".join(user.roles) or "no roles"
+        return CheckResult(USER_ROLE, True, say("doctor.holds_role", user=user.fullname, role=held[0]))
+    roles: Value = ", ".join(user.roles) or say("doctor.no_roles")
+    server = run.dataverse_url or "Dataverse"
     return CheckResult(
         USER_ROLE,
         False,
-        f"User {user.fullname} does not have the required roles on server {run.dataverse_url or 'Dataverse'} "
-        f"(has: {roles}). You must choose a user that has the role {INTEGRATION_ROLE}.",
-        f"An admin must give {user_label(run, user)} the {INTEGRATION_ROLE} security role in Dataverse "
-        "(Business Central's Redeploy Integration Solution recreates the role if it is missing).",
+        say("doctor.lacks_role", user=user.fullname, server=server, roles=roles, role=INTEGRATION_ROLE),
+        say("doctor.lacks_role_fix", user=user_label(run, user), role=INTEGRATION_ROLE),
     )
 
 
@@ -103,11 +99,10 @@ def check_user_enabled(run: DoctorRun) -> CheckResult:
         return CheckResult(
             USER_ENABLED,
             False,
-            f"User {user.fullname} is disabled on server {run.dataverse_url or 'Dataverse'}.",
-            f"An admin must enable the application user {user_label(run, user)} in the Power Platform admin "
-            f"centre ({POWER_PLATFORM_ADMIN_URL}, environment > Settings > Application users).",
+            say("doctor.disabled", user=user.fullname, server=run.dataverse_url or "Dataverse"),
+            say("doctor.disabled_fix", user=user_label(run, user), url=POWER_PLATFORM_ADMIN_URL),
         )
-    return CheckResult(USER_ENABLED, True, f"{user.fullname} is enabled.")
+    return CheckResult(USER_ENABLED, True, say("doctor.enabled", user=user.fullname))
 
 
 def check_user_non_interactive(run: DoctorRun) -> CheckResult:
@@ -120,10 +115,9 @@ def check_user_non_interactive(run: DoctorRun) -> CheckResult:
         return CheckResult(
             USER_NON_INTERACTIVE,
             False,
-            f"User {user.fullname} has invalid access mode {mode} on server "
-            f"{run.dataverse_url or 'Dataverse'}. Valid access mode is Non-Interactive.",
-            "An admin must use an application user (created for AZURE_CLIENT_ID in the Power Platform admin "
-            f"centre, {POWER_PLATFORM_ADMIN_URL}) or set the access mode of {user_label(run, user)} to "
-            "Non-interactive.",
+            say("doctor.access_mode", user=user.fullname, mode=mode, server=run.dataverse_url or "Dataverse"),
+            say("doctor.access_mode_fix", url=POWER_PLATFORM_ADMIN_URL, user=user_label(run, user)),
         )
-    return CheckResult(USER_NON_INTERACTIVE, True, f"{user.fullname} has access mode {mode}.")
+    return CheckResult(
+        USER_NON_INTERACTIVE, True, say("doctor.has_access_mode", user=user.fullname, mode=mode)
+    )

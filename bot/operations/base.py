@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.phrases import Phrase, english, say
 from storage.models import Door
 
 
@@ -22,7 +23,19 @@ class Actor:
 
 
 class OperationError(Exception):
-    """An operation could not be done; the message says why and what would work."""
+    """An operation could not be done; the message says why and what would work.
+
+    Given a Phrase, the edge words it in the reader's language (`said`); str() stays its English, for logs.
+    """
+
+    def __init__(self, message: str | Phrase = "") -> None:
+        self.phrase = message if isinstance(message, Phrase) else None
+        super().__init__(english(message) if isinstance(message, Phrase) else message)
+
+    @property
+    def said(self) -> Phrase | str:
+        """What to tell the reader: our phrase, or the plain text the error was raised with."""
+        return self.phrase if self.phrase is not None else str(self)
 
 
 class InvalidInput(OperationError):
@@ -40,5 +53,5 @@ class NotAllowed(OperationError):
     """
 
     def __init__(self, action: str) -> None:
-        super().__init__(f"Only sync admins may do {action!r}.")
+        super().__init__(say("failure.not_allowed", action=repr(action)))
         self.action = action

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from bot.ids import ActionKey
 from bot.operations import kinds
 from bot.operations.base import Actor, InvalidInput, NotFound
+from bot.phrases import say
 from storage.audit import list_audit
 from storage.db import session_scope
 from storage.errors import (
@@ -50,7 +51,7 @@ def load_error(engine: Engine, *, error_id: int) -> SyncError:
     with Session(engine) as session:
         error = get_error(session, error_id=error_id)
     if error is None:
-        raise NotFound(f"There is no error entry #{error_id} (it may have been purged).")
+        raise NotFound(say("failure.no_entry", id=error_id))
     return error
 
 
@@ -219,12 +220,9 @@ def snooze(engine: Engine, *, error_id: int, duration: timedelta, actor: Actor) 
     with session_scope(engine) as session:
         error = get_error(session, error_id=error_id)
         if error is None:
-            raise NotFound(f"There is no error entry #{error_id} (it may have been purged).")
+            raise NotFound(say("failure.no_entry", id=error_id))
         if error.status == ErrorStatus.RESOLVED:
-            raise InvalidInput(
-                f"Error #{error_id} is resolved, so there is nothing to snooze; nothing changed. "
-                "Snooze applies to open errors."
-            )
+            raise InvalidInput(say("failure.snooze_resolved", id=error_id))
         snooze_error(session, error=error, until=utcnow() + duration, by=actor.id)
         kinds.audit(
             session,
@@ -244,7 +242,7 @@ def delete_entry(engine: Engine, *, error_id: int, actor: Actor) -> SyncError:
     with session_scope(engine) as session:
         error = get_error(session, error_id=error_id)
         if error is None:
-            raise NotFound(f"There is no error entry #{error_id} (it may have been purged).")
+            raise NotFound(say("failure.no_entry", id=error_id))
         session.delete(error)
         kinds.audit(
             session,

@@ -17,6 +17,7 @@ from bot.commands import parse_duration
 from bot.ids import ActionKey
 from bot.operations import kinds, schedule
 from bot.operations.base import Actor, InvalidInput
+from bot.phrases import say
 from bot.sync.mappings import SPECS
 from storage import mappings as mapping_store
 from storage.db import session_scope
@@ -99,7 +100,7 @@ def set_setting(db: Engine, mapping: str, setting: str, value: str, actor: Actor
     name = mapping.strip().upper()
     key = setting.strip().lower().replace("-", "_")
     if key not in BY_NAME:
-        raise InvalidInput(f"There is no setting {setting!r}. Settings: {', '.join(BY_NAME)}.")
+        raise InvalidInput(say("failure.no_setting", setting=repr(setting), settings=", ".join(BY_NAME)))
     if key == "interval":
         return _set_interval(db, name, value, actor)
     if key == "paused":
@@ -130,7 +131,7 @@ def _set_interval(db: Engine, name: str, value: str, actor: Actor) -> MappingSet
     try:
         every: timedelta = parse_duration(value)
     except ValueError as error:
-        raise InvalidInput(f"interval: {error}") from None
+        raise InvalidInput(say("failure.interval", reason=str(error))) from None
     schedule.set_interval(db, name, every, actor)
     return _one(db, name)
 
@@ -145,7 +146,7 @@ def _boolean(value: str, key: str) -> bool:
         return True
     if word in _FALSE:
         return False
-    raise InvalidInput(f"{key} is true or false, not {value!r}.")
+    raise InvalidInput(say("failure.true_false", key=key, value=repr(value)))
 
 
 def _parse(name: str, key: str, value: str) -> Any:
@@ -156,8 +157,14 @@ def _parse(name: str, key: str, value: str) -> Any:
         allowed = allowed_directions(name)
         if word not in {direction.value for direction in allowed}:
             if len(allowed) == 1:
-                raise InvalidInput(f"{name} only runs {allowed[0].value}, not {value!r}.")
-            raise InvalidInput(f"direction is {BY_NAME['direction'].accepts}, not {value!r}.")
+                raise InvalidInput(
+                    say("failure.only_runs", mapping=name, direction=allowed[0].value, value=repr(value))
+                )
+            raise InvalidInput(
+                say(
+                    "failure.one_of", key="direction", accepts=BY_NAME["direction"].accepts, value=repr(value)
+                )
+            )
         return Direction(word)
     if key == "deletion_conflict":
         return _choice(DeletionConflictResolution, word, key, value)
@@ -169,4 +176,6 @@ def _choice(kind: Any, word: str, key: str, value: str) -> Any:
     try:
         return kind(word)
     except ValueError:
-        raise InvalidInput(f"{key} is {BY_NAME[key].accepts}, not {value!r}.") from None
+        raise InvalidInput(
+            say("failure.one_of", key=key, accepts=BY_NAME[key].accepts, value=repr(value))
+        ) from None

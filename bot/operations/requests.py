@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from bot.operations import kinds
 from bot.operations.base import Actor, InvalidInput, NotFound
+from bot.phrases import app, say
 from bot.sync.refs import BadReference, as_guid, parse_ref
 from storage.audit import last_success
 from storage.db import write_transaction
@@ -172,7 +173,7 @@ def _already_done(session: Session, *, kind: str, target: str) -> SyncError | Au
         return None
     error = get_error(session, error_id=error_id)
     if error is None:
-        raise NotFound(f"There is no error entry #{error_id} (it may have been purged).")
+        raise NotFound(say("failure.no_entry", id=error_id))
     if error.status == ErrorStatus.RESOLVED:
         return error
     if kinds.once_per_error(kind):
@@ -189,14 +190,12 @@ def couple_references(db: Engine, *, error_id: int, reference: str) -> tuple[str
     with Session(db) as session:
         error = get_error(session, error_id=error_id)
     if error is None:
-        raise NotFound(f"There is no error entry #{error_id} (it may have been purged).")
+        raise NotFound(say("failure.no_entry", id=error_id))
     own_system = System(error.source_system)
     other_system = System.DATAVERSE if own_system is System.BUSINESS_CENTRAL else System.BUSINESS_CENTRAL
     own_id = error.source_id or (error.source_key if own_system is System.BUSINESS_CENTRAL else None)
     if not own_id:
-        raise InvalidInput(
-            f"Error #{error_id} does not say which record failed, so it cannot be coupled here."
-        )
+        raise InvalidInput(say("failure.not_which_record_couple", id=error_id))
     own_ref = f"{error.source_table}:{own_id}"
     text_ref = reference.strip()
     other_table = error.destination_table if System(error.destination_system) is other_system else None
@@ -207,8 +206,7 @@ def couple_references(db: Engine, *, error_id: int, reference: str) -> tuple[str
     except BadReference as bad:
         raise InvalidInput(bad.reason) from None
     if parsed.system is not None and parsed.system is not other_system:
-        where = "Dataverse" if other_system is System.DATAVERSE else "Business Central"
-        raise InvalidInput(f"Give the {where} record to couple with (like {_example(other_system)}).")
+        raise InvalidInput(say("failure.give_record", app=app(other_system), example=_example(other_system)))
     if other_system is System.DATAVERSE:
         return own_ref, parsed.text
     return parsed.text, own_ref
@@ -223,10 +221,10 @@ def candidate_references(db: Engine, *, error_id: int, index: int) -> tuple[str,
     with Session(db) as session:
         error = get_error(session, error_id=error_id)
     if error is None:
-        raise NotFound(f"There is no error entry #{error_id} (it may have been purged).")
+        raise NotFound(say("failure.no_entry", id=error_id))
     candidates = (error.facts or {}).get("candidates") or []
     if error.category != Category.SEVERAL_MATCHES or not 0 <= index < len(candidates):
-        raise InvalidInput(f"Error #{error_id} has no candidate {index + 1} to couple with.")
+        raise InvalidInput(say("failure.no_candidate", id=error_id, number=index + 1))
     candidate = candidates[index]
     table = str((error.facts or {}).get("candidate_table") or error.destination_table)
     return couple_references(db, error_id=error_id, reference=f"{table}:{candidate['id']}")
@@ -237,11 +235,11 @@ def create_reference(db: Engine, *, error_id: int) -> str:
     with Session(db) as session:
         error = get_error(session, error_id=error_id)
     if error is None:
-        raise NotFound(f"There is no error entry #{error_id} (it may have been purged).")
+        raise NotFound(say("failure.no_entry", id=error_id))
     system = System(error.source_system)
     own_id = error.source_id or (error.source_key if system is System.BUSINESS_CENTRAL else None)
     if not own_id:
-        raise InvalidInput(f"Error #{error_id} does not say which record failed, so nothing can be created.")
+        raise InvalidInput(say("failure.not_which_record_create", id=error_id))
     return f"{error.source_table}:{own_id}"
 
 

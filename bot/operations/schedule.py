@@ -21,6 +21,7 @@ from bot.jobs.timing import interval_of, next_run_at
 from bot.operations import kinds, requests
 from bot.operations.base import Actor, InvalidInput
 from bot.operations.requests import RequestOutcome
+from bot.phrases import Phrase, Value, say
 from storage import mappings as mapping_store
 from storage.db import session_scope
 from storage.errors import newest_error_messages
@@ -93,14 +94,10 @@ def set_interval(db: Engine, mapping: str, every: timedelta, actor: Actor) -> Ma
     with session_scope(db) as session:
         row = known_mapping(session, mapping)
         if every < MIN_INTERVAL or every > MAX_INTERVAL:
-            raise InvalidInput(
-                f"The interval must be between 1 minute and 7 days; {_words(every)} is "
-                f"{'too short' if every < MIN_INTERVAL else 'too long'}."
-            )
+            too = "failure.interval_too_short" if every < MIN_INTERVAL else "failure.interval_too_long"
+            raise InvalidInput(say(too, duration=duration_phrase(every)))
         if every % timedelta(minutes=1):
-            raise InvalidInput(
-                f"The interval must be whole minutes (e.g. 15m, 2h, 1d); {_words(every)} is not."
-            )
+            raise InvalidInput(say("failure.whole_minutes", duration=duration_phrase(every)))
         was = _words(timedelta(minutes=row.interval_minutes)) if row.interval_minutes else "the default"
         mapping_store.set_interval(session, name=row.name, minutes=_minutes(every))
         kinds.audit(
@@ -163,8 +160,8 @@ def known_mapping(session: Session, name: str) -> Mapping:
     row = mapping_store.get_mapping(session, name=name.strip())
     if row is None:
         names = [m.name for m in mapping_store.list_mappings(session)]
-        known = ", ".join(names) if names else "none yet"
-        raise InvalidInput(f"There is no mapping named {name.strip()!r}. Known mappings: {known}.")
+        known: Value = ", ".join(names) if names else say("term.none_yet")
+        raise InvalidInput(say("failure.no_mapping", name=repr(name.strip()), known=known))
     return row
 
 
@@ -189,6 +186,15 @@ def _last_results(session: Session) -> dict[str, str]:
 
 def _minutes(every: timedelta) -> int:
     return int(every.total_seconds() // 60)
+
+
+def duration_phrase(duration: timedelta) -> Phrase:
+    """A duration in the largest whole unit ("2 hours"), as a phrase."""
+    seconds = int(duration.total_seconds())
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds and seconds % size == 0:
+            return say(f"term.{unit}", n=seconds // size)
+    return say("term.seconds", n=seconds)
 
 
 def _words(duration: timedelta) -> str:
@@ -343,5 +349,5 @@ def known_fixed_job(name: str) -> FixedJob:
     job = fixed_job(name)
     if job is None:
         names = ", ".join(job.id for job in FIXED_JOBS)
-        raise InvalidInput(f"There is no scheduled job named {name.strip()!r}. Jobs: {names}, or a mapping.")
+        raise InvalidInput(say("failure.no_job", name=repr(name.strip()), jobs=names))
     return job

@@ -75,3 +75,22 @@ def test_results_are_worded_for_the_terminal(capsys: pytest.CaptureFixture[str])
         report(ActionOutcome(False, say("action.both_gone"), refused=True))
     assert exit_.value.exit_code == 2
     assert "Beide gekoppelde records zijn weg" in capsys.readouterr().err
+
+
+def test_refusals_and_the_error_label_are_worded_for_the_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli.common import friendly
+    from bot.operations.base import NotFound
+
+    @friendly
+    def refused() -> None:
+        raise NotFound(say("failure.no_entry", id=17))
+
+    _LANGUAGE.append("cs")
+    with pytest.raises(typer.Exit) as exit_:
+        refused()
+    assert exit_.value.exit_code == 2
+    assert "Chyba: Položka chyby č. 17 neexistuje" in capsys.readouterr().err
+    _LANGUAGE[:] = ["nl"]
+    with pytest.raises(typer.Exit):
+        refused()
+    assert "Fout: Er is geen foutvermelding #17" in capsys.readouterr().err
