@@ -1,4 +1,4 @@
-"""Business Central API v2.0 as a RecordStore: one company's entities, typed errors, JSON `$batch`."""
+"""Business Central API v2.0 as a BusinessApp: one company's entities, typed errors, JSON `$batch`."""
 
 from __future__ import annotations
 

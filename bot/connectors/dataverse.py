@@ -1,4 +1,4 @@
-"""Dataverse Web API v9.2 as a RecordStore, plus WhoAmI and the security roles and privileges of a user."""
+"""Dataverse Web API v9.2 as a BusinessApp, plus WhoAmI and the security roles and privileges of a user."""
 
 from __future__ import annotations
 

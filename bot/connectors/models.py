@@ -103,7 +103,7 @@ class ContactRelation:
     related_type: str  # "Customer", "Vendor", …
 
 
-class RecordStore(Protocol):
+class BusinessApp(Protocol):
     """What the sync engine needs from either business app."""
 
     system: SystemName
@@ -151,8 +151,8 @@ class RecordStore(Protocol):
         ...
 
 
-class KeyedRecordStore(RecordStore, Protocol):
-    """A RecordStore that also finds records by exact keys or ids and reports its batch limit and requests."""
+class KeyedBusinessApp(BusinessApp, Protocol):
+    """A BusinessApp that also finds records by exact keys or ids and reports its batch limit and requests."""
 
     BATCH_LIMIT: int
 

@@ -18,7 +18,7 @@ class TokenSource(Protocol):
 
 
 class RecordReader(Protocol):
-    """Reads pages of records (the read half of RecordStore)."""
+    """Reads pages of records (the read half of BusinessApp)."""
 
     def iter_changed(
         self,

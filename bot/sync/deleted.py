@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, col, select
 
 from bot.connectors.errors import ConnectorError, NotFound
-from bot.connectors.models import Record, RecordStore
+from bot.connectors.models import BusinessApp, Record
 from bot.sync.fieldmap import MappingSpec, flows
 from bot.sync.mappings import spec_for
 from bot.sync.passes import PassAborted, PassSettings
@@ -88,7 +88,7 @@ def coupled_ids(session: Session, *, mapping: str) -> list[CoupledIds]:
     return [CoupledIds(int(cid or 0), bc_id, dv_id) for cid, bc_id, dv_id in session.exec(query).all()]
 
 
-def existing_ids(store: RecordStore, table: str, *, page_size: int) -> set[str]:
+def existing_ids(store: BusinessApp, table: str, *, page_size: int) -> set[str]:
     """The ids (lower case) of every record of a table, read page by page with only the id selected."""
     ids: set[str] = set()
     # An empty $select list: the connector adds the table's id (and the modified-on it always reads).
@@ -273,7 +273,7 @@ class DeletedFinder:
         self.engine.resolve_synced(spec, direction, step.succeeded, resolution=RESTORED)
 
     def _surviving(
-        self, store: RecordStore, table: str, system: System, items: list[CoupledIds]
+        self, store: BusinessApp, table: str, system: System, items: list[CoupledIds]
     ) -> tuple[list[Record], list[CoupledIds]]:
         """The surviving records, whole (a GET each, or one streamed read when many), and who vanished."""
         by_id = {item.id_on(system).lower(): item for item in items}

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from bot.connectors.errors import ConnectorError, NotFound
-from bot.connectors.models import Record, RecordStore
+from bot.connectors.models import BusinessApp, Record
+from bot.sync.business_apps import SYSTEM_ADMINISTRATOR, DataverseApp
 from bot.sync.classify import Classification, ClassifyContext, classify
 from bot.sync.conditions import AdminIntegrationUser, SeveralMatches
 from bot.sync.deleted import ID_PAGE_SIZE, DeletedFinder
@@ -31,7 +32,6 @@ from bot.sync.passes import DirectionPass, PassAborted, PassSettings, SyncedVers
 from bot.sync.project import destination_system, source_system
 from bot.sync.rates import ExchangeRates
 from bot.sync.retry import live_record_errors, retry_ids
-from bot.sync.stores import SYSTEM_ADMINISTRATOR, DataverseStore
 from storage.couplings import (
     by_bc_ids,
     by_dataverse_ids,
@@ -115,8 +115,8 @@ class SyncEngine:
         self,
         *,
         db: Engine,
-        bc: RecordStore,
-        dataverse: DataverseStore,
+        bc: BusinessApp,
+        dataverse: DataverseApp,
         channel: str | None,
         clock: Callable[[], datetime] = utcnow,
         page_size: int = DEFAULT_PAGE_SIZE,
@@ -132,7 +132,7 @@ class SyncEngine:
 
     # ---- public --------------------------------------------------------------------------------
 
-    def store(self, system: System) -> RecordStore:
+    def store(self, system: System) -> BusinessApp:
         """The connector of one system."""
         return self.bc if system is System.BUSINESS_CENTRAL else self.dataverse
 
@@ -418,7 +418,7 @@ class SyncEngine:
             finish_job(session, job=job, message=message, now=self.clock())
         return job, counts
 
-    def read_all(self, store: RecordStore, table: str) -> list[Record]:
+    def read_all(self, store: BusinessApp, table: str) -> list[Record]:
         """Every record of a table, page by page."""
         return [record for page in store.iter_changed(table, page_size=self.page_size) for record in page]
 
@@ -587,11 +587,11 @@ class SyncEngine:
         self._resolve_job_errors(mapping.name, None, RESOLVED_BY_TRIGGER[trigger])
         return jobs
 
-    def _read_since(self, store: RecordStore, table: str, watermark: datetime | None) -> list[Record]:
+    def _read_since(self, store: BusinessApp, table: str, watermark: datetime | None) -> list[Record]:
         since = watermark - WATERMARK_OVERLAP if watermark is not None else None
         return [r for page in store.iter_changed(table, since=since, page_size=self.page_size) for r in page]
 
-    def direction_pass(self, settings: PassSettings, src: RecordStore, dst: RecordStore) -> DirectionPass:
+    def direction_pass(self, settings: PassSettings, src: BusinessApp, dst: BusinessApp) -> DirectionPass:
         """A pass of one mapping in one direction with this engine's store, channel and clock."""
         rates = ExchangeRates(self.bc) if settings.spec.needs_exchange_rate else None
         return DirectionPass(
@@ -703,7 +703,7 @@ class SyncEngine:
         return step
 
     def _recovery(
-        self, mapping: Mapping, direction: Direction, job: SyncJob, dst: RecordStore, spec: MappingSpec
+        self, mapping: Mapping, direction: Direction, job: SyncJob, dst: BusinessApp, spec: MappingSpec
     ) -> list[Record] | None:
         """After an interrupted job: the destination rows written since it started (adopt, not duplicate)."""
         with session_scope(self.db) as session:
@@ -721,7 +721,7 @@ class SyncEngine:
         step: DirectionPass,
         spec: MappingSpec,
         direction: Direction,
-        src: RecordStore,
+        src: BusinessApp,
         seen_ids: set[str],
         *,
         keep_seen: bool,

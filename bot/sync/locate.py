@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from bot.connectors.errors import NotFound
-from bot.connectors.models import Record, RecordStore
+from bot.connectors.models import BusinessApp, Record
 from bot.sync.fieldmap import MappingSpec
 from bot.sync.mappings import spec_for, spec_for_table
 from bot.sync.refs import BadReference, RecordReference, parse_ref
@@ -35,7 +35,7 @@ class Located:
 class Locator:
     """Resolves references with the couplings first and the business apps only when needed."""
 
-    def __init__(self, *, db: Engine, bc: RecordStore, dataverse: RecordStore) -> None:
+    def __init__(self, *, db: Engine, bc: BusinessApp, dataverse: BusinessApp) -> None:
         self.db = db
         self.bc = bc
         self.dataverse = dataverse

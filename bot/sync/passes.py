@@ -21,7 +21,8 @@ from bot.connectors.errors import (
     Throttled,
     Timeout,
 )
-from bot.connectors.models import BatchOperation, BatchResult, ContactRelation, Record, RecordStore
+from bot.connectors.models import BatchOperation, BatchResult, BusinessApp, ContactRelation, Record
+from bot.sync.business_apps import ContactRelations
 from bot.sync.classify import Classification, ClassifyContext, classify
 from bot.sync.conditions import (
     DeletedRecord,
@@ -39,7 +40,6 @@ from bot.sync.partners import PartnerSearch, find_partners
 from bot.sync.project import LookupValue, destination_system, differences, source_system, write_body
 from bot.sync.rates import ExchangeRates
 from bot.sync.references import AppReferences
-from bot.sync.stores import ContactRelations
 from storage.couplings import (
     PendingCoupling,
     add_coupling,
@@ -144,8 +144,8 @@ class DirectionPass:
         self,
         *,
         db: Engine,
-        src: RecordStore,
-        dst: RecordStore,
+        src: BusinessApp,
+        dst: BusinessApp,
         settings: PassSettings,
         channel: str | None,
         clock: Callable[[], datetime],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from bot.connectors.models import RecordStore
+from bot.connectors.models import BusinessApp
 from bot.sync.transforms import exchange_rate
 
 EXCHANGE_RATES_TABLE = "currencyExchangeRates"
@@ -14,7 +14,7 @@ EXCHANGE_RATES_TABLE = "currencyExchangeRates"
 class ExchangeRates:
     """Reads Business Central's rate lines once, on first use, and answers the Dataverse `exchangerate`."""
 
-    def __init__(self, bc: RecordStore) -> None:
+    def __init__(self, bc: BusinessApp) -> None:
         self._bc = bc
         self._rates: dict[str, Decimal | None] | None = None
 

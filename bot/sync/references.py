@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.connectors.errors import ConnectorError
-from bot.connectors.models import RecordStore
+from bot.connectors.models import BusinessApp
 from bot.sync.mappings import spec_for_table
 from storage.models import System
 
@@ -11,7 +11,7 @@ from storage.models import System
 class AppReferences:
     """Reads referenced records through the connectors (cached per instance, i.e. per pass or action)."""
 
-    def __init__(self, *, bc: RecordStore, dataverse: RecordStore) -> None:
+    def __init__(self, *, bc: BusinessApp, dataverse: BusinessApp) -> None:
         self.stores = {System.BUSINESS_CENTRAL.value: bc, System.DATAVERSE.value: dataverse}
         self._keys: dict[tuple[str, str, str], str | None] = {}
 

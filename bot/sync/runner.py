@@ -8,7 +8,7 @@ from typing import Protocol
 
 from sqlalchemy.engine import Engine
 
-from bot.connectors.models import RecordStore
+from bot.connectors.models import BusinessApp
 from bot.sync.classify import Classification
 from bot.sync.fieldmap import MappingSpec
 from bot.sync.passes import DirectionPass, PassSettings
@@ -24,12 +24,12 @@ class SyncRunner(Protocol):
         ...
 
     @property
-    def bc(self) -> RecordStore:
+    def bc(self) -> BusinessApp:
         """Business Central."""
         ...
 
     @property
-    def dataverse(self) -> RecordStore:
+    def dataverse(self) -> BusinessApp:
         """Dataverse."""
         ...
 
@@ -48,11 +48,11 @@ class SyncRunner(Protocol):
         """Ids per page of an id-only scan."""
         ...
 
-    def store(self, system: System) -> RecordStore:
+    def store(self, system: System) -> BusinessApp:
         """The connector of one system."""
         ...
 
-    def direction_pass(self, settings: PassSettings, src: RecordStore, dst: RecordStore) -> DirectionPass:
+    def direction_pass(self, settings: PassSettings, src: BusinessApp, dst: BusinessApp) -> DirectionPass:
         """A pass of one mapping in one direction."""
         ...
 

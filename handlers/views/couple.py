@@ -34,7 +34,9 @@ def handle_couple_submission(
             context["services"].db, error_id=error_id, reference=reference
         )
     except (InvalidInput, NotFound) as problem:
-        ack(response_action="errors", errors=build_input_error(BlockId.COUPLE_REFERENCE, str(problem)))
+        locale = slack_request(context, client, body).locale
+        said = build_input_error(BlockId.COUPLE_REFERENCE, problem.said, locale=locale)
+        ack(response_action="errors", errors=said)
         return
 
     def ask(request: SlackRequest) -> Asked:

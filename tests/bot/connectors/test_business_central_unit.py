@@ -13,7 +13,7 @@ from bot.connectors import (
     BusinessCentralClient,
     ConcurrencyConflict,
     InvalidData,
-    KeyedRecordStore,
+    KeyedBusinessApp,
     RetryPolicy,
     ServerError,
     TokenProvider,
@@ -83,7 +83,7 @@ def client(api: ScriptedApi, tokens: TokenProvider, retry: RetryPolicy) -> Busin
 
 
 def test_is_a_record_store(client: BusinessCentralClient) -> None:
-    store: KeyedRecordStore = client
+    store: KeyedBusinessApp = client
     assert store.system == "business_central"
     assert client.BATCH_LIMIT == 100
 

@@ -13,7 +13,7 @@ from bot.connectors import (
     BatchOperation,
     ConnectorError,
     DataverseClient,
-    KeyedRecordStore,
+    KeyedBusinessApp,
     NotFound,
     PermissionDenied,
     RetryPolicy,
@@ -145,7 +145,7 @@ def client(api: ScriptedApi, tokens: TokenProvider, retry: RetryPolicy) -> Datav
 
 
 def test_is_a_record_store(client: DataverseClient) -> None:
-    store: KeyedRecordStore = client
+    store: KeyedBusinessApp = client
     assert store.system == "dataverse"
     assert client.BATCH_LIMIT == 1000
 

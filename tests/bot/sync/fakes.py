@@ -1,4 +1,4 @@
-"""In-memory stand-ins for the Business Central and Dataverse connectors (the RecordStore protocols)."""
+"""In-memory stand-ins for the Business Central and Dataverse connectors (the BusinessApp protocols)."""
 
 from __future__ import annotations
 
@@ -141,7 +141,7 @@ class FakeStore:
         """Rows whose fields equal the given values."""
         return [r for r in self.rows(table) if all(r.fields.get(k) == v for k, v in match.items())]
 
-    # ---- RecordStore ---------------------------------------------------------------------------
+    # ---- BusinessApp ---------------------------------------------------------------------------
 
     def iter_changed(
         self,

@@ -1,10 +1,10 @@
-"""What the engine needs from the two business apps."""
+"""What the engine needs from the two business apps (their tables, who the integration user is)."""
 
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from bot.connectors.models import ContactRelation, RecordStore, SystemUser, WhoAmI
+from bot.connectors.models import BusinessApp, ContactRelation, SystemUser, WhoAmI
 
 SYSTEM_ADMINISTRATOR = "System Administrator"
 
@@ -18,8 +18,8 @@ class ContactRelations(Protocol):
         ...
 
 
-class DataverseStore(RecordStore, Protocol):
-    """A RecordStore that can also say who the integration user is and which roles it holds."""
+class DataverseApp(BusinessApp, Protocol):
+    """A BusinessApp that can also say who the integration user is and which roles it holds."""
 
     def who_am_i(self) -> WhoAmI:
         """Dataverse `WhoAmI` for the signed-in integration user."""
