@@ -388,3 +388,23 @@ def mark_synced(
 def has_couplings(session: Session, *, mapping: str) -> bool:
     """True when a mapping has at least one coupling."""
     return session.exec(select(Coupling.id).where(Coupling.mapping == mapping).limit(1)).first() is not None
+
+
+def coupling_id_rows(session: Session, *, mapping: str) -> list[tuple[int, str, str]]:
+    """(coupling id, bc_id, dataverse_id) of every coupling of a mapping, oldest first (no whole rows)."""
+    query = (
+        select(Coupling.id, Coupling.bc_id, Coupling.dataverse_id)
+        .where(Coupling.mapping == mapping)
+        .order_by(col(Coupling.id))
+    )
+    return [(int(cid or 0), bc_id, dv_id) for cid, bc_id, dv_id in session.exec(query).all()]
+
+
+def by_coupling_ids(session: Session, *, ids: Iterable[int]) -> list[Coupling]:
+    """The couplings with these row ids that still exist."""
+    wanted = sorted(set(ids))
+    found: list[Coupling] = []
+    for start in range(0, len(wanted), IN_CHUNK):
+        chunk = wanted[start : start + IN_CHUNK]
+        found.extend(session.exec(select(Coupling).where(col(Coupling.id).in_(chunk))).all())
+    return found

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, delete, exists, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from storage.models import LIVE_ERROR_STATUSES, Coupling, ErrorStatus, SyncError
+from storage.models import LIVE_ERROR_STATUSES, Coupling, Direction, ErrorStatus, SyncError
 from storage.types import utcnow
 
 PURGE_CHUNK_ROWS = 10_000
@@ -369,3 +369,24 @@ def due_snoozed(session: Session, *, now: datetime) -> list[SyncError]:
         SyncError.status == ErrorStatus.SNOOZED, col(SyncError.snoozed_until) <= now
     )
     return list(session.exec(query).all())
+
+
+def live_record_errors(
+    session: Session,
+    *,
+    mapping: str,
+    direction: Direction,
+    source_table: str,
+    source_ids: list[str] | None = None,
+) -> list[SyncError]:
+    """Open or snoozed record-level errors of a mapping in one direction (optionally of some records)."""
+    query = select(SyncError).where(
+        SyncError.mapping == mapping,
+        SyncError.direction == direction,
+        SyncError.source_table == source_table,
+        col(SyncError.source_id).is_not(None),
+        col(SyncError.status).in_(LIVE_ERROR_STATUSES),
+    )
+    if source_ids is not None:
+        query = query.where(col(SyncError.source_id).in_(source_ids))
+    return list(session.exec(query.order_by(col(SyncError.id))).all())

@@ -19,6 +19,11 @@ def list_mappings(session: Session, *, enabled_only: bool = False) -> list[Mappi
     return list(session.exec(query.order_by(col(Mapping.position), col(Mapping.name))).all())
 
 
+def mapping_names(session: Session) -> set[str]:
+    """The names of every mapping row."""
+    return set(session.exec(select(Mapping.name)).all())
+
+
 def get_mapping(session: Session, *, name: str, lock: bool = False) -> Mapping | None:
     """Return one mapping by name (case-insensitive), or None; `lock`: FOR UPDATE (to the transaction end)."""
     query = select(Mapping).where(Mapping.name == name.upper())

@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, update
+from sqlalchemy import and_, delete, or_, text, update
 from sqlmodel import Session, col, select
 
 from storage.models import Door, WorkItem, WorkStatus
 from storage.types import utcnow
 
+LIVE_WORK = (WorkStatus.QUEUED, WorkStatus.RUNNING)
+
 DEFAULT_LEASE = timedelta(seconds=15)
+
+
+def serialise_requests(session: Session, key: str) -> None:
+    """Make concurrent requests for the same key wait for each other until this transaction ends."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": number})
+    elif dialect == "sqlite":
+        # A write statement takes SQLite's single writer lock even when it changes no row.
+        session.execute(text("UPDATE workitem SET id = id WHERE 1 = 0"))
+
+
+def live_work(session: Session, *, kind: str) -> list[WorkItem]:
+    """The queued or running items of a kind, oldest first."""
+    query = (
+        select(WorkItem)
+        .where(WorkItem.kind == kind, col(WorkItem.status).in_(LIVE_WORK))
+        .order_by(col(WorkItem.id))
+    )
+    return list(session.exec(query).all())
 
 
 def enqueue_work(

@@ -9,14 +9,12 @@ says who did it). Who may ask, and whether an action settles an error, is the ca
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.operations import kinds
 from bot.operations.base import Actor, InvalidInput, NotFound
@@ -26,9 +24,8 @@ from storage.audit import last_success
 from storage.db import write_transaction
 from storage.errors import get_error
 from storage.models import AuditEntry, Category, ErrorStatus, SyncError, System, WorkItem, WorkStatus
-from storage.work_queue import enqueue_work
+from storage.work_queue import enqueue_work, live_work, serialise_requests
 
-_LIVE = (WorkStatus.QUEUED, WorkStatus.RUNNING)
 DEDUPE_KEY = "dedupe_key"
 TARGET_KEY = "target"
 SILENT_KEY = "silent"  # payload flag: record the outcome, answer nobody (the error messages show it)
@@ -116,7 +113,7 @@ def _queue_once(
     dedupe_key: str,
 ) -> RequestOutcome:
     """The work item and its "queued" audit entry, in the caller's transaction (unless live or done)."""
-    _serialise(session, f"{kind}|{dedupe_key}")
+    serialise_requests(session, f"{kind}|{dedupe_key}")
     live = _live_item(session, kind=kind, dedupe_key=dedupe_key)
     if live is not None:
         assert live.id is not None
@@ -144,24 +141,8 @@ def _queue_once(
     return Queued(item_id=item.id, kind=kind, target=dedupe_key)
 
 
-def _serialise(session: Session, key: str) -> None:
-    """Make concurrent requests for the same key wait for each other until this transaction ends."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": number})
-    elif dialect == "sqlite":
-        # A write statement takes SQLite's single writer lock even when it changes no row.
-        session.execute(text("UPDATE workitem SET id = id WHERE 1 = 0"))
-
-
 def _live_item(session: Session, *, kind: str, dedupe_key: str) -> WorkItem | None:
-    query = (
-        select(WorkItem)
-        .where(WorkItem.kind == kind, col(WorkItem.status).in_(_LIVE))
-        .order_by(col(WorkItem.id))
-    )
-    for item in session.exec(query).all():
+    for item in live_work(session, kind=kind):
         if isinstance(item.payload, dict) and item.payload.get(DEDUPE_KEY) == dedupe_key:
             return item
     return None

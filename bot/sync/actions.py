@@ -22,7 +22,6 @@ from bot.sync.locate import Located, Locator, RecordMissing
 from bot.sync.mappings import spec_for
 from bot.sync.pairs import couple_pair
 from bot.sync.project import destination_system, source_system
-from bot.sync.retry import live_record_errors
 from storage.couplings import (
     by_bc_ids,
     by_dataverse_ids,
@@ -34,7 +33,7 @@ from storage.couplings import (
     uncouple,
 )
 from storage.db import session_scope
-from storage.errors import get_error, resolve_error
+from storage.errors import get_error, live_record_errors, resolve_error
 from storage.jobs import finish_job, start_job
 from storage.models import (
     Category,

@@ -15,7 +15,7 @@ import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.connectors.errors import ConnectorError, NotFound
 from bot.connectors.models import BusinessApp, Record
@@ -23,7 +23,7 @@ from bot.sync.fieldmap import MappingSpec, flows
 from bot.sync.mappings import spec_for
 from bot.sync.passes import PassAborted, PassSettings
 from bot.sync.runner import SyncRunner
-from storage.couplings import uncouple
+from storage.couplings import by_coupling_ids, coupling_id_rows, uncouple
 from storage.db import session_scope
 from storage.jobs import finish_job, start_job
 from storage.models import (
@@ -80,12 +80,7 @@ class Findings:
 
 def coupled_ids(session: Session, *, mapping: str) -> list[CoupledIds]:
     """The ids of every coupling of a mapping (three columns, not whole rows)."""
-    query = (
-        select(Coupling.id, Coupling.bc_id, Coupling.dataverse_id)
-        .where(Coupling.mapping == mapping)
-        .order_by(col(Coupling.id))
-    )
-    return [CoupledIds(int(cid or 0), bc_id, dv_id) for cid, bc_id, dv_id in session.exec(query).all()]
+    return [CoupledIds(*row) for row in coupling_id_rows(session, mapping=mapping)]
 
 
 def existing_ids(store: BusinessApp, table: str, *, page_size: int) -> set[str]:
@@ -193,12 +188,10 @@ class DeletedFinder:
         """The couplings still as they were at the scan (not removed or re-pointed by a sync meanwhile)."""
         wanted = {item.coupling_id: item for item in items}
         current: list[Coupling] = []
-        for chunk in _chunks(items, IN_CHUNK):
-            query = select(Coupling).where(col(Coupling.id).in_([item.coupling_id for item in chunk]))
-            for coupling in session.exec(query).all():
-                item = wanted[int(coupling.id or 0)]
-                if (coupling.bc_id, coupling.dataverse_id) == (item.bc_id, item.dataverse_id):
-                    current.append(coupling)
+        for coupling in by_coupling_ids(session, ids=wanted):
+            item = wanted[int(coupling.id or 0)]
+            if (coupling.bc_id, coupling.dataverse_id) == (item.bc_id, item.dataverse_id):
+                current.append(coupling)
         return current
 
     # ---- settle --------------------------------------------------------------------------------

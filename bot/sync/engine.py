@@ -31,7 +31,7 @@ from bot.sync.partners import several_matches
 from bot.sync.passes import DirectionPass, PassAborted, PassSettings, SyncedVersion
 from bot.sync.project import destination_system, source_system
 from bot.sync.rates import ExchangeRates
-from bot.sync.retry import live_record_errors, retry_ids
+from bot.sync.retry import retry_ids
 from storage.couplings import (
     by_bc_ids,
     by_dataverse_ids,
@@ -40,7 +40,7 @@ from storage.couplings import (
     uncoupled_ids,
 )
 from storage.db import session_scope
-from storage.errors import live_job_errors, resolve_error
+from storage.errors import live_job_errors, live_record_errors, resolve_error
 from storage.jobs import earliest_interrupted_start, finish_job, start_job
 from storage.mappings import advance_watermarks, get_mapping, list_mappings, record_run
 from storage.models import (

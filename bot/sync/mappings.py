@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.sync import transforms
 from bot.sync.fieldmap import FieldMap, Lookup, MappingSpec, MatchField, TableSide, pair
+from storage.mappings import mapping_names
 from storage.models import Direction, Mapping, System
 
 BC = System.BUSINESS_CENTRAL
@@ -236,7 +237,7 @@ def mapping_row(spec: MappingSpec, *, position: int) -> Mapping:
 
 def seed_default_mappings(session: Session) -> list[Mapping]:
     """Insert the absent default Mapping rows (dependency order as positions); return the new ones."""
-    existing = set(session.exec(select(Mapping.name)).all())
+    existing = mapping_names(session)
     added = []
     for index, spec in enumerate(DEFAULT_SPECS, start=1):
         if spec.name not in existing:

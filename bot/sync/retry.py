@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.sync.error_recording import SETUP_CAUSES, SKIP_AFTER_IDENTICAL_FAILURES
 from bot.sync.fieldmap import MappingSpec
 from bot.sync.project import source_system
 from storage.couplings import by_bc_ids, by_dataverse_ids, failed_not_skipped, pending_couplings
-from storage.models import LIVE_ERROR_STATUSES, Direction, SyncError, System
-
-
-def live_record_errors(
-    session: Session,
-    *,
-    mapping: str,
-    direction: Direction,
-    source_table: str,
-    source_ids: list[str] | None = None,
-) -> list[SyncError]:
-    """Open or snoozed record-level errors of a mapping in one direction (optionally of some records)."""
-    query = select(SyncError).where(
-        SyncError.mapping == mapping,
-        SyncError.direction == direction,
-        SyncError.source_table == source_table,
-        col(SyncError.source_id).is_not(None),
-        col(SyncError.status).in_(LIVE_ERROR_STATUSES),
-    )
-    if source_ids is not None:
-        query = query.where(col(SyncError.source_id).in_(source_ids))
-    return list(session.exec(query.order_by(col(SyncError.id))).all())
+from storage.errors import live_record_errors
+from storage.models import Direction, System
 
 
 def retry_ids(session: Session, *, spec: MappingSpec, direction: Direction) -> list[str]:
