@@ -691,6 +691,59 @@ PHRASES: dict[str, str | tuple[str, str]] = {
     "said.this_record": _("this record"),
     "said.missing_key": _("{record} {key} does not exist in {app}, and {refers} refers to it."),
     "said.missing": _("The {record} {refers} refers to does not exist in {app}."),
+    # ---- the terminal's own sentences (bot.cli) -------------------------------------------------------
+    "cli.no_errors": _("No errors."),
+    "cli.no_open_errors": _("No open errors."),
+    "cli.no_resolved_errors": _("No resolved errors."),
+    "cli.no_snoozed_errors": _("No snoozed errors."),
+    "cli.list_caption": _("Times in UTC. `sync-errors show ID` prints one error in full."),
+    "cli.no_skipped": _("No coupling is Skipped."),
+    "cli.skipped_count": _n(
+        "{count} Skipped coupling (Coupled Data Synchronization Errors): left out of scheduled runs until "
+        "re-synced.",
+        "{count} Skipped couplings (Coupled Data Synchronization Errors): left out of scheduled runs until "
+        "re-synced.",
+    ),
+    "cli.entry_deleted": _("(entry deleted)"),
+    "cli.showing": _("Showing {shown} of {total}; add --limit N for more."),
+    "cli.seen": _("{count}× · first {first} UTC · last {last} UTC"),
+    "cli.resolved_by": _("by {who}: {how}"),
+    "cli.purge_either": _("give either --older-than DURATION or --all"),
+    "cli.nothing_to_delete": _("Nothing to delete: there are no error entries."),
+    "cli.nothing_to_delete_older": _("Nothing to delete: there are no error entries not seen for {age}."),
+    "cli.purge_question": _n(
+        "Delete {count} error entry? This cannot be undone.",
+        "Delete {count} error entries? This cannot be undone.",
+    ),
+    "cli.purge_question_older": _n(
+        "Delete {count} error entry not seen for {age}? This cannot be undone.",
+        "Delete {count} error entries not seen for {age}? This cannot be undone.",
+    ),
+    "cli.purging": _n("deleting {count} error entry", "deleting {count} error entries"),
+    "cli.purging_older": _n(
+        "deleting {count} error entry not seen for {age}", "deleting {count} error entries not seen for {age}"
+    ),
+    "cli.deleting": _("Deleting"),
+    "cli.deleted": _n("Deleted {count} error entry.", "Deleted {count} error entries."),
+    "cli.stayed": _n(
+        "{count} of the {total} counted was seen again since the count (or already deleted) and stayed.",
+        "{count} of the {total} counted were seen again since the count (or already deleted) and stayed.",
+    ),
+    "cli.snoozed": _("Snoozed #{id}."),
+    "cli.snoozed_until": _("Snoozed #{id} until {until} UTC."),
+    "cli.no_actions": _("No actions recorded."),
+    "cli.no_actions_for": _("No actions recorded for #{id}."),
+    "cli.unknown_status": _("unknown status {status}; use open, resolved, snoozed or all"),
+    "cli.unknown_category": _("there is no category {category}; known categories: {known}"),
+    "cli.skipped_alone": _("--skipped lists couplings; give it alone or with --mapping"),
+    "cli.needs_yes": _("nothing changed: {what} needs a yes; answer the prompt at a terminal or add --yes."),
+    "cli.not_confirmed": _("nothing changed: you did not confirm {what}."),
+    "cli.configuration": _("configuration: {problem}"),
+    "cli.database_url": _("configuration: DATABASE_URL cannot be used; use {databases}"),
+    "cli.no_database": _("cannot use the database: {reason}"),
+    "cli.no_reach": _("cannot reach {host}: {reason}"),
+    "cli.the_service": _("the service"),
+    "cli.never": _("never"),
 }
 
 # A stored resolution (SyncError.resolution) is the English of one of these, maybe followed by " by ACTOR".

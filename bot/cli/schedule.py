@@ -24,6 +24,9 @@ from bot.cli.common import (
     terminal_actor,
     usage,
 )
+from bot.cli.common import (
+    words as sentence,
+)
 from bot.cli.sync import sync_command
 from bot.commands import UsageError
 from bot.config import Settings
@@ -95,7 +98,7 @@ def schedule_command(
     table.add_column(label(Word.CLI_NEXT_RUN), no_wrap=True)
     table.add_column(label(Word.CLI_LAST_RUN), overflow="fold", ratio=1)
     for entry in entries:
-        last = f"{entry.last_run_at:%m-%d %H:%M:%S}" if entry.last_run_at else "never"
+        last = f"{entry.last_run_at:%m-%d %H:%M:%S}" if entry.last_run_at else sentence("cli.never")
         if entry.last_result:
             last += f" {entry.last_result}"
         table.add_row(
