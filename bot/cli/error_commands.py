@@ -35,7 +35,7 @@ from bot.cli.common import (
 from bot.commands import UsageError
 from bot.jsonshapes import audit_json, error_json, skipped_json
 from bot.operations import error_entries, reports
-from bot.phrases import Value
+from bot.phrases import Value, render, resolution_phrase
 from storage.models import Category, Coupling, ErrorStatus, SyncError
 
 PANEL = "Error log"
@@ -230,7 +230,13 @@ def show_command(
         commands = " · ".join(f"sync-errors {command}" for command in fix_commands(error))
         out.print(f"{label(Word.CLI_COMMANDS):<12} {commands}", highlight=False, markup=False)
     if error.resolution:
-        resolved = words("cli.resolved_by", who=str(error.resolved_by), how=error.resolution)
+        phrase = resolution_phrase(error.resolution)
+        how = (
+            error.resolution
+            if phrase is None or terminal_locale() == "en"
+            else render(phrase, terminal_locale())
+        )
+        resolved = words("cli.resolved_by", who=str(error.resolved_by), how=how)
         out.print(f"{label(Word.CLI_RESOLVED):<12} {resolved}", highlight=False, markup=False)
     if error.detail and error.detail != error.message:
         out.print(f"\n[bold]{escape(label(Word.CLI_FULL_TEXT))}[/]")
