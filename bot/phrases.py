@@ -505,6 +505,8 @@ PHRASES: dict[str, str | tuple[str, str]] = {
     "check.throttling": _("No throttling"),
     "check.skipped-couplings": _("No coupling is Skipped"),
     "term.semicolons": _("{first}; {rest}"),
+    "term.comma": _("{first}, {rest}"),
+    "term.and": _("{first} and {rest}"),
     "doctor.blocked": _("Not checked: '{title}' failed."),
     "doctor.blocked_fix": _("Fix '{title}' first, then run the doctor again."),
     "doctor.failed": _("{what}: {message}{more}"),
