@@ -752,6 +752,32 @@ PHRASES: dict[str, str | tuple[str, str]] = {
     "cli.no_reach": _("cannot reach {host}: {reason}"),
     "cli.the_service": _("the service"),
     "cli.never": _("never"),
+    "cli.full_or_find_deleted": _("give --full or --find-deleted, not both"),
+    "cli.nothing_to_sync": _("No mapping to synchronize (all disabled or paused)."),
+    "cli.records_failed": _n(
+        "{count} record(s) failed; see `sync-errors list`.",
+        "{count} record(s) failed; see `sync-errors list`.",
+    ),
+    "cli.records_failed_because": _n(
+        "{count} record(s) failed: {reason}", "{count} record(s) failed: {reason}"
+    ),
+    "cli.not_every_mapping_ran": _("Not every mapping ran."),
+    "cli.find_deleted_stopped": _("find deleted stopped at {mapping}: {reason}"),
+    "cli.jobs_caption": _("Times in UTC. Counters: only those above 0."),
+    "cli.no_jobs": _("No synchronization jobs yet. Run `sync-errors sync`."),
+    "cli.now_syncs_every": _("{mapping} now syncs every {every}."),
+    "cli.paused": _("{name} is paused; `sync-errors resume {name}` starts it again."),
+    "cli.resumed_fixed": _("{name} is scheduled again (the running scheduler applies it within 30 s)."),
+    "cli.resumed": _("{name} is scheduled again."),
+    "cli.every": _("every {interval}"),
+    "cli.schedule_caption": _(
+        "Times in UTC. `sync-errors pause|resume|run JOB` (a mapping's name for its sync)."
+    ),
+    "cli.schedule_caption_unreported": _(
+        "Times in UTC. `sync-errors pause|resume|run JOB` (a mapping's name for its sync). No scheduling "
+        "process (serve, clock or demo) has reported in the last 2 minutes: next runs are computed from the "
+        "settings."
+    ),
 }
 
 # A stored resolution (SyncError.resolution) is the English of one of these, maybe followed by " by ACTOR".

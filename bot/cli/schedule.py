@@ -56,8 +56,8 @@ def every_words(seconds: int | None, cron: str | None) -> str:
         return "—"
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds % size == 0:
-            return f"every {seconds // size} {unit}"
-    return f"every {seconds} s"
+            return sentence("cli.every", interval=f"{seconds // size} {unit}")
+    return sentence("cli.every", interval=f"{seconds} s")
 
 
 @app.command("schedule", rich_help_panel=PANEL)
@@ -79,18 +79,14 @@ def schedule_command(
                 raise UsageError("write it as: schedule MAPPING every DURATION", usage("schedule"))
             every = duration_option(words[2], usage=usage("schedule"))
             mapping = schedule.set_interval(engine, words[0], every, terminal_actor())
-            out.print(f"{mapping.name} now syncs every {words[2]}.")
+            out.print(sentence("cli.now_syncs_every", mapping=mapping.name, every=words[2]))
             return
         entries = schedule.list_jobs(engine, default_minutes=settings.sync_interval_minutes)
     if as_json:
         print_json([job_entry_json(entry) for entry in entries])
         return
-    caption = "Times in UTC. `sync-errors pause|resume|run JOB` (a mapping's name for its sync)."
-    if not schedule.scheduler_is_reporting(entries, now=utcnow(), within=REPORT_FRESH):
-        caption += (
-            " No scheduling process (serve, clock or demo) has reported in the last 2 minutes: "
-            "next runs are computed from the settings."
-        )
+    reporting = schedule.scheduler_is_reporting(entries, now=utcnow(), within=REPORT_FRESH)
+    caption = sentence("cli.schedule_caption" if reporting else "cli.schedule_caption_unreported")
     table = new_table(caption=caption)
     table.add_column(label(Word.CLI_JOB), no_wrap=True)
     table.add_column(label(Word.CLI_WHEN), no_wrap=True)
@@ -141,7 +137,7 @@ def pause_command(mapping: Annotated[str, typer.Argument(metavar="MAPPING|JOB", 
             highlight=False,
         )
         return
-    out.print(f"{name} is paused; `sync-errors resume {name}` starts it again.", highlight=False)
+    out.print(sentence("cli.paused", name=name), highlight=False)
 
 
 @app.command("resume", rich_help_panel=PANEL)
@@ -150,9 +146,9 @@ def resume_command(mapping: Annotated[str, typer.Argument(metavar="MAPPING|JOB",
     """Resume a paused scheduled job (a mapping's sync or a fixed job)."""
     name, fixed = _set_paused(mapping, paused=False)
     if fixed:
-        out.print(f"{name} is scheduled again (the running scheduler applies it within 30 s).")
+        out.print(sentence("cli.resumed_fixed", name=name))
         return
-    out.print(f"{name} is scheduled again.")
+    out.print(sentence("cli.resumed", name=name))
 
 
 def _set_paused(argument: str, *, paused: bool) -> tuple[str, bool]:

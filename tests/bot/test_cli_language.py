@@ -129,6 +129,12 @@ _COMMANDS = [
     ["snooze", "17", "1d"],
     ["audit"],
     ["audit", "18"],
+    ["status"],
+    ["sync", "--full", "--find-deleted"],
+    ["schedule", "CUSTOMER", "every", "30m"],
+    ["pause", "CUSTOMER"],
+    ["resume", "CUSTOMER"],
+    ["schedule"],
 ]
 
 
