@@ -770,6 +770,12 @@ PHRASES: dict[str, str | tuple[str, str]] = {
     "cli.resumed_fixed": _("{name} is scheduled again (the running scheduler applies it within 30 s)."),
     "cli.resumed": _("{name} is scheduled again."),
     "cli.every": _("every {interval}"),
+    "cli.write_mappings_set": _("write it as: mappings MAPPING set SETTING VALUE"),
+    "cli.write_schedule_every": _("write it as: schedule MAPPING every DURATION"),
+    "cli.no_setting": _("there is no setting {setting}; settings: {choices}"),
+    "cli.setting_now": _("{mapping}: {setting} is now {value}."),
+    "cli.mappings_caption": _("Change one: `sync-errors mappings CUSTOMER set update_conflict bc`."),
+    "cli.no_mapping": _("there is no mapping {name}; known mappings: {known}"),
     "cli.schedule_caption": _(
         "Times in UTC. `sync-errors pause|resume|run JOB` (a mapping's name for its sync)."
     ),

@@ -326,7 +326,7 @@ def known_mapping(name: str, *, usage: str) -> str:
 
     canonical = name.strip().upper()
     if canonical not in SPECS:
-        raise UsageError(f"there is no mapping {name!r}; known mappings: {', '.join(SPECS)}", usage)
+        raise UsageError(words("cli.no_mapping", name=repr(name), known=", ".join(SPECS)), usage)
     return canonical
 
 

@@ -76,7 +76,7 @@ def schedule_command(
         _seeded(engine)
         if words:
             if len(words) != 3 or words[1].lower() != "every":
-                raise UsageError("write it as: schedule MAPPING every DURATION", usage("schedule"))
+                raise UsageError(sentence("cli.write_schedule_every"), usage("schedule"))
             every = duration_option(words[2], usage=usage("schedule"))
             mapping = schedule.set_interval(engine, words[0], every, terminal_actor())
             out.print(sentence("cli.now_syncs_every", mapping=mapping.name, every=words[2]))

@@ -135,6 +135,12 @@ _COMMANDS = [
     ["pause", "CUSTOMER"],
     ["resume", "CUSTOMER"],
     ["schedule"],
+    ["schedule", "CUSTOMER", "each", "30m"],
+    ["mappings"],
+    ["mappings", "CUSTOMER", "put", "x", "y"],
+    ["mappings", "CUSTOMER", "set", "nope", "y"],
+    ["mappings", "NOPE", "set", "update_conflict", "bc"],
+    ["mappings", "CUSTOMER", "set", "update_conflict", "bc"],
 ]
 
 
