@@ -141,6 +141,8 @@ _COMMANDS = [
     ["mappings", "CUSTOMER", "set", "nope", "y"],
     ["mappings", "NOPE", "set", "update_conflict", "bc"],
     ["mappings", "CUSTOMER", "set", "update_conflict", "bc"],
+    ["db", "upgrade"],
+    ["serve", "--socket", "--http"],
 ]
 
 
