@@ -770,6 +770,8 @@ PHRASES: dict[str, str | tuple[str, str]] = {
     "cli.resumed_fixed": _("{name} is scheduled again (the running scheduler applies it within 30 s)."),
     "cli.resumed": _("{name} is scheduled again."),
     "cli.every": _("every {interval}"),
+    "cli.help_lists": _("`sync-errors help` lists the commands"),
+    "cli.lang_choices": _("--lang takes one of {choices}, not {given}."),
     "cli.socket_or_http": _("choose --socket or --http, not both"),
     "cli.no_slack": _("cannot reach Slack at {where}: {reason}; check the network and SLACK_API_URL."),
     "cli.set_slack": _("set {what}: see README, Connecting Slack."),

@@ -101,9 +101,9 @@ def _usage_of(context: Any) -> str:
     """The grammar's usage line of the failing command, or click's."""
     name = getattr(context.command, "name", None)
     if name in USAGE:
-        return f"Usage: {usage_line(name, 'sync-errors')}"
+        return f"{label(Word.CLI_USAGE)} {usage_line(name, 'sync-errors')}"
     if context.parent is None:
-        return "Usage: sync-errors COMMAND [ARGS]... (`sync-errors help` lists the commands)"
+        return f"{label(Word.CLI_USAGE)} sync-errors COMMAND [ARGS]... ({words('cli.help_lists')})"
     return str(context.get_usage()) + f"\nTry '{context.command_path} --help' for help."
 
 
@@ -153,7 +153,7 @@ def _global_options(
     if lang is None:
         return
     if lang.strip().lower() not in LOCALES:
-        fail(f"--lang takes one of {', '.join(LOCALES)}, not {lang!r}.", code=EXIT_USAGE)
+        fail(words("cli.lang_choices", choices=", ".join(LOCALES), given=repr(lang)), code=EXIT_USAGE)
     _LANGUAGE.append(lang.strip().lower())
 
 
