@@ -505,6 +505,14 @@ PHRASES: dict[str, str | tuple[str, str]] = {
     "check.throttling": _("No throttling"),
     "check.skipped-couplings": _("No coupling is Skipped"),
     "term.semicolons": _("{first}; {rest}"),
+    "term.comma": _("{first}, {rest}"),
+    "access_mode.read_write": _("Read-Write"),
+    "access_mode.administrative": _("Administrative"),
+    "access_mode.read": _("Read"),
+    "access_mode.support_user": _("Support User"),
+    "access_mode.non_interactive": _("Non-interactive"),
+    "access_mode.delegated_admin": _("Delegated Admin"),
+    "term.and": _("{first} and {rest}"),
     "doctor.blocked": _("Not checked: '{title}' failed."),
     "doctor.blocked_fix": _("Fix '{title}' first, then run the doctor again."),
     "doctor.failed": _("{what}: {message}{more}"),
@@ -691,6 +699,99 @@ PHRASES: dict[str, str | tuple[str, str]] = {
     "said.this_record": _("this record"),
     "said.missing_key": _("{record} {key} does not exist in {app}, and {refers} refers to it."),
     "said.missing": _("The {record} {refers} refers to does not exist in {app}."),
+    # ---- the terminal's own sentences (bot.cli) -------------------------------------------------------
+    "cli.no_errors": _("No errors."),
+    "cli.no_open_errors": _("No open errors."),
+    "cli.no_resolved_errors": _("No resolved errors."),
+    "cli.no_snoozed_errors": _("No snoozed errors."),
+    "cli.list_caption": _("Times in UTC. `sync-errors show ID` prints one error in full."),
+    "cli.no_skipped": _("No coupling is Skipped."),
+    "cli.skipped_count": _n(
+        "{count} Skipped coupling (Coupled Data Synchronization Errors): left out of scheduled runs until "
+        "re-synced.",
+        "{count} Skipped couplings (Coupled Data Synchronization Errors): left out of scheduled runs until "
+        "re-synced.",
+    ),
+    "cli.entry_deleted": _("(entry deleted)"),
+    "cli.showing": _("Showing {shown} of {total}; add --limit N for more."),
+    "cli.seen": _("{count}× · first {first} UTC · last {last} UTC"),
+    "cli.resolved_by": _("by {who}: {how}"),
+    "cli.purge_either": _("give either --older-than DURATION or --all"),
+    "cli.nothing_to_delete": _("Nothing to delete: there are no error entries."),
+    "cli.nothing_to_delete_older": _("Nothing to delete: there are no error entries not seen for {age}."),
+    "cli.purge_question": _n(
+        "Delete {count} error entry? This cannot be undone.",
+        "Delete {count} error entries? This cannot be undone.",
+    ),
+    "cli.purge_question_older": _n(
+        "Delete {count} error entry not seen for {age}? This cannot be undone.",
+        "Delete {count} error entries not seen for {age}? This cannot be undone.",
+    ),
+    "cli.purging": _n("deleting {count} error entry", "deleting {count} error entries"),
+    "cli.purging_older": _n(
+        "deleting {count} error entry not seen for {age}", "deleting {count} error entries not seen for {age}"
+    ),
+    "cli.deleting": _("Deleting"),
+    "cli.deleted": _n("Deleted {count} error entry.", "Deleted {count} error entries."),
+    "cli.stayed": _n(
+        "{count} of the {total} counted was seen again since the count (or already deleted) and stayed.",
+        "{count} of the {total} counted were seen again since the count (or already deleted) and stayed.",
+    ),
+    "cli.snoozed": _("Snoozed #{id}."),
+    "cli.snoozed_until": _("Snoozed #{id} until {until} UTC."),
+    "cli.no_actions": _("No actions recorded."),
+    "cli.no_actions_for": _("No actions recorded for #{id}."),
+    "cli.unknown_status": _("unknown status {status}; use open, resolved, snoozed or all"),
+    "cli.unknown_category": _("there is no category {category}; known categories: {known}"),
+    "cli.skipped_alone": _("--skipped lists couplings; give it alone or with --mapping"),
+    "cli.needs_yes": _("nothing changed: {what} needs a yes; answer the prompt at a terminal or add --yes."),
+    "cli.not_confirmed": _("nothing changed: you did not confirm {what}."),
+    "cli.configuration": _("configuration: {problem}"),
+    "cli.database_url": _("configuration: DATABASE_URL cannot be used; use {databases}"),
+    "cli.no_database": _("cannot use the database: {reason}"),
+    "cli.no_reach": _("cannot reach {host}: {reason}"),
+    "cli.the_service": _("the service"),
+    "cli.never": _("never"),
+    "cli.full_or_find_deleted": _("give --full or --find-deleted, not both"),
+    "cli.nothing_to_sync": _("No mapping to synchronize (all disabled or paused)."),
+    "cli.records_failed": _n(
+        "{count} record(s) failed; see `sync-errors list`.",
+        "{count} record(s) failed; see `sync-errors list`.",
+    ),
+    "cli.records_failed_because": _n(
+        "{count} record(s) failed: {reason}", "{count} record(s) failed: {reason}"
+    ),
+    "cli.not_every_mapping_ran": _("Not every mapping ran."),
+    "cli.find_deleted_stopped": _("find deleted stopped at {mapping}: {reason}"),
+    "cli.jobs_caption": _("Times in UTC. Counters: only those above 0."),
+    "cli.no_jobs": _("No synchronization jobs yet. Run `sync-errors sync`."),
+    "cli.now_syncs_every": _("{mapping} now syncs every {every}."),
+    "cli.paused": _("{name} is paused; `sync-errors resume {name}` starts it again."),
+    "cli.resumed_fixed": _("{name} is scheduled again (the running scheduler applies it within 30 s)."),
+    "cli.resumed": _("{name} is scheduled again."),
+    "cli.every": _("every {interval}"),
+    "cli.help_lists": _("`sync-errors help` lists the commands"),
+    "cli.lang_choices": _("--lang takes one of {choices}, not {given}."),
+    "cli.socket_or_http": _("choose --socket or --http, not both"),
+    "cli.no_slack": _("cannot reach Slack at {where}: {reason}; check the network and SLACK_API_URL."),
+    "cli.set_slack": _("set {what}: see README, Connecting Slack."),
+    "cli.db_up_to_date": _("The database is up to date (migration {migration})."),
+    "cli.db_upgraded": _("Upgraded the database from empty to migration {migration}."),
+    "cli.db_upgraded_from": _("Upgraded the database from {before} to migration {migration}."),
+    "cli.write_mappings_set": _("write it as: mappings MAPPING set SETTING VALUE"),
+    "cli.write_schedule_every": _("write it as: schedule MAPPING every DURATION"),
+    "cli.no_setting": _("there is no setting {setting}; settings: {choices}"),
+    "cli.setting_now": _("{mapping}: {setting} is now {value}."),
+    "cli.mappings_caption": _("Change one: `sync-errors mappings CUSTOMER set update_conflict bc`."),
+    "cli.no_mapping": _("there is no mapping {name}; known mappings: {known}"),
+    "cli.schedule_caption": _(
+        "Times in UTC. `sync-errors pause|resume|run JOB` (a mapping's name for its sync)."
+    ),
+    "cli.schedule_caption_unreported": _(
+        "Times in UTC. `sync-errors pause|resume|run JOB` (a mapping's name for its sync). No scheduling "
+        "process (serve, clock or demo) has reported in the last 2 minutes: next runs are computed from the "
+        "settings."
+    ),
 }
 
 # A stored resolution (SyncError.resolution) is the English of one of these, maybe followed by " by ACTOR".

@@ -166,6 +166,13 @@ class Word(StrEnum):
     CLI_BY = _("By")
     CLI_MESSAGE_COLUMN = _("Message")
     CLI_TIMES_UTC = _("Times in UTC.")
+    CLI_SOURCE = _("Source")
+    CLI_DESTINATION = _("Destination")
+    CLI_FULL_TEXT = _("Full text")
+    CLI_FAILED = _("Failed")
+    CLI_LAST_ERROR = _("Last error")
+    CLI_FIX = _("Fix")
+    CLI_USAGE = _("Usage:")
 
 
 SYSTEM_NAMES: dict[str, str] = {System.BUSINESS_CENTRAL: "Business Central", System.DATAVERSE: "Dataverse"}

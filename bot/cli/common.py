@@ -29,7 +29,7 @@ from bot.config import SUPPORTED_DATABASES, Settings, SettingsError, load_settin
 from bot.i18n import DEFAULT_LOCALE, LOCALES, normalize_locale
 from bot.logs import configure_logging
 from bot.operations.base import Actor, InvalidInput, NotAllowed, NotFound, OperationError
-from bot.phrases import Phrase, render
+from bot.phrases import Phrase, Value, render, say
 from bot.services import open_store
 from storage.models import Door
 from storage.schema import SchemaOutdated
@@ -101,9 +101,9 @@ def _usage_of(context: Any) -> str:
     """The grammar's usage line of the failing command, or click's."""
     name = getattr(context.command, "name", None)
     if name in USAGE:
-        return f"Usage: {usage_line(name, 'sync-errors')}"
+        return f"{label(Word.CLI_USAGE)} {usage_line(name, 'sync-errors')}"
     if context.parent is None:
-        return "Usage: sync-errors COMMAND [ARGS]... (`sync-errors help` lists the commands)"
+        return f"{label(Word.CLI_USAGE)} sync-errors COMMAND [ARGS]... ({words('cli.help_lists')})"
     return str(context.get_usage()) + f"\nTry '{context.command_path} --help' for help."
 
 
@@ -153,7 +153,7 @@ def _global_options(
     if lang is None:
         return
     if lang.strip().lower() not in LOCALES:
-        fail(f"--lang takes one of {', '.join(LOCALES)}, not {lang!r}.", code=EXIT_USAGE)
+        fail(words("cli.lang_choices", choices=", ".join(LOCALES), given=repr(lang)), code=EXIT_USAGE)
     _LANGUAGE.append(lang.strip().lower())
 
 
@@ -173,13 +173,23 @@ def fail(message: str, *, code: int = EXIT_FAILED, usage: str | None = None) -> 
     """Print one clear line (and the usage line) on stderr and exit with `code`."""
     err.print(f"[bold red]{label(Word.CLI_ERROR)}[/] {escape(message)}", highlight=False)
     if usage:
-        err.print(f"Usage: {usage}", highlight=False, markup=False)
+        err.print(f"{label(Word.CLI_USAGE)} {usage}", highlight=False, markup=False)
     raise typer.Exit(code)
 
 
 def label(word: Word) -> str:
     """A fixed word of the terminal (a label, a table header) in the reader's language."""
     return Wording(terminal_locale()).word(word)
+
+
+def words(key: str, /, **values: Value | None) -> str:
+    """The terminal's own sentence `key` (a phrase of bot.phrases) in the reader's language."""
+    return render(say(key, **values), terminal_locale())
+
+
+def count(value: int) -> str:
+    """A count with the reader's digit grouping (1,234 in English)."""
+    return Wording(terminal_locale()).number(value)
 
 
 def said(error: OperationError) -> str:
@@ -196,7 +206,7 @@ def friendly(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except SettingsError as error:
-            fail(f"configuration: {error}", code=EXIT_USAGE)
+            fail(words("cli.configuration", problem=str(error)), code=EXIT_USAGE)
         except UsageError as error:
             fail(error.problem, code=EXIT_USAGE, usage=error.usage)
         except (InvalidInput, NotFound) as error:
@@ -206,11 +216,11 @@ def friendly(func: Callable[P, R]) -> Callable[P, R]:
         except SchemaOutdated as error:
             fail(str(error))
         except (ArgumentError, NoSuchModuleError, ModuleNotFoundError):
-            fail(f"configuration: DATABASE_URL cannot be used; use {SUPPORTED_DATABASES}", code=EXIT_USAGE)
+            fail(words("cli.database_url", databases=SUPPORTED_DATABASES), code=EXIT_USAGE)
         except OperationalError as error:
-            fail(f"cannot use the database: {_first_line(error.orig)}")
+            fail(words("cli.no_database", reason=_first_line(error.orig)))
         except httpx.HTTPError as error:
-            fail(f"cannot reach {_host(error)}: {_first_line(error)}")
+            fail(words("cli.no_reach", host=_host(error), reason=_first_line(error)))
 
     return wrapper
 
@@ -222,9 +232,9 @@ def _first_line(error: object) -> str:
 
 def _host(error: httpx.HTTPError) -> str:
     try:
-        return str(error.request.url.host) or "the service"
+        return str(error.request.url.host) or words("cli.the_service")
     except RuntimeError:  # no request attached
-        return "the service"
+        return words("cli.the_service")
 
 
 def stdin_is_terminal() -> bool:
@@ -243,16 +253,13 @@ def confirm(question: str, *, yes: bool, what: str) -> None:
     if yes:
         return
     if not stdin_is_terminal():
-        fail(
-            f"nothing changed: {what} needs a yes; answer the prompt at a terminal or add --yes.",
-            code=EXIT_USAGE,
-        )
+        fail(words("cli.needs_yes", what=what), code=EXIT_USAGE)
     try:
         agreed = typer.confirm(question, default=False)
     except typer.Abort:
         agreed = False
     if not agreed:
-        fail(f"nothing changed: you did not confirm {what}.", code=EXIT_USAGE)
+        fail(words("cli.not_confirmed", what=what), code=EXIT_USAGE)
 
 
 def terminal_actor() -> Actor:
@@ -319,7 +326,7 @@ def known_mapping(name: str, *, usage: str) -> str:
 
     canonical = name.strip().upper()
     if canonical not in SPECS:
-        raise UsageError(f"there is no mapping {name!r}; known mappings: {', '.join(SPECS)}", usage)
+        raise UsageError(words("cli.no_mapping", name=repr(name), known=", ".join(SPECS)), usage)
     return canonical
 
 

@@ -18,6 +18,7 @@ from bot.blocks.wording import Word, Wording
 from bot.cli.common import (
     app,
     confirm,
+    count,
     duration_option,
     friendly,
     known_mapping,
@@ -29,10 +30,12 @@ from bot.cli.common import (
     terminal_actor,
     terminal_locale,
     usage,
+    words,
 )
 from bot.commands import UsageError
 from bot.jsonshapes import audit_json, error_json, skipped_json
 from bot.operations import error_entries, reports
+from bot.phrases import Value, render, resolution_phrase
 from storage.models import Category, Coupling, ErrorStatus, SyncError
 
 PANEL = "Error log"
@@ -44,9 +47,7 @@ def _status_filter(status: str) -> ErrorStatus | None:
     try:
         return ErrorStatus(status)
     except ValueError:
-        raise UsageError(
-            f"unknown status {status!r}; use open, resolved, snoozed or all", usage("list")
-        ) from None
+        raise UsageError(words("cli.unknown_status", status=repr(status)), usage("list")) from None
 
 
 DIRECTION_WORDS = {
@@ -72,7 +73,8 @@ def _category(text: str) -> str:
         return Category(text.strip().lower()).value
     except ValueError:
         known = ", ".join(category.value for category in Category)
-        raise UsageError(f"there is no category {text!r}; known categories: {known}", usage("list")) from None
+        problem = words("cli.unknown_category", category=repr(text), known=known)
+        raise UsageError(problem, usage("list")) from None
 
 
 def _record_label(error: SyncError, side: str) -> str:
@@ -106,7 +108,7 @@ def list_command(
     """List synchronization errors, newest first; or, with --skipped, the Skipped couplings."""
     if skipped:
         if category or status != "open":
-            raise UsageError("--skipped lists couplings; give it alone or with --mapping", usage("list"))
+            raise UsageError(words("cli.skipped_alone"), usage("list"))
         _list_skipped(mapping.upper() if mapping else None, limit=limit, as_json=as_json)
         return
     wanted = _status_filter(status)
@@ -123,9 +125,9 @@ def list_command(
         print_json([error_json(error) for error in errors])
         return
     if not errors:
-        out.print(f"No {status if status != 'all' else ''} errors.".replace("  ", " "))
+        out.print(words(f"cli.no_{status}_errors" if status != "all" else "cli.no_errors"))
         return
-    table = new_table(caption="Times in UTC. `sync-errors show ID` prints one error in full.")
+    table = new_table(caption=words("cli.list_caption"))
     table.add_column(label(Word.CLI_ID), no_wrap=True, justify="right")
     table.add_column(label(Word.CLI_LAST_SEEN), no_wrap=True)
     table.add_column(label(Word.CLI_MAPPING_CATEGORY), no_wrap=True)
@@ -149,15 +151,17 @@ def _list_skipped(mapping: str | None, *, limit: int, as_json: bool) -> None:
         print_json([skipped_json(coupling, error) for coupling, error in found.items])
         return
     if not found.total:
-        out.print("No coupling is Skipped.")
+        out.print(words("cli.no_skipped"))
         return
     out.print(
-        f"{found.total:,} Skipped coupling{'' if found.total == 1 else 's'} (Coupled Data Synchronization "
-        "Errors): left out of scheduled runs until re-synced.",
+        words("cli.skipped_count", n=found.total, count=count(found.total)),
         highlight=False,
     )
     table = new_table()
-    for column in ("Mapping", "Business Central", "Dataverse", "Failed", "Last error", "Fix"):
+    mapping_column, failed_column, last_error, fix_column = (
+        label(word) for word in (Word.CLI_MAPPING, Word.CLI_FAILED, Word.CLI_LAST_ERROR, Word.CLI_FIX)
+    )
+    for column in (mapping_column, "Business Central", "Dataverse", failed_column, last_error, fix_column):
         table.add_column(column, overflow="fold")
     for coupling, error in found.items:
         fix = (
@@ -171,12 +175,12 @@ def _list_skipped(mapping: str | None, *, limit: int, as_json: bool) -> None:
             f"{coupling.bc_key or coupling.bc_id}" + (f" ({coupling.name})" if coupling.name else ""),
             f"{coupling.dataverse_table} {coupling.dataverse_id}",
             failed.strftime("%Y-%m-%d %H:%M"),
-            f"#{error.id} {error.message}" if error is not None else "(entry deleted)",
+            f"#{error.id} {error.message}" if error is not None else words("cli.entry_deleted"),
             fix,
         )
     out.print(table)
     if found.total > len(found.items):
-        out.print(f"Showing {len(found.items):,} of {found.total:,}; add --limit N for more.")
+        out.print(words("cli.showing", shown=count(len(found.items)), total=count(found.total)))
 
 
 def _reference(coupling: Coupling) -> str:
@@ -203,29 +207,39 @@ def show_command(
     )
     message = message_text(error, Wording(terminal_locale()))
     out.print(f"{label(Word.CLI_MESSAGE):<12} {message}", highlight=False, markup=False)
-    for side in ("source", "destination"):
+    for side, word in (("source", Word.CLI_SOURCE), ("destination", Word.CLI_DESTINATION)):
         url = getattr(error, f"{side}_url")
         out.print(
-            f"{side.title():<12} {_record_label(error, side)}" + (f"  {url}" if url else ""),
+            f"{label(word):<12} {_record_label(error, side)}" + (f"  {url}" if url else ""),
             highlight=False,
             markup=False,
         )
-    out.print(
-        f"{label(Word.CLI_SEEN):<12} {error.occurrences}× · first {error.created_at:%Y-%m-%d %H:%M} UTC · "
-        f"last {error.last_seen_at:%Y-%m-%d %H:%M} UTC"
+    seen = words(
+        "cli.seen",
+        count=error.occurrences,
+        first=f"{error.created_at:%Y-%m-%d %H:%M}",
+        last=f"{error.last_seen_at:%Y-%m-%d %H:%M}",
     )
+    out.print(f"{label(Word.CLI_SEEN):<12} {seen}")
     if error.code:
         out.print(f"{label(Word.CLI_CODE):<12} {error.code}", highlight=False, markup=False)
     hint = terminal_hint(error, terminal_locale())
     if hint:
         out.print(Text.assemble(f"{label(Word.CLI_WHAT_TO_DO):<12} ", mrkdwn_to_rich(hint)), highlight=False)
     if error.status != ErrorStatus.RESOLVED:
-        commands = " · ".join(f"sync-errors {words}" for words in fix_commands(error))
+        commands = " · ".join(f"sync-errors {command}" for command in fix_commands(error))
         out.print(f"{label(Word.CLI_COMMANDS):<12} {commands}", highlight=False, markup=False)
     if error.resolution:
-        out.print(f"Resolved:    by {error.resolved_by}: {error.resolution}", highlight=False, markup=False)
+        phrase = resolution_phrase(error.resolution)
+        how = (
+            error.resolution
+            if phrase is None or terminal_locale() == "en"
+            else render(phrase, terminal_locale())
+        )
+        resolved = words("cli.resolved_by", who=str(error.resolved_by), how=how)
+        out.print(f"{label(Word.CLI_RESOLVED):<12} {resolved}", highlight=False, markup=False)
     if error.detail and error.detail != error.message:
-        out.print("\n[bold]Full text[/]")
+        out.print(f"\n[bold]{escape(label(Word.CLI_FULL_TEXT))}[/]")
         out.print(error.detail, highlight=False, markup=False)
 
 
@@ -240,21 +254,20 @@ def purge_command(
 ) -> None:
     """Delete error entries older than DURATION, or all of them."""
     if purge_all == (older_than is not None):
-        raise UsageError("give either --older-than DURATION or --all", usage("purge"))
+        raise UsageError(words("cli.purge_either"), usage("purge"))
     age: timedelta | None = None if purge_all else duration_option(older_than or "", usage=usage("purge"))
     with store() as (settings, engine):
         # One cutoff, fixed now: the number asked about is the number deleted (new errors stay).
         preview = error_entries.preview_purge(engine, older_than=age)
-        count = preview.count
-        scope = "" if age is None else f" not seen for {older_than}"
-        if count == 0:
-            out.print(f"Nothing to delete: there are no error entries{scope}.")
+        total = preview.count
+        older = "" if age is None else "_older"
+        if total == 0:
+            out.print(words(f"cli.nothing_to_delete{older}", age=older_than))
             return
-        entries = f"{count:,} error {'entry' if count == 1 else 'entries'}"
-        confirm(
-            f"Delete {entries}{scope}? This cannot be undone.", yes=yes, what=f"deleting {entries}{scope}"
-        )
-        with _progress("Deleting", total=count) as advance:
+        amount: dict[str, Value | None] = {"n": total, "count": count(total), "age": older_than}
+        question = words(f"cli.purge_question{older}", **amount)
+        confirm(question, yes=yes, what=words(f"cli.purging{older}", **amount))
+        with _progress(words("cli.deleting"), total=total) as advance:
             result = error_entries.purge(
                 engine,
                 preview=preview,
@@ -262,12 +275,9 @@ def purge_command(
                 channel=settings.slack_channel,
                 on_progress=advance,
             )
-    out.print(f"Deleted {result.deleted:,} error {'entry' if result.deleted == 1 else 'entries'}.")
+    out.print(words("cli.deleted", n=result.deleted, count=count(result.deleted)))
     if result.stayed:
-        out.print(
-            f"{result.stayed:,} of the {count:,} counted {'was' if result.stayed == 1 else 'were'} "
-            "seen again since the count (or already deleted) and stayed."
-        )
+        out.print(words("cli.stayed", n=result.stayed, count=count(result.stayed), total=count(total)))
 
 
 @contextmanager
@@ -299,7 +309,11 @@ def snooze_command(
     with store() as (_settings, engine):
         error = error_entries.snooze(engine, error_id=error_id, duration=length, actor=terminal_actor())
     until = error.snoozed_until
-    out.print(f"Snoozed #{error_id} until {until:%Y-%m-%d %H:%M} UTC." if until else f"Snoozed #{error_id}.")
+    out.print(
+        words("cli.snoozed_until", id=error_id, until=f"{until:%Y-%m-%d %H:%M}")
+        if until
+        else words("cli.snoozed", id=error_id)
+    )
 
 
 @app.command("audit", rich_help_panel=PANEL)
@@ -318,7 +332,7 @@ def audit_command(
         print_json([audit_json(entry) for entry in entries])
         return
     if not entries:
-        out.print("No actions recorded" + (f" for #{error_id}." if error_id else "."))
+        out.print(words("cli.no_actions_for", id=error_id) if error_id else words("cli.no_actions"))
         return
     table = new_table(caption=label(Word.CLI_TIMES_UTC))
     table.add_column(label(Word.CLI_WHEN), no_wrap=True)

@@ -18,6 +18,7 @@ from bot.cli.common import (
     store,
     terminal_actor,
 )
+from bot.cli.common import words as sentence
 from bot.commands import UsageError
 
 PANEL = "Schedule"
@@ -43,14 +44,15 @@ def mappings_command(
             seed_default_mappings(session)
         if words:
             if len(words) != 4 or words[1].lower() != "set":
-                raise UsageError("write it as: mappings MAPPING set SETTING VALUE", USAGE)
+                raise UsageError(sentence("cli.write_mappings_set"), USAGE)
             name = known_mapping(words[0], usage=USAGE)
             if words[2].strip().lower().replace("-", "_") not in mappings.BY_NAME:
                 choices = "; ".join(f"{s.name} ({s.accepts})" for s in mappings.SETTINGS)
-                raise UsageError(f"there is no setting {words[2]!r}; settings: {choices}", USAGE)
+                raise UsageError(sentence("cli.no_setting", setting=repr(words[2]), choices=choices), USAGE)
             changed = mappings.set_setting(engine, name, words[2], words[3], terminal_actor())
             value = dict(changed.rows)[words[2].strip().lower().replace("-", "_")]
-            out.print(f"{changed.name}: {words[2].lower()} is now {value}.", highlight=False)
+            said = sentence("cli.setting_now", mapping=changed.name, setting=words[2].lower(), value=value)
+            out.print(said, highlight=False)
             return
         listing = mappings.list_settings(engine, default_minutes=settings.sync_interval_minutes)
     if as_json:
@@ -66,7 +68,7 @@ def mappings_command(
             ]
         )
         return
-    table = new_table(caption="Change one: `sync-errors mappings CUSTOMER set update_conflict bc`.")
+    table = new_table(caption=sentence("cli.mappings_caption"))
     table.add_column(label(Word.CLI_MAPPING), no_wrap=True)
     table.add_column(label(Word.CLI_TABLES), overflow="fold")
     table.add_column(label(Word.CLI_SETTING), no_wrap=True)

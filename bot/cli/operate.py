@@ -20,6 +20,7 @@ from bot.cli.common import (
     print_json,
     store,
     terminal_locale,
+    words,
 )
 from bot.commands import UsageError
 from bot.config import Settings, load_settings
@@ -75,7 +76,7 @@ def serve_command(
 
     if socket and http:
         raise UsageError(
-            "choose --socket or --http, not both",
+            words("cli.socket_or_http"),
             "sync-errors serve [--socket | --http --port N] [--no-scheduler]",
         )
     settings = load_settings()
@@ -92,7 +93,7 @@ def serve_command(
     except (URLError, OSError) as error:
         reason = getattr(error, "reason", None) or getattr(error, "strerror", None) or error
         where = settings.slack_api_url or "slack.com"
-        fail(f"cannot reach Slack at {where}: {reason}; check the network and SLACK_API_URL.")
+        fail(words("cli.no_slack", where=where, reason=str(reason)))
     finally:
         services.close()
 
@@ -110,7 +111,7 @@ def _require_slack(settings: Settings, *, http: bool) -> None:
     missing = [name for name in needed if not settings.secret(name)]
     if missing:
         what = "; ".join(f"{name.upper()} ({SLACK_NEEDS[name]})" for name in missing)
-        fail(f"set {what}: see README, Connecting Slack.", code=EXIT_USAGE)
+        fail(words("cli.set_slack", what=what), code=EXIT_USAGE)
 
 
 @app.command("clock", rich_help_panel=PANEL)
@@ -214,9 +215,13 @@ def db_upgrade_command() -> None:
     finally:
         engine.dispose()
     if before == after.current:
-        out.print(f"The database is up to date (migration {after.current}).")
+        out.print(words("cli.db_up_to_date", migration=after.current))
     else:
-        out.print(f"Upgraded the database from {before or 'empty'} to migration {after.current}.")
+        out.print(
+            words("cli.db_upgraded", migration=after.current)
+            if not before
+            else words("cli.db_upgraded_from", before=before, migration=after.current)
+        )
 
 
 def _plain(said: Phrase | str, w: Wording) -> str:

@@ -24,6 +24,9 @@ from bot.cli.common import (
     terminal_actor,
     usage,
 )
+from bot.cli.common import (
+    words as sentence,
+)
 from bot.cli.sync import sync_command
 from bot.commands import UsageError
 from bot.config import Settings
@@ -53,8 +56,8 @@ def every_words(seconds: int | None, cron: str | None) -> str:
         return "—"
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds % size == 0:
-            return f"every {seconds // size} {unit}"
-    return f"every {seconds} s"
+            return sentence("cli.every", interval=f"{seconds // size} {unit}")
+    return sentence("cli.every", interval=f"{seconds} s")
 
 
 @app.command("schedule", rich_help_panel=PANEL)
@@ -73,21 +76,17 @@ def schedule_command(
         _seeded(engine)
         if words:
             if len(words) != 3 or words[1].lower() != "every":
-                raise UsageError("write it as: schedule MAPPING every DURATION", usage("schedule"))
+                raise UsageError(sentence("cli.write_schedule_every"), usage("schedule"))
             every = duration_option(words[2], usage=usage("schedule"))
             mapping = schedule.set_interval(engine, words[0], every, terminal_actor())
-            out.print(f"{mapping.name} now syncs every {words[2]}.")
+            out.print(sentence("cli.now_syncs_every", mapping=mapping.name, every=words[2]))
             return
         entries = schedule.list_jobs(engine, default_minutes=settings.sync_interval_minutes)
     if as_json:
         print_json([job_entry_json(entry) for entry in entries])
         return
-    caption = "Times in UTC. `sync-errors pause|resume|run JOB` (a mapping's name for its sync)."
-    if not schedule.scheduler_is_reporting(entries, now=utcnow(), within=REPORT_FRESH):
-        caption += (
-            " No scheduling process (serve, clock or demo) has reported in the last 2 minutes: "
-            "next runs are computed from the settings."
-        )
+    reporting = schedule.scheduler_is_reporting(entries, now=utcnow(), within=REPORT_FRESH)
+    caption = sentence("cli.schedule_caption" if reporting else "cli.schedule_caption_unreported")
     table = new_table(caption=caption)
     table.add_column(label(Word.CLI_JOB), no_wrap=True)
     table.add_column(label(Word.CLI_WHEN), no_wrap=True)
@@ -95,7 +94,7 @@ def schedule_command(
     table.add_column(label(Word.CLI_NEXT_RUN), no_wrap=True)
     table.add_column(label(Word.CLI_LAST_RUN), overflow="fold", ratio=1)
     for entry in entries:
-        last = f"{entry.last_run_at:%m-%d %H:%M:%S}" if entry.last_run_at else "never"
+        last = f"{entry.last_run_at:%m-%d %H:%M:%S}" if entry.last_run_at else sentence("cli.never")
         if entry.last_result:
             last += f" {entry.last_result}"
         table.add_row(
@@ -138,7 +137,7 @@ def pause_command(mapping: Annotated[str, typer.Argument(metavar="MAPPING|JOB", 
             highlight=False,
         )
         return
-    out.print(f"{name} is paused; `sync-errors resume {name}` starts it again.", highlight=False)
+    out.print(sentence("cli.paused", name=name), highlight=False)
 
 
 @app.command("resume", rich_help_panel=PANEL)
@@ -147,9 +146,9 @@ def resume_command(mapping: Annotated[str, typer.Argument(metavar="MAPPING|JOB",
     """Resume a paused scheduled job (a mapping's sync or a fixed job)."""
     name, fixed = _set_paused(mapping, paused=False)
     if fixed:
-        out.print(f"{name} is scheduled again (the running scheduler applies it within 30 s).")
+        out.print(sentence("cli.resumed_fixed", name=name))
         return
-    out.print(f"{name} is scheduled again.")
+    out.print(sentence("cli.resumed", name=name))
 
 
 def _set_paused(argument: str, *, paused: bool) -> tuple[str, bool]:

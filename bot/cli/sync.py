@@ -32,6 +32,9 @@ from bot.cli.common import (
     usage,
     valid_ref,
 )
+from bot.cli.common import (
+    words as sentence,
+)
 from bot.commands import UsageError
 from bot.config import load_settings
 from bot.ids import ActionKey
@@ -122,7 +125,7 @@ def sync_command(
 ) -> None:
     """Run synchronization now and print the job counters."""
     if full and find_deleted:
-        raise UsageError("give --full or --find-deleted, not both", FIND_DELETED_USAGE)
+        raise UsageError(sentence("cli.full_or_find_deleted"), FIND_DELETED_USAGE)
     names = [known_mapping(name, usage=usage("sync")) for name in mappings or []] or None
     busy: list[MappingBusy] = []
     with sync_services() as (services, actions):
@@ -142,7 +145,7 @@ def sync_command(
         if not jobs:
             if busy:
                 raise typer.Exit(EXIT_FAILED)
-            out.print("No mapping to synchronize (all disabled or paused).")
+            out.print(sentence("cli.nothing_to_sync"))
             return
         out.print(jobs_table(jobs))
         if find_deleted:
@@ -152,17 +155,21 @@ def sync_command(
         with session_scope(actions.db) as session:
             listed = count_job_errors(session, job_ids=[job.id for job in jobs])
     if failed and listed:
-        fail(f"{failed} record(s) failed; see `sync-errors list`.")
+        fail(sentence("cli.records_failed", n=failed, count=failed))
     if failed or busy:
         stopped = next((job.message for job in jobs if job.failed and job.message), "")
-        fail(f"{failed} record(s) failed: {stopped}" if failed and stopped else "Not every mapping ran.")
+        fail(
+            sentence("cli.records_failed_because", n=failed, count=failed, reason=stopped)
+            if failed and stopped
+            else sentence("cli.not_every_mapping_ran")
+        )
 
 
 def _found_deleted(jobs: Sequence[SyncJob]) -> None:
     """Exit 1 when the scan stopped (sign-in, admin user, throttling) or left deletions for people."""
     stopped = [job for job in jobs if not job.message.startswith(MESSAGE_PREFIX)]
     if stopped:
-        fail(f"find deleted stopped at {stopped[0].mapping}: {stopped[0].message}")
+        fail(sentence("cli.find_deleted_stopped", mapping=stopped[0].mapping, reason=stopped[0].message))
     waiting = sum(job.failed for job in jobs)
     if waiting:
         fail(
@@ -203,7 +210,7 @@ _COUNTERS = (("inserted", "Ins"), ("modified", "Mod"), ("deleted", "Del"), ("unc
 def jobs_table(jobs: Sequence[SyncJob]) -> Table:
     """The job log as Business Central's Integration Synchronization Jobs page shows it, compactly."""
     wide = is_wide()
-    table = new_table(caption="Times in UTC." if wide else "Times in UTC. Counters: only those above 0.")
+    table = new_table(caption=label(Word.CLI_TIMES_UTC) if wide else sentence("cli.jobs_caption"))
     table.add_column(label(Word.CLI_MAPPING), no_wrap=True)
     table.add_column(label(Word.CLI_DIRECTION), no_wrap=True)
     table.add_column(label(Word.CLI_STARTED), no_wrap=True)
@@ -250,7 +257,7 @@ def status_command(
         print_json([job_json(job) for job in jobs])
         return
     if not jobs:
-        out.print("No synchronization jobs yet. Run `sync-errors sync`.")
+        out.print(sentence("cli.no_jobs"))
         return
     out.print(jobs_table(jobs))
     only = [m.name for m in list_settings(engine) if ("sync_only_coupled", "true") in m.rows]

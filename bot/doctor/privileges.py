@@ -10,7 +10,7 @@ from bot.doctor.mappings import load_mappings
 from bot.doctor.result import USER_PRIVILEGES, CheckResult
 from bot.doctor.user import integration_user, user_label
 from bot.phrases import Value, joined, say
-from bot.sync.hints import INTEGRATION_ROLE, privilege_words
+from bot.sync.hints import INTEGRATION_ROLE, privilege_phrase
 from bot.sync.mappings import DEFAULT_SPECS, mapping_row
 from storage.models import Direction, Mapping
 
@@ -70,10 +70,15 @@ def required_privileges(mappings: Iterable[Mapping]) -> dict[str, tuple[list[str
     return needs
 
 
-def _captions(privileges: list[str]) -> str:
-    """ "prvCreateAccount (Create on Account) and prvWriteAccount (Write on Account)"."""
-    words = [privilege_words(name) for name in privileges]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+def _captions(privileges: list[str]) -> Value:
+    """ "prvCreateAccount (Create on Account) and prvWriteAccount (Write on Account)", in words to render."""
+    words = [privilege_phrase(name) for name in privileges]
+    if len(words) == 1:
+        return words[0]
+    head = words[0]
+    for word in words[1:-1]:
+        head = say("term.comma", first=head, rest=word)
+    return say("term.and", first=head, rest=words[-1])
 
 
 def check_user_privileges(run: DoctorRun) -> CheckResult:

@@ -19,14 +19,8 @@ from storage.models import Category
 # Business Central accepts the current role name and the one it had before Dataverse was renamed.
 INTEGRATION_ROLES = (INTEGRATION_ROLE.lower(), "business central cds integration")
 NON_INTERACTIVE = 4
-ACCESS_MODES = {
-    0: "Read-Write",
-    1: "Administrative",
-    2: "Read",
-    3: "Support User",
-    4: "Non-interactive",
-    5: "Delegated Admin",
-}
+ACCESS_MODES = {0: "read_write", 1: "administrative", 2: "read", 3: "support_user", 4: "non_interactive",
+                5: "delegated_admin"}  # fmt: skip
 
 
 def integration_user(run: DoctorRun, check: str) -> SystemUser | CheckResult:
@@ -110,7 +104,8 @@ def check_user_non_interactive(run: DoctorRun) -> CheckResult:
     user = integration_user(run, USER_NON_INTERACTIVE)
     if isinstance(user, CheckResult):
         return user
-    mode = ACCESS_MODES.get(user.access_mode, str(user.access_mode))
+    name = ACCESS_MODES.get(user.access_mode)
+    mode: Value = say(f"access_mode.{name}") if name else str(user.access_mode)
     if user.access_mode != NON_INTERACTIVE:
         return CheckResult(
             USER_NON_INTERACTIVE,

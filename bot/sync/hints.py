@@ -113,8 +113,13 @@ _PRIVILEGE = re.compile(r"prv(Create|Read|Write|Delete|AppendTo|Append|Assign|Sh
 
 def privilege_words(privilege: str) -> str:
     """A privilege with its action and table in words, e.g. "prvCreateAccount (Create on Account)"."""
-    words = _privilege(privilege)
+    words = privilege_phrase(privilege)
     return english(words) if isinstance(words, Phrase) else str(words)
+
+
+def privilege_phrase(privilege: str) -> Value:
+    """A privilege with its action and table, as a phrase worded in the reader's language."""
+    return _privilege(privilege)
 
 
 def _privilege(privilege: str) -> Value:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 import typer
+from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from bot.cli import app
@@ -94,3 +95,73 @@ def test_refusals_and_the_error_label_are_worded_for_the_terminal(capsys: pytest
     with pytest.raises(typer.Exit):
         refused()
     assert "Fout: Er is geen foutvermelding #17" in capsys.readouterr().err
+
+
+@pytest.fixture
+def seeded(monkeypatch: pytest.MonkeyPatch, database_url: str, engine: Engine) -> int:
+    """A store holding one open, one resolved and one snoozed error; its open error's id."""
+    from sqlmodel import Session
+
+    from storage.models import ErrorStatus
+    from tests.bot.blocks.factory import error
+
+    with Session(engine) as session:
+        session.add(error())
+        session.add(error(id=18, fingerprint="fp-18", status=ErrorStatus.RESOLVED, resolution="Re-synced"))
+        session.commit()
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    return 17
+
+
+_COMMANDS = [
+    ["list"],
+    ["list", "--status", "snoozed"],
+    ["list", "--status", "all"],
+    ["list", "--status", "nope"],
+    ["list", "--category", "nope"],
+    ["list", "--skipped"],
+    ["list", "--skipped", "--status", "all"],
+    ["show", "17"],
+    ["show", "18"],
+    ["purge"],
+    ["purge", "--older-than", "7d"],
+    ["purge", "--older-than", "1000d"],
+    ["snooze", "17", "1d"],
+    ["audit"],
+    ["audit", "18"],
+    ["status"],
+    ["sync", "--full", "--find-deleted"],
+    ["schedule", "CUSTOMER", "every", "30m"],
+    ["pause", "CUSTOMER"],
+    ["resume", "CUSTOMER"],
+    ["schedule"],
+    ["schedule", "CUSTOMER", "each", "30m"],
+    ["mappings"],
+    ["mappings", "CUSTOMER", "put", "x", "y"],
+    ["mappings", "CUSTOMER", "set", "nope", "y"],
+    ["mappings", "NOPE", "set", "update_conflict", "bc"],
+    ["mappings", "CUSTOMER", "set", "update_conflict", "bc"],
+    ["db", "upgrade"],
+    ["serve", "--socket", "--http"],
+]
+
+
+@pytest.mark.usefixtures("seeded")
+@pytest.mark.parametrize("locale", ["cs", "nl"])
+@pytest.mark.parametrize("words", _COMMANDS, ids=" ".join)
+def test_the_error_logs_sentences_are_worded_for_the_terminal(locale: str, words: list[str]) -> None:
+    from tests.bot.blocks.test_no_mixed_language import english_in
+
+    result = CliRunner().invoke(app, ["--lang", locale, *words])
+    assert not english_in(result.output, locale), result.output
+
+
+@pytest.mark.usefixtures("seeded")
+def test_the_error_logs_sentences_stay_english_for_an_english_reader() -> None:
+    run = CliRunner()
+    assert "No snoozed errors." in run.invoke(app, ["list", "--status", "snoozed"]).output
+    assert "give either --older-than DURATION or --all" in run.invoke(app, ["purge"]).output
+    assert "Nothing to delete: there are no error entries not seen for 1000d." in (
+        run.invoke(app, ["purge", "--older-than", "1000d"]).output
+    )
+    assert "Deleted 2 error entries." in run.invoke(app, ["purge", "--all", "--yes"]).output

@@ -59,3 +59,29 @@ def test_the_terminals_labels_are_worded_in_the_readers_language(locale: str) ->
     labels = [word for word in Word if word.name.startswith("CLI_") and word not in SAME_IN_EVERY_LANGUAGE]
     untranslated = [word.value for word in labels if w.word(word) == word.value]
     assert not untranslated, f"{locale}: {untranslated}"
+
+
+@pytest.mark.parametrize("locale", READERS)
+def test_the_doctors_privilege_captions_are_worded_in_the_readers_language(locale: str) -> None:
+    from bot.doctor.privileges import _captions
+
+    names = ["prvCreateAccount", "prvWriteAccount", "prvAppendToTransactionCurrency"]
+    fix = say("doctor.lacks_privileges_fix", privileges=_captions(names), user="X", role="Y")
+    text = all_text(
+        b.build_doctor_report([CheckResult("user-privileges", False, fix, fix)], locale=locale).to_dict()
+    )
+    assert not english_in(text, locale), english_in(text, locale)
+    assert " on " not in text and " and " not in text, text
+    assert english(fix).count(" on ") == 3 and ", prvWriteAccount (Write on Account) and " in english(fix)
+
+
+@pytest.mark.parametrize("locale", READERS)
+def test_the_doctors_access_modes_are_worded_in_the_readers_language(locale: str) -> None:
+    from bot.doctor.user import ACCESS_MODES
+
+    modes = [say(f"access_mode.{name}") for name in ACCESS_MODES.values()]
+    found = [say("doctor.has_access_mode", user="X", mode=mode) for mode in modes]
+    results = [CheckResult("user-non-interactive", True, phrase) for phrase in found]
+    text = all_text(b.build_doctor_report(results, locale=locale).to_dict())
+    assert not any(english(mode) in text for mode in modes if english(mode) != "Read"), text
+    assert [english(mode) for mode in modes][0] == "Read-Write"
