@@ -76,14 +76,19 @@ def test_every_acked_click_runs_exactly_once_across_a_sigkill(
     error_ids = _permission_errors(database_url, engine, sandbox)
     env = environment(database_url, sandbox, slack, WORK_LEASE_SECONDS="2")
     serve = serve_factory(env).start()
+    statuses: dict[int, int] = {}
     with ThreadPoolExecutor(10) as pool:
-        statuses = dict(
-            zip(error_ids, pool.map(lambda e: _click(serve.base, slack, e), error_ids), strict=True)
-        )
+        # A click the store could not take in time is answered with a failure (no ack, nothing committed);
+        # its person clicks again, as people do. On a busy machine that can be the first round of clicks.
+        for _round in range(3):
+            again = [error_id for error_id in error_ids if statuses.get(error_id) != 200]
+            if not again:
+                break
+            statuses.update(zip(again, pool.map(lambda e: _click(serve.base, slack, e), again), strict=True))
     time.sleep(kill_after)
     serve.kill()
     acked = [error_id for error_id, status in statuses.items() if status == 200]
-    assert acked, statuses
+    assert acked, (statuses, serve.log_text()[-3000:])
 
     with Session(engine) as session:  # an acked click always exists
         items = session.exec(select(WorkItem)).all()
