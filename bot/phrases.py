@@ -784,6 +784,25 @@ PHRASES: dict[str, str | tuple[str, str]] = {
     "cli.setting_now": _("{mapping}: {setting} is now {value}."),
     "cli.mappings_caption": _("Change one: `sync-errors mappings CUSTOMER set update_conflict bc`."),
     "cli.no_mapping": _("there is no mapping {name}; known mappings: {known}"),
+    "cli.ask_couple_overwrite": _(
+        "Couple {bc_ref} and {dataverse_ref}, then overwrite {loser}'s values with {winner}'s?"
+    ),
+    "cli.what_overwrite": _("overwriting {loser}'s values"),
+    "cli.ask_uncouple": _("Uncouple {ref}? Both records stay but stop synchronizing."),
+    "cli.what_uncouple": _("uncoupling {ref}"),
+    "cli.ask_restore": _("Recreate the deleted side of #{error_id} ({label}) from the surviving record?"),
+    "cli.what_restore": _("restoring the record of #{error_id}"),
+    "cli.ask_delete_record": _(
+        "Delete the surviving record of #{error_id} ({label}) and its coupling? This cannot be undone."
+    ),
+    "cli.what_delete_record": _("deleting the surviving record of #{error_id}"),
+    "cli.ask_keep": _("Overwrite {loser}'s values of #{error_id} ({label}) with {winner}'s?"),
+    "cli.resync_needs_ids": _("give error ids, or --failed [--mapping M]"),
+    "cli.create_takes_one": _("--create takes one record: couple REF --create"),
+    "cli.two_refs_or_match": _("give either two references or --match MAPPING"),
+    "cli.bc_and_dv_ref": _("give a Business Central and a Dataverse reference"),
+    "cli.sync_choice": _("--sync must be none, bc or dataverse, not {value}"),
+    "cli.keep_side": _("say whose values win: bc or dataverse, not {value}"),
     "cli.schedule_caption": _(
         "Times in UTC. `sync-errors pause|resume|run JOB` (a mapping's name for its sync)."
     ),

@@ -282,7 +282,7 @@ def resync_command(
 ) -> None:
     """Re-synchronize the records behind errors."""
     if bool(error_ids) == failed or (mapping and not failed):
-        raise UsageError("give error ids, or --failed [--mapping M]", usage("resync"))
+        raise UsageError(sentence("cli.resync_needs_ids"), usage("resync"))
     if failed:
         name = known_mapping(mapping, usage=usage("resync")) if mapping else None
         _act(
@@ -327,21 +327,21 @@ def couple_command(
     """Couple a Business Central record to a Dataverse row, or couple a mapping's records by matching."""
     if create:
         if match is not None or dataverse_ref or not bc_ref or sync != "none":
-            raise UsageError("--create takes one record: couple REF --create", usage("couple"))
+            raise UsageError(sentence("cli.create_takes_one"), usage("couple"))
         ref = bc_ref
         valid_ref(ref)
         _act(ActionKey.COUPLE_CREATE, ref, lambda a: a.couple_create(ref, actor=terminal_actor().id))
         return
     if match is not None:
         if bc_ref or dataverse_ref:
-            raise UsageError("give either two references or --match MAPPING", usage("couple"))
+            raise UsageError(sentence("cli.two_refs_or_match"), usage("couple"))
         name = known_mapping(match, usage=usage("couple"))
         _act(ActionKey.COUPLE_MATCH, name, lambda a: a.couple_match(name, actor=terminal_actor().id))
         return
     if not bc_ref or not dataverse_ref:
-        raise UsageError("give a Business Central and a Dataverse reference", usage("couple"))
+        raise UsageError(sentence("cli.bc_and_dv_ref"), usage("couple"))
     if sync not in ("none", "bc", "dataverse"):
-        raise UsageError(f"--sync must be none, bc or dataverse, not {sync!r}", usage("couple"))
+        raise UsageError(sentence("cli.sync_choice", value=repr(sync)), usage("couple"))
     choice: Any = sync
     if sync != "none":
         valid_ref(bc_ref), valid_ref(dataverse_ref)
@@ -349,9 +349,15 @@ def couple_command(
             ("Business Central", "Dataverse") if sync == "bc" else ("Dataverse", "Business Central")
         )
         confirm(
-            f"Couple {bc_ref} and {dataverse_ref}, then overwrite {loser}'s values with {winner}'s?",
+            sentence(
+                "cli.ask_couple_overwrite",
+                bc_ref=bc_ref,
+                dataverse_ref=dataverse_ref,
+                loser=loser,
+                winner=winner,
+            ),
             yes=yes,
-            what=f"overwriting {loser}'s values",
+            what=sentence("cli.what_overwrite", loser=loser),
         )
     _act(
         ActionKey.COUPLE,
@@ -368,7 +374,7 @@ def uncouple_command(
 ) -> None:
     """Remove a coupling (both records stay; they no longer synchronize)."""
     valid_ref(ref)
-    confirm(f"Uncouple {ref}? Both records stay but stop synchronizing.", yes=yes, what=f"uncoupling {ref}")
+    confirm(sentence("cli.ask_uncouple", ref=ref), yes=yes, what=sentence("cli.what_uncouple", ref=ref))
     _act(ActionKey.UNCOUPLE, ref, lambda a: a.uncouple(ref, actor=terminal_actor().id))
 
 
@@ -383,10 +389,8 @@ def restore_command(
         error_id,
         ActionKey.RESTORE_RECORD,
         lambda a: a.restore_record(error_id, actor=terminal_actor().id),
-        question=lambda label: (
-            f"Recreate the deleted side of #{error_id} ({label}) from the surviving record?"
-        ),
-        what=f"restoring the record of #{error_id}",
+        question=lambda label: sentence("cli.ask_restore", error_id=str(error_id), label=label),
+        what=sentence("cli.what_restore", error_id=str(error_id)),
         yes=yes,
     )
 
@@ -402,10 +406,8 @@ def delete_record_command(
         error_id,
         ActionKey.DELETE_RECORD,
         lambda a: a.delete_record(error_id, actor=terminal_actor().id),
-        question=lambda label: (
-            f"Delete the surviving record of #{error_id} ({label}) and its coupling? This cannot be undone."
-        ),
-        what=f"deleting the surviving record of #{error_id}",
+        question=lambda label: sentence("cli.ask_delete_record", error_id=str(error_id), label=label),
+        what=sentence("cli.what_delete_record", error_id=str(error_id)),
         yes=yes,
     )
 
@@ -423,9 +425,7 @@ def keep_command(
     sides: dict[str, Any] = {"bc": "business_central", "business_central": "business_central",
                              "dataverse": "dataverse", "sales": "dataverse"}  # fmt: skip
     if side.lower() not in sides:
-        raise UsageError(
-            f"say whose values win: bc or dataverse, not {side!r}", "sync-errors keep ID bc|dataverse"
-        )
+        raise UsageError(sentence("cli.keep_side", value=repr(side)), "sync-errors keep ID bc|dataverse")
     chosen = sides[side.lower()]
     action = ActionKey.KEEP_BC if chosen == "business_central" else ActionKey.KEEP_DATAVERSE
     winner, loser = (
@@ -435,8 +435,10 @@ def keep_command(
         error_id,
         action,
         lambda a: a.take_side(error_id, chosen, actor=terminal_actor().id),
-        question=lambda label: f"Overwrite {loser}'s values of #{error_id} ({label}) with {winner}'s?",
-        what=f"overwriting {loser}'s values",
+        question=lambda label: sentence(
+            "cli.ask_keep", loser=loser, error_id=str(error_id), label=label, winner=winner
+        ),
+        what=sentence("cli.what_overwrite", loser=loser),
         yes=yes,
     )
 
