@@ -784,6 +784,15 @@ PHRASES: dict[str, str | tuple[str, str]] = {
     "cli.setting_now": _("{mapping}: {setting} is now {value}."),
     "cli.mappings_caption": _("Change one: `sync-errors mappings CUSTOMER set update_conflict bc`."),
     "cli.no_mapping": _("there is no mapping {name}; known mappings: {known}"),
+    "cli.summary_needs_channel": _("the daily summary needs SLACK_CHANNEL (the channel it is posted to)."),
+    "cli.summary_queued": _("the summary is queued for the channel (the outbox delivers it)."),
+    "cli.outbox_needs_token": _(
+        "delivering the outbox needs SLACK_BOT_TOKEN (see README, Connecting Slack)."
+    ),
+    "cli.only_coupled_note": _(
+        "Synch. Only Coupled Records: {mappings} (new records are not created; "
+        "`sync-errors mappings NAME set sync_only_coupled false` lets them flow)."
+    ),
     "cli.ask_couple_overwrite": _(
         "Couple {bc_ref} and {dataverse_ref}, then overwrite {loser}'s values with {winner}'s?"
     ),

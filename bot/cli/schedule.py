@@ -207,9 +207,9 @@ def _run_summary(settings: Settings, engine: Engine) -> str:
     from bot.jobs.summary import post_daily_summary
 
     if not settings.slack_channel:
-        fail("the daily summary needs SLACK_CHANNEL (the channel it is posted to).", code=EXIT_USAGE)
+        fail(sentence("cli.summary_needs_channel"), code=EXIT_USAGE)
     post_daily_summary(engine, channel=settings.slack_channel)
-    return "the summary is queued for the channel (the outbox delivers it)."
+    return sentence("cli.summary_queued")
 
 
 def _run_snoozed(_settings: Settings, engine: Engine) -> str:
@@ -240,9 +240,7 @@ def _run_outbox(settings: Settings, engine: Engine) -> str:
     try:
         delivery = make_delivery(services, role="cli")
         if delivery is None:
-            fail(
-                "delivering the outbox needs SLACK_BOT_TOKEN (see README, Connecting Slack).", code=EXIT_USAGE
-            )
+            fail(sentence("cli.outbox_needs_token"), code=EXIT_USAGE)
         delivered = delivery.deliver_due()
     finally:
         services.close()

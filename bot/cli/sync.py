@@ -262,11 +262,7 @@ def status_command(
     out.print(jobs_table(jobs))
     only = [m.name for m in list_settings(engine) if ("sync_only_coupled", "true") in m.rows]
     if only:
-        out.print(
-            f"Synch. Only Coupled Records: {', '.join(only)} (new records are not created; "
-            "`sync-errors mappings NAME set sync_only_coupled false` lets them flow).",
-            highlight=False,
-        )
+        out.print(sentence("cli.only_coupled_note", mappings=", ".join(only)), highlight=False)
 
 
 @app.command("resync", rich_help_panel=PANEL)
