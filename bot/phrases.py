@@ -784,6 +784,12 @@ PHRASES: dict[str, str | tuple[str, str]] = {
     "cli.setting_now": _("{mapping}: {setting} is now {value}."),
     "cli.mappings_caption": _("Change one: `sync-errors mappings CUSTOMER set update_conflict bc`."),
     "cli.no_mapping": _("there is no mapping {name}; known mappings: {known}"),
+    "cli.notifications_delivered": _n(
+        "{count} notification(s) delivered.", "{count} notification(s) delivered."
+    ),
+    "cli.snoozed_woke": _n("{count} snoozed error(s) woke up.", "{count} snoozed error(s) woke up."),
+    "cli.work_ran": _n("{count} queued work item(s) ran.", "{count} queued work item(s) ran."),
+    "cli.cleaned_up": _("deleted {errors} error entries and {jobs} job-log entries older than {days} days."),
     "cli.summary_needs_channel": _("the daily summary needs SLACK_CHANNEL (the channel it is posted to)."),
     "cli.summary_queued": _("the summary is queued for the channel (the outbox delivers it)."),
     "cli.outbox_needs_token": _(

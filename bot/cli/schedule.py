@@ -197,9 +197,8 @@ def _run_cleanup(settings: Settings, engine: Engine) -> str:
     from bot.jobs.cleanup import clean_up
 
     result = clean_up(engine, retention_days=settings.retention_days, channel=settings.slack_channel)
-    return (
-        f"deleted {result.errors} error entries and {result.jobs} job-log entries older than "
-        f"{settings.retention_days} days."
+    return sentence(
+        "cli.cleaned_up", errors=str(result.errors), jobs=str(result.jobs), days=str(settings.retention_days)
     )
 
 
@@ -216,7 +215,7 @@ def _run_snoozed(_settings: Settings, engine: Engine) -> str:
     from bot.jobs.snoozed import wake_snoozed_errors
 
     woken = wake_snoozed_errors(engine)
-    return f"{woken} snoozed error(s) woke up."
+    return sentence("cli.snoozed_woke", n=woken, count=woken)
 
 
 def _run_work(settings: Settings, engine: Engine) -> str:
@@ -229,7 +228,7 @@ def _run_work(settings: Settings, engine: Engine) -> str:
         done = run_due_work(services, worker_id=worker_name("cli"))
     finally:
         services.close()
-    return f"{done} queued work item(s) ran."
+    return sentence("cli.work_ran", n=done, count=done)
 
 
 def _run_outbox(settings: Settings, engine: Engine) -> str:
@@ -244,7 +243,7 @@ def _run_outbox(settings: Settings, engine: Engine) -> str:
         delivered = delivery.deliver_due()
     finally:
         services.close()
-    return f"{delivered} notification(s) delivered."
+    return sentence("cli.notifications_delivered", n=delivered.sent, count=delivered.sent)
 
 
 _FIXED_RUNNERS: dict[str, Callable[[Settings, Engine], str]] = {
