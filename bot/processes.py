@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -162,6 +163,31 @@ def run_clock_process(services: Services) -> int:
     return code
 
 
+def run_scheduler_process(role: str, lifeline: int) -> int:
+    """The scheduler process of `serve --http` (bot.scheduler_process starts it), until the master goes."""
+    from bot.config import load_settings
+    from bot.logs import configure_logging
+    from bot.scheduler_process import stop_when_master_is_gone
+    from bot.services import build_services
+
+    settings = load_settings()
+    configure_logging(settings.log_level.value, settings.log_format.value)
+    stop = threading.Event()
+    stop_on_signals(stop)
+    stop_when_master_is_gone(lifeline, stop)
+    services = build_services(settings)
+    try:
+        seed_mappings(services)
+        factory = make_scheduler_factory(services, role=role, delivery=make_delivery(services, role=role))
+        code = run_clock(settings, make_scheduler=factory, stop_event=stop, db=services.db)
+    finally:
+        services.close()
+    if code == EXIT_LOST_LEADERSHIP and not stop.is_set():
+        log.critical("lost the leader lock; exiting so that a new scheduler process can take over")
+        os._exit(EXIT_LOST_LEADERSHIP)  # a running job must not outlive the leadership
+    return code
+
+
 def run_socket_mode(settings: Settings, services: Services, *, scheduler: bool) -> None:
     """`sync-errors serve` (default): Socket Mode, one process with the scheduler and the work queue."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -187,15 +213,21 @@ def run_socket_mode(settings: Settings, services: Services, *, scheduler: bool) 
 
 
 def run_http(settings: Settings, services: Services, *, port: int, scheduler: bool, workers: int = 2) -> None:
-    """`sync-errors serve --http`: Bolt over WSGI under gunicorn (gthread); the scheduler in the master."""
+    """`sync-errors serve --http`: Bolt over WSGI under gunicorn (gthread), the scheduler in its own process.
+
+    The master opens no store: gunicorn forks workers from it, and a fork while SQLite's writer lock is held
+    in the master leaves a worker that can never write (see bot.scheduler_process).
+    """
     from gunicorn.app.base import BaseApplication
 
     from bot.app import build_app
+    from bot.scheduler_process import SchedulerProcess
     from bot.web import WebApp, favour_acks, start_reply_process
 
     if not settings.secret("slack_signing_secret"):
         raise NotConfigured("HTTP mode needs SLACK_SIGNING_SECRET to verify Slack's requests.")
-    stop = threading.Event()
+    services.close()  # checked at start; the workers and the scheduler process open their own
+    clock = SchedulerProcess(role="serve") if scheduler else None
 
     class Server(BaseApplication):  # type: ignore[misc]
         """gunicorn with our options; each worker builds its own app (after the fork)."""
@@ -207,16 +239,23 @@ def run_http(settings: Settings, services: Services, *, port: int, scheduler: bo
                 **GUNICORN_LIMITS,
                 "accesslog": None,
                 "when_ready": self._when_ready,
-                "on_exit": lambda _server: stop.set(),
+                "post_fork": self._post_fork,
+                "on_exit": self._on_exit,
             }
             for key, value in options.items():
                 self.cfg.set(key, value)
 
         def _when_ready(self, _server: Any) -> None:
-            # Runs in the master before the workers are forked; forked workers do not get this thread.
-            if scheduler:
-                seed_mappings(services)
-                start_scheduler_thread(services, role="serve", stop=stop)
+            if clock is not None:
+                clock.start()
+
+        def _post_fork(self, _server: Any, _worker: Any) -> None:
+            if clock is not None:
+                clock.forget_in_child()
+
+        def _on_exit(self, _server: Any) -> None:
+            if clock is not None:
+                clock.stop()
 
         def load(self) -> WebApp:
             from bot.services import build_services
@@ -228,3 +267,7 @@ def run_http(settings: Settings, services: Services, *, port: int, scheduler: bo
             return web
 
     Server().run()
+
+
+if __name__ == "__main__":  # `python -m bot.processes ROLE FD`: the scheduler process of `serve --http`
+    sys.exit(run_scheduler_process(sys.argv[1], int(sys.argv[2])))

@@ -17,7 +17,7 @@ from bot.sandbox import SandboxServer
 from storage.models import ErrorStatus, SyncError, WorkItem
 from tests.fakes.slack_api import FakeSlack
 from tests.faults.conftest import Serve, environment
-from tests.faults.test_clicks_survive_kills import _click, _permission_errors
+from tests.faults.test_clicks_survive_kills import _click, permission_errors
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +39,7 @@ def test_clicks_during_a_terminal_full_sync_are_all_queued_without_a_traceback(
     tmp_path: Path,
 ) -> None:
     sandbox = big_sandbox
-    error_ids = _permission_errors(database_url, engine, sandbox)[:40]
+    error_ids = permission_errors(database_url, engine, sandbox)[:40]
     env = environment(database_url, sandbox, slack)
     serve = serve_factory(env, scheduler=False).start()
     terminal_log = tmp_path / "terminal.log"

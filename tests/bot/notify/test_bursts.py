@@ -278,7 +278,7 @@ def test_a_setup_cause_met_by_one_record_only_is_shown_as_that_errors_own_messag
         assert error is not None and error.slack_ts is not None
 
 
-def _permission_errors(engine: Engine, clock: FakeClock, count: int) -> None:
+def permission_errors(engine: Engine, clock: FakeClock, count: int) -> None:
     for _ in range(count):
         new_error(
             engine,
@@ -305,7 +305,7 @@ def _dependency_errors(engine: Engine, clock: FakeClock, count: int, *, first_pa
 def test_454_errors_of_two_setup_causes_are_two_messages_not_one_per_parent(
     engine: Engine, delivery: OutboxDelivery, slack: FakeSlack, clock: FakeClock
 ) -> None:
-    _permission_errors(engine, clock, 300)
+    permission_errors(engine, clock, 300)
     _dependency_errors(engine, clock, 154)  # 154 distinct parents: one cause, "parents not coupled"
 
     delivery.deliver_due()
@@ -329,7 +329,7 @@ def test_454_errors_of_two_setup_causes_are_two_messages_not_one_per_parent(
 def test_many_new_causes_at_once_fold_into_one_digest_with_counts_by_cause(
     engine: Engine, delivery: OutboxDelivery, slack: FakeSlack, clock: FakeClock
 ) -> None:
-    _permission_errors(engine, clock, 100)
+    permission_errors(engine, clock, 100)
     _dependency_errors(engine, clock, 50)
     for code, count in (("CZK", 30), ("EUR", 10)):
         for _ in range(count):
@@ -356,7 +356,7 @@ def test_a_1316_error_burst_drains_at_the_channel_pace_once_slack_is_back(
 ) -> None:
     slack.rate_limit_posts(1.0)  # Slack's 1 message per second per channel, 429 beyond it
     slack.set_outage(True)
-    _permission_errors(engine, clock, 800)
+    permission_errors(engine, clock, 800)
     _dependency_errors(engine, clock, 400)
     for _ in range(116):
         new_error(engine, clock, category=Category.EXCHANGE_RATE, cause="exchange-rate:CZK")
