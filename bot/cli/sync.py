@@ -101,8 +101,18 @@ def _act_on_error_confirmed(
     what: str,
     yes: bool,
 ) -> None:
-    """Ask `question` about error #ID (given its label), then run the action on the error's record."""
+    """Ask `question` about error #ID (given its label), then run the action on the error's record.
+
+    A fix that cannot apply (the error is resolved; keep on anything but an update conflict) is refused before
+    the question, so nobody is asked to confirm what would then be refused.
+    """
     label = known_error(error_id)
+    with sync_services() as (_services, actions):
+        refusal = actions.refusal_before_asking(
+            error_id, conflict_only=action in (ActionKey.KEEP_BC, ActionKey.KEEP_DATAVERSE)
+        )
+    if refusal is not None:
+        report(refusal)
     confirm(question(label), yes=yes, what=what)
     _act(action, f"error:{error_id}", call)
 

@@ -70,6 +70,11 @@ class ActionOutcome:
         return english(self.said)
 
 
+def _is_conflict(error: SyncError) -> bool:
+    """An update conflict (changed in both apps) whose sides a person can choose between."""
+    return error.category == Category.UPDATE_CONFLICT and not (error.facts or {}).get("stale_etag")
+
+
 def _refusal(said: Phrase, error: SyncError | None = None) -> ActionOutcome:
     """A fix that does not apply: one line saying why and what would; nothing changed."""
     return ActionOutcome(False, said, error, refused=True)
@@ -553,6 +558,18 @@ class SyncActions:
             return ActionOutcome(False, say("action.create_dependency_failed", record=label, app=app(other)))
         return ActionOutcome(True, say("action.created_coupled", record=label, app=app(other)))
 
+    def refusal_before_asking(self, error_id: int, *, conflict_only: bool = False) -> ActionOutcome | None:
+        """Why a fix of error #ID does not apply, from the store alone: asked before a confirmation prompt.
+
+        The business apps are read again only after the yes (restore and delete-record check both records).
+        """
+        error = self._error(error_id)
+        if isinstance(error, ActionOutcome):
+            return error
+        if conflict_only and not _is_conflict(error):
+            return _refusal(say("action.not_a_conflict", id=error_id, category=str(error.category)), error)
+        return None
+
     def take_side(self, error_id: int, side: Side, *, actor: str = SYSTEM_ACTOR) -> ActionOutcome:
         """Settle an update conflict: the chosen side's values overwrite the other's."""
         error = self._error(error_id)
@@ -560,7 +577,7 @@ class SyncActions:
             return error
         if side not in ("business_central", "dataverse"):
             return _refusal(say("action.unknown_side", side=repr(side)), error)
-        if error.category != Category.UPDATE_CONFLICT or (error.facts or {}).get("stale_etag"):
+        if not _is_conflict(error):
             return _refusal(say("action.not_a_conflict", id=error_id, category=str(error.category)), error)
         winner = System(side)
         coupling = self._coupling_of(error)

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SandboxServer
-from storage.models import AuditEntry, Coupling, SyncError
+from storage.models import AuditEntry, Category, Coupling, SyncError
 from tests.factories import make_error
 
 EXIT_REFUSED = 2
@@ -159,8 +159,10 @@ def test_destructive_commands_refuse_without_a_terminal(
 
     from storage.types import utcnow
 
+    # keep applies only to an update conflict (anything else is refused before the question)
+    category = Category.UPDATE_CONFLICT if words[0] == "keep" else Category.PERMISSIONS
     with Session(engine, expire_on_commit=False) as session:
-        error = make_error(session, created_at=utcnow() - timedelta(hours=1))
+        error = make_error(session, created_at=utcnow() - timedelta(hours=1), category=category)
         session.commit()
     before = _snapshot(engine, sandbox)
     args = [word.replace("{id}", str(error.id)) for word in words]

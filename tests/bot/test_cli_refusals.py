@@ -187,3 +187,22 @@ def test_couple_refuses_an_already_coupled_pair(
     other = sandbox.state.bc_find("customers", number="20000")
     assert other is not None
     refused(run, engine, sandbox, ["couple", "customer:20000", f"account:{account_id}"], "already coupled")
+
+
+def test_a_fix_that_cannot_apply_is_refused_before_its_confirmation_question(
+    run: CliRunner, engine: Engine, sandbox: SandboxServer
+) -> None:
+    error = dependency_error(run, engine, sandbox)
+    # without --yes and without a terminal: the refusal says why, not "needs a yes"
+    refused(run, engine, sandbox, ["keep", str(error.id), "dataverse"], "applies only to an update conflict")
+    with Session(engine) as session:
+        row = session.get(SyncError, error.id)
+        assert row is not None
+        resolve_error(session, error=row, by="U1", resolution="fixed by hand")
+        session.commit()
+    for words in (
+        ["restore", str(error.id)],
+        ["delete-record", str(error.id)],
+        ["keep", str(error.id), "bc"],
+    ):
+        refused(run, engine, sandbox, words, "already resolved")
