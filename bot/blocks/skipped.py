@@ -1,19 +1,20 @@
 """The Skipped couplings (Business Central's Coupled Data Synchronization Errors): the list, App Home's
-section and the summary's line; each with Re-sync and Remove coupling."""
+section and the summary's line; each with Re-sync and Remove coupling, and Restore / Delete record when its
+last error is a deleted record (the actions of Business Central's page)."""
 
 from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import Block, ButtonElement
 
 from bot.blocks import kit, mrkdwn
 from bot.blocks.message import Message
 from bot.blocks.records import emoji, title
 from bot.blocks.wording import Word, Wording
 from bot.ids import ActionId
-from storage.models import Coupling, SyncError, System
+from storage.models import Category, Coupling, SyncError, System
 
 SkippedItem = tuple[Coupling, SyncError | None]
 HOME_ITEMS = 5
@@ -59,10 +60,23 @@ def skipped_item(coupling: Coupling, error: SyncError | None, w: Wording) -> lis
     blocks: list[Block] = [kit.section(text)]
     if error is not None and error.id is not None:
         value = str(error.id)
+        deleted = error.category == Category.DELETED_RECORD
+        resync_style = None if deleted else "primary"
+        restore: list[ButtonElement] = [
+            kit.button(w.word(Word.BUTTON_RESTORE), ActionId.RESTORE_RECORD, value, style="primary"),
+            kit.button(
+                w.word(Word.BUTTON_DELETE_RECORD),
+                ActionId.DELETE_RECORD,
+                value,
+                style="danger",
+                confirm_with=kit.confirm(*w.confirm_delete_record(bc), w.word(Word.CANCEL)),
+            ),
+        ]
         blocks.append(
             kit.actions(
                 [
-                    kit.button(w.word(Word.BUTTON_RESYNC), ActionId.RESYNC, value, style="primary"),
+                    *(restore if deleted else []),
+                    kit.button(w.word(Word.BUTTON_RESYNC), ActionId.RESYNC, value, style=resync_style),
                     kit.button(
                         w.word(Word.BUTTON_UNCOUPLE),
                         ActionId.UNCOUPLE,

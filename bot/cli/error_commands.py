@@ -164,11 +164,12 @@ def _list_skipped(mapping: str | None, *, limit: int, as_json: bool) -> None:
     for column in (mapping_column, "Business Central", "Dataverse", failed_column, last_error, fix_column):
         table.add_column(column, overflow="fold")
     for coupling, error in found.items:
-        fix = (
-            f"resync {error.id} · uncouple {_reference(coupling)}"
-            if error is not None
-            else f"resync --failed --mapping {coupling.mapping} · uncouple {_reference(coupling)}"
-        )
+        if error is None:
+            fix = f"resync --failed --mapping {coupling.mapping} · uncouple {_reference(coupling)}"
+        elif error.category == Category.DELETED_RECORD:  # a re-sync cannot bring the deleted record back
+            fix = f"restore {error.id} · delete-record {error.id} · uncouple {_reference(coupling)}"
+        else:
+            fix = f"resync {error.id} · uncouple {_reference(coupling)}"
         failed = error.last_seen_at if error is not None else coupling.updated_at
         table.add_row(
             coupling.mapping,

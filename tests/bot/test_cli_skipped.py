@@ -83,3 +83,19 @@ def test_a_skipped_coupling_stays_visible_after_cleanup_and_purge(
     assert action_ids(message) == []
     doctor = json.loads(run.invoke(app, ["doctor", "--json"]).stdout)
     assert not next(check for check in doctor if check["check"] == "skipped-couplings")["ok"]
+
+
+def test_a_skipped_coupling_whose_account_was_deleted_offers_restore_not_only_resync(
+    run: CliRunner, engine: Engine, sandbox: SandboxServer
+) -> None:
+    customer, account_id = customer_and_account(engine, sandbox)
+    sandbox.state.dv_delete("accounts", account_id)
+    for city in ("Graz", "Linz"):  # two edits, two runs: the same failure twice marks the coupling Skipped
+        sandbox.state.bc_update("customers", customer["id"], {"city": city})
+        run.invoke(app, ["sync", "CUSTOMER"])
+    [item] = skipped(run)
+    last = item["last_error"]
+    assert last["category"] == str(Category.DELETED_RECORD)
+    text = run.invoke(app, ["list", "--skipped"]).stdout
+    assert f"restore {last['id']} ·" in text and f"delete-record {last['id']} ·" in text, text
+    assert f"resync {last['id']}" not in text

@@ -6,18 +6,23 @@ import json
 
 from sqlmodel import Session
 
-from storage.models import Coupling
+from storage.models import Category, Coupling
 from tests.factories import make_error
 from tests.handlers.conftest import USER, Harness
 
 
-def _skipped(harness: Harness, *, with_entry: bool = True) -> int | None:
+def _skipped(
+    harness: Harness, *, with_entry: bool = True, category: Category = Category.VALIDATION
+) -> int | None:
     with Session(harness.db) as session:
         error_id = None
         fingerprint = "fp-skipped"
         if with_entry:
             error = make_error(
-                session, mapping="CUSTOMER", message="Currency EUR does not exist in Dataverse"
+                session,
+                mapping="CUSTOMER",
+                message="Currency EUR does not exist in Dataverse",
+                category=category,
             )
             fingerprint = error.fingerprint
             error_id = error.id
@@ -48,6 +53,16 @@ def test_skipped_command_lists_the_couplings_with_their_fixes(harness: Harness) 
     assert f'"value": "{error_id}"' in text
     same = harness.answer_text(harness.command("list --skipped"))
     assert "1 coupling is Skipped" in same
+
+
+def test_a_skipped_coupling_whose_record_was_deleted_offers_restore_and_delete_record(
+    harness: Harness,
+) -> None:
+    _skipped(harness, category=Category.DELETED_RECORD)
+    text = harness.answer_text(harness.command("skipped"))
+    for action in ("restore_record", "delete_record", "resync", "uncouple"):
+        assert f'"action_id": "{action}"' in text, action
+    assert text.index('"restore_record"') < text.index('"resync"')  # the fix first, Re-sync kept
 
 
 def test_skipped_command_without_any(harness: Harness) -> None:
