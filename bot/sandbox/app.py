@@ -16,7 +16,7 @@ from bot.sandbox.faults import ApiSide, FaultBoard, UnknownFault
 from bot.sandbox.gate import Gate
 from bot.sandbox.http_types import Request, Response, json_response
 from bot.sandbox.latency import BadLatency, LatencyModel
-from bot.sandbox.limits import ServiceProtection
+from bot.sandbox.limits import Charge, ServiceProtection
 from bot.sandbox.person_edits import PersonEdits
 from bot.sandbox.state import SandboxState
 from bot.sandbox.tokens import TokenIssuer
@@ -85,10 +85,12 @@ class SandboxApp:
         user = grant.client_id if grant is not None and self.protection is not None else None
         started = time.monotonic()
         try:
-            limits = self.protection.admit(side, user) if self.protection else nullcontext()
-            with limits, self.latency.pacing(side, request.method):
+            limits = self.protection.admit(side, user) if self.protection else nullcontext(Charge())
+            with limits as charge, self.latency.pacing(side, request.method):
                 response = handler(request)
                 cost = self.latency.seconds(side, request.method, response.operations, response.rows)
+                if cost > 0:  # the service's own time (model and `slow` fault), whatever this machine's load
+                    charge.seconds = cost + self.faults.delay(side)
                 remaining = cost - (time.monotonic() - started)
                 if remaining > 0:
                     time.sleep(remaining)

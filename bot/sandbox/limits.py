@@ -33,6 +33,13 @@ class ProtectionLimits:
     bc_queue_timeout_seconds: float = 480.0
 
 
+@dataclass
+class Charge:
+    """The execution time one request is charged (None: its wall time, from admission to answer)."""
+
+    seconds: float | None = None
+
+
 class _UserWindow:
     """One user's requests on one API: in flight, and (finish time, seconds taken) within the window."""
 
@@ -65,10 +72,15 @@ class ServiceProtection:
         return self._users[key]
 
     @contextmanager
-    def admit(self, side: ApiSide, user: str | None) -> Iterator[None]:
-        """Hold one of the user's request slots for the duration of the block (None: not accounted)."""
+    def admit(self, side: ApiSide, user: str | None) -> Iterator[Charge]:
+        """Hold one of the user's request slots for the duration of the block (None: not accounted).
+
+        The request's execution time is what the block sets on the yielded Charge (the latency model's
+        service time), else its wall time: the service measures its own time, not a loaded client machine's.
+        """
+        charge = Charge()
         if user is None:
-            yield
+            yield charge
             return
         now = self.clock()
         with self._lock:
@@ -90,15 +102,16 @@ class ServiceProtection:
                     "The request timed out in the queue after 8 minutes. Try again later.",
                 )
             try:
-                yield
+                yield charge
             finally:
                 if side == "bc":
                     window.slots.release()
         finally:
             finished = self.clock()
+            seconds = charge.seconds if charge.seconds is not None else finished - now
             with self._lock:
                 window.in_flight -= 1
-                window.finished.append((finished, finished - now))
+                window.finished.append((finished, seconds))
 
     def _expire(self, window: _UserWindow, now: float) -> None:
         edge = now - self.limits.window_seconds

@@ -274,3 +274,19 @@ def _in_parallel_after(
     midway = count() if count is not None else -1
     thread.join()
     return [_Observed(box[0], midway)]
+
+
+def test_execution_time_is_the_services_not_this_machines(make_server: Callable[..., SandboxServer]) -> None:
+    """The window is charged the model's time: a sandbox slowed by its own host's load charges no more."""
+    server = make_server(latency=100, limits=ProtectionLimits(dataverse_execution_seconds=0.35))
+    sandbox_app = server._http.app  # noqa: SLF001 - the one way in to slow the sandbox's own work
+    handle = sandbox_app.dataverse.handle
+
+    def slow_host(request: object) -> object:
+        time.sleep(0.3)  # the sandbox's host is busy: not Dataverse's execution time
+        return handle(request)
+
+    sandbox_app.dataverse.handle = slow_host
+    with _dv(server) as dv:
+        statuses = [dv.get("WhoAmI").status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]  # 0.1 s charged each; wall time (>= 0.3 s each) refuses the third
