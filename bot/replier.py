@@ -2,12 +2,12 @@
 
 A web worker (gunicorn, `serve --http`) starts one `python -m bot.replier` of its own and hands it every reply
 it defers (handlers.later.Reply) over a pipe (what waits goes in one write; "sent" comes back in batches of
-REPORT_SECONDS), so the request threads never share the interpreter with the
-rendering, and the kernel gives acks the CPU first (the reply process runs at nice REPLY_NICENESS). The worker
-keeps each reply until the reply process says it was sent: if the reply process dies, the worker starts a new
-one and sends it every reply not yet answered (a reply the dead process sent but had not reported may be sent
-twice; none is lost, unless MAX_HANDOVERS reply processes died with it). When the worker stops, the reply
-process sends what it has and exits.
+REPORT_SECONDS), so the request threads never share the interpreter with the rendering, and the kernel gives
+acks the CPU first (the reply process runs as SCHED_IDLE, else at nice). The worker keeps each reply until the
+reply process says it was sent: if the reply process dies, the worker starts a new one and sends it every
+reply not yet answered (a reply the dead process sent but had not reported may be sent twice; none is lost,
+unless MAX_HANDOVERS reply processes died with it). When the worker stops, the reply process sends what it
+has and exits.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from handlers.later import Reply
 
 log = logging.getLogger(__name__)
 
-REPLY_NICENESS = 10  # below the request threads' processes: acks first when the CPUs are busy
+REPLY_NICENESS = 10  # where SCHED_IDLE is not available: below the request threads, acks first
 REPLY_THREADS = 4  # replies sent at a time (each waits on Slack for a round trip)
 MAX_IN_FLIGHT = 2000  # replies a worker keeps for its reply process; beyond, they render in the worker
 RESTART_PAUSE_SECONDS = 1.0  # between starts of a reply process that keeps dying
@@ -199,6 +199,19 @@ class ReplyProcess:
             self._changed.notify_all()
 
 
+def lower_priority() -> None:
+    """Run this process only when no ack wants a CPU: SCHED_IDLE on Linux (inherited by every thread it
+    starts; a waking request thread preempts it at once), else nice REPLY_NICENESS."""
+    idle = getattr(os, "SCHED_IDLE", None)
+    if idle is not None:
+        try:
+            os.sched_setscheduler(0, idle, os.sched_param(0))
+            return
+        except OSError:
+            pass  # not allowed here: fall back to nice
+    os.nice(REPLY_NICENESS)
+
+
 def serve_replies(jobs: Connection, done: Connection) -> None:
     """The reply process: render and send each reply, report it sent; exit when the worker does."""
     import handlers.actions
@@ -210,7 +223,7 @@ def serve_replies(jobs: Connection, done: Connection) -> None:
 
     settings: Settings = jobs.recv()
     configure_logging(settings.log_level.value, settings.log_format.value)
-    os.nice(REPLY_NICENESS)
+    lower_priority()
     services = build_services(settings)
     reports = _Reports(done)
 
