@@ -456,25 +456,32 @@ def main() -> None:
 
                 return body
 
-            def button(number: int) -> str:
-                error_id = open_ids[number % len(open_ids)]
-                return block_actions_body(
-                    args.button,
-                    str(error_id),
-                    response_url=slack.response_url(f"button-{number}"),
-                    trigger_id=f"{number}.t",
-                )
+            def button(prefix: str) -> Callable[[int], str]:
+                def body(number: int) -> str:
+                    error_id = open_ids[number % len(open_ids)]
+                    return block_actions_body(
+                        args.button,
+                        str(error_id),
+                        response_url=slack.response_url(f"{prefix}-{number}"),
+                        trigger_id=f"{number}.t",
+                    )
+
+                return body
 
             ours_kinds = [
                 Kind("ours: /sync-errors (summary)", ours, command("summary", ""), answer="response_url"),
                 Kind("ours: /sync-errors list", ours, command("list", "list"), answer="response_url"),
-                Kind(f"ours: button {args.button}", ours, button, answer=BUTTON_ANSWERS[args.button]),
+                Kind(f"ours: button {args.button}", ours, button("ours"), answer=BUTTON_ANSWERS[args.button]),
             ]
-            # The bare app is measured right before each kind of ours: the machine's other load drifts, and
-            # each kind is compared with the bare app under the same load.
+            # The bare app is measured right before each kind of ours (the machine's other load drifts), with
+            # the same kind of request: a slash command before our commands, the same click before our button.
             kinds: list[Kind] = []
             for number, kind in enumerate(ours_kinds):
-                bare_kind = Kind("bare Bolt: /sync-errors", bare, command(f"bare{number}", ""), answer=None)
+                prefix = f"bare{number}"
+                if "button" in kind.label:
+                    bare_kind = Kind(f"bare Bolt: button {args.button}", bare, button(prefix), answer=None)
+                else:
+                    bare_kind = Kind("bare Bolt: /sync-errors", bare, command(prefix, ""), answer=None)
                 kinds += [bare_kind, kind]
             results = []
             for kind in kinds:

@@ -1,4 +1,4 @@
-"""The bare Bolt app of bench/ack.py: one `/sync-errors` listener that only acks, served by gunicorn (WSGI).
+"""The bare Bolt app of bench/ack.py: a `/sync-errors` listener and a button listener that only ack (WSGI).
 
 gunicorn loads `bare_bolt:app` (with this folder on its --pythonpath). Read from the environment:
 SLACK_SIGNING_SECRET (requests are verified with it), SLACK_BOT_TOKEN and SLACK_API_URL (the WebClient's
@@ -8,6 +8,7 @@ base URL: the loopback Slack stand-in; the token is never checked).
 from __future__ import annotations
 
 import os
+import re
 
 from slack_bolt import Ack, App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -15,7 +16,7 @@ from slack_sdk import WebClient
 
 
 def build_bare_app() -> App:
-    """A sync Bolt App with request verification on, our stand-in as its API, and one ack-only command."""
+    """A sync Bolt App, request verification on, our stand-in as its API; an ack-only command and button."""
     api_url = os.environ.get("SLACK_API_URL", "").rstrip("/")
     client = WebClient(
         token=os.environ.get("SLACK_BOT_TOKEN", "xoxb-bench"),
@@ -31,6 +32,11 @@ def build_bare_app() -> App:
     @bolt.command("/sync-errors")
     def ack_only(ack: Ack) -> None:
         """Acknowledge and do nothing else."""
+        ack()
+
+    @bolt.action(re.compile(".*"))
+    def ack_click(ack: Ack) -> None:
+        """Acknowledge any button and do nothing else (the same click ours is measured with)."""
         ack()
 
     return bolt
