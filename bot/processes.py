@@ -163,11 +163,11 @@ def run_clock_process(services: Services) -> int:
     return code
 
 
-def run_scheduler_process(role: str, lifeline: int) -> int:
+def run_scheduler_process(role: str, lifeline: int, status: int) -> int:
     """The scheduler process of `serve --http` (bot.scheduler_process starts it), until the master goes."""
     from bot.config import load_settings
     from bot.logs import configure_logging
-    from bot.scheduler_process import stop_when_master_is_gone
+    from bot.scheduler_process import report_exit, stop_when_master_is_gone
     from bot.services import build_services
 
     settings = load_settings()
@@ -184,7 +184,9 @@ def run_scheduler_process(role: str, lifeline: int) -> int:
         services.close()
     if code == EXIT_LOST_LEADERSHIP and not stop.is_set():
         log.critical("lost the leader lock; exiting so that a new scheduler process can take over")
+        report_exit(status, code)
         os._exit(EXIT_LOST_LEADERSHIP)  # a running job must not outlive the leadership
+    report_exit(status, code)
     return code
 
 
@@ -269,5 +271,5 @@ def run_http(settings: Settings, services: Services, *, port: int, scheduler: bo
     Server().run()
 
 
-if __name__ == "__main__":  # `python -m bot.processes ROLE FD`: the scheduler process of `serve --http`
-    sys.exit(run_scheduler_process(sys.argv[1], int(sys.argv[2])))
+if __name__ == "__main__":  # `python -m bot.processes ROLE LIFELINE STATUS`: the scheduler of `serve --http`
+    sys.exit(run_scheduler_process(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))

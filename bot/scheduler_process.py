@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -24,21 +25,27 @@ STOP_SECONDS = 20.0  # how long a stopping master waits for the scheduler's runn
 
 
 class SchedulerProcess:
-    """The master's side: starts the scheduler process, starts it again if it dies, stops it on exit."""
+    """The master's side: starts the scheduler process, starts it again if it dies, stops it on exit.
+
+    gunicorn's master reaps every child it has (waitpid(-1)), so the scheduler process's exit is not learnt
+    from its exit status: it holds the write end of a status pipe, writes its exit code there when it stops
+    on purpose, and a pipe that closes without one means it died.
+    """
 
     def __init__(self, *, role: str) -> None:
         self._role = role
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
-        self._lifeline: int | None = None
+        self._lifeline: int | None = None  # the master's write end: closing it stops the scheduler process
+        self._status: int | None = None  # the master's read end of the status pipe
         self._watch: threading.Thread | None = None
 
     @property
     def pid(self) -> int | None:
-        """The running scheduler process's pid, if any (tests kill it)."""
+        """The scheduler process's pid, if one was started (tests kill it)."""
         process = self._process
-        return process.pid if process is not None and process.poll() is None else None
+        return process.pid if process is not None else None
 
     def start(self) -> None:
         """Start the scheduler process and the thread that watches it."""
@@ -47,46 +54,60 @@ class SchedulerProcess:
         self._watch.start()
 
     def forget_in_child(self) -> None:
-        """In a forked gunicorn worker: close the lifeline, so only the master keeps the scheduler alive."""
-        if self._lifeline is not None:
-            try:
-                os.close(self._lifeline)
-            except OSError:
-                pass
+        """In a forked gunicorn worker: close the master's pipe ends, so only the master holds them."""
+        for fd in (self._lifeline, self._status):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
 
     def stop(self, timeout: float = STOP_SECONDS) -> None:
         """Ask the scheduler process to finish its running job and exit; kill it after `timeout`."""
         self._stopping.set()
         with self._lock:
-            process, lifeline = self._process, self._lifeline
-            self._lifeline = None
+            lifeline, self._lifeline = self._lifeline, None
         if lifeline is not None:
             os.close(lifeline)  # the scheduler process stops when its end of the pipe closes
-        if process is None:
+        watch = self._watch
+        if watch is None:
             return
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
+        watch.join(timeout)
+        if watch.is_alive() and self._process is not None:
             log.warning("the scheduler process did not stop within %.0f s; killing it", timeout)
-            process.kill()
-            process.wait()
+            try:
+                os.kill(self._process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            watch.join(timeout)
 
     def _spawn(self) -> None:
         lifeline_read, lifeline_write = os.pipe()
+        status_read, status_write = os.pipe()
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.processes", self._role, str(lifeline_read)],
-            pass_fds=(lifeline_read,),
+            [sys.executable, "-m", "bot.processes", self._role, str(lifeline_read), str(status_write)],
+            pass_fds=(lifeline_read, status_write),
         )
         os.close(lifeline_read)
+        os.close(status_write)
         with self._lock:
-            self._process, self._lifeline = process, lifeline_write
+            self._process, self._lifeline, self._status = process, lifeline_write, status_read
+
+    def _exit_code(self) -> int | None:
+        """Wait until the scheduler process's status pipe closes: the code it wrote, or None (it died)."""
+        status = self._status
+        assert status is not None
+        said = b""
+        with os.fdopen(status, "rb", buffering=0) as pipe:
+            while chunk := pipe.read(16):
+                said += chunk
+        self._status = None
+        return said[-1] if said else None
 
     def _supervise(self) -> None:
-        while not self._stopping.is_set():
-            process = self._process
-            assert process is not None
+        while True:
             started = time.monotonic()
-            code = process.wait()
+            code = self._exit_code()
             if self._stopping.is_set():
                 return
             if code == EXIT_REFUSED:
@@ -94,14 +115,26 @@ class SchedulerProcess:
                 return
             if code == 0:  # stopped by a signal of its own (Ctrl-C reaches the whole process group)
                 return
-            log.error("the scheduler process exited (code %s); starting it again", code)
+            reason = "died" if code is None else f"exited with code {code}"
+            log.error("the scheduler process %s; starting it again", reason)
             with self._lock:
                 lifeline, self._lifeline = self._lifeline, None
             if lifeline is not None:
                 os.close(lifeline)
             self._stopping.wait(max(0.0, RESTART_PAUSE_SECONDS - (time.monotonic() - started)))
-            if not self._stopping.is_set():
-                self._spawn()
+            if self._stopping.is_set():
+                return
+            self._spawn()
+
+
+def report_exit(status: int, code: int) -> None:
+    """In the scheduler process: tell the master the code it stops with (a closed pipe alone means died)."""
+    try:
+        os.write(status, bytes([code & 0xFF]))
+    except OSError:
+        pass  # the master is gone: nobody to tell
+    finally:
+        os.close(status)
 
 
 def stop_when_master_is_gone(lifeline: int, stop: threading.Event) -> None:

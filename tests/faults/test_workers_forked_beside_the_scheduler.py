@@ -96,3 +96,37 @@ def test_the_master_holds_no_store_and_a_replacement_worker_writes(
     assert {f"error:{error_id}" for error_id in error_ids} <= queued
     assert "database is locked" not in serve.log_text()
     assert "Traceback" not in serve.log_text()
+
+
+def _scheduler_processes(serve: Serve) -> list[int]:
+    assert serve.process is not None
+    return [pid for pid in _children(serve.process.pid) if "bot.processes" in _cmdline(pid)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "zombie" not in status.read_text()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree from /proc")
+def test_a_killed_scheduler_process_is_started_again_and_a_killed_master_takes_it_along(
+    database_url: str,
+    sandbox: SandboxServer,
+    slack: FakeSlack,
+    serve_factory: Callable[..., Serve],
+) -> None:
+    serve = serve_factory(environment(database_url, sandbox, slack)).start()
+    assert serve.process is not None
+    [first] = _scheduler_processes(serve)
+    os.kill(first, signal.SIGKILL)  # gunicorn's master reaps it: the status pipe tells that it died
+    wait_until(lambda: [pid for pid in _scheduler_processes(serve) if pid != first] != [])
+    [second] = [pid for pid in _scheduler_processes(serve) if pid != first]
+    assert "the scheduler process died; starting it again" in serve.log_text()
+
+    os.kill(serve.process.pid, signal.SIGKILL)  # the master alone: its lifeline closes
+    wait_until(lambda: not _alive(second))
+    assert "Traceback" not in serve.log_text()
