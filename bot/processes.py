@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.leader import run_clock, stop_on_signals
 from bot.notify import OutboxDelivery
 from bot.scheduler import DELIVER_EVERY, build_scheduler
+from bot.scheduler_process import report_exit, stop_when_master_is_gone
 from bot.services import NotConfigured, Services
 from bot.sync.mappings import seed_default_mappings
 from bot.worker import run_due_work
@@ -151,14 +152,31 @@ def start_scheduler_thread(
     return thread
 
 
-def run_clock_process(services: Services) -> int:
-    """`sync-errors clock`: the scheduler and the work queue only, until SIGINT/SIGTERM."""
+def run_clock_process(
+    services: Services,
+    *,
+    role: str = "clock",
+    lifeline: int | None = None,
+    report: Callable[[int], None] | None = None,
+) -> int:
+    """`sync-errors clock`: the scheduler and the work queue only, until SIGINT/SIGTERM.
+
+    As `serve --http`'s scheduler process it also stops when the master's `lifeline` closes, and tells the
+    master its exit code through `report`.
+    """
     seed_mappings(services)
     stop = threading.Event()
     stop_on_signals(stop)
-    factory = make_scheduler_factory(services, role="clock", delivery=make_delivery(services, role="clock"))
+    if lifeline is not None:
+        stop_when_master_is_gone(lifeline, stop)
+    factory = make_scheduler_factory(services, role=role, delivery=make_delivery(services, role=role))
     code = run_clock(services.settings, make_scheduler=factory, stop_event=stop, db=services.db)
-    if code == EXIT_LOST_LEADERSHIP:
+    lost = code == EXIT_LOST_LEADERSHIP and not stop.is_set()
+    if lost:
+        log.critical("lost the leader lock; exiting so that a new scheduler process can take over")
+    if report is not None:
+        report(code)
+    if lost:
         os._exit(EXIT_LOST_LEADERSHIP)  # a running job must not outlive the leadership
     return code
 
@@ -167,27 +185,17 @@ def run_scheduler_process(role: str, lifeline: int, status: int) -> int:
     """The scheduler process of `serve --http` (bot.scheduler_process starts it), until the master goes."""
     from bot.config import load_settings
     from bot.logs import configure_logging
-    from bot.scheduler_process import report_exit, stop_when_master_is_gone
     from bot.services import build_services
 
     settings = load_settings()
     configure_logging(settings.log_level.value, settings.log_format.value)
-    stop = threading.Event()
-    stop_on_signals(stop)
-    stop_when_master_is_gone(lifeline, stop)
     services = build_services(settings)
     try:
-        seed_mappings(services)
-        factory = make_scheduler_factory(services, role=role, delivery=make_delivery(services, role=role))
-        code = run_clock(settings, make_scheduler=factory, stop_event=stop, db=services.db)
+        return run_clock_process(
+            services, role=role, lifeline=lifeline, report=lambda code: report_exit(status, code)
+        )
     finally:
         services.close()
-    if code == EXIT_LOST_LEADERSHIP and not stop.is_set():
-        log.critical("lost the leader lock; exiting so that a new scheduler process can take over")
-        report_exit(status, code)
-        os._exit(EXIT_LOST_LEADERSHIP)  # a running job must not outlive the leadership
-    report_exit(status, code)
-    return code
 
 
 def run_socket_mode(settings: Settings, services: Services, *, scheduler: bool) -> None:

@@ -45,6 +45,20 @@ def _value(error: SyncError) -> str:
     return str(error.id)
 
 
+def deletion_fix_buttons(value: str, surviving: str, w: Wording) -> list[ButtonElement]:
+    """Restore record and Delete record (confirmed, naming the surviving record) of a deleted-record error."""
+    return [
+        kit.button(w.word(Word.BUTTON_RESTORE), ActionId.RESTORE_RECORD, value, style="primary"),
+        kit.button(
+            w.word(Word.BUTTON_DELETE_RECORD),
+            ActionId.DELETE_RECORD,
+            value,
+            style="danger",
+            confirm_with=kit.confirm(*w.confirm_delete_record(surviving), w.word(Word.CANCEL)),
+        ),
+    ]
+
+
 def category_buttons(error: SyncError, w: Wording) -> list[ButtonElement]:
     """The buttons that fit the error's category, then Snooze…, Details and Delete entry.
 
@@ -55,14 +69,7 @@ def category_buttons(error: SyncError, w: Wording) -> list[ButtonElement]:
     if error.category == Category.DELETED_RECORD:
         source, destination = source_label(error, w), destination_label(error, w)
         buttons += [
-            kit.button(w.word(Word.BUTTON_RESTORE), ActionId.RESTORE_RECORD, value, style="primary"),
-            kit.button(
-                w.word(Word.BUTTON_DELETE_RECORD),
-                ActionId.DELETE_RECORD,
-                value,
-                style="danger",
-                confirm_with=kit.confirm(*w.confirm_delete_record(source), w.word(Word.CANCEL)),
-            ),
+            *deletion_fix_buttons(value, source, w),
             kit.button(
                 w.word(Word.BUTTON_UNCOUPLE),
                 ActionId.UNCOUPLE,

@@ -7,10 +7,11 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import Block, ButtonElement
+from slack_sdk.models.blocks import Block
 
 from bot.blocks import kit, mrkdwn
 from bot.blocks.message import Message
+from bot.blocks.notifications import deletion_fix_buttons
 from bot.blocks.records import emoji, title
 from bot.blocks.wording import Word, Wording
 from bot.ids import ActionId
@@ -62,20 +63,10 @@ def skipped_item(coupling: Coupling, error: SyncError | None, w: Wording) -> lis
         value = str(error.id)
         deleted = error.category == Category.DELETED_RECORD
         resync_style = None if deleted else "primary"
-        restore: list[ButtonElement] = [
-            kit.button(w.word(Word.BUTTON_RESTORE), ActionId.RESTORE_RECORD, value, style="primary"),
-            kit.button(
-                w.word(Word.BUTTON_DELETE_RECORD),
-                ActionId.DELETE_RECORD,
-                value,
-                style="danger",
-                confirm_with=kit.confirm(*w.confirm_delete_record(bc), w.word(Word.CANCEL)),
-            ),
-        ]
         blocks.append(
             kit.actions(
                 [
-                    *(restore if deleted else []),
+                    *(deletion_fix_buttons(value, bc, w) if deleted else []),
                     kit.button(w.word(Word.BUTTON_RESYNC), ActionId.RESYNC, value, style=resync_style),
                     kit.button(
                         w.word(Word.BUTTON_UNCOUPLE),

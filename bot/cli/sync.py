@@ -42,7 +42,7 @@ from bot.jsonshapes import job_json
 from bot.logs import configure_logging
 from bot.operations.base import InvalidInput
 from bot.services import Services, build_services
-from bot.sync.actions import ActionOutcome, SyncActions
+from bot.sync.actions import ActionOutcome, SyncActions, refusal_before_asking
 from bot.sync.deleted import MESSAGE_PREFIX
 from bot.sync.lease import MappingBusy
 from storage.db import session_scope
@@ -107,9 +107,9 @@ def _act_on_error_confirmed(
     the question, so nobody is asked to confirm what would then be refused.
     """
     label = known_error(error_id)
-    with sync_services() as (_services, actions):
-        refusal = actions.refusal_before_asking(
-            error_id, conflict_only=action in (ActionKey.KEEP_BC, ActionKey.KEEP_DATAVERSE)
+    with store() as (_settings, engine):
+        refusal = refusal_before_asking(
+            engine, error_id, conflict_only=action in (ActionKey.KEEP_BC, ActionKey.KEEP_DATAVERSE)
         )
     if refusal is not None:
         report(refusal)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.connectors.errors import ConnectorError, NotFound
@@ -73,6 +74,32 @@ class ActionOutcome:
 def _is_conflict(error: SyncError) -> bool:
     """An update conflict (changed in both apps) whose sides a person can choose between."""
     return error.category == Category.UPDATE_CONFLICT and not (error.facts or {}).get("stale_etag")
+
+
+def open_error(db: Engine, error_id: int) -> SyncError | ActionOutcome:
+    """Error #ID if a fix can act on it; else the refusal (no such error, or already resolved)."""
+    with session_scope(db) as session:
+        error = get_error(session, error_id=error_id)
+    if error is None:
+        return _refusal(say("action.no_error", id=error_id))
+    if error.status == ErrorStatus.RESOLVED:
+        when = error.resolved_at.strftime("%Y-%m-%d %H:%M UTC") if error.resolved_at else say("term.earlier")
+        resolved = say("action.already_resolved", id=error_id, user=str(error.resolved_by), when=when)
+        return _refusal(resolved, error)
+    return error
+
+
+def refusal_before_asking(db: Engine, error_id: int, *, conflict_only: bool = False) -> ActionOutcome | None:
+    """Why a fix of error #ID does not apply, from the store alone: asked before a confirmation prompt.
+
+    The business apps are read again only after the yes (restore and delete-record check both records).
+    """
+    error = open_error(db, error_id)
+    if isinstance(error, ActionOutcome):
+        return error
+    if conflict_only and not _is_conflict(error):
+        return _refusal(say("action.not_a_conflict", id=error_id, category=str(error.category)), error)
+    return None
 
 
 def _refusal(said: Phrase, error: SyncError | None = None) -> ActionOutcome:
@@ -558,18 +585,6 @@ class SyncActions:
             return ActionOutcome(False, say("action.create_dependency_failed", record=label, app=app(other)))
         return ActionOutcome(True, say("action.created_coupled", record=label, app=app(other)))
 
-    def refusal_before_asking(self, error_id: int, *, conflict_only: bool = False) -> ActionOutcome | None:
-        """Why a fix of error #ID does not apply, from the store alone: asked before a confirmation prompt.
-
-        The business apps are read again only after the yes (restore and delete-record check both records).
-        """
-        error = self._error(error_id)
-        if isinstance(error, ActionOutcome):
-            return error
-        if conflict_only and not _is_conflict(error):
-            return _refusal(say("action.not_a_conflict", id=error_id, category=str(error.category)), error)
-        return None
-
     def take_side(self, error_id: int, side: Side, *, actor: str = SYSTEM_ACTOR) -> ActionOutcome:
         """Settle an update conflict: the chosen side's values overwrite the other's."""
         error = self._error(error_id)
@@ -613,17 +628,7 @@ class SyncActions:
         )
 
     def _error(self, error_id: int) -> SyncError | ActionOutcome:
-        with session_scope(self.db) as session:
-            error = get_error(session, error_id=error_id)
-        if error is None:
-            return _refusal(say("action.no_error", id=error_id))
-        if error.status == ErrorStatus.RESOLVED:
-            when = (
-                error.resolved_at.strftime("%Y-%m-%d %H:%M UTC") if error.resolved_at else say("term.earlier")
-            )
-            resolved = say("action.already_resolved", id=error_id, user=str(error.resolved_by), when=when)
-            return _refusal(resolved, error)
-        return error
+        return open_error(self.db, error_id)
 
     def _coupling_of(self, error: SyncError) -> Coupling | None:
         if error.source_id is None:
