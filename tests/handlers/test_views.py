@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from bot.operations import error_entries
 from handlers.seal import seal
 from storage.models import ErrorStatus, Notification, SyncError, WorkStatus
 from storage.types import utcnow
@@ -32,9 +33,15 @@ def _count(harness: Harness) -> int:
 
 
 def _show_purge(harness: Harness, days: int | None) -> None:
-    """Open the purge modal as an admin (its view is V0001 in the Slack stand-in)."""
+    """Open the purge modal as an admin and wait until the server has kept what it showed.
+
+    The listener calls views.open and only then stores the count under the returned view id, so the
+    call alone is not yet a confirmation the server would accept (its view is V0001 in the Slack stand-in).
+    """
     harness.click("purge_older_than" if days else "purge_all", str(days) if days else "all", user=ADMIN)
     harness.calls("views.open")
+    view_id = f"V{len(harness.fake.calls('views.open')):04d}"
+    harness.wait(lambda: [1] if error_entries.shown_purge(harness.db, view_id=view_id) else [], 1)
 
 
 def _purge_actions(harness: Harness) -> list[tuple[str, str]]:
