@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.middleware import Middleware
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
 from bot.ids import COMMAND, ActionId, CallbackId
 from bot.services import Services
 from handlers import register_handlers
+from handlers.acking import log_failure
 
 log = logging.getLogger(__name__)
-
-LISTENER_THREADS = 16
 
 
 def build_app(
@@ -44,7 +41,8 @@ def build_app(
         request_verification_enabled=not socket_mode and not verified_by_front,
         # Do not call auth.test at start: a Slack outage must not stop the bot from starting.
         token_verification_enabled=False,
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
+        # Answer Slack as soon as a listener acks (handlers.acking runs the listeners on its own pool).
+        process_before_response=True,
         # Unknown action_ids, callbacks and events reach log_listener_error, which acks them (never a 404).
         raise_error_for_unhandled_request=True,
     )
@@ -61,11 +59,8 @@ def build_app(
                 return BoltResponse(status=503, body="")
             log.info("acknowledged a request no listener handles: %s", describe_unhandled(body))
             return BoltResponse(status=200, body="")
-        if isinstance(error, SQLAlchemyError):
-            # The store is unavailable (after write_transaction's retries): no ack, one line, no traceback.
-            log.error("the store failed while answering a %s: %s", body.get("type"), _first_line(error))
-            return None
-        log.exception("listener failed", exc_info=error, extra={"type": body.get("type")})
+        # The store unavailable (after write_transaction's retries): no ack, one line, no traceback.
+        log_failure(error, body)
         return None
 
     register_handlers(app)
@@ -129,8 +124,3 @@ def describe_unhandled(body: dict[str, Any]) -> str:
     if isinstance(event, dict):
         return f"{kind} of event {event.get('type')}"
     return kind
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(getattr(error, "orig", None) or error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 
 from bot.ids import ActionId
 from bot.operations import kinds
+from handlers.acking import answer_at_ack
 from handlers.actions import entries, modals, quiet, work
 from handlers.actions.acked import ButtonHandler
 
@@ -81,4 +82,4 @@ def route_actions(routes: Mapping[ActionId, Listener]) -> Listener:
 def register(app: App) -> None:
     """Register the one listener of every action_id (build_routes) on `app`."""
     routes = build_routes()
-    app.action(action_ids_pattern(routes))(route_actions(routes))
+    app.action(action_ids_pattern(routes))(answer_at_ack(route_actions(routes)))

@@ -273,6 +273,10 @@ def test_the_snooze_modal_opened_by_a_click_is_accepted_at_submit(harness: Harne
     metadata = opened.body["view"]["private_metadata"]
     values = {"snooze_duration_block": {"snooze_duration": static_select("1h")}}
     assert harness.submit("snooze_modal", values, metadata=metadata, user=USER).text == ""
-    with Session(harness.db) as session:
-        error = session.get(SyncError, error_id)
-        assert error is not None and error.status == ErrorStatus.SNOOZED
+
+    def snoozed() -> list[SyncError]:
+        with Session(harness.db) as session:
+            error = session.get(SyncError, error_id)
+            return [error] if error is not None and error.status == ErrorStatus.SNOOZED else []
+
+    harness.wait(snoozed, 1)  # the modal closes at the ack; the snooze is stored right after it
