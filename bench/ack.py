@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import multiprocessing
 import os
 import signal
 import socket
@@ -34,6 +35,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from multiprocessing.pool import Pool
 from pathlib import Path
 
 import httpx
@@ -75,6 +77,8 @@ BASELINE = (
     "measured on a slash command: 1.16x, 0.45x, 2.25x"
 )
 # How our app answers each button: Details replies on the response_url, Snooze… opens a modal.
+# The clients' process starts fresh (not forked from this one, whose stand-in threads hold locks).
+LOAD = multiprocessing.get_context("spawn")
 BUTTON_ANSWERS = {ActionId.SHOW_DETAILS.value: "response_url", ActionId.SNOOZE.value: "views.open"}
 
 
@@ -277,13 +281,24 @@ def process_cpu(pid: int) -> tuple[float, float] | None:
 
 
 def fire(
-    url: str, kind: Kind, numbers: range, concurrency: int, rate: float | None
+    load: Pool, url: str, kind: Kind, numbers: range, concurrency: int, rate: float | None
 ) -> tuple[list[float], list[str]]:
     """Send one signed request per number with `concurrency` threads; return the ack times and failures.
 
+    The clients run in `load`, a process of their own started once (its warm-up is the first kind's): the
+    Slack stand-in lives in this process and answers our app's replies, and sharing an interpreter with it
+    would slow only the clients of the app that replies.
     Without `rate` every client sends its next request as soon as its last one is answered (closed loop);
     with `rate` the i-th request is not sent before start + i / rate (at most `concurrency` in flight).
     """
+    bodies = [kind.body(number) for number in numbers]
+    return load.apply(send_all, (url, bodies, concurrency, rate))
+
+
+def send_all(
+    url: str, bodies: Sequence[str], concurrency: int, rate: float | None
+) -> tuple[list[float], list[str]]:
+    """The clients of `fire`, in the load process: each body signed with a fresh timestamp when sent."""
     seconds: list[float] = []
     failures: list[str] = []
     lock = threading.Lock()
@@ -291,10 +306,10 @@ def fire(
     begin = time.perf_counter()
     with httpx.Client(timeout=REQUEST_TIMEOUT, limits=limits, trust_env=False) as client:
 
-        def one(number: int) -> None:
+        def one(index: int) -> None:
             if rate is not None:
-                time.sleep(max(0.0, begin + (number - numbers.start) / rate - time.perf_counter()))
-            body = kind.body(number)
+                time.sleep(max(0.0, begin + index / rate - time.perf_counter()))
+            body = bodies[index]
             headers = signed_headers(body, SECRET)  # a fresh timestamp for every request
             started = time.perf_counter()
             try:
@@ -310,7 +325,7 @@ def fire(
                     failures.append(outcome)
 
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="client") as pool:
-            list(pool.map(one, numbers))
+            list(pool.map(one, range(len(bodies))))
     return seconds, failures
 
 
@@ -325,19 +340,26 @@ def drain(kind: Kind, slack: FakeSlack, expected: int, failures: list[str]) -> N
 
 
 def run_kind(
-    kind: Kind, slack: FakeSlack, *, requests: int, warmup: int, concurrency: int, rate: float | None
+    load: Pool,
+    kind: Kind,
+    slack: FakeSlack,
+    *,
+    requests: int,
+    warmup: int,
+    concurrency: int,
+    rate: float | None,
 ) -> Result:
     """Warm up and let that work finish; measure; wait until the app has answered every request."""
     slack.reset()
     url = kind.server.url + SLACK_PATH
     failures: list[str] = []
     if warmup:
-        fire(url, kind, range(warmup), concurrency, rate)
+        fire(load, url, kind, range(warmup), concurrency, rate)
         drain(kind, slack, warmup, failures)
         failures.clear()  # the warm-up does not count, its failures neither
     cpu_before = process_cpu(kind.server.process.pid)
     started = time.perf_counter()
-    seconds, failed = fire(url, kind, range(warmup, warmup + requests), concurrency, rate)
+    seconds, failed = fire(load, url, kind, range(warmup, warmup + requests), concurrency, rate)
     acked = time.perf_counter()
     failures += failed
     drain(kind, slack, warmup + requests, failures)
@@ -434,7 +456,11 @@ def main() -> None:
     if not positive or args.warmup < 0:
         parser.error("--requests, --concurrency, --errors and --rate must be positive, --warmup not negative")
 
-    with tempfile.TemporaryDirectory(prefix="bench-ack-") as tmp, FakeSlack() as slack:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-ack-") as tmp,
+        FakeSlack() as slack,
+        LOAD.Pool(1) as load,
+    ):
         folder = Path(tmp)
         database = folder / "bench.db"
         print(f"building a store with {args.errors} errors ...", flush=True)
@@ -489,6 +515,7 @@ def main() -> None:
                 print(f"firing {kind.label} ...", flush=True)
                 results.append(
                     run_kind(
+                        load,
                         kind,
                         slack,
                         requests=args.requests,
