@@ -19,10 +19,16 @@ def pace(operations: int = 1) -> None:
 
     Operations that are not atomic commit one after the other on the real services, so a client that
     gives up waiting (or reads meanwhile) may find part of its batch done and part still to come.
+    The sandbox's own work is part of that time, not added to it: the n-th operation is done no earlier
+    than n steps after the request began (later only when this machine is slower than the model).
     """
     step = getattr(_current, "step", None)
-    if step is not None and operations > 0:
-        time.sleep(step * operations)
+    if step is None or operations <= 0:
+        return
+    _current.due += step * operations
+    remaining = _current.due - time.monotonic()
+    if remaining > 0:
+        time.sleep(remaining)
 
 
 class BadLatency(ValueError):
@@ -90,6 +96,7 @@ class LatencyModel:
         if cost is not None:
             per_operation = (cost.read_ms if method.upper() == "GET" else cost.write_ms) / 1000.0
         _current.step = per_operation or None
+        _current.due = time.monotonic()
         try:
             yield
         finally:

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.sandbox import SandboxServer
+from bot.sandbox.dv_batch import _Batch
 from bot.sandbox.latency import BadLatency, LatencyModel
 from bot.sandbox.limits import ProtectionLimits
 from tests.sandbox.conftest import BC_SCOPE, fetch_token
@@ -108,6 +109,26 @@ def test_a_batch_costs_the_sum_of_its_operations(make_server: Callable[..., Sand
         elapsed = time.monotonic() - started
     assert _statuses(response) == [204] * 40
     assert elapsed >= 0.8  # 40 operations at 20 ms each
+
+
+def test_the_sandboxs_own_work_is_inside_an_operations_time_not_added_to_it(
+    make_server: Callable[..., SandboxServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a loaded machine the simulator's work per create is part of the model's 20 ms, as on the service."""
+    execute = _Batch._execute
+
+    def busy_host(self: _Batch, *args: object, **kwargs: object) -> object:
+        time.sleep(0.01)  # this machine's own work for one operation (here: 10 of the model's 20 ms)
+        return execute(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_Batch, "_execute", busy_host)
+    server = make_server(latency=20)
+    with _dv(server) as dv:
+        started = time.monotonic()
+        response = _batch(dv, _creates(40, "Loaded"))
+        elapsed = time.monotonic() - started
+    assert _statuses(response) == [204] * 40
+    assert 0.8 <= elapsed < 1.15  # 40 x 20 ms; with the host's work added it would be 40 x 30 ms = 1.2 s
 
 
 def test_a_slow_batch_outlives_the_read_timeout_and_is_committed(
