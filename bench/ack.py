@@ -72,9 +72,9 @@ MAPPINGS = ("CUSTOMER", "CONTACT", "CURRENCY", "SALESPEOPLE", "ITEM-PRODUCT")
 SLACK_PATH = "/slack/events"
 # The last figures in README.md ("Acks first"): median of 3 runs on 2 CPUs shared with other work.
 BASELINE = (
-    "last measured (p99 / bare, median of 3 runs, the bare app acking the same button): summary 1.07x, "
-    "list 1.29x, button show_details 2.01x (1.25-2.02x); with the reply process at nice 10 and the bare app "
-    "measured on a slash command: 1.16x, 0.45x, 2.25x"
+    "last measured (p99 / bare, 6 runs, median and range): summary 1.2x (0.95-1.98x), list 1.95x "
+    "(1.60-2.14x), button show_details 1.35x (1.09-1.93x); before acks skipped Bolt's 10 ms poll: 0.91x, "
+    "1.50x, 1.53x (3 runs, clients in their own process)"
 )
 # How our app answers each button: Details replies on the response_url, Snooze… opens a modal.
 # The clients' process starts fresh (not forked from this one, whose stand-in threads hold locks).
