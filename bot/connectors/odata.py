@@ -6,7 +6,6 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from sys import intern
 from typing import Any
 from urllib.parse import quote
 
@@ -97,16 +96,45 @@ def max_page_size(page_size: int | None) -> dict[str, str]:
 
 
 SHARED_VALUE_LENGTH = 24  # codes, countries, cities, postal codes: the values many rows repeat
+SHARED_VALUES_PER_COLUMN = 1024  # distinct values kept per column; a column with more is mostly unique
+
+
+class SharedValues:
+    """One object per distinct short text of a column, for the columns whose values repeat.
+
+    A full sync holds every row of a table, and most short values (country, currency, salesperson, city)
+    repeat from row to row. Names, numbers and e-mails do not: sharing those (as `sys.intern` did) only adds
+    a table entry per value, so a column stops taking new values once it has SHARED_VALUES_PER_COLUMN.
+    """
+
+    def __init__(self, per_column: int = SHARED_VALUES_PER_COLUMN) -> None:
+        self._per_column = per_column
+        self._columns: dict[str, dict[str, str]] = {}
+
+    def share(self, column: str, value: str) -> str:
+        """The object already kept for this column's value, else `value` (kept while the column has room)."""
+        known = self._columns.get(column)
+        if known is None:
+            known = self._columns.setdefault(column, {})
+        found = known.get(value)
+        if found is not None:
+            return found
+        if len(known) < self._per_column:
+            known[value] = value
+        return value
+
+
+_SHARED = SharedValues()
 
 
 def row_fields(row: Mapping[str, Any]) -> dict[str, Any]:
     """The row's properties without annotations (`@odata.etag`, `name@OData.Community…`).
 
-    Short texts are shared between rows (interned): a full sync holds every row of a table, and most of
-    its short values (country, currency, salesperson, city) repeat.
+    Short texts of columns whose values repeat are shared between rows (SharedValues).
     """
+    share = _SHARED.share
     return {
-        key: intern(value) if type(value) is str and len(value) <= SHARED_VALUE_LENGTH else value
+        key: share(key, value) if type(value) is str and len(value) <= SHARED_VALUE_LENGTH else value
         for key, value in row.items()
         if "@" not in key
     }

@@ -56,3 +56,16 @@ def test_select_adds_required_columns_once() -> None:
 def test_row_fields_drop_annotations() -> None:
     row = {"@odata.etag": "x", "name": "A", "name@OData.Community.Display.V1.FormattedValue": "A"}
     assert row_fields(row) == {"name": "A"}
+
+
+def test_repeated_short_values_are_one_object_and_a_column_of_unique_values_stops_taking_more() -> None:
+    from bot.connectors.odata import SharedValues
+
+    shared = SharedValues(per_column=3)
+    first = shared.share("country", "".join(["C", "Z"]))
+    assert shared.share("country", "".join(["C", "Z"])) is first
+    for number in range(10):
+        shared.share("email", f"person{number}@example.com")
+    late = "".join(["person9", "@example.com"])
+    assert shared.share("email", late) is late  # not kept: the column was full
+    assert shared.share("email", "".join(["person0", "@example.com"])) == "person0@example.com"
