@@ -26,6 +26,7 @@ from bot.operations.base import Actor, NotAllowed, OperationError
 from bot.operations.requests import AlreadyDone, AlreadyQueued, Queued, RequestOutcome
 from bot.services import Services
 from handlers.people import LOCALES, actor_for, locale_for
+from handlers.responding import PooledRespond
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +157,11 @@ def slack_request(
     `before_ack` makes no Slack call (users.info for the locale): the locale is the cached one, else a guess.
     """
     services: Services = context["services"]
-    respond = context.respond if body.get("response_url") else None
+    response_url = body.get("response_url")
+    # Bolt's context.respond, but on a kept-alive connection (handlers.responding).
+    respond = (
+        PooledRespond(response_url=response_url, proxy=client.proxy, ssl=client.ssl) if response_url else None
+    )
     return _request(services, client, body, respond=respond, user_id=user_id, before_ack=before_ack)
 
 
@@ -165,7 +170,7 @@ def reply_request(services: Services, body: dict[str, Any]) -> SlackRequest:
     if services.slack is None:
         raise ValueError("SLACK_BOT_TOKEN is not set: replies cannot be sent")
     response_url = body.get("response_url")
-    respond = Respond(response_url=response_url) if isinstance(response_url, str) else None
+    respond = PooledRespond(response_url=response_url) if isinstance(response_url, str) else None
     return _request(services, services.slack, body, respond=respond)
 
 

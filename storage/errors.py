@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, delete, exists, func
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
 
 from storage.models import LIVE_ERROR_STATUSES, Coupling, Direction, ErrorStatus, SyncError
@@ -19,6 +20,31 @@ PURGE_CHUNK_ROWS = 10_000
 PURGE_CACHE_KIB = 65_536
 IN_CHUNK = 500  # ids per IN (...) list
 CHECKPOINT_EVERY_CHUNKS = 25  # index pages change in many chunks; copy them back once per 25
+
+# The columns a list of errors shows (bot.blocks.listing.list_item); reading another one raises. Built once:
+# a new option per query costs more than the columns it leaves out.
+LISTED_COLUMNS = load_only(
+    *(
+        getattr(SyncError, name)
+        for name in (
+            "id",
+            "category",
+            "status",
+            "mapping",
+            "occurrences",
+            "message",
+            "facts",
+            "source_system",
+            "source_table",
+            "source_key",
+            "source_name",
+            "source_url",
+            "destination_key",
+            "destination_name",
+        )
+    ),
+    raiseload=True,
+)
 
 
 def upsert_error(
@@ -77,9 +103,15 @@ def list_errors(
     category: str | None = None,
     limit: int = 20,
     before_id: int | None = None,
+    listed_only: bool = False,
 ) -> list[SyncError]:
-    """Return errors newest first; `status=None` means every status; `before_id` pages on."""
+    """Return errors newest first; `status=None` means every status; `before_id` pages on.
+
+    `listed_only` loads only LISTED_COLUMNS (what a Slack list shows), not the texts and the rest.
+    """
     query = select(SyncError)
+    if listed_only:
+        query = query.options(LISTED_COLUMNS)
     if status is not None:
         query = query.where(SyncError.status == status)
     if mapping is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -24,6 +24,9 @@ SECTION_CHARS = 3000
 HEADER_CHARS = 150
 BUTTON_TEXT_CHARS = 75
 CONTEXT_CHARS = 2000
+
+# json.dumps(value, ensure_ascii=False) without building a new encoder per call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def header(text: str) -> HeaderBlock:
@@ -101,8 +104,18 @@ def pack_lines(lines: Iterable[str], *, limit: int = SECTION_CHARS - 100) -> lis
 
 
 def size(blocks: Sequence[Block]) -> int:
-    """Characters the blocks take as JSON (an upper bound of what Slack counts)."""
-    return sum(len(json.dumps(block_dict(block), ensure_ascii=False)) for block in blocks)
+    """Characters the blocks take as JSON, each block apart (an upper bound of what Slack counts)."""
+    if not blocks:
+        return 0
+    # One encoding of the list: the sum of the blocks' own encodings plus "[", "]" and a ", " between two.
+    return len(_ENCODE([block_dict(block) for block in blocks])) - 2 * len(blocks)
+
+
+def within(
+    count: int, chars: int, *, max_blocks: int = MAX_MESSAGE_BLOCKS, max_chars: int = MAX_MESSAGE_CHARS
+) -> bool:
+    """Whether `count` blocks taking `chars` characters (see size) stay inside a message's budgets."""
+    return count <= max_blocks and chars <= max_chars
 
 
 def fits(
@@ -110,3 +123,26 @@ def fits(
 ) -> bool:
     """Whether blocks stay inside a message's block and character budgets."""
     return len(blocks) <= max_blocks and size(blocks) <= max_chars
+
+
+def most_that_fit(
+    head: Sequence[Block], items: Sequence[Block], tail: Callable[[int], list[Block]]
+) -> tuple[int, list[Block]]:
+    """The most items (at least one) that fit between `head` and `tail(shown)`, and those blocks.
+
+    The same answer as trying `fits([*head, *items[:shown], *tail(shown)])` for shown = len(items), then one
+    less and so on, but each head and item block is encoded once (only the tail is measured anew).
+    """
+    shown = len(items)
+    blocks = [*head, *items, *tail(shown)]
+    if fits(blocks) or shown <= 1:
+        return shown, blocks
+    sizes = [size([item]) for item in items]
+    chars = size(head) + sum(sizes)
+    while shown > 1:
+        shown -= 1
+        chars -= sizes[shown]
+        end = tail(shown)
+        if within(len(head) + shown + len(end), chars + size(end)):
+            break
+    return shown, [*head, *items[:shown], *tail(shown)]

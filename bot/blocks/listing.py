@@ -53,23 +53,27 @@ def build_error_list(
     w = Wording(locale)
     if not errors:
         return Message(text=w.word(Word.NO_ERRORS_MATCH), blocks=[kit.section(w.word(Word.NO_ERRORS_MATCH))])
-    shown = min(len(errors), MAX_LIST_ITEMS)
-    while True:
+
+    def tail(shown: int) -> list[Block]:
         cursor = next_before_id if shown == len(errors) else errors[shown - 1].id
-        blocks: list[Block] = [kit.header(w.word(Word.ERRORS_TITLE))]
-        blocks += [list_item(error, w) for error in errors[:shown]]
-        if cursor is not None:
-            blocks.append(kit.context(w.word(Word.MORE_BELOW)))
-            blocks.append(
-                kit.actions(
-                    [kit.button(w.word(Word.BUTTON_MORE), ActionId.LIST_MORE, more_value(cursor, query))],
-                    block_id=BlockId.ACTIONS,
-                )
-            )
-        if kit.fits(blocks) or shown == 1:
-            break
-        shown -= 1
+        return _more_blocks(cursor, query, w)
+
+    items = [list_item(error, w) for error in errors[:MAX_LIST_ITEMS]]
+    shown, blocks = kit.most_that_fit([kit.header(w.word(Word.ERRORS_TITLE))], items, tail)
     return Message(text=f"{w.word(Word.ERRORS_TITLE)}: {w.number(shown)}", blocks=blocks)
+
+
+def _more_blocks(cursor: int | None, query: str, w: Wording) -> list[Block]:
+    """ "More below" and the "More" button carrying the cursor; nothing on the last page."""
+    if cursor is None:
+        return []
+    return [
+        kit.context(w.word(Word.MORE_BELOW)),
+        kit.actions(
+            [kit.button(w.word(Word.BUTTON_MORE), ActionId.LIST_MORE, more_value(cursor, query))],
+            block_id=BlockId.ACTIONS,
+        ),
+    ]
 
 
 def _fields(error: SyncError, w: Wording) -> list[str]:

@@ -58,8 +58,13 @@ def block_dict(block: Block) -> dict[str, Any]:
     return cached
 
 
+_SCALARS = frozenset({str, int, float, bool})
+
+
 def _plain(value: Any) -> Any:
     """JsonObject.get_non_null_attributes without the validation, for the classes above; to_dict otherwise."""
+    if type(value) in _SCALARS:  # most values: nothing to convert
+        return value
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
     kind = type(value)

@@ -38,11 +38,18 @@ def find_errors(
     category: str | None = None,
     limit: int = 20,
     before_id: int | None = None,
+    listed_only: bool = False,
 ) -> list[SyncError]:
-    """Return errors newest first (status None = all)."""
+    """Return errors newest first (status None = all); `listed_only`: only what a Slack list shows."""
     with Session(engine) as session:
         return list_errors(
-            session, status=status, mapping=mapping, category=category, limit=limit, before_id=before_id
+            session,
+            status=status,
+            mapping=mapping,
+            category=category,
+            limit=limit,
+            before_id=before_id,
+            listed_only=listed_only,
         )
 
 

@@ -49,7 +49,7 @@ class Home:
 
 @dataclass(frozen=True)
 class ErrorPage:
-    """One page of the error list and the cursor of the next page (None on the last)."""
+    """One page of the error list (only the columns a list shows are loaded) and the next page's cursor."""
 
     errors: list[SyncError]
     next_before_id: int | None
@@ -94,7 +94,13 @@ def error_page(
 ) -> ErrorPage:
     """Errors newest first, `limit` of them, after the cursor; the next cursor when more exist."""
     rows = find_errors(
-        db, status=status, mapping=mapping, category=category, limit=limit + 1, before_id=before_id
+        db,
+        status=status,
+        mapping=mapping,
+        category=category,
+        limit=limit + 1,
+        before_id=before_id,
+        listed_only=True,
     )
     if len(rows) <= limit:
         return ErrorPage(errors=rows, next_before_id=None)

@@ -559,6 +559,9 @@ def _parse_body(query: str, headers: dict[str, str], raw: bytes) -> dict[str, An
 def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes: with Nagle's algorithm a kept-alive client would wait for a
+        # delayed ACK (~40 ms) before the body; Slack's servers answer at once.
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
             self._serve("GET")
