@@ -70,11 +70,11 @@ START_TIMEOUT = 60.0
 DRAIN_TIMEOUT = 120.0
 MAPPINGS = ("CUSTOMER", "CONTACT", "CURRENCY", "SALESPEOPLE", "ITEM-PRODUCT")
 SLACK_PATH = "/slack/events"
-# The last figures in README.md ("Acks first"): median of 3 runs on 2 CPUs shared with other work.
+# The last figures in README.md ("Acks first"), on 2 CPUs shared with other work.
 BASELINE = (
-    "last measured (p99 / bare, 6 runs, median and range): summary 1.2x (0.95-1.98x), list 1.95x "
-    "(1.60-2.14x), button show_details 1.35x (1.09-1.93x); before acks skipped Bolt's 10 ms poll: 0.91x, "
-    "1.50x, 1.53x (3 runs, clients in their own process)"
+    "last measured (p99 / bare, 8 runs, median and range): summary 0.89x (0.72-1.35x), list 1.58x "
+    "(1.01-2.06x), button show_details 1.59x (1.21-2.39x); before the cheaper list reply (6 runs): 1.2x, "
+    "1.95x, 1.35x"
 )
 # How our app answers each button: Details replies on the response_url, Snooze… opens a modal.
 # The clients' process starts fresh (not forked from this one, whose stand-in threads hold locks).
