@@ -242,7 +242,7 @@ class DataverseClient:
         """
         response = self._session.send(
             "POST",
-            self.entity_url(table),
+            self._written_url(table),
             json=_with_id(table, body, record_id),
             headers=RETURN_REPRESENTATION,
         )
@@ -252,7 +252,8 @@ class DataverseClient:
         """Update a row (If-Match: etag) and return it as stored; raises ConcurrencyConflict."""
         # Without If-Match a Dataverse PATCH is an upsert and would recreate a deleted row: always send it.
         headers = {**RETURN_REPRESENTATION, "If-Match": etag or "*"}
-        response = self._session.send("PATCH", self.entity_url(table, record_id), json=body, headers=headers)
+        url = self._written_url(table, record_id)
+        response = self._session.send("PATCH", url, json=body, headers=headers)
         return self._written(table, response, record_id=record_id)
 
     def delete(self, table: str, record_id: str, *, etag: str | None = "*") -> None:
@@ -314,6 +315,16 @@ class DataverseClient:
 
     # -- internals -----------------------------------------------------------------------------------
 
+    def _written_url(self, table: str, record_id: str | None = None) -> str:
+        """Where a write goes; `$select` keeps the row sent back (return=representation) to the columns read.
+
+        Without it Dataverse answers a create or update with every column of the row and its annotations.
+        """
+        url = self.entity_url(table, record_id)
+        wanted = table_select(None, self.columns.get(table))
+        columns = select_with(wanted, id_field(table), MODIFIED_FIELD, MODIFIED_BY_FIELD)
+        return f"{url}?$select={columns}" if columns else url
+
     def _record(self, table: str, row: dict[str, Any]) -> Record:
         return to_record(
             self.system,
@@ -365,9 +376,11 @@ class DataverseClient:
             headers["If-Match"] = operation.etag or "*"
         if operation.method == "POST":
             created = _with_id(operation.table, operation.body or {}, operation.id)
-            return PartRequest("POST", self.entity_url(operation.table), headers, created)
-        body = operation.body if operation.method != "DELETE" else None
-        return PartRequest(operation.method, self.entity_url(operation.table, operation.id), headers, body)
+            return PartRequest("POST", self._written_url(operation.table), headers, created)
+        if operation.method == "DELETE":
+            return PartRequest("DELETE", self.entity_url(operation.table, operation.id), headers, None)
+        url = self._written_url(operation.table, operation.id)
+        return PartRequest(operation.method, url, headers, operation.body)
 
     def _batch_result(self, operation: BatchOperation, answer: PartResponse, url: str) -> BatchResult:
         row = parse_json_object(answer.content)

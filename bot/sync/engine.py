@@ -528,9 +528,14 @@ class SyncEngine:
         full = full or initial
         note = INITIAL_FULL_SYNC if initial else ""
         several: dict[str, SeveralMatches] = {}
+        # A full sync reads its source again, page by page, after the match: holding every source record
+        # through the pass would double what the process takes. The way back of a bidirectional mapping
+        # reads the Business Central records again as its destination, when it has records to bring back.
+        stream_source = full
+        source_count: int | None = None
 
         def prepare() -> None:
-            nonlocal bc_all, dv_all
+            nonlocal bc_all, dv_all, source_count
             if full:
                 bc_all = self.read_all(self.bc, spec.bc.entity_set)
                 dv_all = self.read_all(self.dataverse, spec.dataverse.entity_set)
@@ -543,6 +548,11 @@ class SyncEngine:
                     note=note,
                 )
                 jobs.append(job)
+                if stream_source:
+                    if first is Direction.TO_DATAVERSE:
+                        source_count, bc_all = len(bc_all), None
+                    else:
+                        source_count, dv_all = len(dv_all), None
             elif direction is Direction.BIDIRECTIONAL:
                 # The Dataverse changes are read once: for conflict checks going out, then as the way back.
                 dv_all = self._read_since(
@@ -559,12 +569,21 @@ class SyncEngine:
             full=full,
             prepare=prepare,
             source=lambda: bc_all if first is Direction.TO_DATAVERSE else dv_all,
+            source_count=lambda: source_count,
             known=lambda: dv_all if first is Direction.TO_DATAVERSE else bc_all,
             keep_seen=direction is Direction.BIDIRECTIONAL and not full,
             several=several,
             note=note,
         )
         jobs.append(first_pass.s.job)
+
+        def way_back_destination() -> list[Record]:
+            if bc_all is not None:
+                return bc_all
+            if stream_source:
+                return self.read_all(self.bc, spec.bc.entity_set) if dv_all else []
+            return list(first_pass.seen.values())
+
         if direction is Direction.BIDIRECTIONAL:
             second = self._direction_run(
                 mapping,
@@ -575,7 +594,7 @@ class SyncEngine:
                 progress=progress,
                 full=full,
                 source=lambda: dv_all if dv_all is not None else [],
-                known=lambda: bc_all if bc_all is not None else list(first_pass.seen.values()),
+                known=way_back_destination,
                 exclude=first_pass.decided,
                 superseded=first_pass.rewritten,
                 several=several,
@@ -616,6 +635,7 @@ class SyncEngine:
         full: bool,
         source: Callable[[], list[Record] | None],
         known: Callable[[], list[Record] | None],
+        source_count: Callable[[], int | None] = lambda: None,
         prepare: Callable[[], None] | None = None,
         keep_seen: bool = False,
         exclude: set[str] | None = None,
@@ -651,7 +671,7 @@ class SyncEngine:
             if full:
                 step._targets = list(settings.known_destination.values())
             held = source()
-            total = len(held) if held is not None else None
+            total = len(held) if held is not None else source_count()
             pages: Iterable[list[Record]]
             if held is not None:
                 pages = _chunks(held, self.page_size)
@@ -661,7 +681,7 @@ class SyncEngine:
                     if src_system is System.BUSINESS_CENTRAL
                     else mapping.dataverse_watermark
                 )
-                since = watermark - WATERMARK_OVERLAP if watermark is not None else None
+                since = watermark - WATERMARK_OVERLAP if watermark is not None and not full else None
                 pages = src.iter_changed(
                     spec.side(src_system).entity_set, since=since, page_size=self.page_size
                 )

@@ -175,3 +175,28 @@ def test_record_url_opens_the_row(dv: DataverseClient, sandbox: SandboxServer, h
     page = http.get(url)
     assert page.status_code == 200
     assert html.escape(record.fields["name"], quote=True) in page.text
+
+
+def test_writes_answer_with_the_configured_columns_only(
+    sandbox: SandboxServer, http: httpx.Client, sandbox_tokens: TokenProvider
+) -> None:
+    dv = DataverseClient(
+        http,
+        environment_url=sandbox.dataverse_url,
+        tokens=sandbox_tokens,
+        columns={"accounts": ["name", "telephone1"]},
+    )
+    read = {"accountid", "modifiedon", "_modifiedby_value", "name", "telephone1"}
+    created = dv.create("accounts", {"name": "Selected", "websiteurl": "https://example.com"})
+    assert set(created.fields) == read and created.etag
+    updated = dv.update("accounts", created.id, {"telephone1": "+1 555 0101"}, etag=created.etag)
+    assert set(updated.fields) == read and updated.fields["telephone1"] == "+1 555 0101"
+    results = dv.batch(
+        [
+            BatchOperation("POST", "accounts", ref="new", body={"name": "Selected 2"}),
+            BatchOperation("PATCH", "accounts", ref="update", id=created.id, body={"name": "Renamed"}),
+        ]
+    )
+    for result in results:
+        assert result.ok and result.record is not None and set(result.record.fields) == read
+    assert dv.get("accounts", created.id).fields["websiteurl"] == "https://example.com"
