@@ -153,8 +153,9 @@ def test_purge_buttons_open_the_modal_with_the_count(
     (call,) = harness.calls("views.open")
     view = call.body["view"]
     assert view["callback_id"] == "purge_confirm_modal" and count in str(view["blocks"])
-    # What the modal shows is kept on the server under the view's id; nothing is deleted yet.
-    (shown,) = harness.audit()
+    # What the modal shows is kept on the server under the view's id (known once views.open has answered,
+    # so the entry is written after the call the test saw); nothing is deleted yet.
+    (shown,) = harness.wait(harness.audit, 1)
     assert (shown.action, shown.result, shown.target) == ("purge_shown", "shown", "view:V0001")
     assert f'"count": {count}' in shown.detail
 
