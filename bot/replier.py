@@ -8,6 +8,11 @@ reply process says it was sent: if the reply process dies, the worker starts a n
 reply not yet answered (a reply the dead process sent but had not reported may be sent twice; none is lost,
 unless MAX_HANDOVERS reply processes died with it). When the worker stops, the reply process sends what it
 has and exits.
+
+Acks first, also beyond the CPU priority: while the worker is answering Slack requests (bot.answering), the
+reply process holds each reply back, for at most HOLD_SECONDS after it arrived. Even at SCHED_IDLE, its
+rendering and sending between the acks slowed them (the same caches, store and loopback); held, the replies
+of a burst go out after it, and a burst longer than HOLD_SECONDS gets its replies meanwhile again.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 
+from bot.answering import RequestsInFlight
 from bot.config import Settings
 from handlers.later import Reply
 
@@ -35,6 +41,7 @@ RESTART_PAUSE_SECONDS = 1.0  # between starts of a reply process that keeps dyin
 STOP_SECONDS = 10.0  # how long a stopping worker waits for its reply process to send the rest
 MAX_HANDOVERS = 3  # a reply in flight when this many reply processes died is dropped (it may kill them)
 REPORT_SECONDS = 0.02  # the reply process reports the replies sent in this span as one batch
+HOLD_SECONDS = 3.0  # the longest a reply waits for the worker's requests in flight to be answered
 
 
 @dataclass
@@ -50,9 +57,18 @@ class _Link:
 class ReplyProcess:
     """The worker's side (handlers.later's courier): keeps each reply until the reply process sent it."""
 
-    def __init__(self, settings: Settings, *, max_in_flight: int = MAX_IN_FLIGHT) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        max_in_flight: int = MAX_IN_FLIGHT,
+        requests: RequestsInFlight | None = None,
+        hold_seconds: float = HOLD_SECONDS,
+    ) -> None:
         self._settings = settings
         self._max_in_flight = max_in_flight
+        self._requests = requests
+        self._hold_seconds = hold_seconds
         self._changed = threading.Condition()
         self._in_flight: dict[int, Reply] = {}
         self._unsent: deque[int] = deque()
@@ -99,10 +115,12 @@ class ReplyProcess:
     def _spawn(self) -> _Link:
         jobs_read, jobs_write = os.pipe()
         done_read, done_write = os.pipe()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.replier", str(jobs_read), str(done_write)],
-            pass_fds=(jobs_read, done_write),
-        )
+        command = [sys.executable, "-m", "bot.replier", str(jobs_read), str(done_write)]
+        fds: tuple[int, ...] = (jobs_read, done_write)
+        if self._requests is not None:
+            command += [str(self._requests.fileno()), str(self._hold_seconds)]
+            fds += (self._requests.fileno(),)
+        process = subprocess.Popen(command, pass_fds=fds)
         os.close(jobs_read)
         os.close(done_write)
         link = _Link(process, Connection(jobs_write, readable=False), Connection(done_read, writable=False))
@@ -212,8 +230,11 @@ def lower_priority() -> None:
     os.nice(REPLY_NICENESS)
 
 
-def serve_replies(jobs: Connection, done: Connection) -> None:
-    """The reply process: render and send each reply, report it sent; exit when the worker does."""
+def serve_replies(
+    jobs: Connection, done: Connection, requests: RequestsInFlight | None = None, hold: float = HOLD_SECONDS
+) -> None:
+    """The reply process: render and send each reply (held while the worker answers requests, at most
+    `hold` seconds), report it sent; exit when the worker does."""
     import handlers.actions
     import handlers.commands  # noqa: F401 - registers the replies (handlers.later.REPLIES)
     from bot.logs import configure_logging
@@ -227,7 +248,9 @@ def serve_replies(jobs: Connection, done: Connection) -> None:
     services = build_services(settings)
     reports = _Reports(done)
 
-    def answer(job_id: int, reply: Reply) -> None:
+    def answer(job_id: int, reply: Reply, arrived: float) -> None:
+        if requests is not None:
+            requests.wait_until_idle(arrived + hold)
         try:
             run_reply(reply_request(services, reply.body), reply)
         except Exception:
@@ -240,8 +263,9 @@ def serve_replies(jobs: Connection, done: Connection) -> None:
                 batch: list[tuple[int, Reply]] = jobs.recv()
             except (EOFError, OSError):
                 break
+            arrived = time.monotonic()
             for job_id, reply in batch:
-                pool.submit(answer, job_id, reply)
+                pool.submit(answer, job_id, reply, arrived)
     reports.close()
 
 
@@ -287,5 +311,14 @@ class _Reports:
                 return
 
 
+def main(argv: list[str]) -> None:
+    """`python -m bot.replier JOBS DONE [REQUESTS HOLD]`: the pipes' and the request counter's fds."""
+    jobs = Connection(int(argv[0]), writable=False)
+    done = Connection(int(argv[1]), readable=False)
+    requests = RequestsInFlight(int(argv[2])) if len(argv) > 2 else None
+    hold = float(argv[3]) if len(argv) > 3 else HOLD_SECONDS
+    serve_replies(jobs, done, requests, hold)
+
+
 if __name__ == "__main__":
-    serve_replies(Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False))
+    main(sys.argv[1:])

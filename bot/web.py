@@ -24,6 +24,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot import front
+from bot.answering import RequestsInFlight, answering_slack, count_requests_in
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.services import Services
@@ -56,7 +57,8 @@ class WebApp:
         if path == SLACK_PATH:
             started = time.perf_counter()
             try:
-                return self._slack(environ, start_response)
+                with answering_slack():  # the reply process holds its replies meanwhile (bot.replier)
+                    return self._slack(environ, start_response)
             finally:
                 self.metrics.request_seconds.labels(kind="slack").observe(time.perf_counter() - started)
         if path == "/healthz" and method in ("GET", "HEAD"):
@@ -169,7 +171,9 @@ def start_reply_process(settings: Settings) -> None:
     from bot.replier import ReplyProcess
     from handlers.later import close_courier, use_courier
 
-    use_courier(ReplyProcess(settings))
+    requests = RequestsInFlight()
+    count_requests_in(requests)
+    use_courier(ReplyProcess(settings, requests=requests))
     atexit.register(close_courier)
 
 

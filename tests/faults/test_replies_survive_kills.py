@@ -1,4 +1,5 @@
-"""The reply process of a web worker: replies handed to it are sent, also when it is SIGKILLed meanwhile."""
+"""The reply process of a web worker: replies handed to it are sent, also when it is SIGKILLed meanwhile, and
+they wait (a bounded time) while the worker answers Slack's requests."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.answering import RequestsInFlight
 from bot.config import Settings
 from bot.replier import MAX_HANDOVERS, ReplyProcess
 from handlers.commands.sync_errors import COMMAND_REPLY
@@ -27,17 +29,39 @@ pytestmark = pytest.mark.slow
 REPLIES = 30
 
 
+HOLD_SECONDS = 2.0
+
+
 @pytest.fixture
-def replies(database_url: str, slack: FakeSlack) -> Iterator[ReplyProcess]:
-    """A reply process pointed at the test store and the stand-in (as a web worker starts it)."""
-    settings = Settings(
+def settings(database_url: str, slack: FakeSlack) -> Settings:
+    """Settings pointing at the test store and the stand-in."""
+    return Settings(
         _env_file=None,
         database_url=database_url,
         slack_bot_token="xoxb-test",
         slack_api_url=slack.api_url.rstrip("/"),
         slack_channel="C0TEST",
     )
+
+
+@pytest.fixture
+def replies(settings: Settings) -> Iterator[ReplyProcess]:
+    """A reply process pointed at the test store and the stand-in (as a web worker starts it)."""
     process = ReplyProcess(settings)
+    yield process
+    process.close(timeout=5)
+
+
+@pytest.fixture
+def requests() -> RequestsInFlight:
+    """The worker's count of Slack requests being answered."""
+    return RequestsInFlight()
+
+
+@pytest.fixture
+def held_replies(settings: Settings, requests: RequestsInFlight) -> Iterator[ReplyProcess]:
+    """A reply process that holds its replies while `requests` counts any, at most HOLD_SECONDS."""
+    process = ReplyProcess(settings, requests=requests, hold_seconds=HOLD_SECONDS)
     yield process
     process.close(timeout=5)
 
@@ -102,3 +126,30 @@ def test_a_reply_in_flight_through_three_deaths_is_dropped(replies: ReplyProcess
         wait_until(lambda: replies.pid != pid or replies.in_flight() == 0, timeout=30)  # noqa: B023
     wait_until(lambda: replies.in_flight() == 0, timeout=30)
     assert _answered(slack) == {}
+
+
+def test_a_reply_waits_until_the_worker_has_answered_its_requests(
+    held_replies: ReplyProcess, requests: RequestsInFlight, slack: FakeSlack
+) -> None:
+    held_replies.submit(_command(slack, "help", "warm"))  # the reply process is up and has sent one
+    wait_until(lambda: len(_answered(slack)) == 1, timeout=30)
+    with requests.answering():
+        assert held_replies.submit(_command(slack, "help", "held"))
+        time.sleep(HOLD_SECONDS / 2)
+        assert "/response/held" not in _answered(slack)  # acks first
+    answered = time.monotonic()
+    wait_until(lambda: "/response/held" in _answered(slack), timeout=HOLD_SECONDS, every=0.01)
+    assert time.monotonic() - answered < HOLD_SECONDS / 2  # sent soon after, not at the end of the hold
+
+
+def test_a_reply_is_held_no_longer_than_the_hold(
+    held_replies: ReplyProcess, requests: RequestsInFlight, slack: FakeSlack
+) -> None:
+    held_replies.submit(_command(slack, "help", "warm"))
+    wait_until(lambda: len(_answered(slack)) == 1, timeout=30)
+    with requests.answering():  # a burst that does not end
+        submitted = time.monotonic()
+        assert held_replies.submit(_command(slack, "help", "held"))
+        wait_until(lambda: "/response/held" in _answered(slack), timeout=HOLD_SECONDS + 10, every=0.01)
+        waited = time.monotonic() - submitted
+    assert HOLD_SECONDS * 0.9 <= waited < HOLD_SECONDS + 10
