@@ -74,9 +74,9 @@ MAPPINGS = ("CUSTOMER", "CONTACT", "CURRENCY", "SALESPEOPLE", "ITEM-PRODUCT")
 SLACK_PATH = "/slack/events"
 # The last figures in README.md ("Acks first"), on 2 CPUs shared with other work.
 BASELINE = (
-    "last measured (p99 / bare, 8 runs, median and range): summary 0.89x (0.72-1.35x), list 1.58x "
-    "(1.01-2.06x), button show_details 1.59x (1.21-2.39x); before the cheaper list reply (6 runs): 1.2x, "
-    "1.95x, 1.35x"
+    "last measured (p99 / bare, --requests 1000, 3 runs, median and range): summary 1.58x (1.26-1.80x), "
+    "list 1.67x (1.41-1.75x), button show_details 1.34x (1.25-1.44x); before replies were held: 1.42x, "
+    "2.00x, 1.53x"
 )
 # How our app answers each button: Details replies on the response_url, Snooze… opens a modal.
 # The clients' process starts fresh (not forked from this one, whose stand-in threads hold locks).
