@@ -31,6 +31,7 @@ READ_DEADLINE_SECONDS = 5.0  # the whole body must arrive within this (stalled u
 REPLAY_WINDOW = timedelta(minutes=5)  # Slack's own window for a request's timestamp
 FORGET_EVERY_SECONDS = 60.0
 FLUSH_SECONDS = 0.05
+PRUNE_EVERY_SECONDS = 1.0  # how often this process forgets its own keys older than the replay window
 _READ_CHUNK = 16 * 1024
 
 log = logging.getLogger(__name__)
@@ -189,6 +190,7 @@ class ReplayGuard:
         self._pending: dict[str, datetime] = {}
         self._recent: dict[str, float] = {}
         self._next_forget = 0.0
+        self._next_prune = 0.0
         self._writer: threading.Thread | None = None
 
     def first_time(self, signature: str) -> bool:
@@ -211,8 +213,11 @@ class ReplayGuard:
         """Write the keys seen so far (the writer does this on its own; tests call it)."""
         with self._lock:
             batch, self._pending = self._pending, {}
-            cutoff = self._clock() - REPLAY_WINDOW.total_seconds()
-            self._recent = {k: at for k, at in self._recent.items() if at >= cutoff}
+            now = self._clock()
+            if now >= self._next_prune:  # the whole window's keys: not on every flush
+                self._next_prune = now + PRUNE_EVERY_SECONDS
+                cutoff = now - REPLAY_WINDOW.total_seconds()
+                self._recent = {k: at for k, at in self._recent.items() if at >= cutoff}
         if not batch:
             return
         forget = self._due_to_forget()

@@ -35,3 +35,18 @@ def test_a_new_request_is_new_even_when_the_writer_runs_between_record_and_read(
     assert all(guard.first_time(f"v0={number}") for number in range(20))
     guard.flush()
     assert not any(ReplayGuard(engine).first_time(f"v0={number}") for number in range(20))
+
+
+def test_this_process_forgets_its_keys_after_the_window_once_a_second(engine: Engine) -> None:
+    now = [0.0]
+    guard = ReplayGuard(engine, clock=lambda: now[0])
+    assert guard.first_time("v0=old")
+    guard.flush()
+    now[0] = bot.front.REPLAY_WINDOW.total_seconds() + 1
+    assert guard.first_time("v0=new")
+    guard.flush()  # prunes: the old key is outside the window
+    assert list(guard._recent.values()) == [now[0]]
+    now[0] += bot.front.PRUNE_EVERY_SECONDS / 2
+    assert guard.first_time("v0=newer")
+    guard.flush()  # too soon to prune again; nothing is outside the window anyway
+    assert len(guard._recent) == 2
