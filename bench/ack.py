@@ -74,9 +74,9 @@ MAPPINGS = ("CUSTOMER", "CONTACT", "CURRENCY", "SALESPEOPLE", "ITEM-PRODUCT")
 SLACK_PATH = "/slack/events"
 # The last figures in README.md ("Acks first"), on 2 CPUs shared with other work.
 BASELINE = (
-    "last measured (p99 / bare, --requests 1000, 3 runs, median and range): summary 1.58x (1.26-1.80x), "
-    "list 1.67x (1.41-1.75x), button show_details 1.34x (1.25-1.44x); before replies were held: 1.42x, "
-    "2.00x, 1.53x"
+    "last measured (p99 / bare, --requests 1000, 6 runs, median and range): summary 1.33x (1.18-1.46x), "
+    "list 1.43x (1.19-1.69x), button show_details 1.60x (1.12-2.08x); before replies were held (3 runs): "
+    "1.42x, 2.00x, 1.53x"
 )
 # How our app answers each button: Details replies on the response_url, Snooze… opens a modal.
 # The clients' process starts fresh (not forked from this one, whose stand-in threads hold locks).
