@@ -17,11 +17,10 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
-_STATE = struct.Struct(
-    "qd"
-)  # the count and when the last request ended (time.monotonic), each 8 aligned bytes
+# The count and when the last request ended (on the clock), each in 8 aligned bytes.
+_STATE = struct.Struct("qd")
 POLL_SECONDS = 0.05  # how often a held reply looks at the count again (a wake-up costs the acks too)
 QUIET_SECONDS = 0.02  # the worker counts as idle once no request was answered for this long
 
@@ -84,12 +83,6 @@ def count_requests_in(counter: RequestsInFlight | None) -> None:
     _current = counter
 
 
-@contextmanager
-def answering_slack() -> Iterator[None]:
+def answering_slack() -> AbstractContextManager[None]:
     """Count one Slack request of this process while the block runs (nothing without a counter)."""
-    counter = _current
-    if counter is None:
-        yield
-        return
-    with counter.answering():
-        yield
+    return nullcontext() if _current is None else _current.answering()
