@@ -2,7 +2,9 @@
 
 gunicorn loads `bare_bolt:app` (with this folder on its --pythonpath). Read from the environment:
 SLACK_SIGNING_SECRET (requests are verified with it), SLACK_BOT_TOKEN and SLACK_API_URL (the WebClient's
-base URL: the loopback Slack stand-in; the token is never checked).
+base URL: the loopback Slack stand-in; the token is never checked), and BARE_ACKS: `poll` (Bolt's default:
+the listener runs on Bolt's pool and the request thread looks for its ack every 10 ms) or `at-once`
+(`process_before_response`: the listener runs on the request thread, which answers as soon as it returns).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ def build_bare_app() -> App:
         signing_secret=os.environ["SLACK_SIGNING_SECRET"],
         request_verification_enabled=True,
         token_verification_enabled=False,
+        process_before_response=os.environ.get("BARE_ACKS", "poll") == "at-once",
     )
 
     @bolt.command("/sync-errors")
