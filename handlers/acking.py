@@ -7,6 +7,11 @@ through `answer_at_ack`: the request thread waits on an event that ack() sets, r
 once, and the rest of the listener goes on on the pool thread. A listener that fails before its ack fails
 the request (Bolt's error handler answers it); one that fails after is logged here; one that has not acked
 within Slack's 3 s leaves Bolt without an ack (no false 200). Event listeners (acked by Bolt) run on the pool.
+
+A request whose listener has nothing to do after its ack but hand a reply over (marked `done_at_ack`, picked
+by `at_once(body)`) runs on the request thread itself: the pool's two thread switches cost such an ack about
+a tenth of its CPU, and there is nothing after its ack to wait for. (When the reply process refuses and the
+reply pool's backlog is full, handlers.later renders that reply inline, so then on the request thread.)
 """
 
 from __future__ import annotations
@@ -29,6 +34,18 @@ ACK_TIMEOUT_SECONDS = 3.0  # Slack's limit; Bolt's listener.ack_timeout
 _pool = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
 
 Listener = Callable[..., Any]
+_DONE_AT_ACK: set[Listener] = set()
+
+
+def done_at_ack(listener: Listener) -> Listener:
+    """Mark `listener` as one that only acks and hands its reply over (it may run on the request thread)."""
+    _DONE_AT_ACK.add(listener)
+    return listener
+
+
+def is_done_at_ack(listener: Listener | None) -> bool:
+    """Whether `listener` was marked `done_at_ack`."""
+    return listener in _DONE_AT_ACK
 
 
 def log_failure(error: BaseException, body: dict[str, Any]) -> None:
@@ -71,13 +88,22 @@ class _SignallingAck:
             self._run.settled.set()
 
 
-def answer_at_ack(listener: Listener, *, timeout: float = ACK_TIMEOUT_SECONDS) -> Listener:
-    """Wrap `listener` so Bolt (process_before_response=True) answers Slack as soon as it acks."""
+def answer_at_ack(
+    listener: Listener,
+    *,
+    timeout: float = ACK_TIMEOUT_SECONDS,
+    at_once: Callable[[dict[str, Any]], bool] | None = None,
+) -> Listener:
+    """Wrap `listener` so Bolt (process_before_response=True) answers Slack as soon as it acks; a request for
+    which `at_once(body)` is true runs on the request thread (its listener only acks and hands over)."""
 
     @functools.wraps(listener)  # Bolt picks the arguments by the wrapped function's parameter names
     def answered_at_ack(**kwargs: Any) -> None:
         body: dict[str, Any] = kwargs.get("body") or {}
         run = _Run()
+        if at_once is not None and "ack" in kwargs and at_once(body):
+            _run_here(listener, kwargs, run, body)
+            return
         if "ack" not in kwargs:
             # An event: Bolt acks it when this returns; the listener's work needs no waiting for.
             run.returned = True
@@ -95,6 +121,17 @@ def answer_at_ack(listener: Listener, *, timeout: float = ACK_TIMEOUT_SECONDS) -
 
     answered_at_ack.answers_at_ack = True  # type: ignore[attr-defined]
     return answered_at_ack
+
+
+def _run_here(listener: Listener, kwargs: dict[str, Any], run: _Run, body: dict[str, Any]) -> None:
+    """Run the listener on this thread: a failure before its ack fails the request, one after is logged."""
+    kwargs["ack"] = _SignallingAck(kwargs["ack"], run)
+    try:
+        listener(**kwargs)
+    except Exception as error:
+        if not run.acked:
+            raise
+        log_failure(error, body)
 
 
 def _settle(done: Future[Any], run: _Run, body: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 
 from bot.ids import ActionId
 from bot.operations import kinds
-from handlers.acking import answer_at_ack
+from handlers.acking import answer_at_ack, is_done_at_ack
 from handlers.actions import entries, modals, quiet, work
 from handlers.actions.acked import ButtonHandler
 
@@ -79,7 +79,20 @@ def route_actions(routes: Mapping[ActionId, Listener]) -> Listener:
     return handle_action
 
 
+def done_at_ack_clicks(routes: Mapping[ActionId, Listener]) -> Callable[[dict[str, Any]], bool]:
+    """Whether a click's route only acks and hands its reply over (so it may run on the request thread)."""
+    done = {str(action_id) for action_id, route in routes.items() if is_done_at_ack(route)}
+
+    def clicked_done_at_ack(body: dict[str, Any]) -> bool:
+        actions = body.get("actions")
+        first = actions[0] if isinstance(actions, list) and actions else None
+        return isinstance(first, dict) and str(first.get("action_id")) in done
+
+    return clicked_done_at_ack
+
+
 def register(app: App) -> None:
     """Register the one listener of every action_id (build_routes) on `app`."""
     routes = build_routes()
-    app.action(action_ids_pattern(routes))(answer_at_ack(route_actions(routes)))
+    listener = answer_at_ack(route_actions(routes), at_once=done_at_ack_clicks(routes))
+    app.action(action_ids_pattern(routes))(listener)

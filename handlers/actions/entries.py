@@ -19,6 +19,7 @@ from bot.commands import ListErrors, UsageError, parse
 from bot.operations import error_entries, reports
 from bot.operations.base import NotFound
 from bot.operations.requests import error_target
+from handlers.acking import done_at_ack
 from handlers.actions.acked import ButtonHandler, acked
 from handlers.actions.clicked import clicked_or_say, clicked_value
 from handlers.commands.reading import error_list
@@ -59,7 +60,7 @@ def _answered_later(reply_name: str, doc: str) -> ButtonHandler:
 
     listener.__name__ = f"handle_{reply_name}"
     listener.__doc__ = doc
-    return listener
+    return done_at_ack(listener)
 
 
 handle_show_details = _answered_later(

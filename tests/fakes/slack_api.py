@@ -572,6 +572,11 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
         def _serve(self, http_method: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
+            if len(raw) < length:
+                # The sender went away mid-request (killed between its header and body writes): like any
+                # HTTP server, Slack never acts on a request it did not receive whole.
+                self.close_connection = True
+                return
             headers = {k.lower(): v for k, v in self.headers.items()}
             reply = fake._handle(http_method, self.path, headers, raw)
             if reply.disconnect:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import urllib.request
 from collections.abc import Iterator
 
@@ -180,3 +181,19 @@ def test_payload_bodies_are_signed_the_way_slack_signs_them() -> None:
 class _FixedClock(Clock):
     def now(self) -> float:
         return 1_700_000_010.0
+
+
+def test_a_request_cut_off_mid_body_is_not_recorded(fake: FakeSlack) -> None:
+    """A sender killed between its header and body writes delivered nothing, so nothing is recorded."""
+    host, port = fake.url.removeprefix("http://").split(":")
+    head = (
+        f"POST /response/cut HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        "Content-Length: 40\r\n\r\n"
+    ).encode()
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(head)  # the body never comes
+        connection.shutdown(socket.SHUT_WR)
+        assert connection.recv(4096) == b""
+    with urllib.request.urlopen(urllib.request.Request(fake.response_url("whole"), data=b"{}")) as answer:
+        assert answer.status == 200
+    assert [call.path for call in fake.calls("response_url")] == ["/response/whole"]

@@ -14,8 +14,16 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.error import BoltUnhandledRequestError
 
 from bot.app import build_app
+from bot.ids import ActionId
 from handlers.acking import answer_at_ack
-from tests.fakes.slack_payloads import app_home_opened_body, block_actions_body
+from handlers.actions import build_routes, done_at_ack_clicks
+from handlers.commands.sync_errors import only_reads
+from tests.fakes.slack_payloads import (
+    app_home_opened_body,
+    block_actions_body,
+    block_actions_payload,
+    slash_command_payload,
+)
 from tests.handlers.conftest import Harness
 
 FORM = {"content-type": ["application/x-www-form-urlencoded"]}
@@ -138,3 +146,74 @@ def test_an_event_is_acked_without_waiting_for_its_listener() -> None:
     assert response.status == 200 and not finished.is_set()
     release.set()
     assert finished.wait(5)
+
+
+def _picked(_body: dict[str, Any]) -> bool:
+    return True
+
+
+def test_a_request_picked_at_once_runs_on_the_request_thread() -> None:
+    threads: list[threading.Thread] = []
+
+    def listener(ack: Ack) -> None:
+        ack(text="here")
+        threads.append(threading.current_thread())
+
+    errors: list[Exception] = []
+    app = _app(lambda a: a.action("show_details")(answer_at_ack(listener, at_once=_picked)), errors)
+    response, _ = _click(app)
+    assert response.status == 200 and "here" in response.body
+    assert threads == [threading.current_thread()] and errors == []
+
+
+def test_a_request_not_picked_at_once_runs_on_the_pool() -> None:
+    threads: list[threading.Thread] = []
+
+    def listener(ack: Ack) -> None:
+        threads.append(threading.current_thread())
+        ack()
+
+    app = _app(lambda a: a.action("show_details")(answer_at_ack(listener, at_once=lambda _: False)), [])
+    response, _ = _click(app)
+    assert response.status == 200 and threads and threads[0].name.startswith("listener")
+
+
+def test_at_once_a_failure_before_the_ack_fails_the_request(caplog: pytest.LogCaptureFixture) -> None:
+    def listener(ack: Ack) -> None:  # noqa: ARG001 - named so that Bolt passes it
+        raise RuntimeError("broken before the ack")
+
+    errors: list[Exception] = []
+    app = _app(lambda a: a.action("show_details")(answer_at_ack(listener, at_once=_picked)), errors)
+    response, _ = _click(app)
+    assert response.status == 500 and [str(e) for e in errors] == ["broken before the ack"]
+    assert not [r for r in caplog.records if r.name == "handlers.acking"]
+
+
+def test_at_once_a_failure_after_the_ack_is_logged_once_and_slack_gets_the_ack(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def listener(ack: Ack) -> None:
+        ack()
+        raise RuntimeError("broken after the ack")
+
+    errors: list[Exception] = []
+    app = _app(lambda a: a.action("show_details")(answer_at_ack(listener, at_once=_picked)), errors)
+    with caplog.at_level(logging.ERROR, logger="handlers.acking"):
+        response, _ = _click(app)
+    assert response.status == 200 and errors == []
+    (record,) = [r for r in caplog.records if r.name == "handlers.acking"]
+    assert record.getMessage() == "listener failed" and record.exc_info is not None
+
+
+def test_only_the_bots_hand_over_clicks_and_reading_commands_are_picked_at_once() -> None:
+    routes = build_routes()
+    picked = done_at_ack_clicks(routes)
+    assert picked(block_actions_payload(ActionId.SHOW_DETAILS, "1"))
+    assert picked(block_actions_payload(ActionId.LIST_MORE, "1"))
+    assert picked(block_actions_payload(ActionId.OPEN_RECORD, "1"))
+    assert not picked(block_actions_payload(ActionId.RESYNC, "1"))  # committed before its ack
+    assert not picked(block_actions_payload(ActionId.COUPLE, "1"))  # opens a modal after its ack
+    assert not picked({"actions": "not a list"}) and not picked({})
+    assert only_reads(slash_command_payload("")) and only_reads(slash_command_payload("list"))
+    assert not only_reads(slash_command_payload("sync CUSTOMER"))
+    assert not only_reads(slash_command_payload("list --bogus"))  # a usage error: answered on the pool

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import httpx
 import pytest
 
@@ -204,3 +206,22 @@ def test_missing_privilege_is_withheld_from_retrieve_user_privileges_as_the_403_
     assert "is missing prvCreateTransactionCurrency privilege" in refused.json()["error"]["message"]
     sandbox.clear_faults()
     assert _privileges(sandbox, dv) == everything
+
+
+def test_a_request_cut_off_mid_body_changes_nothing(sandbox: SandboxServer, dv: httpx.Client) -> None:
+    """A client killed between its header and body writes: the half-received create is never acted on."""
+    before = len(sandbox.state.dv_rows("accounts"))
+    token = str(dv.headers["Authorization"])
+    host, port = sandbox.url.removeprefix("http://").split(":")
+    whole = b'{"name": "Half a body"}'
+    body = whole + b" " * 64  # what was received parses on its own; the server must still wait for the rest
+    head = (
+        f"POST /dataverse/api/data/v9.2/accounts HTTP/1.1\r\nHost: {host}\r\nAuthorization: {token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(head + whole)
+        connection.shutdown(socket.SHUT_WR)
+        assert connection.recv(4096) == b""  # no answer: the server closed without acting
+    assert dv.get("accounts?$select=name").status_code == 200  # and is still serving
+    assert len(sandbox.state.dv_rows("accounts")) == before
