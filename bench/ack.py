@@ -76,8 +76,9 @@ MAPPINGS = ("CUSTOMER", "CONTACT", "CURRENCY", "SALESPEOPLE", "ITEM-PRODUCT")
 SLACK_PATH = "/slack/events"
 # The last figures in README.md ("Acks first"), on 2 CPUs shared with other work.
 BASELINE = (
-    "last measured (p99 / bare, --requests 1000, 6 runs, median and range): summary 1.33x (1.18-1.46x), "
-    "list 1.43x (1.19-1.69x), button show_details 1.60x (1.12-2.08x); before replies were held (3 runs): "
+    "last measured (p99 / bare, --requests 1000, 6 runs, median and range): summary 1.35x (1.31-1.47x), "
+    "list 1.35x (1.10-1.60x), button show_details 1.53x (1.41-1.86x); with --bare-acks at-once: 1.06x "
+    "(0.99-1.09x), 1.05x (1.01-1.12x), 1.11x (0.97-1.19x); before replies were held (3 runs): "
     "1.42x, 2.00x, 1.53x"
 )
 # How our app answers each button: Details replies on the response_url, Snooze… opens a modal.

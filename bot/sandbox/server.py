@@ -53,8 +53,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
-        if len(body) < length:
-            self.close_connection = True  # the client went away mid-request: a server never acts on half a body
+        if len(body) < length:  # the client went away mid-request: a server never acts on half a body
+            self.close_connection = True
             return
         request = Request.from_target(self.command, self.path, dict(self.headers.items()), body)
         response = self.server.app.handle(request)
