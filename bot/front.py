@@ -192,6 +192,7 @@ class ReplayGuard:
         self._next_forget = 0.0
         self._next_prune = 0.0
         self._writer: threading.Thread | None = None
+        self._closing = threading.Event()
 
     def first_time(self, signature: str) -> bool:
         """Record the request's signature; False when the same signed request was seen before (a replay)."""
@@ -234,18 +235,28 @@ class ReplayGuard:
             with self._lock:
                 self._pending.update(batch)
 
+    def close(self) -> None:
+        """Stop the writer and write what it had not written yet (a web process's last step)."""
+        with self._lock:
+            self._closing.set()
+            self._lock.notify()
+            writer = self._writer
+        if writer is not None:
+            writer.join(timeout=5)
+        self.flush()
+
     def _start_writer(self) -> None:
-        if self._writer is not None and self._writer.is_alive():
+        if self._closing.is_set() or (self._writer is not None and self._writer.is_alive()):
             return
         self._writer = threading.Thread(target=self._write_forever, name="seen-requests", daemon=True)
         self._writer.start()
 
     def _write_forever(self) -> None:
-        while True:
+        while not self._closing.is_set():
             with self._lock:
-                while not self._pending:
+                while not self._pending and not self._closing.is_set():
                     self._lock.wait()
-            time.sleep(FLUSH_SECONDS)
+            self._closing.wait(FLUSH_SECONDS)
             self.flush()
 
     def _due_to_forget(self) -> bool:

@@ -5,6 +5,7 @@ This module wires things together, like app.py and web.py: settings and services
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import socket
@@ -272,6 +273,7 @@ def run_http(settings: Settings, services: Services, *, port: int, scheduler: bo
 
             worker_services = build_services(settings)
             web = WebApp(build_app(settings, worker_services, verified_by_front=True), worker_services)
+            atexit.register(web.close)
             start_reply_process(settings)
             favour_acks()
             return web

@@ -50,6 +50,10 @@ class WebApp:
         self.metrics = metrics or Metrics(services.db)
         self.replays = front.ReplayGuard(services.db)
 
+    def close(self) -> None:
+        """Write the replay keys not yet written and stop their writer (the web process is ending)."""
+        self.replays.close()
+
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Route one request."""
         path = environ.get("PATH_INFO", "")
@@ -188,6 +192,7 @@ def create_wsgi_app() -> WebApp:
     configure_logging(settings.log_level.value, settings.log_format.value)
     services = build_services(settings)
     web = WebApp(build_app(settings, services, verified_by_front=True), services)
+    atexit.register(web.close)
     start_reply_process(settings)
     favour_acks()
     return web

@@ -177,3 +177,4 @@ def harness(engine: Engine, database_url: str, fake_slack: FakeSlack) -> Iterato
     server.shutdown()
     server.server_close()
     thread.join(timeout=5)
+    web.close()  # its replay writer writes before the engine is disposed (else it opens a connection after)
