@@ -5,7 +5,6 @@ This module wires things together, like app.py and web.py: settings and services
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 import socket
@@ -231,9 +230,8 @@ def run_http(settings: Settings, services: Services, *, port: int, scheduler: bo
     """
     from gunicorn.app.base import BaseApplication
 
-    from bot.app import build_app
     from bot.scheduler_process import SchedulerProcess
-    from bot.web import WebApp, favour_acks, start_reply_process
+    from bot.web import WebApp, start_web_worker
 
     if not settings.secret("slack_signing_secret"):
         raise NotConfigured("HTTP mode needs SLACK_SIGNING_SECRET to verify Slack's requests.")
@@ -271,12 +269,7 @@ def run_http(settings: Settings, services: Services, *, port: int, scheduler: bo
         def load(self) -> WebApp:
             from bot.services import build_services
 
-            worker_services = build_services(settings)
-            web = WebApp(build_app(settings, worker_services, verified_by_front=True), worker_services)
-            atexit.register(web.close)
-            start_reply_process(settings)
-            favour_acks()
-            return web
+            return start_web_worker(settings, build_services(settings))
 
     Server().run()
 

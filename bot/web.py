@@ -183,14 +183,19 @@ def start_reply_process(settings: Settings) -> None:
 
 def create_wsgi_app() -> WebApp:
     """Build the whole web app from the environment (gunicorn's entry point: `bot.web:create_wsgi_app()`)."""
-    from bot.app import build_app
     from bot.config import load_settings
     from bot.logs import configure_logging
     from bot.services import build_services
 
     settings = load_settings()
     configure_logging(settings.log_level.value, settings.log_format.value)
-    services = build_services(settings)
+    return start_web_worker(settings, build_services(settings))
+
+
+def start_web_worker(settings: Settings, services: Services) -> WebApp:
+    """One web worker's app: its reply process started, acks favoured, its replay keys written at exit."""
+    from bot.app import build_app
+
     web = WebApp(build_app(settings, services, verified_by_front=True), services)
     atexit.register(web.close)
     start_reply_process(settings)
